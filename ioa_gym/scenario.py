@@ -1,0 +1,358 @@
+"""Scenario: the physical and economic parameters of one time slot (docs/model.md, Sec. 1-2).
+
+`ScenarioConfig` holds every parameter of the model with its unit; `ScenarioConfig.sample(seed)`
+draws the concrete arrays of one slot (positions, tasks, CPUs, channels, rates, weights,
+capacities, aerial supplies and costs) and precomputes the per-Gcycle latency and energy of every
+offloading path, so that the Tier-1 game never recomputes physics in its hot path.
+
+Units: data in Mbit, work in Gcycles, CPU speed in GHz (Gcycles/s), time in s, energy in J,
+bandwidth in MHz (so rates are in Mbit/s), money in abstract units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Range = tuple[float, float]
+
+
+def _check_range(name: str, value: Any, low: float = -math.inf, high: float = math.inf,
+                 strict_low: bool = False) -> tuple[float, float]:
+    """Validate a (min, max) pair lying inside [low, high]; raise ValueError naming `name`."""
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (min, max) of numbers, got {value!r}") from None
+    bound = f"({low}, {high}]" if strict_low else f"[{low}, {high}]"
+    for v in (lo, hi):
+        if not math.isfinite(v) or v > high or v < low or (strict_low and v <= low):
+            raise ValueError(f"{name} must lie in {bound}, got {value!r}")
+    if lo > hi:
+        raise ValueError(f"{name} must be an increasing range (min <= max), got {value!r}")
+    return lo, hi
+
+
+def _check_scalar(name: str, value: Any, low: float = -math.inf, high: float = math.inf,
+                  strict_low: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    bad = not math.isfinite(v) or v > high or v < low or (strict_low and v <= low)
+    if bad:
+        bound = f"({low}, {high}]" if strict_low else f"[{low}, {high}]"
+        raise ValueError(f"{name} must lie in {bound}, got {value!r}")
+    return v
+
+
+def _check_int(name: str, value: Any, low: int, high: int = 10**6) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """Every parameter of the two-tier model (docs/model.md, Table 1). Ranges are (min, max) of
+    uniform draws made per slot by `sample`."""
+
+    # Population
+    n_wa: int = 20
+    """Number of wireless agents (followers), >= 1."""
+    n_ma: int = 3
+    """Number of mobile agents (leaders; never use aerial computing), >= 0."""
+    n_fa: int = 3
+    """Number of fixed agents (leaders; overloaded ones buy from AAs), >= 0; n_ma + n_fa >= 1."""
+    n_aa: int = 5
+    """Number of aerial agents (UAV sellers in the Tier-2 auction), >= 0."""
+
+    # Geometry
+    area_size: float = 500.0
+    """Side of the square area (m) in which WAs, MAs, FAs and AAs (ground projection) lie."""
+    aa_altitude: float = 100.0
+    """Hover altitude H of the AAs (m)."""
+    min_distance: float = 10.0
+    """Distances are clamped below at this value (m) to keep path loss finite."""
+
+    # Tasks and local computing
+    task_data_range: Range = (5.0, 15.0)
+    """Task data D_n (Mbit)."""
+    task_intensity_range: Range = (0.5, 1.5)
+    """Computing intensity C_n (Gcycles per Mbit); work G_n = D_n * C_n (Gcycles)."""
+    local_cpu_range: Range = (0.5, 1.5)
+    """WA onboard CPU speed f_loc (GHz)."""
+    satisfaction_weight_range: Range = (40.0, 80.0)
+    """WA satisfaction weight omega_n (money), scaling ln(1 + o) in Eq. (7)."""
+    latency_weight: float = 1.0
+    """lambda_T: money per second of latency per Gcycle-share (Eq. 8)."""
+    energy_weight: float = 1.0
+    """lambda_E: money per joule of WA energy (Eq. 8)."""
+
+    # Servers
+    ma_cpu_range: Range = (9.0, 11.0)
+    """MA CPU speed f_i (GHz)."""
+    fa_cpu_range: Range = (10.0, 12.0)
+    """FA CPU speed f_j (GHz)."""
+    aa_cpu_range: Range = (4.0, 8.0)
+    """AA CPU speed f_k (GHz)."""
+    switched_capacitance: float = 0.1
+    """kappa: dynamic energy per Gcycle per GHz^2 (J / (Gcycle GHz^2)); e = kappa f^2 (Eq. 5)."""
+    energy_price: float = 0.45
+    """epsilon: money per joule spent by a server (Eq. 6)."""
+    fa_capacity_range: Range = (2.0, 8.0)
+    """FA computing capacity Cap_j per slot (Gcycles); load beyond it goes to the AAs."""
+    max_price: float = 15.0
+    """p_max: upper bound of every leader's unit price (money per Gcycle)."""
+    aerial_price: float = 6.0
+    """pi_j: an FA's expected unit price (money per Gcycle) for aerial computing (Eq. 11)."""
+
+    # Radio
+    bandwidth: float = 10.0
+    """Uplink bandwidth B per WA-server link (MHz)."""
+    aa_bandwidth: float = 10.0
+    """FA-to-AA bandwidth B_A (MHz)."""
+    noise_psd_dbm_hz: float = -174.0
+    """Noise power spectral density (dBm/Hz)."""
+    tx_power_range: Range = (0.1, 0.3)
+    """WA transmit power P_n (W)."""
+    fa_tx_power: float = 1.0
+    """FA transmit power P_j towards AAs (W)."""
+    path_loss_intercept_db: float = 128.1
+    """Path loss at 1 km (dB): PL(d) = intercept + slope * log10(d_km) (Eq. 1)."""
+    path_loss_slope_db: float = 37.6
+    """Path-loss slope (dB per decade of distance)."""
+    rayleigh_fading: bool = True
+    """Multiply each WA-server channel gain by an Exp(1) Rayleigh power fade per slot."""
+    aa_reference_gain_db: float = -60.0
+    """beta_0: air-to-ground channel gain at 1 m (dB) (Eq. 2)."""
+
+    # Aerial market (Tier 2)
+    aa_supply_range: Range = (4.0, 12.0)
+    """Aerial computing an AA offers per slot (Gcycles)."""
+    aa_hover_cost_range: Range = (1.0, 7.0)
+    """AA hover-power share of its unit cost (money per Gcycle), added to epsilon kappa f_k^2."""
+    fa_value_premium_range: Range = (0.5, 5.0)
+    """zeta_j: what an unserved Gcycle costs an overloaded FA beyond its price (money per Gcycle);
+    its private DDA value is p_j + zeta_j (Eq. 14)."""
+    unit_size: float = 1.0
+    """u: Gcycles per auction unit."""
+
+    _ranges: tuple[str, ...] = field(default=(
+        "task_data_range", "task_intensity_range", "local_cpu_range", "satisfaction_weight_range",
+        "ma_cpu_range", "fa_cpu_range", "aa_cpu_range", "fa_capacity_range", "tx_power_range",
+        "aa_supply_range"), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_int("n_wa", self.n_wa, 1)
+        _check_int("n_ma", self.n_ma, 0)
+        _check_int("n_fa", self.n_fa, 0)
+        _check_int("n_aa", self.n_aa, 0)
+        if self.n_ma + self.n_fa < 1:
+            raise ValueError(f"n_ma + n_fa must be >= 1 (at least one leader), got {self.n_ma + self.n_fa}")
+        for name in self._ranges:  # all strictly positive physical quantities
+            object.__setattr__(self, name, _check_range(name, getattr(self, name), 0.0, 1e9, strict_low=True))
+        for name in ("aa_hover_cost_range", "fa_value_premium_range"):
+            object.__setattr__(self, name, _check_range(name, getattr(self, name), 0.0, 1e9))
+        for name in ("area_size", "aa_altitude", "min_distance", "switched_capacitance", "energy_price",
+                     "max_price", "bandwidth", "aa_bandwidth", "fa_tx_power", "unit_size"):
+            _check_scalar(name, getattr(self, name), 0.0, 1e12, strict_low=True)
+        for name in ("latency_weight", "energy_weight", "aerial_price", "path_loss_slope_db"):
+            _check_scalar(name, getattr(self, name), 0.0, 1e12)
+        _check_scalar("noise_psd_dbm_hz", self.noise_psd_dbm_hz, -300.0, 0.0)
+        _check_scalar("path_loss_intercept_db", self.path_loss_intercept_db, 0.0, 400.0)
+        _check_scalar("aa_reference_gain_db", self.aa_reference_gain_db, -300.0, 100.0)
+        if not isinstance(self.rayleigh_fading, (bool, np.bool_)):
+            raise ValueError(f"rayleigh_fading must be a bool, got {self.rayleigh_fading!r}")
+        # Prices live in [c_l, p_max]: the dearest possible server must still have a non-empty range.
+        max_cost = self.energy_price * self.switched_capacitance * max(
+            self.ma_cpu_range[1] if self.n_ma else 0.0, self.fa_cpu_range[1] if self.n_fa else 0.0) ** 2
+        if self.max_price <= max_cost:
+            raise ValueError(f"max_price must exceed the largest server unit cost "
+                             f"energy_price * switched_capacitance * f_max^2 = {max_cost:.4g}, "
+                             f"got {self.max_price}")
+
+    @property
+    def n_leaders(self) -> int:
+        return self.n_ma + self.n_fa
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every parameter (ranges as lists), for run configs."""
+        out = {}
+        for f in dataclasses.fields(self):
+            if not f.init:
+                continue
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScenarioConfig:
+        """Inverse of `to_dict`; unknown keys raise ValueError listing the valid ones."""
+        names = {f.name for f in dataclasses.fields(cls) if f.init}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown ScenarioConfig field(s) {unknown}; valid fields: {sorted(names)}")
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> ScenarioConfig:
+        return self.from_dict({**self.to_dict(), **changes})
+
+    def sample(self, seed: int | np.random.Generator | None = None) -> Scenario:
+        """Draw one slot's concrete scenario (Eqs. 1-6) from `seed` (an int or a Generator)."""
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        return _sample(self, rng)
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """One slot's concrete arrays. Leaders are indexed l = 0..L-1 with the MAs first, then the FAs.
+
+    Per-Gcycle quantities (`*_per_gcycle`) are the t and e of docs/model.md Eq. (3)-(5)."""
+
+    config: ScenarioConfig
+    wa_positions: np.ndarray          # (N, 2) m
+    leader_positions: np.ndarray      # (L, 2) m
+    aa_positions: np.ndarray          # (K, 2) m (ground projection)
+    task_data: np.ndarray             # (N,) Mbit
+    task_intensity: np.ndarray        # (N,) Gcycles / Mbit
+    task_work: np.ndarray             # (N,) Gcycles, G_n
+    local_cpu: np.ndarray             # (N,) GHz
+    tx_power: np.ndarray              # (N,) W
+    satisfaction_weight: np.ndarray   # (N,) money, omega_n
+    leader_cpu: np.ndarray            # (L,) GHz
+    aa_cpu: np.ndarray                # (K,) GHz
+    channel_gain: np.ndarray          # (N, L) linear
+    uplink_rate: np.ndarray           # (N, L) Mbit/s
+    fa_aa_rate: np.ndarray            # (J, K) Mbit/s
+    fa_capacity: np.ndarray           # (J,) Gcycles
+    aa_supply: np.ndarray             # (K,) Gcycles
+    aa_unit_cost: np.ndarray          # (K,) money / Gcycle (private)
+    fa_value_premium: np.ndarray      # (J,) money / Gcycle (private)
+    leader_unit_cost: np.ndarray      # (L,) money / Gcycle, c_l (Eq. 6)
+    local_time_per_gcycle: np.ndarray     # (N,) s, t^loc
+    local_energy_per_gcycle: np.ndarray   # (N,) J, e^loc
+    direct_time_per_gcycle: np.ndarray    # (N, L) s: path (a) for MAs, (b) for FAs
+    aerial_time_per_gcycle: np.ndarray    # (N, J) s: path (c)
+    offload_energy_per_gcycle: np.ndarray  # (N, L) J
+    direct_cost_adjustment: np.ndarray    # (N, L) money: a_{n,l} at phi = 0 (Eq. 8)
+    aerial_cost_extra: np.ndarray         # (N, J) money: d a_{n,j} / d phi_j (Eq. 8)
+
+    @property
+    def n_wa(self) -> int:
+        return self.task_work.shape[0]
+
+    @property
+    def n_ma(self) -> int:
+        return self.config.n_ma
+
+    @property
+    def n_fa(self) -> int:
+        return self.config.n_fa
+
+    @property
+    def n_leaders(self) -> int:
+        return self.leader_cpu.shape[0]
+
+    @property
+    def fa_slice(self) -> slice:
+        return slice(self.config.n_ma, self.config.n_ma + self.config.n_fa)
+
+    @property
+    def max_price(self) -> float:
+        return self.config.max_price
+
+    def cost_adjustment(self, overflow_share: np.ndarray | None) -> np.ndarray:
+        """a_{n,l}(phi) of Eq. (8), shape (N, L): latency and energy cost of offloading one
+        task-share relative to local computing, with FA j forwarding a share phi_j to AAs."""
+        if overflow_share is None or self.n_fa == 0:
+            return self.direct_cost_adjustment
+        phi = np.asarray(overflow_share, dtype=float)
+        adj = self.direct_cost_adjustment.copy()
+        adj[:, self.fa_slice] += phi[None, :] * self.aerial_cost_extra
+        return adj
+
+
+def _noise_power_w(psd_dbm_hz: float, bandwidth_mhz: float) -> float:
+    return 10.0 ** ((psd_dbm_hz + 10.0 * math.log10(bandwidth_mhz * 1e6)) / 10.0) / 1000.0
+
+
+def _sample(cfg: ScenarioConfig, rng: np.random.Generator) -> Scenario:
+    n, i, j, k = cfg.n_wa, cfg.n_ma, cfg.n_fa, cfg.n_aa
+    n_leaders = i + j
+
+    def uniform(rng_range: Range, size: int) -> np.ndarray:
+        return rng.uniform(rng_range[0], rng_range[1], size)
+
+    wa_pos = rng.uniform(0.0, cfg.area_size, (n, 2))
+    leader_pos = rng.uniform(0.0, cfg.area_size, (n_leaders, 2))
+    aa_pos = rng.uniform(0.0, cfg.area_size, (k, 2))
+    data = uniform(cfg.task_data_range, n)
+    intensity = uniform(cfg.task_intensity_range, n)
+    work = data * intensity
+    local_cpu = uniform(cfg.local_cpu_range, n)
+    tx_power = uniform(cfg.tx_power_range, n)
+    omega = uniform(cfg.satisfaction_weight_range, n)
+    leader_cpu = np.concatenate([uniform(cfg.ma_cpu_range, i), uniform(cfg.fa_cpu_range, j)])
+    aa_cpu = uniform(cfg.aa_cpu_range, k)
+    capacity = uniform(cfg.fa_capacity_range, j)
+    supply = uniform(cfg.aa_supply_range, k)
+    hover = uniform(cfg.aa_hover_cost_range, k)
+    premium = uniform(cfg.fa_value_premium_range, j)
+    fading = rng.exponential(1.0, (n, n_leaders)) if cfg.rayleigh_fading else np.ones((n, n_leaders))
+
+    # Eq. (1): uplink rate with distance path loss and optional Rayleigh fading.
+    dist_km = np.maximum(np.linalg.norm(wa_pos[:, None, :] - leader_pos[None, :, :], axis=-1),
+                         cfg.min_distance) / 1000.0
+    path_loss_db = cfg.path_loss_intercept_db + cfg.path_loss_slope_db * np.log10(dist_km)
+    gain = 10.0 ** (-path_loss_db / 10.0) * fading
+    noise = _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth)
+    rate = cfg.bandwidth * np.log2(1.0 + tx_power[:, None] * gain / noise)
+    rate = np.maximum(rate, 1e-6)  # a deep fade must not divide by zero
+
+    # Eq. (2): FA -> AA line-of-sight rate.
+    fa_pos = leader_pos[i:]
+    ground = np.linalg.norm(fa_pos[:, None, :] - aa_pos[None, :, :], axis=-1) if k else np.zeros((j, 0))
+    beta0 = 10.0 ** (cfg.aa_reference_gain_db / 10.0)
+    noise_a = _noise_power_w(cfg.noise_psd_dbm_hz, cfg.aa_bandwidth)
+    fa_aa_rate = cfg.aa_bandwidth * np.log2(
+        1.0 + cfg.fa_tx_power * beta0 / ((cfg.aa_altitude**2 + ground**2) * noise_a))
+
+    # Eq. (3)-(5): per-Gcycle latency and energy of each path.
+    mbit_per_gcycle = 1.0 / intensity
+    t_loc = 1.0 / local_cpu
+    e_loc = cfg.switched_capacitance * local_cpu**2
+    tx_time = mbit_per_gcycle[:, None] / rate
+    t_direct = tx_time + 1.0 / leader_cpu[None, :]
+    e_off = tx_power[:, None] * tx_time
+    if k and j:
+        # The FA does not know which AA will win the auction: the mean forwarding + AA time.
+        forward = mbit_per_gcycle[:, None] * np.mean(1.0 / fa_aa_rate, axis=1)[None, :]
+        t_aerial = tx_time[:, i:] + forward + float(np.mean(1.0 / aa_cpu))
+    else:
+        t_aerial = t_direct[:, i:].copy()
+
+    # Eq. (8): money-valued cost of offloading relative to local computing.
+    direct_adj = work[:, None] * (cfg.latency_weight * (t_direct - t_loc[:, None])
+                                  + cfg.energy_weight * (e_off - e_loc[:, None]))
+    aerial_extra = work[:, None] * cfg.latency_weight * (t_aerial - t_direct[:, i:])
+
+    # Eq. (6): server unit costs; AAs add a hover-power share.
+    leader_cost = cfg.energy_price * cfg.switched_capacitance * leader_cpu**2
+    aa_cost = cfg.energy_price * cfg.switched_capacitance * aa_cpu**2 + hover
+
+    return Scenario(
+        config=cfg, wa_positions=wa_pos, leader_positions=leader_pos, aa_positions=aa_pos,
+        task_data=data, task_intensity=intensity, task_work=work, local_cpu=local_cpu,
+        tx_power=tx_power, satisfaction_weight=omega, leader_cpu=leader_cpu, aa_cpu=aa_cpu,
+        channel_gain=gain, uplink_rate=rate, fa_aa_rate=fa_aa_rate, fa_capacity=capacity,
+        aa_supply=supply, aa_unit_cost=aa_cost, fa_value_premium=premium, leader_unit_cost=leader_cost,
+        local_time_per_gcycle=t_loc, local_energy_per_gcycle=e_loc, direct_time_per_gcycle=t_direct,
+        aerial_time_per_gcycle=t_aerial, offload_energy_per_gcycle=e_off,
+        direct_cost_adjustment=direct_adj, aerial_cost_extra=aerial_extra,
+    )
