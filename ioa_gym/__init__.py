@@ -4,3 +4,9 @@ The economics (`scenario`, `stackelberg`, `auction`, `markets`) is plain NumPy; 
 also registers the Gymnasium environments (see `ioa_gym.envs`)."""
 
 __version__ = "0.1.0"
+
+from gymnasium.envs.registration import register as _register
+
+_register(id="IoA-DDA-v0", entry_point="ioa_gym.envs.dda:DoubleDutchAuctionEnv", max_episode_steps=1000)
+_register(id="IoA-DDA-Discrete-v0", entry_point="ioa_gym.envs.dda:DoubleDutchAuctionEnv",
+          max_episode_steps=1000, kwargs={"discrete_steps": 12})

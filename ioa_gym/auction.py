@@ -481,8 +481,10 @@ class DoubleDutchAuction:
             if price <= self._seller_price:
                 self._finish(crossed=True, closing_price=self._seller_price)
                 return
-            # Classic: keep ticking until a buyer accepts (T2.4); strategy-proof: always alternate.
-            self._buyer_turn = self._classic and accepted == start
+            # Classic: keep ticking until a buyer accepts (T2.4), or pass the turn once no buyer unit is
+            # left to accept (ticking on could only cross the seller clock early); strategy-proof:
+            # always alternate.
+            self._buyer_turn = self._classic and accepted == start and accepted < self._n_buyer_units
         else:
             price = self._seller_price + step
             self._seller_price = price
@@ -496,7 +498,7 @@ class DoubleDutchAuction:
             if price >= self._buyer_price:
                 self._finish(crossed=True, closing_price=self._buyer_price)
                 return
-            self._buyer_turn = not self._classic or accepted > start
+            self._buyer_turn = not self._classic or accepted > start or accepted == self._n_seller_units
         if self._rounds >= self.max_rounds:
             # Round limit before a crossing (T2.6): p* is the midpoint of the two clocks.
             self._finish(crossed=False, closing_price=0.5 * (self._buyer_price + self._seller_price))

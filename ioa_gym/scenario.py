@@ -132,14 +132,14 @@ class ScenarioConfig:
     """beta_0: air-to-ground channel gain at 1 m (dB) (Eq. 2)."""
 
     # Aerial market (Tier 2)
-    aa_supply_range: Range = (4.0, 12.0)
+    aa_supply_range: Range = (2.0, 6.0)
     """Aerial computing an AA offers per slot (Gcycles)."""
     aa_hover_cost_range: Range = (1.0, 7.0)
     """AA hover-power share of its unit cost (money per Gcycle), added to epsilon kappa f_k^2."""
     fa_value_premium_range: Range = (0.5, 5.0)
     """zeta_j: what an unserved Gcycle costs an overloaded FA beyond its price (money per Gcycle);
     its private DDA value is p_j + zeta_j (Eq. 14)."""
-    unit_size: float = 1.0
+    unit_size: float = 0.5
     """u: Gcycles per auction unit."""
 
     _ranges: tuple[str, ...] = field(default=(

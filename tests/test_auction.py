@@ -77,6 +77,8 @@ def play(auction: DoubleDutchAuction, buyer_step: float, seller_step: float) -> 
                 "seller_after": auction.seller_price,
                 "buyer_new": auction.buyer_units_accepted - before[2],
                 "seller_new": auction.seller_units_accepted - before[3],
+                "buyer_exhausted": auction.buyer_units_accepted == auction.market.total_buyer_units,
+                "seller_exhausted": auction.seller_units_accepted == auction.market.total_seller_units,
             }
         )
     return history
@@ -278,8 +280,10 @@ def test_mechanism_invariants(
         if variant == "strategy-proof":
             assert current["active"] != previous["active"]
         else:
-            side_accepted = previous["buyer_new" if previous["active"] == BUYER else "seller_new"] > 0
-            assert (current["active"] != previous["active"]) == side_accepted
+            # ... or passes the turn when no unit is left on the active side to accept.
+            side = "buyer" if previous["active"] == BUYER else "seller"
+            switch = previous[f"{side}_new"] > 0 or previous[f"{side}_exhausted"]
+            assert (current["active"] != previous["active"]) == switch
 
     # Ends exactly at the crossing or at the round limit, never earlier.
     for tick in history[:-1]:

@@ -1,0 +1,294 @@
+"""IoA-DDA-v0: the auctioneer of the Tier-2 Double Dutch Auction as an MDP (docs/model.md, Sec. 6).
+
+One episode is one auction on a freshly sampled market. The agent chooses the size of every clock
+tick; it pays `eta` per tick (information exchange) and earns the welfare efficiency SW / SW_opt
+when the auction ends. It observes public information only, never the values or costs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from ioa_gym.auction import BUYER, VARIANTS, DoubleDutchAuction, Market, efficient_welfare, welfare_efficiency
+from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
+from ioa_gym.scenario import ScenarioConfig, _check_int, _check_range, _check_scalar
+
+MARKET_SOURCES = ("tier1", "synthetic")
+STEP_SCALES = ("log", "linear")
+
+OBS_NAMES = (
+    "buyer_price", "seller_price", "clock_gap", "buyer_clock_active", "round_fraction",
+    "buyer_units_accepted", "seller_units_accepted", "buyer_accepted_last_tick",
+    "seller_accepted_last_tick", "n_buyers", "n_sellers", "buyer_units", "seller_units", "last_step",
+)
+"""Observation layout (all public): clock prices normalised by the price bounds; clock gap
+(P_B - P_S) / (upper - lower) in [-1, 1]; 1 if the buyer clock moves next; rounds / max_rounds;
+accepted units as fractions of each side's units; units accepted in the last tick as fractions;
+market size (participants / max participants, units / max units, clipped to 1); the last step
+normalised to [0, 1] on the action scale."""
+
+
+@dataclass(frozen=True)
+class DDAEnvConfig:
+    """Options of IoA-DDA-v0 (besides the `ScenarioConfig` used for Tier-1 markets)."""
+
+    market_source: str = "tier1"
+    """"tier1": scenario -> Stackelberg equilibrium -> overloaded FAs buy from AAs; "synthetic":
+    markets drawn from the ranges below. Either way a market is redrawn until it is tradable (both
+    sides present and SW_opt > 0)."""
+    variant: str = "classic"
+    """DDA variant: "classic" or "strategy-proof"."""
+    price_bounds: tuple[float, float] = (0.0, 30.0)
+    """Public clock start prices (lower, upper), wide compared with the values."""
+    step_min: float = 0.02
+    """Smallest tick (money per Gcycle)."""
+    step_max: float = 4.0
+    """Largest tick."""
+    step_scale: str = "log"
+    """How an action in [-1, 1] maps to [step_min, step_max]: "log" (geometric) or "linear"."""
+    per_clock_steps: bool = False
+    """If True the action has two entries, the step of the buyer clock and of the seller clock."""
+    discrete_steps: int = 0
+    """If > 0, a Discrete action space of this many geometrically spaced steps (IoA-DDA-Discrete-v0)."""
+    eta: float = 0.004
+    """Cost of one tick (one round of information exchange), in efficiency units."""
+    max_rounds: int = 300
+    """Round limit of the auction (the auction then clears at the clocks' midpoint)."""
+    max_buyers: int = 6
+    """Normaliser of the observed number of buyers (and the synthetic default's upper count)."""
+    max_sellers: int = 8
+    """Normaliser of the observed number of sellers."""
+    max_units: int = 64
+    """Normaliser of the observed numbers of units per side."""
+    synthetic_buyers: tuple[int, int] = (2, 5)
+    synthetic_sellers: tuple[int, int] = (2, 7)
+    synthetic_units: tuple[int, int] = (1, 4)
+    synthetic_values: tuple[float, float] = (4.0, 12.0)
+    synthetic_costs: tuple[float, float] = (1.0, 9.0)
+    solver: dict = field(default_factory=dict)
+    """Keyword arguments of `solve_equilibrium` for Tier-1 markets."""
+
+    def __post_init__(self) -> None:
+        if self.market_source not in MARKET_SOURCES:
+            raise ValueError(f"market_source must be one of {list(MARKET_SOURCES)}, "
+                             f"got {self.market_source!r}")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {list(VARIANTS)}, got {self.variant!r}")
+        if self.step_scale not in STEP_SCALES:
+            raise ValueError(f"step_scale must be one of {list(STEP_SCALES)}, got {self.step_scale!r}")
+        lower, upper = _check_range("price_bounds", self.price_bounds, -1e9, 1e9)
+        if not lower < upper:
+            raise ValueError(f"price_bounds must have lower < upper, got {self.price_bounds!r}")
+        object.__setattr__(self, "price_bounds", (lower, upper))
+        _check_scalar("step_min", self.step_min, 0.0, upper - lower, strict_low=True)
+        _check_scalar("step_max", self.step_max, self.step_min, upper - lower)
+        _check_scalar("eta", self.eta, 0.0, 1.0)
+        _check_int("max_rounds", self.max_rounds, 1)
+        _check_int("discrete_steps", self.discrete_steps, 0, 1000)
+        if self.discrete_steps == 1:
+            raise ValueError("discrete_steps must be 0 (continuous) or an integer in [2, 1000], got 1")
+        if self.discrete_steps and self.per_clock_steps:
+            raise ValueError("per_clock_steps must be False when discrete_steps > 0")
+        for name in ("max_buyers", "max_sellers", "max_units"):
+            _check_int(name, getattr(self, name), 1)
+        for name in ("synthetic_buyers", "synthetic_sellers"):
+            lo, hi = _check_range(name, getattr(self, name), 1, 10**6)
+            object.__setattr__(self, name, (int(lo), int(hi)))
+        lo, hi = _check_range("synthetic_units", self.synthetic_units, 1, 10**6)
+        object.__setattr__(self, "synthetic_units", (int(lo), int(hi)))
+        object.__setattr__(self, "synthetic_values", _check_range("synthetic_values", self.synthetic_values))
+        object.__setattr__(self, "synthetic_costs", _check_range("synthetic_costs", self.synthetic_costs))
+        if not isinstance(self.solver, dict):
+            raise ValueError(f"solver must be a dict of solve_equilibrium arguments, got {self.solver!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}
+
+
+def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
+    """Split env kwargs into the scenario (`scenario=` dict/ScenarioConfig, or ScenarioConfig field
+    names given directly) and the env options; unknown names raise ValueError listing valid ones."""
+    kwargs = dict(kwargs)
+    scenario = kwargs.pop("scenario", None)
+    env_names = {f.name for f in dataclasses.fields(DDAEnvConfig)}
+    scen_names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
+    unknown = sorted(set(kwargs) - env_names - scen_names)
+    if unknown:
+        valid = sorted(env_names | scen_names | {"scenario"})
+        raise ValueError(f"unknown IoA-DDA option(s) {unknown}; valid: {valid}")
+    scen_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in scen_names}
+    if isinstance(scenario, ScenarioConfig):
+        base = scenario.to_dict()
+    elif scenario is None:
+        base = {}
+    elif isinstance(scenario, dict):
+        base = dict(scenario)
+    else:
+        raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
+    env_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    return ScenarioConfig.from_dict({**base, **scen_kwargs}), DDAEnvConfig(**env_kwargs)
+
+
+class DoubleDutchAuctionEnv(gym.Env):
+    """The DDA auctioneer MDP. See `DDAEnvConfig` and `ScenarioConfig` for every option; pass them
+    as keyword arguments of `gym.make("IoA-DDA-v0", ...)` (`scenario=` takes a whole ScenarioConfig
+    or dict). `OBS_NAMES` documents the observation."""
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                             f"got {render_mode!r}")
+        self.render_mode = render_mode
+        self.scenario_config, self.config = make_configs(kwargs)
+        cfg = self.config
+        self._lower, self._upper = cfg.price_bounds
+        self._span = self._upper - self._lower
+        self._log_ratio = math.log(cfg.step_max / cfg.step_min)
+        if cfg.discrete_steps:
+            self.step_sizes = np.geomspace(cfg.step_min, cfg.step_max, cfg.discrete_steps)
+            self.action_space = spaces.Discrete(cfg.discrete_steps)
+        else:
+            self.step_sizes = None
+            self.action_space = spaces.Box(-1.0, 1.0, (2 if cfg.per_clock_steps else 1,), np.float32)
+        low = np.zeros(len(OBS_NAMES), np.float32)
+        low[OBS_NAMES.index("clock_gap")] = -1.0
+        self.observation_space = spaces.Box(low, np.ones(len(OBS_NAMES), np.float32), dtype=np.float32)
+        self.auction: DoubleDutchAuction | None = None
+        self.market: Market | None = None
+        self._obs = np.zeros(len(OBS_NAMES), np.float32)
+
+    # -- action scale ----------------------------------------------------------------------------
+
+    def action_to_step(self, action: Any) -> np.ndarray:
+        """Step size(s) of an action: Discrete index -> `step_sizes[i]`; Box in [-1, 1] -> [step_min,
+        step_max] on the configured scale (values outside [-1, 1] are clipped)."""
+        cfg = self.config
+        if self.step_sizes is not None:
+            return np.array([self.step_sizes[int(np.asarray(action).reshape(-1)[0])]])
+        a = np.clip(np.asarray(action, dtype=float).reshape(-1), -1.0, 1.0)
+        frac = 0.5 * (a + 1.0)
+        if cfg.step_scale == "log":
+            return cfg.step_min * np.exp(frac * self._log_ratio)
+        return cfg.step_min + frac * (cfg.step_max - cfg.step_min)
+
+    def step_to_action(self, step: float) -> np.ndarray | int:
+        """Inverse of `action_to_step`: the action that ticks by `step` (clipped to the step range;
+        for Discrete spaces, the nearest step on the log scale)."""
+        cfg = self.config
+        step = float(np.clip(step, cfg.step_min, cfg.step_max))
+        if self.step_sizes is not None:
+            return int(np.argmin(np.abs(np.log(self.step_sizes) - math.log(step))))
+        if cfg.step_scale == "log":
+            frac = math.log(step / cfg.step_min) / self._log_ratio
+        else:
+            frac = (step - cfg.step_min) / (cfg.step_max - cfg.step_min)
+        return np.full(self.action_space.shape, 2.0 * frac - 1.0, dtype=np.float32)
+
+    # -- episode ---------------------------------------------------------------------------------
+
+    def _sample_market(self) -> Market:
+        cfg = self.config
+        if cfg.market_source == "tier1":
+            market, self.scenario, self.equilibrium = sample_tier1_market(
+                self.scenario_config, self.np_random, **cfg.solver)
+            return market
+        self.scenario = self.equilibrium = None
+        return sample_synthetic_market(self.np_random, cfg.synthetic_buyers, cfg.synthetic_sellers,
+                                       cfg.synthetic_units, cfg.synthetic_values, cfg.synthetic_costs)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if options and "market" in options:   # evaluate on a given market (e.g. an IC audit)
+            market = options["market"]
+            if not isinstance(market, Market):
+                raise ValueError(f"options['market'] must be an ioa_gym.auction.Market, got {type(market)}")
+            self.scenario = self.equilibrium = None
+        else:
+            market = self._sample_market()
+        self.market = market
+        cfg = self.config
+        self.auction = DoubleDutchAuction(market, cfg.variant, cfg.price_bounds, cfg.max_rounds,
+                                          seed=self.np_random)
+        obs = self._obs
+        obs[9] = min(market.n_buyers / cfg.max_buyers, 1.0)
+        obs[10] = min(market.n_sellers / cfg.max_sellers, 1.0)
+        obs[11] = min(market.total_buyer_units / cfg.max_units, 1.0)
+        obs[12] = min(market.total_seller_units / cfg.max_units, 1.0)
+        self._efficient_welfare = efficient_welfare(market)
+        self._last_step_obs = 0.0
+        self._update_obs(0, 0)
+        return obs.copy(), self._clock_info()
+
+    def _update_obs(self, new_buyers: int, new_sellers: int) -> None:
+        auction, obs, market = self.auction, self._obs, self.market
+        pb, ps = auction.buyer_price, auction.seller_price
+        obs[0] = min(max((pb - self._lower) / self._span, 0.0), 1.0)
+        obs[1] = min(max((ps - self._lower) / self._span, 0.0), 1.0)
+        obs[2] = min(max((pb - ps) / self._span, -1.0), 1.0)
+        obs[3] = 1.0 if auction.active_clock == BUYER else 0.0
+        obs[4] = auction.rounds / auction.max_rounds
+        nb, ns = max(market.total_buyer_units, 1), max(market.total_seller_units, 1)
+        obs[5] = auction.buyer_units_accepted / nb
+        obs[6] = auction.seller_units_accepted / ns
+        obs[7] = new_buyers / nb
+        obs[8] = new_sellers / ns
+        obs[13] = self._last_step_obs
+
+    def _clock_info(self) -> dict[str, Any]:
+        a = self.auction
+        return {"buyer_price": a.buyer_price, "seller_price": a.seller_price, "round": a.rounds,
+                "active_clock": a.active_clock}
+
+    def step(self, action: Any):
+        auction = self.auction
+        if auction is None:
+            raise RuntimeError("call reset() before step()")
+        if auction.done:
+            raise RuntimeError("the auction has ended; call reset()")
+        steps = self.action_to_step(action)
+        step = steps[0] if steps.shape[0] == 1 or auction.active_clock == BUYER else steps[1]
+        buyers_before, sellers_before = auction.buyer_units_accepted, auction.seller_units_accepted
+        auction.tick(float(step))
+        cfg = self.config
+        if cfg.step_scale == "log" or self.step_sizes is not None:
+            self._last_step_obs = math.log(step / cfg.step_min) / self._log_ratio
+        else:
+            self._last_step_obs = (step - cfg.step_min) / (cfg.step_max - cfg.step_min)
+        self._update_obs(auction.buyer_units_accepted - buyers_before,
+                         auction.seller_units_accepted - sellers_before)
+        reward = -cfg.eta
+        info = self._clock_info()
+        terminated = auction.done
+        if terminated:
+            result = auction.result()
+            efficiency = welfare_efficiency(result.social_welfare, self._efficient_welfare)
+            reward += efficiency
+            info.update(
+                clearing_price=result.clearing_price, units_traded=result.units_traded,
+                buyer_units_traded=result.buyer_units_traded, seller_units_traded=result.seller_units_traded,
+                social_welfare=result.social_welfare, efficient_welfare=self._efficient_welfare,
+                efficiency=efficiency, rounds=result.rounds, crossed=result.crossed,
+                buyer_payments=result.buyer_payments, seller_revenues=result.seller_revenues,
+                individually_rational=result.individually_rational, budget_balanced=result.budget_balanced,
+            )
+        if self.render_mode == "ansi":
+            self._last_render = self.render()
+        return self._obs.copy(), float(reward), terminated, False, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi" or self.auction is None:
+            return None
+        a = self.auction
+        return (f"round {a.rounds:4d}  P_B {a.buyer_price:8.3f}  P_S {a.seller_price:8.3f}  "
+                f"accepted {a.buyer_units_accepted}/{self.market.total_buyer_units} buyer units, "
+                f"{a.seller_units_accepted}/{self.market.total_seller_units} seller units")

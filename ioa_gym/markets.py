@@ -1,0 +1,69 @@
+"""Where Tier-2 markets come from: the Tier-1 equilibrium (overloaded FAs buy, AAs sell), or a
+synthetic distribution (docs/model.md, Sec. 5). Plain NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ioa_gym.auction import Market, efficient_welfare, sample_market
+from ioa_gym.scenario import Scenario, ScenarioConfig
+from ioa_gym.stackelberg import Equilibrium, solve_equilibrium
+
+# Numerical slack: an FA whose load exceeds capacity by less than this (Gcycles) is at capacity.
+OVERFLOW_EPS = 1e-6
+
+
+def market_from_equilibrium(scenario: Scenario, equilibrium: Equilibrium,
+                            unit_size: float | None = None) -> Market:
+    """Tier-2 market of one slot (Eq. 14-15): each overloaded FA j demands ceil(Q_j / u) units at
+    private per-unit value p_j + zeta_j (its price plus what an unserved Gcycle costs it); each AA k
+    offers floor(S_k / u) units at private per-unit cost eps kappa f_k^2 + hover_k. Prices are per
+    Gcycle; a unit is u Gcycles (u = `unit_size`, default the scenario's)."""
+    u = scenario.config.unit_size if unit_size is None else float(unit_size)
+    if not u > 0:
+        raise ValueError(f"unit_size must be > 0, got {unit_size}")
+    overloaded = equilibrium.overflow > OVERFLOW_EPS
+    fa_prices = equilibrium.prices[scenario.fa_slice]
+    demand = np.ceil(equilibrium.overflow[overloaded] / u - 1e-9).astype(np.int64)
+    supply = np.floor(scenario.aa_supply / u + 1e-9).astype(np.int64)
+    return Market(
+        buyer_values=fa_prices[overloaded] + scenario.fa_value_premium[overloaded],
+        buyer_units=demand,
+        seller_costs=scenario.aa_unit_cost,
+        seller_units=supply,
+    )
+
+
+def is_tradable(market: Market) -> bool:
+    """A market worth auctioning: both sides present and some trade creates welfare (SW_opt > 0)."""
+    return (market.total_buyer_units > 0 and market.total_seller_units > 0
+            and efficient_welfare(market) > 0.0)
+
+
+def sample_tier1_market(config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100,
+                        **solver_kwargs) -> tuple[Market, Scenario, Equilibrium]:
+    """Sample slots (scenario -> Stackelberg equilibrium -> market) until the market is tradable
+    (`is_tradable`); raise RuntimeError after `max_attempts` slots without one (e.g. capacities so
+    large that no FA is ever overloaded)."""
+    for _ in range(max_attempts):
+        scenario = config.sample(rng)
+        equilibrium = solve_equilibrium(scenario, **solver_kwargs)
+        market = market_from_equilibrium(scenario, equilibrium)
+        if is_tradable(market):
+            return market, scenario, equilibrium
+    raise RuntimeError(
+        f"no tradable Tier-2 market in {max_attempts} sampled slots: no FA was overloaded or no trade "
+        "had gains; lower fa_capacity_range, raise n_aa / aa_supply_range, or use synthetic markets")
+
+
+def sample_synthetic_market(rng: np.random.Generator, n_buyers: tuple[int, int], n_sellers: tuple[int, int],
+                            units: tuple[int, int], values: tuple[float, float],
+                            costs: tuple[float, float], max_attempts: int = 1000) -> Market:
+    """Synthetic market (uniform counts, units, values and costs), resampled until tradable."""
+    for _ in range(max_attempts):
+        market = sample_market(rng, n_buyers, n_sellers, units, values, costs)
+        if is_tradable(market):
+            return market
+    raise RuntimeError(f"no tradable synthetic market in {max_attempts} draws: values never exceed costs")
+
+

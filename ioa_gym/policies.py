@@ -1,0 +1,104 @@
+"""Reference auctioneers for IoA-DDA-v0 that read only the public observation.
+
+They have the Stable-Baselines3 `predict` interface so that the evaluation harness treats them like
+any trained agent:
+
+- `FixedStepPolicy`: the classic DDA auctioneer, one step size for every tick.
+- `AdaptiveStepPolicy`: a hand-written rule: large steps while the active clock's side has not
+  accepted yet (far from the market), then a step proportional to the clock gap, so the clocks
+  slow down as they close in on each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from ioa_gym.envs.dda import OBS_NAMES, DoubleDutchAuctionEnv
+
+_GAP = OBS_NAMES.index("clock_gap")
+_BUYER_ACTIVE = OBS_NAMES.index("buyer_clock_active")
+_BUYER_ACC = OBS_NAMES.index("buyer_units_accepted")
+_SELLER_ACC = OBS_NAMES.index("seller_units_accepted")
+
+
+def _dda_env(env: gym.Env | Any) -> DoubleDutchAuctionEnv:
+    base = getattr(env, "unwrapped", env)
+    if not isinstance(base, DoubleDutchAuctionEnv):
+        # A vector env: use one of its copies (they share the configuration).
+        envs = getattr(env, "envs", None)
+        if envs:
+            return _dda_env(envs[0])
+        raise ValueError(f"this policy needs an IoA-DDA environment, got {type(base).__name__}")
+    return base
+
+
+class _ReferencePolicy:
+    """predict() over single or batched observations, SB3 style."""
+
+    def __init__(self, env: gym.Env) -> None:
+        self.env = _dda_env(env)
+        self.observation_space = self.env.observation_space
+        self.action_space = self.env.action_space
+
+    def _step_size(self, obs: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def predict(self, observation: np.ndarray, state: Any = None, episode_start: Any = None,
+                deterministic: bool = True) -> tuple[np.ndarray, Any]:
+        obs = np.asarray(observation, dtype=float)
+        batched = obs.ndim == 2
+        rows = obs if batched else obs[None]
+        actions = np.array([self.env.step_to_action(self._step_size(row)) for row in rows])
+        return (actions if batched else actions[0]), state
+
+    def learn(self, *args: Any, **kwargs: Any) -> _ReferencePolicy:
+        return self
+
+
+class FixedStepPolicy(_ReferencePolicy):
+    """The classic DDA auctioneer: every tick moves the active clock by `step` (default: the
+    geometric mean of the env's step range)."""
+
+    def __init__(self, env: gym.Env, step: float | None = None) -> None:
+        super().__init__(env)
+        cfg = self.env.config
+        self.step = float(np.sqrt(cfg.step_min * cfg.step_max)) if step is None else float(step)
+        if not cfg.step_min <= self.step <= cfg.step_max:
+            raise ValueError(f"step must be in [step_min, step_max] = [{cfg.step_min}, {cfg.step_max}], "
+                             f"got {step}")
+
+    def _step_size(self, obs: np.ndarray) -> float:
+        return self.step
+
+
+class AdaptiveStepPolicy(_ReferencePolicy):
+    """Hand-written adaptive auctioneer. While the active clock's side has accepted nothing yet (the
+    clock is still far from the market), jump by `far_fraction` of the clock gap (at most the env's
+    step_max); afterwards tick by `gap_fraction` of the gap, clipped to [`min_step`, `max_step`], so
+    the clocks slow down as they close in without wasting rounds on tiny ticks."""
+
+    def __init__(self, env: gym.Env, gap_fraction: float = 0.3, far_fraction: float = 0.5,
+                 min_step: float = 0.3, max_step: float = 1.0) -> None:
+        super().__init__(env)
+        for name, value in (("gap_fraction", gap_fraction), ("far_fraction", far_fraction)):
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {value}")
+        cfg = self.env.config
+        if not cfg.step_min <= min_step <= max_step <= cfg.step_max:
+            raise ValueError(f"min_step and max_step must satisfy step_min <= min_step <= max_step <= "
+                             f"step_max ({cfg.step_min}, {cfg.step_max}), got {min_step}, {max_step}")
+        self.gap_fraction, self.far_fraction = float(gap_fraction), float(far_fraction)
+        self.min_step, self.max_step = float(min_step), float(max_step)
+        self._span = cfg.price_bounds[1] - cfg.price_bounds[0]
+        self._step_max = cfg.step_max
+
+    def _step_size(self, obs: np.ndarray) -> float:
+        gap = max(float(obs[_GAP]), 0.0) * self._span
+        buyer_active = obs[_BUYER_ACTIVE] > 0.5
+        side_accepted = obs[_BUYER_ACC] if buyer_active else obs[_SELLER_ACC]
+        if side_accepted <= 0.0:
+            return min(self._step_max, max(self.far_fraction * gap, self.min_step))
+        return min(max(self.gap_fraction * gap, self.min_step), self.max_step)
