@@ -10,3 +10,5 @@ from gymnasium.envs.registration import register as _register
 _register(id="IoA-DDA-v0", entry_point="ioa_gym.envs.dda:DoubleDutchAuctionEnv", max_episode_steps=1000)
 _register(id="IoA-DDA-Discrete-v0", entry_point="ioa_gym.envs.dda:DoubleDutchAuctionEnv",
           max_episode_steps=1000, kwargs={"discrete_steps": 12})
+_register(id="IoA-Stackelberg-v0", entry_point="ioa_gym.envs.stackelberg:StackelbergPricingEnv",
+          max_episode_steps=50)

@@ -1,0 +1,149 @@
+"""IoA-Stackelberg-v0: the pricing side of Tier 1 as an MDP (docs/model.md, Sec. 7).
+
+The agent sets the unit price of one leader (by default the first FA). Each step is a new time slot
+with fresh tasks and channels: the other leaders answer with their best response (Algorithm 1) to
+the agent's price and their own previous prices, the WAs with theirs (Eq. 10), and the FAs' overflow
+shares are updated. The reward is the agent's utility divided by what its own best-response price
+would have earned in the same slot, so 1.0 is optimal and the oracle is known.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int
+from ioa_gym.stackelberg import (
+    best_response_prices,
+    follower_best_response,
+    leader_loads,
+    leader_utilities,
+    overflow_of,
+    solve_equilibrium,
+)
+
+REWARD_FLOOR = -1.0
+"""Rewards are clipped below at this value (a price far above the market can earn a large loss)."""
+
+
+class StackelbergPricingEnv(gym.Env):
+    """Price one leader against best-responding leaders and followers.
+
+    Keyword arguments: `leader` (index in 0..L-1, MAs first; default the first FA, or the first MA
+    when there is no FA), `scenario` (a ScenarioConfig or dict), or any ScenarioConfig field.
+
+    Observation (all normalised, clipped to [-1, 1]): own unit cost / p_max, is-FA flag, own
+    capacity / max capacity (0 for an MA), own previous price / p_max, the other leaders' previous
+    prices / p_max, mean WA work / max work, mean satisfaction weight / max weight, mean cost
+    adjustment per Gcycle towards the agent / p_max, own previous load / (N max work), own previous
+    overflow share, the aerial price / p_max. Action: Box(-1, 1) mapped linearly to [c_l, p_max]
+    of the current slot.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, render_mode: str | None = None, leader: int | None = None, **kwargs: Any) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                             f"got {render_mode!r}")
+        self.render_mode = render_mode
+        scenario = kwargs.pop("scenario", None)
+        names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise ValueError(f"unknown IoA-Stackelberg option(s) {unknown}; valid: "
+                             f"{sorted(names | {'scenario', 'leader', 'render_mode'})}")
+        if isinstance(scenario, ScenarioConfig):
+            base = scenario.to_dict()
+        elif scenario is None or isinstance(scenario, dict):
+            base = dict(scenario or {})
+        else:
+            raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
+        self.scenario_config = cfg = ScenarioConfig.from_dict({**base, **kwargs})
+        n_leaders = cfg.n_leaders
+        default_leader = cfg.n_ma if cfg.n_fa else 0
+        self.leader = _check_int("leader", default_leader if leader is None else leader, 0, n_leaders - 1)
+        self.is_fa = self.leader >= cfg.n_ma
+        self._others = np.array([k for k in range(n_leaders) if k != self.leader])
+        self._max_work = cfg.task_data_range[1] * cfg.task_intensity_range[1]
+        self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self.observation_space = spaces.Box(-1.0, 1.0, (n_leaders + 9,), np.float32)
+        self.scenario: Scenario | None = None
+
+    def action_to_price(self, action: Any) -> float:
+        """Price in [c_l, p_max] of the current slot for an action in [-1, 1] (clipped)."""
+        a = float(np.clip(np.asarray(action, dtype=float).reshape(-1)[0], -1.0, 1.0))
+        low = float(self.scenario.leader_unit_cost[self.leader])
+        return low + 0.5 * (a + 1.0) * (self.scenario.max_price - low)
+
+    def price_to_action(self, price: float) -> np.ndarray:
+        low = float(self.scenario.leader_unit_cost[self.leader])
+        frac = (np.clip(price, low, self.scenario.max_price) - low) / (self.scenario.max_price - low)
+        return np.array([2.0 * frac - 1.0], dtype=np.float32)
+
+    def _observation(self) -> np.ndarray:
+        sc, cfg, me = self.scenario, self.scenario_config, self.leader
+        p_max = cfg.max_price
+        capacity = sc.fa_capacity[me - cfg.n_ma] / cfg.fa_capacity_range[1] if self.is_fa else 0.0
+        share = self._share[me - cfg.n_ma] if self.is_fa else 0.0
+        adjustment = sc.cost_adjustment(self._share)[:, me] / sc.task_work
+        obs = np.concatenate([
+            [sc.leader_unit_cost[me] / p_max, float(self.is_fa), capacity, self._prices[me] / p_max],
+            self._prices[self._others] / p_max,
+            [sc.task_work.mean() / self._max_work,
+             sc.satisfaction_weight.mean() / cfg.satisfaction_weight_range[1],
+             adjustment.mean() / p_max,
+             self._loads[me] / (sc.n_wa * self._max_work),
+             share,
+             cfg.aerial_price / p_max],
+        ])
+        return np.clip(obs, -1.0, 1.0).astype(np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        # Start from the equilibrium of a first slot, so the other leaders' prices are meaningful.
+        first = self.scenario_config.sample(self.np_random)
+        equilibrium = solve_equilibrium(first)
+        self._prices = equilibrium.prices.copy()
+        self._share = equilibrium.overflow_share.copy()
+        self._loads = equilibrium.loads.copy()
+        self.scenario = self.scenario_config.sample(self.np_random)
+        return self._observation(), {"prices": self._prices.copy()}
+
+    def step(self, action: Any):
+        if self.scenario is None:
+            raise RuntimeError("call reset() before step()")
+        sc, me = self.scenario, self.leader
+        price = self.action_to_price(action)
+        # The other leaders best-respond to the agent's price and their own previous prices.
+        posted = self._prices.copy()
+        posted[me] = price
+        if self._others.size:
+            others, _ = best_response_prices(sc, posted, self._share, leaders=self._others)
+            posted[self._others] = others
+        # The oracle: the agent's own best response to those prices in this slot.
+        (best_price,), (best_utility,) = best_response_prices(sc, posted, self._share, leaders=[me])
+        ratios = follower_best_response(sc, posted, self._share)
+        utilities = leader_utilities(sc, posted, ratios)
+        utility = float(utilities[me])
+        best_utility = max(float(best_utility), utility)  # the grid search is exact only to its resolution
+        reward = 1.0 if best_utility <= 1e-9 else max(utility / best_utility, REWARD_FLOOR)
+        loads = leader_loads(sc, ratios)
+        _, share = overflow_of(sc, loads)
+        info = {
+            "prices": posted, "ratios": ratios, "loads": loads, "utilities": utilities,
+            "agent_utility": utility, "best_response_price": float(best_price),
+            "best_response_utility": best_utility, "overflow_share": share,
+        }
+        self._prices, self._share, self._loads = posted, share, loads
+        self.scenario = self.scenario_config.sample(self.np_random)   # the next slot
+        return self._observation(), float(reward), False, False, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi" or self.scenario is None:
+            return None
+        return "prices " + " ".join(f"{p:6.3f}" for p in self._prices)
