@@ -96,7 +96,7 @@ class ScenarioConfig:
     # Servers
     ma_cpu_range: Range = (9.0, 11.0)
     """MA CPU speed f_i (GHz)."""
-    fa_cpu_range: Range = (10.0, 12.0)
+    fa_cpu_range: Range = (9.5, 11.5)
     """FA CPU speed f_j (GHz)."""
     aa_cpu_range: Range = (4.0, 8.0)
     """AA CPU speed f_k (GHz)."""
