@@ -431,18 +431,20 @@ def checkpoint_path(run_dir: str | os.PathLike[str], num_timesteps: int, replay_
     return Path(run_dir) / CHECKPOINT_DIR / f"{CHECKPOINT_PREFIX}{kind}_{num_timesteps}_steps{suffix}"
 
 
-def _timesteps_of(path: Path) -> int:
+def checkpoint_timesteps(path: Path) -> int:
+    """Timestep count in a checkpoint's file name."""
     return int(path.stem.rsplit("_", 2)[-2])
 
 
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> tuple[Path, Path | None] | None:
     """(model, replay buffer or None) of the checkpoint with the most timesteps, or None if there is none."""
     models = sorted(
-        (Path(run_dir) / CHECKPOINT_DIR).glob(f"{CHECKPOINT_PREFIX}_[0-9]*_steps.zip"), key=_timesteps_of
+        (Path(run_dir) / CHECKPOINT_DIR).glob(f"{CHECKPOINT_PREFIX}_[0-9]*_steps.zip"),
+        key=checkpoint_timesteps,
     )
     if not models:
         return None
-    buffer = checkpoint_path(run_dir, _timesteps_of(models[-1]), replay_buffer=True)
+    buffer = checkpoint_path(run_dir, checkpoint_timesteps(models[-1]), replay_buffer=True)
     return models[-1], buffer if buffer.is_file() else None
 
 
