@@ -16,6 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from ioa_gym.envs.rendering import bars
 from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int
 from ioa_gym.stackelberg import (
     best_response_prices,
@@ -44,7 +45,7 @@ class StackelbergPricingEnv(gym.Env):
     of the current slot.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, render_mode: str | None = None, leader: int | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -143,7 +144,10 @@ class StackelbergPricingEnv(gym.Env):
         self.scenario = self.scenario_config.sample(self.np_random)   # the next slot
         return self._observation(), float(reward), False, False, info
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi" or self.scenario is None:
+    def render(self) -> str | np.ndarray | None:
+        """"ansi": the posted prices; "rgb_array": one bar per leader's price / p_max."""
+        if self.render_mode is None or self.scenario is None:
             return None
+        if self.render_mode == "rgb_array":
+            return bars(self._prices / self.scenario_config.max_price)
         return "prices " + " ".join(f"{p:6.3f}" for p in self._prices)
