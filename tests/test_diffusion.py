@@ -7,6 +7,7 @@ the suite: see ``benchmarks/diffusion_learning_check.py``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -15,6 +16,7 @@ import pytest
 import torch as th
 from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.monitor import Monitor
 
 from agents.diffusion import DiffusionAC, make_noise_schedule
 from agents.diffusion.policies import DiffusionActor
@@ -28,10 +30,21 @@ def _observations(env_id: str, n: int, seed: int = 0) -> np.ndarray:
     return np.stack([space.sample() for _ in range(n)]).astype(np.float32)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Tiny networks run fastest on one thread, and do not collapse when other processes share the CPU."""
+    threads = th.get_num_threads()
+    th.set_num_threads(1)
+    yield
+    th.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def pendulum_model() -> DiffusionAC:
     """A model after a tiny learn on Pendulum-v1 (shared by the read-only tests)."""
-    eval_callback = EvalCallback(gym.make("Pendulum-v1"), eval_freq=250, n_eval_episodes=1, verbose=0)
+    eval_callback = EvalCallback(
+        Monitor(gym.make("Pendulum-v1")), eval_freq=250, n_eval_episodes=1, verbose=0
+    )
     model = DiffusionAC("MlpPolicy", "Pendulum-v1", seed=0, device="cpu", **TINY)
     model.learn(300, callback=eval_callback)
     assert eval_callback.last_mean_reward > -np.inf  # the EvalCallback ran
@@ -208,7 +221,7 @@ def test_tiny_learn_on_pendulum_logs_the_training_figures(pendulum_model: Diffus
     for key in ("train/actor_loss", "train/critic_loss", "train/q_mean", "train/denoise_ms"):
         assert np.isfinite(logged[key]), key
     assert logged["train/denoise_ms"] > 0.0
-    mean_return, _ = evaluate_policy(pendulum_model, gym.make("Pendulum-v1"), n_eval_episodes=1)
+    mean_return, _ = evaluate_policy(pendulum_model, Monitor(gym.make("Pendulum-v1")), n_eval_episodes=1)
     assert np.isfinite(mean_return)
 
 
