@@ -163,11 +163,16 @@ class BaselineAgent:
             "params": self._params(),
             "state": self._state(),
             "action_space": space_to_json(self.action_space),
-            "observation_space": space_to_json(self.observation_space) if self.observation_space else None,
+            "observation_space": None
+            if self.observation_space is None
+            else space_to_json(self.observation_space),
         }
         temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(document, indent=2))
-        os.replace(temporary, target)
+        try:
+            temporary.write_text(json.dumps(document, indent=2))
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
         return target
 
     @classmethod

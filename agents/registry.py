@@ -245,7 +245,11 @@ def safe_eval(expression: str) -> Any:
                 return _SAFE_CALLS[node.func.id](*arguments, **keywords)
         if isinstance(node, ast.Attribute):
             owner = evaluate(node.value)
-            if inspect.ismodule(owner) and owner.__name__.startswith("torch"):
+            if (
+                inspect.ismodule(owner)
+                and owner.__name__.startswith("torch")
+                and not node.attr.startswith("_")
+            ):
                 value = getattr(owner, node.attr, None)
                 if inspect.ismodule(value) or inspect.isclass(value):
                     return value
@@ -379,13 +383,15 @@ def make_agent(
     hyperparams: Mapping[str, Any] | None = None,
     tensorboard_log: str | None = None,
     verbose: int = 0,
+    defaults: bool = True,
     **kwargs: Any,
 ) -> Any:
     """Build agent ``name`` for ``env``.
 
-    For learning agents, the defaults of ``agents/hyperparams/<name>.yml`` for the env id are updated with
-    ``hyperparams`` then ``kwargs`` and passed to the constructor. An env id string is built with
-    :func:`make_vec_env_from_id` (``n_envs`` from the hyperparameters, seeded with ``seed``).
+    For learning agents, the defaults of ``agents/hyperparams/<name>.yml`` for the env id (unless
+    ``defaults=False``) are updated with ``hyperparams`` then ``kwargs`` and passed to the constructor.
+    An env id string is built with :func:`make_vec_env_from_id` (``n_envs`` from the hyperparameters,
+    seeded with ``seed``).
     Baselines are built as ``cls(env, seed=seed, **kwargs)``, policies as ``cls(env, **kwargs)``.
 
     :raises AgentConfigError: (a ``ValueError``) for an unknown name or hyperparameter, listing the choices.
@@ -401,7 +407,8 @@ def make_agent(
             return cls(env, seed=seed, **kwargs)
         return cls(env, **kwargs)
 
-    merged = {**load_hyperparams(name, env_id_of(env)), **(hyperparams or {}), **kwargs}
+    file_defaults = load_hyperparams(name, env_id_of(env)) if defaults else {}
+    merged = {**file_defaults, **(hyperparams or {}), **kwargs}
     if isinstance(env, str):
         env = make_vec_env_from_id(env, n_envs=int(merged.get("n_envs", 1)), seed=seed)
     policy, constructor = constructor_kwargs(cls, merged, env.action_space, env.observation_space)

@@ -46,6 +46,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 import yaml
 from gymnasium.envs.registration import load_env_creator
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -168,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-P", "--progress", action="store_true", help="show a progress bar")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
+    parser.add_argument(
+        "--num-threads",
+        type=int,
+        default=-1,
+        help="torch CPU threads (-1: torch's default; 1 is often fastest)",
+    )
     parser.add_argument("--verbose", type=int, default=1, help="0: quiet, 1: training logs on stdout")
     return parser
 
@@ -444,6 +451,7 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
         "log_folder": pick("log_folder", "logs"),
         "tensorboard_log": pick("tensorboard_log", None),
         "verbose": args.verbose,
+        "num_threads": torch.get_num_threads(),
         "progress": args.progress,
         "conf_file": pick("conf_file", None),
         "resume": args.resume,
@@ -493,6 +501,7 @@ def build_model(config: dict[str, Any], train_env: VecEnv, resume_from: Path | N
             device=config["device"],
             hyperparams=config["hyperparams"],
             verbose=config["verbose"],
+            defaults=False,  # config["hyperparams"] already holds the file's defaults (or -conf's)
         )
     # SB3's zip holds the schedules and action noise; only the replay buffer is a separate file.
     model = get_agent_spec(config["algo"]).load().load(resume_from, env=train_env, device=config["device"])
@@ -652,6 +661,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A shell starts background jobs with SIGINT ignored; `kill -INT` must still stop the run cleanly.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if args.num_threads > 0:
+        # Small MLPs gain little from several threads, and lose a lot when the cores are shared.
+        torch.set_num_threads(args.num_threads)
     try:
         return train(resolve_config(args))
     except AgentConfigError as error:

@@ -7,6 +7,7 @@ Classic-control envs stand in for the IoA envs; the IoA ids join the parametrisa
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -49,6 +50,15 @@ CONTINUOUS_ONLY = {"sac", "td3", "ddpg", "tqc", "crossq"}
 HAS_CONTRIB = importlib.util.find_spec("sb3_contrib") is not None
 IOA_BOX_IDS = ["IoA-DDA-v0", "IoA-Stackelberg-v0"]
 IOA_DISCRETE_IDS = ["IoA-DDA-Discrete-v0"]
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Tiny networks on shared CPU cores: one thread is many times faster than several."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _env_param(env_id: str) -> object:
@@ -165,6 +175,19 @@ def test_hyperparams_are_keyed_by_env_id_with_a_default() -> None:
     assert load_hyperparams("random", "IoA-DDA-v0") == {}
 
 
+def test_make_agent_reads_the_env_entry_of_the_yaml_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ppo.yml").write_text(
+        "Pendulum-v1:\n  n_steps: 32\n  batch_size: 32\ndefault:\n  n_steps: 16\n"
+    )
+    monkeypatch.setattr(registry, "HYPERPARAMS_DIR", tmp_path)
+    assert make_agent("ppo", gym.make("Pendulum-v1")).n_steps == 32
+    assert make_agent("ppo", make_vec_env_from_id("Pendulum-v1")).n_steps == 32  # the id of a VecEnv
+    assert make_agent("ppo", gym.make("CartPole-v1"), batch_size=16).n_steps == 16
+    assert make_agent("ppo", gym.make("Pendulum-v1"), defaults=False).n_steps == 2048  # SB3's own default
+
+
 def test_make_agent_applies_yaml_then_hyperparams_then_kwargs(tmp_path: Path) -> None:
     env = gym.make("Pendulum-v1")
     agent = make_agent(
@@ -212,7 +235,13 @@ def test_safe_eval_refuses_code() -> None:
         "log_std_init": -2,
     }
     assert safe_eval("dict(optimizer_class=th.optim.Adam)")["optimizer_class"] is torch.optim.Adam
-    for hostile in ["__import__('os').system('true')", "nn.Module.__subclasses__()", "open('x')", "th.load"]:
+    hostile_expressions = [
+        "__import__('os').system('true')",
+        "nn.Module.__subclasses__()",
+        "open('x')",
+        "th.load",
+    ]
+    for hostile in [*hostile_expressions, "nn.Module.__class__", "dict(**{'a': 1})"]:
         with pytest.raises(AgentConfigError):
             safe_eval(hostile)
 
@@ -325,6 +354,8 @@ def test_fixed_step_agent_converts_steps_with_the_ioa_env(env_id: str) -> None:
         agent.action, np.reshape(env.unwrapped.step_to_action(0.5), agent.action.shape)
     )
     assert env.action_space.contains(agent.predict(env.reset(seed=0)[0])[0])
+    from_vec_env = FixedStepAgent(make_vec_env_from_id(env_id, n_envs=2), step=0.5)
+    np.testing.assert_array_equal(from_vec_env.action, agent.action)
 
 
 def test_baselines_learn_is_a_no_op_returning_self() -> None:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -40,10 +41,18 @@ TINY_PPO = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Tiny networks on shared CPU cores: one thread is many times faster than several."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def run_train(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(TRAIN_PY), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
-    )
+    command = [sys.executable, str(TRAIN_PY), *args, "--num-threads", "1"]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def progress_timesteps(run_dir: Path) -> list[int]:
@@ -127,7 +136,7 @@ def test_sigint_leaves_a_loadable_checkpoint(tmp_path: Path) -> None:
             sys.executable, str(TRAIN_PY), "--algo", "sac", *SHORT_PENDULUM, "-n", "100000", "--seed", "0",
             "--hyperparams", "learning_starts:20", "batch_size:16", "buffer_size:1000",
             "policy_kwargs:dict(net_arch=[8])",
-            "--save-freq", "40", "--eval-freq", "100000", "--verbose", "0",
+            "--save-freq", "40", "--eval-freq", "100000", "--verbose", "0", "--num-threads", "1",
         ],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
