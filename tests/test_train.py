@@ -20,7 +20,7 @@ import pytest
 import torch
 import yaml
 
-from agents import load_agent
+from agents import AgentConfigError, load_agent
 from agents.baselines import GreedyAgent
 from agents.registry import import_env_packages
 from agents.training import atomic_save, build_parser, main, parse_value, resolve_config
@@ -128,6 +128,12 @@ def test_resume_continues_the_timestep_count(ppo_run: Path, tmp_path: Path) -> N
     assert config["n_timesteps"] == 384 and len(config["resumed"]) == 1
     assert config["resumed"][0]["from"].endswith("rl_model_256_steps.zip")
     assert no_partial_files(run_dir)
+
+
+def test_resume_refuses_to_change_what_defines_the_run(ppo_run: Path) -> None:
+    for flag in (["--seed", "1"], ["--algo", "sac"], ["--hyperparams", "n_steps:32"], ["--n-envs", "4"]):
+        with pytest.raises(AgentConfigError, match="cannot change on --resume"):
+            resolve_config(build_parser().parse_args(["--resume", str(ppo_run), *flag]))
 
 
 def test_sigint_leaves_a_loadable_checkpoint(tmp_path: Path) -> None:
