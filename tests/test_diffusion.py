@@ -84,7 +84,9 @@ def test_vp_schedule_matches_the_sde_discretisation() -> None:
 
 
 def test_actor_exposes_the_schedule_arrays() -> None:
-    model = DiffusionAC("MlpPolicy", "Pendulum-v1", noise_schedule="cosine", n_timesteps_denoise=5, seed=0)
+    model = DiffusionAC(
+        "MlpPolicy", "Pendulum-v1", noise_schedule="cosine", n_timesteps_denoise=5, seed=0, device="cpu"
+    )
     betas = make_noise_schedule("cosine", 5)
     np.testing.assert_allclose(model.actor.betas.numpy(), betas, rtol=1e-6)
     np.testing.assert_allclose(model.actor.alphas_cumprod.numpy(), np.cumprod(1 - betas), rtol=1e-5)
@@ -94,7 +96,7 @@ def test_linear_schedule_needs_many_steps() -> None:
     with pytest.raises(ValueError, match=r"noise_schedule='linear'.*n_timesteps_denoise=5.*alpha_bar_T=0\.9"):
         make_noise_schedule("linear", 5)
     with pytest.raises(ValueError, match="linear"):
-        DiffusionAC("MlpPolicy", "Pendulum-v1", noise_schedule="linear")
+        DiffusionAC("MlpPolicy", "Pendulum-v1", noise_schedule="linear", device="cpu")
     betas = make_noise_schedule("linear", 1000)
     assert np.prod(1.0 - betas) < 0.05
 
@@ -115,12 +117,12 @@ def test_linear_schedule_needs_many_steps() -> None:
 )
 def test_invalid_hyperparameters_raise_naming_the_argument(kwargs: dict, name: str) -> None:
     with pytest.raises(ValueError, match=name):
-        DiffusionAC("MlpPolicy", "Pendulum-v1", **kwargs)
+        DiffusionAC("MlpPolicy", "Pendulum-v1", device="cpu", **kwargs)
 
 
 def test_invalid_discrete_entropy_coefficient_raises() -> None:
     with pytest.raises(ValueError, match="ent_coef"):
-        DiffusionAC("MlpPolicy", "CartPole-v1", ent_coef="fixed")
+        DiffusionAC("MlpPolicy", "CartPole-v1", ent_coef="fixed", device="cpu")
 
 
 # --- the denoising chain -------------------------------------------------------------------------------
@@ -128,7 +130,9 @@ def test_invalid_discrete_entropy_coefficient_raises() -> None:
 
 def test_chain_is_the_ddpm_reverse_process() -> None:
     """Unclipped, each step is mu = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) + sigma_t z."""
-    model = DiffusionAC("MlpPolicy", "Pendulum-v1", n_timesteps_denoise=4, clip_denoised=False, seed=0)
+    model = DiffusionAC(
+        "MlpPolicy", "Pendulum-v1", n_timesteps_denoise=4, clip_denoised=False, seed=0, device="cpu"
+    )
     actor = model.actor
     features = th.as_tensor(_observations("Pendulum-v1", 8))
     betas = th.as_tensor(make_noise_schedule("vp", 4), dtype=th.float64)
@@ -151,7 +155,7 @@ def test_chain_is_the_ddpm_reverse_process() -> None:
 
 @pytest.mark.parametrize("deterministic", [True, False])
 def test_samples_have_the_action_shape_and_stay_in_bounds(deterministic: bool) -> None:
-    model = DiffusionAC("MlpPolicy", "Pendulum-v1", seed=0)
+    model = DiffusionAC("MlpPolicy", "Pendulum-v1", seed=0, device="cpu")
     obs = _observations("Pendulum-v1", 64) * 50.0  # far outside the usual range: bounds must still hold
     sample = model.actor.sample(th.as_tensor(obs), deterministic=deterministic)
     assert sample.shape == (64, 1)
@@ -164,7 +168,7 @@ def test_samples_have_the_action_shape_and_stay_in_bounds(deterministic: bool) -
 
 
 def test_actor_loss_gradients_reach_the_epsilon_network_through_the_chain() -> None:
-    model = DiffusionAC("MlpPolicy", "Pendulum-v1", n_timesteps_denoise=5, seed=0)
+    model = DiffusionAC("MlpPolicy", "Pendulum-v1", n_timesteps_denoise=5, seed=0, device="cpu")
     obs = th.as_tensor(_observations("Pendulum-v1", 32))
     actions = model.actor.sample(obs, deterministic=False)
     q_values = th.cat(model.critic(obs, actions), dim=1).min(dim=1).values
@@ -182,7 +186,7 @@ def test_actor_loss_gradients_reach_the_epsilon_network_through_the_chain() -> N
 
 
 def test_deterministic_predict_is_repeatable_and_noise_free() -> None:
-    model = DiffusionAC("MlpPolicy", "Pendulum-v1", seed=0)
+    model = DiffusionAC("MlpPolicy", "Pendulum-v1", seed=0, device="cpu")
     obs = _observations("Pendulum-v1", 16)
     th.manual_seed(1)
     first, _ = model.predict(obs, deterministic=True)
@@ -235,7 +239,7 @@ def test_tiny_learn_on_cartpole_logs_entropy_and_alpha(cartpole_model: Diffusion
 
 def test_tensorboard_logging_and_behaviour_cloning_term(tmp_path: Path) -> None:
     model = DiffusionAC(
-        "MlpPolicy", "Pendulum-v1", seed=0, bc_coef=0.1, tensorboard_log=str(tmp_path), **TINY
+        "MlpPolicy", "Pendulum-v1", seed=0, bc_coef=0.1, tensorboard_log=str(tmp_path), device="cpu", **TINY
     )
     model.learn(150)
     assert np.isfinite(model.logger.name_to_value["train/bc_loss"])
