@@ -65,6 +65,11 @@ class DiffusionAC(OffPolicyAlgorithm):
       chain (argmax for Discrete) and uses no random numbers; stochastic sampling uses torch's global RNG,
       seeded by SB3's ``set_random_seed``.
 
+    Logged: ``train/actor_loss``, ``train/critic_loss``, ``train/q_mean`` (mean Q_1(s, a) over the replayed
+    pairs), ``train/denoise_ms`` (wall time of the no-grad chain at s' over the batch, first gradient step
+    of each ``train`` call), ``train/bc_loss`` when ``bc_coef > 0``, and for Discrete ``train/entropy``
+    and ``train/ent_coef``.
+
     :param policy: the policy model (``"MlpPolicy"`` or ``DiffusionPolicy``).
     :param env: the environment (Box or Discrete actions), or its registered id.
     :param learning_rate: Adam learning rate (float or schedule of progress remaining 1 -> 0), used for
