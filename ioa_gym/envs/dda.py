@@ -134,7 +134,15 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
     else:
         raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
     env_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
-    return ScenarioConfig.from_dict({**base, **scen_kwargs}), DDAEnvConfig(**env_kwargs)
+    scenario_config = ScenarioConfig.from_dict({**base, **scen_kwargs})
+    env_config = DDAEnvConfig(**env_kwargs)
+    if env_config.market_source == "tier1":
+        # Without FAs or AAs no Tier-1 slot has a market: fail here, not after 100 solved slots at reset.
+        for name in ("n_fa", "n_aa"):
+            if (count := getattr(scenario_config, name)) < 1:
+                raise ValueError(f"{name} must be >= 1 when market_source='tier1' (overloaded FAs buy "
+                                 f"from AAs), got {count}; or use market_source='synthetic'")
+    return scenario_config, env_config
 
 
 class DoubleDutchAuctionEnv(gym.Env):
@@ -154,8 +162,11 @@ class DoubleDutchAuctionEnv(gym.Env):
         self._lower, self._upper = cfg.price_bounds
         self._span = self._upper - self._lower
         self._log_ratio = math.log(cfg.step_max / cfg.step_min)
+        self._log_scale = cfg.step_scale == "log"
+        self._step_min, self._step_range = cfg.step_min, cfg.step_max - cfg.step_min
         if cfg.discrete_steps:
             self.step_sizes = np.geomspace(cfg.step_min, cfg.step_max, cfg.discrete_steps)
+            self._step_list: list[float] = self.step_sizes.tolist()
             self.action_space = spaces.Discrete(cfg.discrete_steps)
         else:
             self.step_sizes = None
@@ -172,14 +183,18 @@ class DoubleDutchAuctionEnv(gym.Env):
     def action_to_step(self, action: Any) -> np.ndarray:
         """Step size(s) of an action: Discrete index -> `step_sizes[i]`; Box in [-1, 1] -> [step_min,
         step_max] on the configured scale (values outside [-1, 1] are clipped)."""
-        cfg = self.config
         if self.step_sizes is not None:
-            return np.array([self.step_sizes[int(np.asarray(action).reshape(-1)[0])]])
-        a = np.clip(np.asarray(action, dtype=float).reshape(-1), -1.0, 1.0)
-        frac = 0.5 * (a + 1.0)
-        if cfg.step_scale == "log":
-            return cfg.step_min * np.exp(frac * self._log_ratio)
-        return cfg.step_min + frac * (cfg.step_max - cfg.step_min)
+            return np.array([self._step_list[int(np.asarray(action).reshape(-1)[0])]])
+        flat = np.asarray(action, dtype=float).reshape(-1)
+        return np.array([self._entry_to_step(a) for a in flat.tolist()])
+
+    def _entry_to_step(self, a: float) -> float:
+        """Step of one Box action entry. Scalar math: `step` calls this once per tick, and NumPy's
+        per-call overhead on 1-element arrays was most of the env's step time."""
+        frac = 0.5 * (min(max(a, -1.0), 1.0) + 1.0)   # a NaN stays NaN and is rejected by tick()
+        if self._log_scale:
+            return self._step_min * math.exp(frac * self._log_ratio)
+        return self._step_min + frac * self._step_range
 
     def step_to_action(self, step: float) -> np.ndarray | int:
         """Inverse of `action_to_step`: the action that ticks by `step` (clipped to the step range;
@@ -188,11 +203,16 @@ class DoubleDutchAuctionEnv(gym.Env):
         step = float(np.clip(step, cfg.step_min, cfg.step_max))
         if self.step_sizes is not None:
             return int(np.argmin(np.abs(np.log(self.step_sizes) - math.log(step))))
-        if cfg.step_scale == "log":
-            frac = math.log(step / cfg.step_min) / self._log_ratio
-        else:
-            frac = (step - cfg.step_min) / (cfg.step_max - cfg.step_min)
-        return np.full(self.action_space.shape, 2.0 * frac - 1.0, dtype=np.float32)
+        return np.full(self.action_space.shape, 2.0 * self._step_fraction(step) - 1.0, dtype=np.float32)
+
+    def _step_fraction(self, step: float) -> float:
+        """Position of `step` in [step_min, step_max] on the action scale, in [0, 1]; 0 when
+        step_min == step_max (every action is that one step)."""
+        if self._step_range == 0.0:
+            return 0.0
+        if self._log_scale or self.step_sizes is not None:
+            return math.log(step / self._step_min) / self._log_ratio
+        return (step - self._step_min) / self._step_range
 
     # -- episode ---------------------------------------------------------------------------------
 
@@ -230,19 +250,22 @@ class DoubleDutchAuctionEnv(gym.Env):
         return obs.copy(), self._clock_info()
 
     def _update_obs(self, new_buyers: int, new_sellers: int) -> None:
-        auction, obs, market = self.auction, self._obs, self.market
+        auction, market, lower, span = self.auction, self.market, self._lower, self._span
         pb, ps = auction.buyer_price, auction.seller_price
-        obs[0] = min(max((pb - self._lower) / self._span, 0.0), 1.0)
-        obs[1] = min(max((ps - self._lower) / self._span, 0.0), 1.0)
-        obs[2] = min(max((pb - ps) / self._span, -1.0), 1.0)
-        obs[3] = 1.0 if auction.active_clock == BUYER else 0.0
-        obs[4] = auction.rounds / auction.max_rounds
         nb, ns = max(market.total_buyer_units, 1), max(market.total_seller_units, 1)
-        obs[5] = auction.buyer_units_accepted / nb
-        obs[6] = auction.seller_units_accepted / ns
-        obs[7] = new_buyers / nb
-        obs[8] = new_sellers / ns
-        obs[13] = self._last_step_obs
+        # One slice assignment: per-element writes into the float32 array cost more than the maths.
+        self._obs[:9] = (
+            min(max((pb - lower) / span, 0.0), 1.0),
+            min(max((ps - lower) / span, 0.0), 1.0),
+            min(max((pb - ps) / span, -1.0), 1.0),
+            1.0 if auction.active_clock == BUYER else 0.0,
+            auction.rounds / auction.max_rounds,
+            auction.buyer_units_accepted / nb,
+            auction.seller_units_accepted / ns,
+            new_buyers / nb,
+            new_sellers / ns,
+        )
+        self._obs[13] = self._last_step_obs
 
     def _clock_info(self) -> dict[str, Any]:
         a = self.auction
@@ -255,15 +278,19 @@ class DoubleDutchAuctionEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if auction.done:
             raise RuntimeError("the auction has ended; call reset()")
-        steps = self.action_to_step(action)
-        step = steps[0] if steps.shape[0] == 1 or auction.active_clock == BUYER else steps[1]
-        buyers_before, sellers_before = auction.buyer_units_accepted, auction.seller_units_accepted
-        auction.tick(float(step))
-        cfg = self.config
-        if cfg.step_scale == "log" or self.step_sizes is not None:
-            self._last_step_obs = math.log(step / cfg.step_min) / self._log_ratio
+        if self.step_sizes is not None:
+            index = action if isinstance(action, (int, np.integer)) else np.asarray(action).reshape(-1)[0]
+            step = self._step_list[int(index)]
         else:
-            self._last_step_obs = (step - cfg.step_min) / (cfg.step_max - cfg.step_min)
+            flat = action if isinstance(action, np.ndarray) and action.ndim == 1 else \
+                np.asarray(action, dtype=float).reshape(-1)
+            # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
+            use_seller_entry = flat.shape[0] > 1 and auction.active_clock != BUYER
+            step = self._entry_to_step(float(flat[1 if use_seller_entry else 0]))
+        buyers_before, sellers_before = auction.buyer_units_accepted, auction.seller_units_accepted
+        auction.tick(step)
+        cfg = self.config
+        self._last_step_obs = self._step_fraction(step)
         self._update_obs(auction.buyer_units_accepted - buyers_before,
                          auction.seller_units_accepted - sellers_before)
         reward = -cfg.eta
