@@ -74,6 +74,7 @@ import shlex
 import statistics
 import sys
 import time
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -473,6 +474,12 @@ def _load_saved(
             warnings.append(
                 f"{path} was trained with env kwargs {trained_kwargs}, evaluated with {dict(env_kwargs)}"
             )
+    model_file = next((f for f in (path, path.with_name(path.name + ".zip")) if f.is_file()), None)
+    if model_file is not None and model_file.suffix != ".json" and not zipfile.is_zipfile(model_file):
+        # agents.load_agent would only say that it cannot tell the algorithm of such a file.
+        raise EvaluationConfigError(
+            f"agent {request.label!r}: cannot load {path}: not a valid zip file (corrupt or truncated?)"
+        )
     bind_env = gym.make(env_id, **env_kwargs)
     try:
         agent = load_agent(path, env=bind_env, device=device, model=model)  # type: ignore[arg-type]
@@ -1210,6 +1217,22 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", help="output folder (default: a new results/<...>-<timestamp>/)")
     parser.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (default 1: one observation at a time gains nothing from more, and "
+        "loses much on shared cores)",
+    )
+
+
+def set_torch_threads(threads: int) -> None:
+    """Set torch's intra-op thread count (>= 1) for the command's inference."""
+    import torch
+
+    if threads < 1:
+        raise EvaluationConfigError(f"--torch-threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1251,6 +1274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        set_torch_threads(args.torch_threads)
         env_id = check_env(args.env, args.env_kwargs)
         check_seeds(args.episodes, args.seeds)
         out_dir = Path(args.output) if args.output else default_output_dir(env_id)

@@ -498,11 +498,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         json_text,
         library_versions,
         load_agents,
+        set_torch_threads,
     )
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        set_torch_threads(args.torch_threads)
         env_id = check_env(args.env, args.env_kwargs)
         probe = gym.make(env_id, **args.env_kwargs)
         try:

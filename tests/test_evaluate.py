@@ -42,11 +42,20 @@ EVALUATE_PY = REPO / "evaluate.py"
 ALL_KINDS = ["a2c", "greedy", "random", "fixed-step:step=1.0", "adaptive:gap_fraction=0.3"]
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread (tiny networks, shared cores; main() sets it too), restored for other modules."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """Two PPO run folders (seeds 0, 1; 128 steps) and a diffusion zip (200 steps), tiny networks."""
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a busy 2-core machine: one thread is faster for 16-unit networks
+    torch.set_num_threads(1)  # module fixtures start before the autouse one
     root = tmp_path_factory.mktemp("models")
     for seed in (0, 1):
         code = train_main([
@@ -71,13 +80,13 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]
     diffusion.save(root / "diffusion.zip")
     corrupt = root / "corrupt.zip"
     corrupt.write_bytes(b"PK\x03\x04 this is not a model")
+    torch.set_num_threads(threads)
     yield {
         "runs": root / "runs",
         "ppo_glob": root / "runs" / "ppo" / "IoA-DDA-v0_*",
         "diffusion": root / "diffusion.zip",
         "corrupt": corrupt,
     }
-    torch.set_num_threads(threads)
 
 
 def episodes_without_times(text: str) -> list[dict[str, str]]:
@@ -341,7 +350,7 @@ def test_command_line_errors(models: dict[str, Path], tmp_path: Path) -> None:
         "missing": (["--agents", f"ppo={tmp_path / 'no_such_run'}"], [str(tmp_path / "no_such_run")]),
         "corrupt": (
             ["--agents", "greedy", f"bad={models['corrupt']}"],
-            ["cannot load", str(models["corrupt"])],
+            ["cannot load", str(models["corrupt"]), "not a valid zip"],
         ),
     }
     processes = {
