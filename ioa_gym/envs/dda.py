@@ -17,6 +17,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ioa_gym.auction import BUYER, VARIANTS, DoubleDutchAuction, Market, efficient_welfare, welfare_efficiency
+from ioa_gym.envs.rendering import bars
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
 from ioa_gym.scenario import ScenarioConfig, _check_int, _check_range, _check_scalar
 
@@ -150,7 +151,7 @@ class DoubleDutchAuctionEnv(gym.Env):
     as keyword arguments of `gym.make("IoA-DDA-v0", ...)` (`scenario=` takes a whole ScenarioConfig
     or dict). `OBS_NAMES` documents the observation."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -308,14 +309,16 @@ class DoubleDutchAuctionEnv(gym.Env):
                 buyer_payments=result.buyer_payments, seller_revenues=result.seller_revenues,
                 individually_rational=result.individually_rational, budget_balanced=result.budget_balanced,
             )
-        if self.render_mode == "ansi":
-            self._last_render = self.render()
         return self._obs.copy(), float(reward), terminated, False, info
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi" or self.auction is None:
+    def render(self) -> str | np.ndarray | None:
+        """"ansi": one line of text; "rgb_array": bars for P_B, P_S, accepted buyer and seller units
+        and rounds used (all as fractions)."""
+        if self.render_mode is None or self.auction is None:
             return None
         a = self.auction
+        if self.render_mode == "rgb_array":
+            return bars(self._obs[[0, 1, 5, 6, 4]])
         return (f"round {a.rounds:4d}  P_B {a.buyer_price:8.3f}  P_S {a.seller_price:8.3f}  "
                 f"accepted {a.buyer_units_accepted}/{self.market.total_buyer_units} buyer units, "
                 f"{a.seller_units_accepted}/{self.market.total_seller_units} seller units")

@@ -69,7 +69,7 @@ class StackelbergPricingEnv(gym.Env):
         default_leader = cfg.n_ma if cfg.n_fa else 0
         self.leader = _check_int("leader", default_leader if leader is None else leader, 0, n_leaders - 1)
         self.is_fa = self.leader >= cfg.n_ma
-        self._others = np.array([k for k in range(n_leaders) if k != self.leader])
+        self._others = np.array([k for k in range(n_leaders) if k != self.leader], dtype=int)
         self._max_work = cfg.task_data_range[1] * cfg.task_intensity_range[1]
         self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
         self.observation_space = spaces.Box(-1.0, 1.0, (n_leaders + 9,), np.float32)
@@ -132,11 +132,14 @@ class StackelbergPricingEnv(gym.Env):
         utilities = leader_utilities(sc, posted, ratios)
         utility = float(utilities[me])
         best_utility = max(float(best_utility), utility)  # the grid search is exact only to its resolution
-        reward = 1.0 if best_utility <= 1e-9 else max(utility / best_utility, REWARD_FLOOR)
+        if best_utility > 1e-9:
+            reward = max(utility / best_utility, REWARD_FLOOR)
+        else:  # nothing to earn in this slot: pricing is optimal unless it loses money
+            reward = 1.0 if utility >= -1e-9 else REWARD_FLOOR
         loads = leader_loads(sc, ratios)
         _, share = overflow_of(sc, loads)
         info = {
-            "prices": posted, "ratios": ratios, "loads": loads, "utilities": utilities,
+            "prices": posted.copy(), "ratios": ratios, "loads": loads, "utilities": utilities,
             "agent_utility": utility, "best_response_price": float(best_price),
             "best_response_utility": best_utility, "overflow_share": share,
         }
