@@ -254,13 +254,16 @@ def test_step_to_action_and_action_to_step_are_inverse(options, fraction, action
         np.testing.assert_allclose(base.step_to_action(base.action_to_step(actions)[0]), actions, atol=1e-5)
 
 
-def test_actions_outside_the_box_are_clipped_and_steps_outside_the_range_too() -> None:
+def test_actions_outside_the_box_are_clipped_and_steps_outside_the_range_rejected() -> None:
     base = gym.make(ENV_ID).unwrapped
     cfg = base.config
     assert base.action_to_step(np.array([7.0]))[0] == pytest.approx(cfg.step_max)
     assert base.action_to_step(np.array([-7.0]))[0] == pytest.approx(cfg.step_min)
-    np.testing.assert_allclose(base.step_to_action(100.0), [1.0])
-    np.testing.assert_allclose(base.step_to_action(0.0), [-1.0])
+    np.testing.assert_allclose(base.step_to_action(cfg.step_max), [1.0], atol=1e-6)
+    np.testing.assert_allclose(base.step_to_action(cfg.step_min), [-1.0], atol=1e-6)
+    for bad in (100.0, 0.0, cfg.step_max * 1.01):
+        with pytest.raises(ValueError, match=r"step must be in \[step_min, step_max\]"):
+            base.step_to_action(bad)
     steps = base.action_to_step(np.linspace(-1, 1, 9))
     assert np.all(np.diff(steps) > 0)
 
@@ -373,3 +376,10 @@ def test_adaptive_auctioneer_beats_every_fixed_step(tier1_episodes) -> None:
         report.append((float(step), fixed.mean(), gain.mean(), gain.std(ddof=1) / math.sqrt(n)))
     summary = "; ".join(f"step {s:.3f}: fixed {f:.4f}, gain {g:+.4f} +/- {se:.4f}" for s, f, g, se in report)
     assert all(gain > se for _, _, gain, se in report), f"adaptive {adaptive.mean():.4f}; {summary}"
+
+
+def test_fixed_step_agent_rejects_a_step_outside_the_range() -> None:
+    from agents import make_agent
+
+    with pytest.raises(ValueError, match=r"step must be in \[step_min, step_max\] = \[0.02, 4.0\]"):
+        make_agent("fixed-step", gym.make(ENV_ID), step=100.0)

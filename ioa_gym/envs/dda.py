@@ -198,10 +198,14 @@ class DoubleDutchAuctionEnv(gym.Env):
         return self._step_min + frac * self._step_range
 
     def step_to_action(self, step: float) -> np.ndarray | int:
-        """Inverse of `action_to_step`: the action that ticks by `step` (clipped to the step range;
-        for Discrete spaces, the nearest step on the log scale)."""
+        """Inverse of `action_to_step`: the action that ticks by `step` (for Discrete spaces, the
+        nearest step on the log scale). A step outside [step_min, step_max] raises ValueError."""
         cfg = self.config
-        step = float(np.clip(step, cfg.step_min, cfg.step_max))
+        step = float(step)
+        if not cfg.step_min * (1 - 1e-9) <= step <= cfg.step_max * (1 + 1e-9):
+            raise ValueError(f"step must be in [step_min, step_max] = [{cfg.step_min}, {cfg.step_max}], "
+                             f"got {step}")
+        step = min(max(step, cfg.step_min), cfg.step_max)
         if self.step_sizes is not None:
             return int(np.argmin(np.abs(np.log(self.step_sizes) - math.log(step))))
         return np.full(self.action_space.shape, 2.0 * self._step_fraction(step) - 1.0, dtype=np.float32)
