@@ -1,0 +1,51 @@
+"""figures.py writes every figure on a tiny budget, and refuses to overwrite without --overwrite."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import figures  # noqa: E402
+from agents.training import main as train_main  # noqa: E402
+
+EXPECTED = {"fig3_linear_search.png", "fig4_convergence.png", "efficiency_vs_rounds.png",
+            "welfare_vs_market_size.png", "fig5_training_curves.png"}
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    torch.set_num_threads(1)
+    runs = tmp_path_factory.mktemp("runs")
+    for algo, hyper in (("diffusion", ["learning_starts:50", "batch_size:16", "net_arch:[16]",
+                                       "n_timesteps_denoise:2"]),
+                        ("ppo", ["n_steps:32", "batch_size:32", "n_epochs:1"])):
+        for seed in (0, 1):
+            code = train_main(["--algo", algo, "--env", "IoA-DDA-v0", "-n", "128", "--seed", str(seed),
+                               "-f", str(runs), "--eval-freq", "64", "--eval-episodes", "1", "--n-envs", "1",
+                               "--device", "cpu", "--hyperparams", *hyper, "--env-kwargs", "max_rounds:40"])
+            assert code == 0
+    return runs
+
+
+def test_every_figure_is_written(tiny_runs, tmp_path):
+    out = tmp_path / "figs"
+    assert figures.main(["--out", str(out), "--runs", str(tiny_runs), "--budget", "tiny"]) == 0
+    written = {p.name for p in out.glob("*.png")}
+    assert written == EXPECTED
+    for path in out.glob("*.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_existing_figures_are_not_overwritten(tmp_path):
+    out = tmp_path / "figs"
+    out.mkdir()
+    (out / "fig3_linear_search.png").write_bytes(b"keep me")
+    result = subprocess.run([sys.executable, str(ROOT / "figures.py"), "--out", str(out), "--budget", "tiny"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2 and "--overwrite" in result.stderr
+    assert (out / "fig3_linear_search.png").read_bytes() == b"keep me"
