@@ -131,3 +131,38 @@ def test_bad_solver_arguments_raise():
         linear_search(sc, 99, sc.leader_unit_cost)
     with pytest.raises(ValueError, match="initial_prices"):
         solve_equilibrium(sc, initial_prices=np.ones(2))
+
+
+def test_best_response_prices_any_leader_selection():
+    sc = ScenarioConfig().sample(2)
+    prices, share = sc.leader_unit_cost * 1.3, np.full(sc.n_fa, 0.2)
+    all_prices, all_utils = best_response_prices(sc, prices, share)
+    picked = [5, 3, 3, 0]
+    sub_prices, sub_utils = best_response_prices(sc, prices, share, leaders=picked)
+    assert np.allclose(sub_prices, all_prices[picked]) and np.allclose(sub_utils, all_utils[picked])
+
+
+def test_fast_best_response_when_fa_cost_exceeds_aerial_price():
+    # c_j > pi_j: the FA utility has a convex kink at its capacity (two local maxima, one per side).
+    cfg = ScenarioConfig(fa_cpu_range=(11.5, 12.5))
+    for seed in range(3):
+        sc = cfg.sample(seed)
+        assert np.all(sc.leader_unit_cost[sc.fa_slice] > cfg.aerial_price)
+        prices = sc.leader_unit_cost * 1.1
+        share = np.full(sc.n_fa, 0.1)
+        _, fast_utils = best_response_prices(sc, prices, share)
+        for leader in range(sc.n_leaders):
+            ref = linear_search(sc, leader, prices, share, step=0.01)
+            assert fast_utils[leader] >= ref.utility - 1e-6 * max(1.0, abs(ref.utility))
+
+
+@pytest.mark.parametrize("seed", [6, 19, 21])
+def test_converged_equilibrium_is_certified_near_fa_capacity_kinks(seed):
+    # Slots where moves below tol alone stopped at points some FA could still improve on by 0.1-0.4 %
+    # (its best response at its capacity kink, a first-order gain): converged must mean equilibrium.
+    sc = ScenarioConfig().sample(seed)
+    eq = solve_equilibrium(sc)
+    assert eq.converged
+    for leader in range(sc.n_leaders):
+        ref = linear_search(sc, leader, eq.prices, eq.overflow_share, step=0.002)
+        assert ref.utility <= eq.leader_utilities[leader] + 1e-3 * abs(eq.leader_utilities[leader])

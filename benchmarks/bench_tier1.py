@@ -1,0 +1,271 @@
+"""Tier-1 solve time: `solve_equilibrium` (Algorithm 2) on sampled scenarios, quoted in docs/benchmarks.md.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.bench_tier1            # full run, a few minutes
+    .venv/bin/python -m benchmarks.bench_tier1 --quick    # CI-sized, well under a minute
+
+(``python benchmarks/bench_tier1.py`` works too.) Sections:
+
+1. Default scenario (``ScenarioConfig()``: 20 WAs, 3 MAs, 3 FAs): median wall-clock and CPU time of
+   ``solve_equilibrium`` over ``--scenarios`` sampled slots, each solved ``--repeats`` times, and,
+   interleaved with it in the same run, the previous implementation (``reference_solve_equilibrium``
+   below, the batched zoom-grid search this module's solver replaced, kept verbatim in behaviour) and
+   one ``follower_best_response`` call on the same scenario (a unit of NumPy work that the machine's
+   load affects alike). Reported: both medians, their ratio, and the solve time in follower calls.
+2. Solve time vs the number of WAs (3 MAs and 3 FAs): medians over ``--seeds`` seeds per N, the
+   solve time in follower calls, and the growth exponent: the least-squares slope of log(time) on
+   log(N) over N >= 50. The reference is timed up to ``--reference-max-wa`` WAs only (it is slow).
+
+Times are per call; CPU time is ``time.thread_time`` (what this process used), wall time is
+``time.perf_counter``; on a shared machine the CPU time is the steadier of the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ioa_gym.scenario import Scenario, ScenarioConfig
+from ioa_gym.stackelberg import (
+    Equilibrium,
+    follower_best_response,
+    follower_utility,
+    leader_loads,
+    leader_utilities,
+    marginal_costs,
+    overflow_of,
+    solve_equilibrium,
+)
+
+WA_COUNTS = (10, 20, 50, 100, 200, 500, 1000, 2000)
+
+
+# --- The previous implementation (reference) -------------------------------------------------------
+# Algorithm 2 as it was before the exact fast search: Newton on the simplex multiplier over boolean-
+# indexed rows of (..., N, L) arrays, and each sweep a batched grid search of every leader's price
+# (a 17-price scan then 4 zooms of 9 prices), twice the followers per sweep.
+
+def _reference_ratios(m: np.ndarray, omega: np.ndarray) -> np.ndarray:
+    omega_col = omega[:, None]
+    saturated = m <= 0.5 * omega_col
+    ratios = omega_col / np.where(saturated, 1.0, m)
+    ratios -= 1.0
+    np.maximum(ratios, 0.0, out=ratios)
+    ratios[saturated] = 1.0
+    over = np.add.reduce(ratios, axis=-1) > 1.0 + 1e-12
+    if not over.any():
+        return ratios
+    m_r = m[over]
+    w_r = np.broadcast_to(omega, over.shape)[over][:, None]
+    mu = np.maximum(0.0, 0.5 * w_r - m_r.min(axis=-1, keepdims=True))
+    for _ in range(60):
+        share = w_r / (m_r + mu)
+        excess_terms = np.maximum(share - 1.0, 0.0)
+        excess = np.add.reduce(excess_terms, axis=-1, keepdims=True) - 1.0
+        if np.abs(excess).max() < 1e-11:
+            break
+        slope = np.add.reduce(np.where(excess_terms > 0.0, share * share / w_r, 0.0), axis=-1, keepdims=True)
+        mu += excess / slope
+    o_r = np.maximum(w_r / (m_r + mu) - 1.0, 0.0)
+    o_r /= np.maximum(np.add.reduce(o_r, axis=-1, keepdims=True), 1.0)
+    ratios[over] = o_r
+    return ratios
+
+
+def _reference_followers(scenario: Scenario, prices: np.ndarray, share: np.ndarray) -> np.ndarray:
+    return _reference_ratios(marginal_costs(scenario, prices, share), scenario.satisfaction_weight)
+
+
+def _reference_best_responses(scenario: Scenario, prices: np.ndarray, share: np.ndarray) -> np.ndarray:
+    sel = np.arange(scenario.n_leaders)
+    low = scenario.leader_unit_cost
+    high = np.full(sel.size, scenario.max_price)
+    grid = low[:, None] + (high - low)[:, None] * np.linspace(0.0, 1.0, 17)[None, :]
+    spacing = (high - low) / 16
+    local = np.linspace(-1.0, 1.0, 9)
+    best_price, best_util = low.copy(), np.full(sel.size, -np.inf)
+    for level in range(5):
+        trial = np.repeat(np.repeat(prices[None, None, :], sel.size, axis=0), grid.shape[1], axis=1)
+        trial[sel, :, sel] = grid
+        ratios = _reference_followers(scenario, trial, share)
+        utilities = leader_utilities(scenario, trial, ratios)[sel, :, sel]
+        idx = np.argmax(utilities, axis=1)
+        cand_util = utilities[sel, idx]
+        better = cand_util > best_util
+        best_price = np.where(better, grid[sel, idx], best_price)
+        best_util = np.where(better, cand_util, best_util)
+        if level == 4:
+            break
+        grid = np.clip(best_price[:, None] + spacing[:, None] * local[None, :], low[:, None], high[:, None])
+        spacing = spacing * 2.0 / 8
+    return best_price
+
+
+def reference_solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100) -> Equilibrium:
+    """The previous `solve_equilibrium` (Jacobi, no damping at the start), for timing comparisons."""
+    damping = 0.0
+    prices = np.minimum(1.25 * scenario.leader_unit_cost, scenario.max_price)
+    share = np.zeros(scenario.n_fa)
+    ratios = _reference_followers(scenario, prices, share)
+    history, ratio_history = [prices.copy()], [ratios]
+    converged, last_move, iterations = False, np.inf, 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is part of the result)
+        previous, previous_share = prices.copy(), share
+        prices = (1.0 - damping) * _reference_best_responses(scenario, prices, share) + damping * prices
+        ratios = _reference_followers(scenario, prices, share)
+        _, share = overflow_of(scenario, leader_loads(scenario, ratios))
+        ratios = _reference_followers(scenario, prices, share)
+        history.append(prices.copy())
+        ratio_history.append(ratios)
+        moved = max(np.max(np.abs(prices - previous)), np.max(np.abs(share - previous_share), initial=0.0))
+        if moved < tol:
+            converged = True
+            break
+        if moved >= last_move:
+            damping = max(0.5, 0.5 * (1.0 + damping))
+        last_move = moved
+    loads = leader_loads(scenario, ratios)
+    overflow, _ = overflow_of(scenario, loads)
+    return Equilibrium(prices=prices, ratios=ratios, loads=loads, overflow=overflow, overflow_share=share,
+                       leader_utilities=leader_utilities(scenario, prices, ratios),
+                       follower_utilities=follower_utility(scenario, ratios, prices, share),
+                       iterations=iterations, converged=converged, price_history=np.array(history),
+                       ratio_history=np.array(ratio_history))
+
+
+# --- Timing ----------------------------------------------------------------------------------------
+
+def _time(call: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of `repeats` calls."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.thread_time()
+        call()
+        cpu.append(time.thread_time() - c)
+        wall.append(time.perf_counter() - w)
+    return float(np.median(wall)), float(np.median(cpu))
+
+
+def _unit(scenario: Scenario) -> Callable[[], object]:
+    """One follower_best_response call at the initial prices of Algorithm 2."""
+    prices = np.minimum(1.25 * scenario.leader_unit_cost, scenario.max_price)
+    share = np.zeros(scenario.n_fa)
+    return lambda: follower_best_response(scenario, prices, share)
+
+
+def default_scenario(n_scenarios: int, repeats: int, reference: bool) -> dict[str, float]:
+    """Section 1: medians over slots 0..n_scenarios-1 of the per-slot median times (ms)."""
+    cfg = ScenarioConfig()
+    rows, sweeps = [], []
+    for seed in range(n_scenarios):
+        scenario = cfg.sample(seed)
+        sweeps.append(solve_equilibrium(scenario).iterations)
+        row = [*_time(lambda sc=scenario: solve_equilibrium(sc), repeats),
+               *_time(_unit(scenario), 5 * repeats)]
+        if reference:
+            row += _time(lambda sc=scenario: reference_solve_equilibrium(sc), max(1, repeats // 2))
+        rows.append(row)
+    names = ["solve_wall_ms", "solve_cpu_ms", "unit_wall_ms", "unit_cpu_ms"]
+    names += ["reference_wall_ms", "reference_cpu_ms"] if reference else []
+    out = dict(zip(names, (np.median(np.array(rows), axis=0) * 1e3).tolist(), strict=True))
+    out["sweeps_mean"] = float(np.mean(sweeps))
+    return out
+
+
+def scaling(wa_counts: Sequence[int], seeds: int, repeats: int,
+            reference_max_wa: int) -> list[dict[str, float]]:
+    """Section 2: per N, medians over seeds 0..seeds-1 of the per-slot median times (ms)."""
+    out = []
+    for n_wa in wa_counts:
+        cfg = ScenarioConfig(n_wa=n_wa, n_ma=3, n_fa=3)
+        rows, reference = [], []
+        reps = repeats if n_wa <= 200 else 1
+        for seed in range(seeds):
+            scenario = cfg.sample(seed)
+            rows.append([*_time(lambda sc=scenario: solve_equilibrium(sc), reps),
+                         *_time(_unit(scenario), 3 * reps)])
+            if n_wa <= reference_max_wa:
+                reference.append(_time(lambda sc=scenario: reference_solve_equilibrium(sc), 1)[1])
+        wall, cpu, unit_wall, unit_cpu = (np.median(np.array(rows), axis=0) * 1e3).tolist()
+        entry = {"n_wa": n_wa, "solve_wall_ms": wall, "solve_cpu_ms": cpu, "unit_wall_ms": unit_wall,
+                 "unit_cpu_ms": unit_cpu}
+        line = (f"  N={n_wa:5d}: solve {cpu:9.2f} ms CPU ({wall:9.2f} ms wall) = "
+                f"{cpu / unit_cpu:6.1f} follower calls")
+        if reference:
+            entry["reference_cpu_ms"] = float(np.median(reference) * 1e3)
+            line += f"; previous {entry['reference_cpu_ms']:9.2f} ms CPU"
+        out.append(entry)
+        print(line, flush=True)
+    return out
+
+
+def growth_exponent(rows: list[dict[str, float]], key: str = "solve_cpu_ms", min_wa: int = 50) -> float:
+    """Least-squares slope of log(time) on log(N) over N >= min_wa."""
+    points = [(r["n_wa"], r[key]) for r in rows if r["n_wa"] >= min_wa]
+    if len(points) < 2:
+        return float("nan")
+    n, t = np.log(np.array(points).T)
+    return float(np.polyfit(n, t, 1)[0])
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+            f"NumPy {np.__version__}{load}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="CI-sized run (fewer slots, seeds and N)")
+    parser.add_argument("--scenarios", type=int, default=None, help="default-scenario slots (40; quick 10)")
+    parser.add_argument("--repeats", type=int, default=None, help="solves per slot (5; quick 2)")
+    parser.add_argument("--seeds", type=int, default=None, help="slots per N (3; quick 1)")
+    parser.add_argument("--reference-max-wa", type=int, default=None,
+                        help="time the previous implementation up to this many WAs (200; quick 50)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the previous implementation")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    scenarios = args.scenarios or (10 if quick else 40)
+    repeats = args.repeats or (2 if quick else 5)
+    seeds = args.seeds or (1 if quick else 3)
+    reference_max_wa = 0 if args.no_reference else (args.reference_max_wa or (50 if quick else 200))
+    wa_counts = (10, 20, 50, 100, 200, 500) if quick else WA_COUNTS
+
+    print(f"machine: {machine()}")
+    print("command:", os.path.basename(sys.executable), "-m benchmarks.bench_tier1", *sys.argv[1:])
+    print(f"\n1. Default scenario, {scenarios} slots x {repeats} solves (medians)")
+    default = default_scenario(scenarios, repeats, not args.no_reference)
+    print(f"  solve_equilibrium: {default['solve_wall_ms']:.2f} ms wall, "
+          f"{default['solve_cpu_ms']:.2f} ms CPU "
+          f"({default['sweeps_mean']:.2f} sweeps on average)")
+    unit = default["solve_cpu_ms"] / default["unit_cpu_ms"]
+    print(f"  one follower_best_response: {default['unit_wall_ms'] * 1e3:.0f} us wall, "
+          f"{default['unit_cpu_ms'] * 1e3:.0f} us CPU; the solve costs {unit:.1f} of them")
+    if "reference_cpu_ms" in default:
+        wall = default["reference_wall_ms"] / default["solve_wall_ms"]
+        cpu = default["reference_cpu_ms"] / default["solve_cpu_ms"]
+        print(f"  previous implementation: {default['reference_wall_ms']:.2f} ms wall, "
+              f"{default['reference_cpu_ms']:.2f} ms CPU; speed-up {wall:.1f}x wall, {cpu:.1f}x CPU")
+    print(f"\n2. Solve time vs number of WAs (3 MAs + 3 FAs), {seeds} slot(s) per N (medians)")
+    rows = scaling(wa_counts, seeds, max(1, repeats // 2), reference_max_wa)
+    print(f"  growth exponent over N >= 50: {growth_exponent(rows):.2f} (CPU), "
+          f"{growth_exponent(rows, 'solve_wall_ms'):.2f} (wall); one follower call: "
+          f"{growth_exponent(rows, 'unit_cpu_ms'):.2f} (CPU)")
+
+
+if __name__ == "__main__":
+    main()
