@@ -16,6 +16,11 @@ Run from the repository root::
 2. Solve time vs the number of WAs (3 MAs and 3 FAs): medians over ``--seeds`` seeds per N, the
    solve time in follower calls, and the growth exponent: the least-squares slope of log(time) on
    log(N) over N >= 50. The reference is timed up to ``--reference-max-wa`` WAs only (it is slow).
+3. ``IoA-DDA-v0`` resets (``--resets`` of them, seeds 0, 1, ...), the Tier-1 markets solved by this
+   module's solver and by the reference in turns (``ioa_gym.markets.solve_equilibrium`` swapped).
+4. Equilibrium quality on ``--quality-slots`` default slots: each leader's largest relative gain from
+   deviating, the others fixed, on a 0.002 price grid (``linear_search``, the test suite's check), at
+   the prices each solver returns, and whether it reported convergence.
 
 Times are per call; CPU time is ``time.thread_time`` (what this process used), wall time is
 ``time.perf_counter``; on a shared machine the CPU time is the steadier of the two.
@@ -39,6 +44,7 @@ from ioa_gym.stackelberg import (
     follower_utility,
     leader_loads,
     leader_utilities,
+    linear_search,
     marginal_costs,
     overflow_of,
     solve_equilibrium,
@@ -163,10 +169,12 @@ def _unit(scenario: Scenario) -> Callable[[], object]:
 def default_scenario(n_scenarios: int, repeats: int, reference: bool) -> dict[str, float]:
     """Section 1: medians over slots 0..n_scenarios-1 of the per-slot median times (ms)."""
     cfg = ScenarioConfig()
-    rows, sweeps = [], []
+    rows, sweeps, reference_sweeps = [], [], []
     for seed in range(n_scenarios):
         scenario = cfg.sample(seed)
         sweeps.append(solve_equilibrium(scenario).iterations)
+        if reference:
+            reference_sweeps.append(reference_solve_equilibrium(scenario).iterations)
         row = [*_time(lambda sc=scenario: solve_equilibrium(sc), repeats),
                *_time(_unit(scenario), 5 * repeats)]
         if reference:
@@ -176,6 +184,8 @@ def default_scenario(n_scenarios: int, repeats: int, reference: bool) -> dict[st
     names += ["reference_wall_ms", "reference_cpu_ms"] if reference else []
     out = dict(zip(names, (np.median(np.array(rows), axis=0) * 1e3).tolist(), strict=True))
     out["sweeps_mean"] = float(np.mean(sweeps))
+    if reference:
+        out["reference_sweeps_mean"] = float(np.mean(reference_sweeps))
     return out
 
 
@@ -203,6 +213,50 @@ def scaling(wa_counts: Sequence[int], seeds: int, repeats: int,
             line += f"; previous {entry['reference_cpu_ms']:9.2f} ms CPU"
         out.append(entry)
         print(line, flush=True)
+    return out
+
+
+def resets(n_resets: int) -> dict[str, float]:
+    """Section 3: median wall-clock ms of IoA-DDA-v0 resets with each solver, in turns."""
+    import gymnasium as gym
+
+    import ioa_gym.markets as markets  # (importing ioa_gym registers the environments)
+
+    env = gym.make("IoA-DDA-v0")
+    env.reset(seed=0)
+    solvers = {"reset_ms": solve_equilibrium,
+               "reset_reference_ms": lambda scenario, **kwargs: reference_solve_equilibrium(scenario)}
+    times: dict[str, list[float]] = {name: [] for name in solvers}
+    try:
+        for seed in range(n_resets):
+            for name, solver in solvers.items():
+                markets.solve_equilibrium = solver
+                start = time.perf_counter()
+                env.reset(seed=seed)
+                times[name].append(time.perf_counter() - start)
+    finally:
+        markets.solve_equilibrium = solve_equilibrium
+    return {name: float(np.median(t) * 1e3) for name, t in times.items()}
+
+
+def quality(n_slots: int, reference: bool) -> dict[str, float]:
+    """Section 4: over slots 0..n_slots-1, the largest relative gain of a leader on a 0.002 grid, the
+    number of slots where it exceeds 1e-3, and how many solves reported convergence."""
+    solvers = {"": solve_equilibrium}
+    if reference:
+        solvers["reference_"] = reference_solve_equilibrium
+    out: dict[str, float] = {}
+    for prefix, solver in solvers.items():
+        gains, converged = [], 0
+        for seed in range(n_slots):
+            scenario = ScenarioConfig().sample(seed)
+            eq = solver(scenario)
+            converged += eq.converged
+            best = [linear_search(scenario, leader, eq.prices, eq.overflow_share, step=0.002).utility
+                    for leader in range(scenario.n_leaders)]
+            gains.append(float(np.max((np.array(best) - eq.leader_utilities) / np.abs(eq.leader_utilities))))
+        out.update({f"{prefix}max_gain": max(gains), f"{prefix}converged": converged,
+                    f"{prefix}slots_above_1e-3": sum(g > 1e-3 for g in gains)})
     return out
 
 
@@ -236,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=None, help="slots per N (3; quick 1)")
     parser.add_argument("--reference-max-wa", type=int, default=None,
                         help="time the previous implementation up to this many WAs (200; quick 50)")
+    parser.add_argument("--resets", type=int, default=None,
+                        help="IoA-DDA-v0 resets per solver (100; quick 10)")
+    parser.add_argument("--quality-slots", type=int, default=None,
+                        help="slots checked for deviation gains (30; quick 3)")
     parser.add_argument("--no-reference", action="store_true", help="skip the previous implementation")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -244,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     seeds = args.seeds or (1 if quick else 3)
     reference_max_wa = 0 if args.no_reference else (args.reference_max_wa or (50 if quick else 200))
     wa_counts = (10, 20, 50, 100, 200, 500) if quick else WA_COUNTS
+    n_resets = args.resets or (10 if quick else 100)
+    quality_slots = args.quality_slots or (3 if quick else 30)
 
     print(f"machine: {machine()}")
     print("command:", os.path.basename(sys.executable), "-m benchmarks.bench_tier1", *sys.argv[1:])
@@ -259,12 +319,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         wall = default["reference_wall_ms"] / default["solve_wall_ms"]
         cpu = default["reference_cpu_ms"] / default["solve_cpu_ms"]
         print(f"  previous implementation: {default['reference_wall_ms']:.2f} ms wall, "
-              f"{default['reference_cpu_ms']:.2f} ms CPU; speed-up {wall:.1f}x wall, {cpu:.1f}x CPU")
+              f"{default['reference_cpu_ms']:.2f} ms CPU ({default['reference_sweeps_mean']:.2f} sweeps on "
+              f"average); speed-up {wall:.1f}x wall, {cpu:.1f}x CPU")
     print(f"\n2. Solve time vs number of WAs (3 MAs + 3 FAs), {seeds} slot(s) per N (medians)")
     rows = scaling(wa_counts, seeds, max(1, repeats // 2), reference_max_wa)
     print(f"  growth exponent over N >= 50: {growth_exponent(rows):.2f} (CPU), "
           f"{growth_exponent(rows, 'solve_wall_ms'):.2f} (wall); one follower call: "
           f"{growth_exponent(rows, 'unit_cpu_ms'):.2f} (CPU)")
+    print(f"\n3. IoA-DDA-v0 reset, {n_resets} resets per solver (medians, wall)")
+    reset = resets(n_resets)
+    print(f"  with solve_equilibrium: {reset['reset_ms']:.2f} ms; with the previous implementation: "
+          f"{reset['reset_reference_ms']:.2f} ms")
+    print(f"\n4. Equilibrium quality, default slots 0-{quality_slots - 1}: largest relative gain of a leader "
+          "on a 0.002 price grid")
+    gains = quality(quality_slots, not args.no_reference)
+    print(f"  solve_equilibrium: max {gains['max_gain']:.2e}, slots above 1e-3: {gains['slots_above_1e-3']}, "
+          f"converged {gains['converged']}/{quality_slots}")
+    if "reference_max_gain" in gains:
+        print(f"  previous implementation: max {gains['reference_max_gain']:.2e}, slots above 1e-3: "
+              f"{gains['reference_slots_above_1e-3']}, "
+              f"converged {gains['reference_converged']}/{quality_slots}")
 
 
 if __name__ == "__main__":
