@@ -524,3 +524,25 @@ def test_audit_accepts_a_step_policy_that_reads_public_state() -> None:
     assert result.individually_rational and result.budget_balanced
     report = max_misreport_gain(market, adaptive, seed=1, n_deviations=4, rng=0)
     assert report.max_gain >= 0.0 and report.auctions_run > 0
+
+
+def test_market_from_equilibrium_buyers_are_the_overloaded_fas() -> None:
+    from ioa_gym.auction import market_from_equilibrium
+    from ioa_gym.scenario import ScenarioConfig
+    from ioa_gym.stackelberg import solve_equilibrium
+
+    cfg = ScenarioConfig()
+    for seed in range(5):
+        scenario = cfg.sample(seed)
+        eq = solve_equilibrium(scenario)
+        market = market_from_equilibrium(scenario, eq)
+        overloaded = eq.overflow > 1e-6
+        assert market.n_buyers == int(overloaded.sum()) and market.n_sellers == cfg.n_aa
+        # Demand covers each FA's excess in whole units, and not by a whole unit more.
+        demand = market.buyer_units * cfg.unit_size
+        assert np.all(demand >= eq.overflow[overloaded] - 1e-9)
+        assert np.all(demand < eq.overflow[overloaded] + cfg.unit_size)
+        fa_prices = eq.prices[cfg.n_ma:][overloaded]
+        assert np.allclose(market.buyer_values, fa_prices + scenario.fa_value_premium[overloaded])
+        assert np.array_equal(market.seller_units, np.floor(scenario.aa_supply / cfg.unit_size + 1e-9))
+        assert np.allclose(market.seller_costs, scenario.aa_unit_cost)
