@@ -210,7 +210,8 @@ def efficient_welfare(market: Market) -> float:
     costs = np.sort(market.seller_unit_costs)
     pairs = min(values.shape[0], costs.shape[0])
     gains = values[:pairs] - costs[:pairs]
-    return math.fsum(gains[gains > 0.0])
+    trade = gains > 0.0  # exact: the sign of a float difference is never rounded away
+    return math.fsum([*values[:pairs][trade].tolist(), *(-costs[:pairs][trade]).tolist()])
 
 
 def welfare_efficiency(social_welfare: float, optimum: float) -> float:
@@ -579,7 +580,8 @@ class DoubleDutchAuction:
             seller_revenues = seller_traded * price
             traded_values = market.buyer_unit_values[buyer_units]
             traded_costs = market.seller_unit_costs[seller_units]
-            welfare = math.fsum(traded_values.tolist()) - math.fsum(traded_costs.tolist())
+            # One correctly rounded sum, like efficient_welfare: SW <= SW_opt then holds in floats too.
+            welfare = math.fsum([*traded_values.tolist(), *(-traded_costs).tolist()])
             rational = bool(traded_values.min() >= price >= traded_costs.max())
             # Both sides pay / receive the same p* per unit (payments built above), so SBB reduces
             # to both sides trading the same number of units.

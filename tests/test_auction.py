@@ -546,3 +546,10 @@ def test_market_from_equilibrium_buyers_are_the_overloaded_fas() -> None:
         assert np.allclose(market.buyer_values, fa_prices + scenario.fa_value_premium[overloaded])
         assert np.array_equal(market.seller_units, np.floor(scenario.aa_supply / cfg.unit_size + 1e-9))
         assert np.allclose(market.seller_costs, scenario.aa_unit_cost)
+
+
+@settings(max_examples=200, deadline=None)
+@given(market=markets(), step=st.floats(0.01, 3.0), seed=st.integers(0, 2**16))
+def test_efficiency_never_exceeds_one_even_in_floats(market: Market, step: float, seed: int) -> None:
+    result = run_fixed_step(market, step, seed=seed)
+    assert result.social_welfare <= efficient_welfare(market)
