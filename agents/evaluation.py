@@ -61,7 +61,6 @@ This module knows nothing of the economics: it uses env ids, ``info`` dicts and 
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import glob
 import inspect
@@ -92,6 +91,7 @@ from agents.registry import (
     make_agent,
     read_run_config,
 )
+from agents.training import StoreDict, parse_value
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -257,14 +257,6 @@ class AgentRequest:
     name: str | None = None
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     paths: tuple[Path, ...] = ()
-
-
-def parse_value(text: str) -> Any:
-    """A Python literal when ``text`` is one (``1.0``, ``[0.2, -0.5]``, ``True``), else the string itself."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
 
 
 def _split_top_level(text: str, separator: str = ",") -> list[str]:
@@ -1171,25 +1163,6 @@ def write_results(
 # --------------------------------------------------------------------------------------------------------
 
 
-class StoreKeyValues(argparse.Action):
-    """Collect ``key:value`` arguments into a dict; values go through :func:`parse_value`."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        pairs: dict[str, Any] = {}
-        for item in values or []:
-            key, separator, text = str(item).partition(":")
-            if not separator or not key:
-                parser.error(f"{option_string} expects key:value pairs, got {item!r}")
-            pairs[key] = parse_value(text)
-        setattr(namespace, self.dest, pairs)
-
-
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags shared by ``evaluate.py`` and ``evaluate.py ic-audit``."""
     parser.add_argument(
@@ -1202,7 +1175,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-kwargs",
         nargs="+",
-        action=StoreKeyValues,
+        action=StoreDict,
         default={},
         metavar="KEY:VALUE",
         help="env constructor kwargs (values are Python literals or strings)",
