@@ -214,9 +214,10 @@ def fig5_training_curves(out: Path, runs: Path, episodes: int,
             half = student_t_quantile(0.975, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
             ax.fill_between(steps, mean - half, mean + half, alpha=0.25)
         ax.plot(steps, mean, label=f"{algo} (n={n} seeds)")
+    colors = {"greedy": "tab:red", "random": "tab:gray", "fixed step 1.0": "tab:green",
+              "adaptive": "tab:purple"}
     for name, value in references.items():
-        ax.axhline(value, linestyle="--", linewidth=1, label=f"{name} ({value:.3f})", color="gray"
-                   if name == "random" else None)
+        ax.axhline(value, linestyle="--", linewidth=1, label=f"{name} ({value:.3f})", color=colors[name])
     ax.set_xlabel("environment steps")
     ax.set_ylabel("test reward (mean return)")
     ax.set_title("IoA-DDA-v0: test reward during training (mean, 95% CI over seeds)")
