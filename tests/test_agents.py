@@ -119,13 +119,6 @@ def test_unknown_name_lists_the_valid_choices() -> None:
         assert name in str(excinfo.value)
 
 
-def test_adaptive_needs_ioa_gym_policies() -> None:
-    if importlib.util.find_spec("ioa_gym.policies") is not None:
-        pytest.skip("ioa_gym.policies exists: the adaptive agent is built by test_registry_builds_every_name")
-    with pytest.raises(AgentUnavailableError, match="ioa_gym.policies"):
-        make_agent("adaptive", gym.make("Pendulum-v1"))
-
-
 def test_module_class_names_plug_in_any_base_algorithm(monkeypatch: pytest.MonkeyPatch) -> None:
     env = gym.make("Pendulum-v1")
     assert type(make_agent("stable_baselines3:A2C", env, seed=0)).__name__ == "A2C"
