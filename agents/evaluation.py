@@ -910,12 +910,14 @@ def render_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    # Text, not markup: labels hold run paths such as "[/runs/ppo/...]", which rich would read as tags.
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
     for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index < 2 else "right", no_wrap=index > 1)
+        table.add_column(Text(column), justify="left" if index < 2 else "right", no_wrap=index > 1)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(str(cell)) for cell in row))
     console = Console(file=io.StringIO(), width=240, color_system=None, force_terminal=False, highlight=False)
     console.print(table)
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())  # type: ignore[attr-defined]

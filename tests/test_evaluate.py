@@ -420,3 +420,11 @@ def test_main_writes_and_refuses_a_non_empty_output(
     assert {path.name: path.stat().st_mtime_ns for path in good.iterdir()} == before
     assert main([*common, "--output", str(good), "--overwrite", "--no-plots"]) == 0
     assert not (good / "returns.png").exists()
+
+
+def test_table_cells_are_text_not_markup() -> None:
+    from agents.evaluation import render_table
+
+    rows = [["ppo[/work/runs/ppo/IoA-DDA-v0_1]", "[0.1, 0.2]"]]
+    text = render_table("runs [/tmp/x]", ["agent", "value"], rows)
+    assert "ppo[/work/runs/ppo/IoA-DDA-v0_1]" in text and "[0.1, 0.2]" in text and "[/tmp/x]" in text
