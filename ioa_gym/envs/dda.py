@@ -63,7 +63,7 @@ class DDAEnvConfig:
     max_rounds: int = 300
     """Round limit of the auction (the auction then clears at the clocks' midpoint)."""
     max_buyers: int = 6
-    """Normaliser of the observed number of buyers (and the synthetic default's upper count)."""
+    """Normaliser of the observed number of buyers (clipped to 1 above it)."""
     max_sellers: int = 8
     """Normaliser of the observed number of sellers."""
     max_units: int = 64
