@@ -111,6 +111,7 @@ def test_linear_schedule_needs_many_steps() -> None:
         (dict(time_embed_dim=7), "time_embed_dim"),
         (dict(exploration_noise_std=-0.1), "exploration_noise_std"),
         (dict(bc_coef=-1.0), "bc_coef"),
+        (dict(bound_penalty_coef=-0.5), "bound_penalty_coef"),
         (dict(net_arch=[]), "net_arch"),
         (dict(policy_kwargs=dict(n_timesteps_denoise=3)), "n_timesteps_denoise"),
     ],
@@ -185,6 +186,63 @@ def test_actor_loss_gradients_reach_the_epsilon_network_through_the_chain() -> N
         assert param.grad is not None and param.grad.abs().sum() > 0, name
 
 
+def _saturate(actor: DiffusionActor, value: float = -20.0) -> None:
+    """Make the epsilon network predict a large constant noise: every x0 (so every sample) is far past +1."""
+    last = actor.eps_body[-1]
+    with th.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(value)
+
+
+@pytest.mark.parametrize("clip_denoised", [True, False])
+def test_raw_sample_is_the_last_step_before_clipping(clip_denoised: bool) -> None:
+    model = DiffusionAC("MlpPolicy", "Pendulum-v1", clip_denoised=clip_denoised, seed=0, device="cpu")
+    features = th.as_tensor(_observations("Pendulum-v1", 32))
+    for deterministic in (True, False):
+        th.manual_seed(5)
+        sample, raw = model.actor.sample_with_raw(features, deterministic=deterministic)
+        th.manual_seed(5)
+        np.testing.assert_array_equal(
+            sample.detach().numpy(),
+            model.actor.sample_from_features(features, deterministic).detach().numpy(),
+        )
+        # the last step's x_{t-1} coefficient on x_t is 0 (abar_0 = 1), so clipping x0 or x_0 is the same
+        th.testing.assert_close(sample, raw.clamp(-1.0, 1.0), rtol=0, atol=1e-6)
+    _saturate(model.actor)
+    _, raw = model.actor.sample_with_raw(features, deterministic=False)
+    assert th.all(raw > 5.0)
+
+
+def test_bound_penalty_is_zero_inside_and_the_squared_overflow_outside() -> None:
+    raw = th.tensor([[0.5, -1.0], [1.5, 0.0], [-3.0, 2.0]])
+    # rows: 0, 0.25, 4 + 1
+    assert DiffusionActor.bound_penalty(raw).item() == pytest.approx((0.0 + 0.25 + 5.0) / 3)
+    assert DiffusionActor.bound_penalty(th.rand(50, 3) * 2 - 1).item() == 0.0
+
+
+def test_saturated_chain_gets_no_q_gradient_but_the_bound_penalty_brings_it_back() -> None:
+    """Past the bound the clipped action is flat: only the penalty term can move the actor back inside."""
+    model = DiffusionAC("MlpPolicy", "Pendulum-v1", seed=0, device="cpu", net_arch=[32, 32])
+    actor: DiffusionActor = model.actor
+    _saturate(actor)
+    features = th.as_tensor(_observations("Pendulum-v1", 64))
+    actions, raw = actor.sample_with_raw(features, deterministic=False)
+    assert th.all(actions == 1.0) and th.all(raw > 1.0)
+    q_loss = -th.cat(model.critic(features, actions), dim=1).min(dim=1).values.mean()
+    actor.optimizer.zero_grad()
+    q_loss.backward()
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in actor.parameters())
+
+    optimizer = th.optim.Adam(actor.parameters(), lr=1e-2)
+    for _ in range(200):
+        _, raw = actor.sample_with_raw(features, deterministic=False)
+        optimizer.zero_grad()
+        actor.bound_penalty(raw).backward()
+        optimizer.step()
+    _, raw = actor.sample_with_raw(features, deterministic=False)
+    assert (raw.abs() > 1.0).float().mean().item() < 0.5
+
+
 def test_deterministic_predict_is_repeatable_and_noise_free() -> None:
     model = DiffusionAC("MlpPolicy", "Pendulum-v1", seed=0, device="cpu")
     obs = _observations("Pendulum-v1", 16)
@@ -222,9 +280,18 @@ def test_discrete_probabilities_are_a_distribution(cartpole_model: DiffusionAC) 
 def test_tiny_learn_on_pendulum_logs_the_training_figures(pendulum_model: DiffusionAC) -> None:
     assert pendulum_model.num_timesteps == 300
     logged = pendulum_model.logger.name_to_value
-    for key in ("train/actor_loss", "train/critic_loss", "train/q_mean", "train/denoise_ms"):
+    for key in (
+        "train/actor_loss",
+        "train/critic_loss",
+        "train/q_mean",
+        "train/denoise_ms",
+        "train/bound_penalty",
+        "train/saturated_frac",
+    ):
         assert np.isfinite(logged[key]), key
     assert logged["train/denoise_ms"] > 0.0
+    assert logged["train/bound_penalty"] >= 0.0
+    assert 0.0 <= logged["train/saturated_frac"] <= 1.0
     mean_return, _ = evaluate_policy(pendulum_model, Monitor(gym.make("Pendulum-v1")), n_eval_episodes=1)
     assert np.isfinite(mean_return)
 

@@ -3,12 +3,14 @@
 Box actions (Diffusion-QL style, online):
     critic:  y = r + gamma (1 - d) min_k Q'_k(s', a'),   a' = deterministic chain of the *current* actor at s'
     actor:   L_pi = -E_z[min_k Q_k(s, a_theta(s, z))] + bc_coef * L_ddpm(s, a_buffer)
-where a_theta(s, z) is the stochastic reverse chain (gradients flow through all T steps) and L_ddpm the
-usual epsilon-prediction loss on replayed actions (behaviour cloning, off by default).
+                    + bound_penalty_coef * L_bound
+where a_theta(s, z) is the stochastic reverse chain (gradients flow through all T steps), L_ddpm the
+usual epsilon-prediction loss on replayed actions (behaviour cloning, off by default) and
+L_bound = E_z[sum_i max(|x_raw_i| - 1, 0)^2] the overflow of the chain's last step before clipping.
 
 Discrete(n) actions (D2SAC style): pi(.|s) = softmax(logit_scale * x_0(s)), with x_0 the diffusion sample;
     critic:  y = r + gamma (1 - d) V'(s'),  V'(s') = sum_a pi(a|s') (min_k Q'_k(s', a) - alpha log pi(a|s'))
-    actor:   L_pi = E_z[sum_a pi(a|s) (alpha log pi(a|s) - min_k Q_k(s, a))]
+    actor:   L_pi = E_z[sum_a pi(a|s) (alpha log pi(a|s) - min_k Q_k(s, a))] + bound_penalty_coef * L_bound
     alpha:   L_alpha = log(alpha) (H(pi(.|s)) - H_target)            (when ent_coef is "auto")
 """
 
@@ -59,6 +61,11 @@ class DiffusionAC(OffPolicyAlgorithm):
       target copies.
     - Actor loss: through the *stochastic* chain (x_T, z ~ N(0, I)), so that every starting noise is pulled
       towards high-Q actions; the deterministic chain (x_T = 0, the mode of x_T) is one of them.
+    - Bound penalty: the action is the chain's output clipped to [-1, 1]. Once the unclipped output is past
+      the bound for every starting noise, the clip passes no gradient and the stochastic chain no longer
+      explores: without the penalty one of three 100k-step seeds on IoA-DDA-v0 stuck at the largest step
+      for good (docs/results.md). The squared overflow is zero inside the bound, so it does not bias
+      actions that stay inside.
     - Exploration, in training only: the stochastic chain, plus (Box) Gaussian noise of std
       ``exploration_noise_std`` on the normalised action, plus any SB3 ``action_noise``; (Discrete) a
       sample from pi(.|s) and the entropy bonus. ``predict(obs, deterministic=True)`` is the noise-free
@@ -68,7 +75,8 @@ class DiffusionAC(OffPolicyAlgorithm):
     Logged: ``train/actor_loss``, ``train/critic_loss``, ``train/q_mean`` (mean Q_1(s, a) over the replayed
     pairs), ``train/denoise_ms`` (wall time of the no-grad chain at s' over the batch, first gradient step
     of each ``train`` call), ``train/bc_loss`` when ``bc_coef > 0``, and for Discrete ``train/entropy``
-    and ``train/ent_coef``.
+    and ``train/ent_coef``, ``train/bound_penalty`` (L_bound) and ``train/saturated_frac`` (fraction of
+    stochastic samples whose unclipped last step is past the bound).
 
     :param policy: the policy model (``"MlpPolicy"`` or ``DiffusionPolicy``).
     :param env: the environment (Box or Discrete actions), or its registered id.
@@ -98,6 +106,8 @@ class DiffusionAC(OffPolicyAlgorithm):
     :param time_embed_dim: size of the sinusoidal time embedding (even).
     :param clip_denoised: clip each step's predicted x0 to [-1, 1].
     :param logit_scale: Discrete only: pi = softmax(logit_scale * x_0) with x_0 in [-1, 1]^n.
+    :param bound_penalty_coef: weight of L_bound, the squared overflow of the unclipped last denoising step
+        past [-1, 1], in the actor loss (>= 0; 0 disables it).
     :param exploration_noise_std: Box only: std of the Gaussian noise added to the normalised action in
         training rollouts (0 disables it).
     :param bc_coef: weight of the behaviour-cloning DDPM loss on replayed actions in the actor loss. 0 by
@@ -149,6 +159,7 @@ class DiffusionAC(OffPolicyAlgorithm):
         time_embed_dim: int = 16,
         clip_denoised: bool = True,
         logit_scale: float = 3.0,
+        bound_penalty_coef: float = 1.0,
         exploration_noise_std: float = 0.1,
         bc_coef: float = 0.0,
         ent_coef: str | float = "auto_0.1",
@@ -169,6 +180,8 @@ class DiffusionAC(OffPolicyAlgorithm):
             raise ValueError(f"exploration_noise_std must be >= 0, got {exploration_noise_std}")
         if bc_coef < 0.0:
             raise ValueError(f"bc_coef must be >= 0, got {bc_coef}")
+        if not bound_penalty_coef >= 0.0:
+            raise ValueError(f"bound_penalty_coef must be >= 0, got {bound_penalty_coef}")
         if target_update_interval < 1:
             raise ValueError(f"target_update_interval must be >= 1, got {target_update_interval}")
         if not 0.0 < tau <= 1.0:
@@ -222,6 +235,7 @@ class DiffusionAC(OffPolicyAlgorithm):
         self.noise_schedule = noise_schedule
         self.exploration_noise_std = exploration_noise_std
         self.bc_coef = bc_coef
+        self.bound_penalty_coef = bound_penalty_coef
         self.ent_coef = ent_coef
         self.target_entropy = target_entropy
         self.target_update_interval = target_update_interval
@@ -328,6 +342,7 @@ class DiffusionAC(OffPolicyAlgorithm):
         self._update_learning_rates()
         actor_losses, critic_losses, q_means = [], [], []
         entropies, ent_coefs, bc_losses = [], [], []
+        bound_penalties, saturated_fracs = [], []
         denoise_ms = float("nan")
 
         for gradient_step in range(gradient_steps):
@@ -373,8 +388,11 @@ class DiffusionAC(OffPolicyAlgorithm):
             critic_losses.append(critic_loss.detach())  # type: ignore[union-attr]
             q_means.append(current_q[0].detach().mean())
 
+            features = self.actor.extract_features(observations, self.actor.features_extractor)
+            sample_pi, sample_raw = self.actor.sample_with_raw(features, deterministic=False)
             if self.is_discrete:
-                probs, log_probs = self.actor.action_probs(observations, deterministic=False)
+                log_probs = th.log_softmax(self.actor.logit_scale * sample_pi, dim=1)
+                probs = log_probs.exp()
                 with th.no_grad():
                     min_q = th.stack(self.critic(observations), dim=0).min(dim=0).values
                 actor_loss = (probs * (ent_coef * log_probs - min_q)).sum(dim=1).mean()
@@ -387,7 +405,7 @@ class DiffusionAC(OffPolicyAlgorithm):
                     self.ent_coef_optimizer.step()
                 ent_coefs.append(ent_coef)
             else:
-                actions_pi = self.actor.sample(observations, deterministic=False)
+                actions_pi = sample_pi
                 # Only dQ/da is needed: skip the critic's weight gradients (a third of its backward pass)
                 self._set_critic_requires_grad(False)
                 q_pi = th.cat(self.critic(observations, actions_pi), dim=1).min(dim=1, keepdim=True).values
@@ -396,6 +414,11 @@ class DiffusionAC(OffPolicyAlgorithm):
                 bc_loss = self._bc_loss(observations, replay_data.actions)
                 bc_losses.append(bc_loss.detach())
                 actor_loss = actor_loss + self.bc_coef * bc_loss
+            bound_penalty = self.actor.bound_penalty(sample_raw)
+            if self.bound_penalty_coef > 0.0:
+                actor_loss = actor_loss + self.bound_penalty_coef * bound_penalty
+            bound_penalties.append(bound_penalty.detach())
+            saturated_fracs.append((sample_raw.detach().abs() > 1.0).float().mean())
             self.actor.optimizer.zero_grad()
             actor_loss.backward()
             self.actor.optimizer.step()
@@ -413,6 +436,8 @@ class DiffusionAC(OffPolicyAlgorithm):
         self.logger.record("train/critic_loss", th.stack(critic_losses).mean().item())
         self.logger.record("train/q_mean", th.stack(q_means).mean().item())
         self.logger.record("train/denoise_ms", denoise_ms)
+        self.logger.record("train/bound_penalty", th.stack(bound_penalties).mean().item())
+        self.logger.record("train/saturated_frac", th.stack(saturated_fracs).mean().item())
         if bc_losses:
             self.logger.record("train/bc_loss", th.stack(bc_losses).mean().item())
         if self.is_discrete:

@@ -9,7 +9,8 @@ conditioned on the observation features and a sinusoidal time embedding, is run 
 
 with the posterior coefficients c1_t = beta_t sqrt(abar_{t-1}) / (1 - abar_t),
 c2_t = (1 - abar_{t-1}) sqrt(alpha_t) / (1 - abar_t) and sigma_t^2 = beta_t (1 - abar_{t-1}) / (1 - abar_t).
-The final x_0, clipped to [-1, 1], is the action (or the logits).
+The final x_0, clipped to [-1, 1], is the action (or the logits). Beyond the bound the clip passes no
+gradient; ``DiffusionActor.bound_penalty`` on the unclipped last step lets the actor loss pull it back.
 """
 
 from __future__ import annotations
@@ -276,6 +277,21 @@ class DiffusionActor(BasePolicy):
             features, bit-identical across calls. Otherwise x_T and z are drawn from torch's global RNG.
         :return: x_0 in [-1, 1], shape (batch, sample_dim).
         """
+        return self.sample_with_raw(features, deterministic)[0]
+
+    def sample_with_raw(
+        self, features: th.Tensor, deterministic: bool = False
+    ) -> tuple[th.Tensor, th.Tensor]:
+        """The reverse chain's x_0 in [-1, 1] and its last step before any clipping (``x_raw``).
+
+        ``x_raw`` is what the final step would output without clipping its predicted x0 or its result.
+        Where ``|x_raw| > 1`` the clipped sample is flat in every parameter, so a Q-gradient cannot move it
+        back: ``bound_penalty`` measures that overflow so that the actor loss can keep the chain inside.
+
+        :param features: observation features, shape (batch, features_dim).
+        :param deterministic: as in ``sample_from_features``.
+        :return: ``(x_0, x_raw)``, each of shape (batch, sample_dim).
+        """
         batch_size = features.shape[0]
         n_steps = self.n_timesteps_denoise
         obs_hidden = self.obs_in(features)
@@ -289,15 +305,23 @@ class DiffusionActor(BasePolicy):
                 (n_steps, batch_size, self.sample_dim), dtype=features.dtype, device=features.device
             )
             x = noise[0]
+        x_raw = x
         for t in range(n_steps - 1, -1, -1):
             eps = self.eps_body(obs_hidden + time_hidden[t] + self.sample_in(x))
             x_start = x * self._sqrt_recip_alphas_cumprod[t] - eps * self._sqrt_recipm1_alphas_cumprod[t]
+            if t == 0:
+                x_raw = x_start * self._posterior_coef_x0[t] + x * self._posterior_coef_xt[t]
             if self.clip_denoised:
                 x_start = x_start.clamp(-1.0, 1.0)
             x = x_start * self._posterior_coef_x0[t] + x * self._posterior_coef_xt[t]
             if noise is not None and t > 0:
                 x = x + noise[t] * self._posterior_std[t]
-        return x.clamp(-1.0, 1.0)
+        return x.clamp(-1.0, 1.0), x_raw
+
+    @staticmethod
+    def bound_penalty(x_raw: th.Tensor) -> th.Tensor:
+        """Mean over the batch of sum_i max(|x_raw_i| - 1, 0)^2: zero inside [-1, 1], smooth outside."""
+        return (x_raw.abs() - 1.0).clamp(min=0.0).square().sum(dim=1).mean()
 
     def sample(self, obs: PyTorchObs, deterministic: bool = False) -> th.Tensor:
         """Diffusion sample x_0 for raw observations (see ``sample_from_features``)."""
