@@ -696,6 +696,7 @@ class EvaluationResult:
     command: str | None = None
     created: str = ""
     versions: dict[str, Any] = field(default_factory=dict)
+    comparisons: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def info_keys(self) -> list[str]:
@@ -773,6 +774,21 @@ class EvaluationResult:
                 summary.n_pairs = len(diffs)
         return summaries
 
+    def paired_difference(self, label_a: str, label_b: str) -> dict[str, Any]:
+        """Mean return of ``label_a`` minus ``label_b`` over their shared episodes, with its Student t CI.
+
+        Each agent's return on an episode is the mean over its runs, so a label with several training
+        runs is compared as "the mean of its runs". The CI is over episodes (same reset seeds).
+        """
+        labels = [loaded.label for loaded in self.agents]
+        for label in (label_a, label_b):
+            if label not in labels:
+                raise EvaluationConfigError(f"unknown agent label {label!r} to compare; labels: {labels}")
+        own, other = self._episode_returns(label_a), self._episode_returns(label_b)
+        shared = sorted(set(own) & set(other))
+        mean, low, high = mean_confidence_interval([own[key] - other[key] for key in shared])
+        return dict(a=label_a, b=label_b, diff=mean, ci_low=low, ci_high=high, n_pairs=len(shared))
+
     @staticmethod
     def best_agent(summaries: Sequence[AgentSummary]) -> str:
         """Label with the highest mean return (the first one on a tie)."""
@@ -842,6 +858,14 @@ class EvaluationResult:
                     f"  {s.label}: {_fmt(s.diff_to_best, signed=True)} "
                     f"{_fmt_ci(s.diff_ci_low, s.diff_ci_high)} over {s.n_pairs} episodes"
                 )
+        if self.comparisons:
+            lines.append(f"Requested paired differences in mean return, {CONFIDENCE:.0%} Student t CI:")
+            for label_a, label_b in self.comparisons:
+                d = self.paired_difference(label_a, label_b)
+                lines.append(
+                    f"  {label_a} - {label_b}: {_fmt(d['diff'], signed=True)} "
+                    f"{_fmt_ci(d['ci_low'], d['ci_high'])} over {d['n_pairs']} episodes"
+                )
         untrained = [s.label for s in summaries if s.kind == "untrained"]
         if untrained:
             lines.append(
@@ -874,6 +898,7 @@ class EvaluationResult:
                 "best_agent": self.best_agent(summaries) if summaries else None,
                 "info_keys": self.info_keys,
                 "agents": [{**summary.row(), "runs": summary.runs} for summary in summaries],
+                "comparisons": [self.paired_difference(a, b) for a, b in self.comparisons],
                 "warnings": self.warnings,
             }
         )
@@ -1234,6 +1259,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode.add_argument("--stochastic", dest="deterministic", action="store_false", help="sampled actions")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("A", "B"),
+        help="also report the paired difference A - B of two agent labels (repeatable)",
+    )
     add_common_arguments(parser)
     return parser
 
@@ -1255,6 +1288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir = Path(args.output) if args.output else default_output_dir(env_id)
         check_output_dir(out_dir, args.overwrite)
         agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
+        labels = [loaded.label for loaded in agents]
+        for label in (label for pair in args.compare for label in pair):
+            if label not in labels:
+                raise EvaluationConfigError(f"--compare: unknown agent label {label!r}; labels: {labels}")
         result = evaluate_agents(
             env_id,
             agents,
@@ -1267,6 +1304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
             command=command_line(argv),
         )
+        result.comparisons = [(a, b) for a, b in args.compare]
         written = write_results(result, out_dir, overwrite=args.overwrite, plots=not args.no_plots)
     except AgentConfigError as error:
         parser.print_usage(sys.stderr)

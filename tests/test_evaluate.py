@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 
@@ -428,3 +429,48 @@ def test_table_cells_are_text_not_markup() -> None:
     rows = [["ppo[/work/runs/ppo/IoA-DDA-v0_1]", "[0.1, 0.2]"]]
     text = render_table("runs [/tmp/x]", ["agent", "value"], rows)
     assert "ppo[/work/runs/ppo/IoA-DDA-v0_1]" in text and "[0.1, 0.2]" in text and "[/tmp/x]" in text
+
+
+def test_compare_reports_paired_differences_checked_against_the_episodes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cmp"
+    common = ["--env", "IoA-DDA-v0", "--episodes", "3", "--seeds", "0", "1", "--no-progress", "--no-plots"]
+    agents = ["--agents", "greedy", "f1=fixed-step:step=1.0", "adaptive"]
+    assert (
+        main(
+            [
+                *common,
+                *agents,
+                "--compare",
+                "adaptive",
+                "f1",
+                "--compare",
+                "f1",
+                "greedy",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "adaptive - f1:" in capsys.readouterr().out
+    document = json.loads((out / "summary.json").read_text())
+    returns: dict[str, dict[tuple[str, str], float]] = {}
+    with open(out / "episodes.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            returns.setdefault(row["agent"], {})[(row["eval_seed"], row["episode"])] = float(row["return"])
+    assert [(c["a"], c["b"]) for c in document["comparisons"]] == [("adaptive", "f1"), ("f1", "greedy")]
+    for comparison in document["comparisons"]:
+        diffs = [returns[comparison["a"]][key] - returns[comparison["b"]][key] for key in returns["f1"]]
+        assert comparison["n_pairs"] == 6
+        assert comparison["diff"] == pytest.approx(np.mean(diffs))
+        half = comparison["ci_high"] - comparison["diff"]
+        expected_half = 2.5705818 * np.std(diffs, ddof=1) / np.sqrt(6)  # t(0.975, 5)
+        assert half == pytest.approx(expected_half, rel=1e-5)
+    # an unknown label stops before any episode, naming the labels
+    bad = tmp_path / "bad"
+    assert main([*common, *agents, "--compare", "adaptive", "nope", "--output", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "--compare: unknown agent label 'nope'" in err and "'f1'" in err
+    assert not bad.exists()
