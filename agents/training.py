@@ -370,9 +370,16 @@ def new_run_dir(log_folder: str, algo: str, env_name: str) -> Path:
     parent = Path(log_folder) / algo.replace(":", "-")
     pattern = re.compile(rf"^{re.escape(env_name)}_(\d+)$")
     numbers = [int(m.group(1)) for p in parent.glob(f"{env_name}_*") if (m := pattern.match(p.name))]
-    run_dir = parent / f"{env_name}_{max(numbers, default=0) + 1}"
-    run_dir.mkdir(parents=True, exist_ok=False)
-    return run_dir
+    number = max(numbers, default=0) + 1
+    parent.mkdir(parents=True, exist_ok=True)
+    while True:  # runs started at the same moment may pick the same N: the first mkdir wins, others move on
+        run_dir = parent / f"{env_name}_{number}"
+        try:
+            run_dir.mkdir(exist_ok=False)
+        except FileExistsError:
+            number += 1
+            continue
+        return run_dir
 
 
 def resolve_config(args: argparse.Namespace) -> dict[str, Any]:

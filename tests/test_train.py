@@ -291,3 +291,15 @@ def test_atomic_save_never_leaves_a_partial_file(tmp_path: Path) -> None:
         atomic_save(target, crash)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["model.zip"]
+
+
+def test_run_folders_are_numbered_and_never_shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agents.training import new_run_dir
+
+    assert new_run_dir(str(tmp_path), "diffusion", "IoA-DDA-v0").name == "IoA-DDA-v0_1"
+    assert new_run_dir(str(tmp_path), "diffusion", "IoA-DDA-v0").name == "IoA-DDA-v0_2"
+    (tmp_path / "diffusion" / "IoA-DDA-v0_x").mkdir()  # not a run folder: ignored
+    assert new_run_dir(str(tmp_path), "diffusion", "IoA-DDA-v0").name == "IoA-DDA-v0_3"
+    # a run started at the same moment saw no folder and picks N = 1, which exists: it takes the next free one
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: iter(()))
+    assert new_run_dir(str(tmp_path), "diffusion", "IoA-DDA-v0").name == "IoA-DDA-v0_4"
