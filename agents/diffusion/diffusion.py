@@ -63,7 +63,7 @@ class DiffusionAC(OffPolicyAlgorithm):
       towards high-Q actions; the deterministic chain (x_T = 0, the mode of x_T) is one of them.
     - Bound penalty: the action is the chain's output clipped to [-1, 1]. Once the unclipped output is past
       the bound for every starting noise, the clip passes no gradient and the stochastic chain no longer
-      explores: without the penalty one of three 100k-step seeds on IoA-DDA-v0 stuck at the largest step
+      explores: without the penalty two of six 100k-step seeds on IoA-DDA-v0 stuck at the largest step
       for good (docs/results.md). The squared overflow is zero inside the bound, so it does not bias
       actions that stay inside.
     - Exploration, in training only: the stochastic chain, plus (Box) Gaussian noise of std
