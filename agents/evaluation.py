@@ -780,10 +780,7 @@ class EvaluationResult:
         Each agent's return on an episode is the mean over its runs, so a label with several training
         runs is compared as "the mean of its runs". The CI is over episodes (same reset seeds).
         """
-        labels = [loaded.label for loaded in self.agents]
-        for label in (label_a, label_b):
-            if label not in labels:
-                raise EvaluationConfigError(f"unknown agent label {label!r} to compare; labels: {labels}")
+        check_comparisons([loaded.label for loaded in self.agents], [(label_a, label_b)])
         own, other = self._episode_returns(label_a), self._episode_returns(label_b)
         shared = sorted(set(own) & set(other))
         mean, low, high = mean_confidence_interval([own[key] - other[key] for key in shared])
@@ -1226,6 +1223,13 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_comparisons(labels: Sequence[str], pairs: Sequence[Sequence[str]]) -> None:
+    """Raise ``EvaluationConfigError`` if a pair to compare (``--compare A B``) names an unknown label."""
+    for label in (label for pair in pairs for label in pair):
+        if label not in labels:
+            raise EvaluationConfigError(f"--compare: unknown agent label {label!r}; labels: {list(labels)}")
+
+
 def set_torch_threads(threads: int) -> None:
     """Set torch's intra-op thread count (>= 1) for the command's inference."""
     import torch
@@ -1288,10 +1292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir = Path(args.output) if args.output else default_output_dir(env_id)
         check_output_dir(out_dir, args.overwrite)
         agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
-        labels = [loaded.label for loaded in agents]
-        for label in (label for pair in args.compare for label in pair):
-            if label not in labels:
-                raise EvaluationConfigError(f"--compare: unknown agent label {label!r}; labels: {labels}")
+        check_comparisons([loaded.label for loaded in agents], args.compare)
         result = evaluate_agents(
             env_id,
             agents,

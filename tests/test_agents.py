@@ -7,7 +7,6 @@ Classic-control envs stand in for the IoA envs; the IoA ids join the parametrisa
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -47,18 +46,10 @@ CONTRIB_NAMES = ["tqc", "trpo", "ars", "qrdqn", "crossq"]
 BASELINE_NAMES = ["random", "greedy", "fixed-step"]
 DISCRETE_ONLY = {"dqn", "qrdqn"}
 CONTINUOUS_ONLY = {"sac", "td3", "ddpg", "tqc", "crossq"}
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 HAS_CONTRIB = importlib.util.find_spec("sb3_contrib") is not None
 IOA_BOX_IDS = ["IoA-DDA-v0", "IoA-Stackelberg-v0"]
 IOA_DISCRETE_IDS = ["IoA-DDA-Discrete-v0"]
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Tiny networks on shared CPU cores: one thread is many times faster than several."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _env_param(env_id: str) -> object:

@@ -7,7 +7,6 @@ the suite: see ``benchmarks/diffusion_learning_check.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -21,6 +20,7 @@ from stable_baselines3.common.monitor import Monitor
 from agents.diffusion import DiffusionAC, make_noise_schedule
 from agents.diffusion.policies import DiffusionActor
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TINY = dict(n_timesteps_denoise=2, net_arch=[32, 32], learning_starts=100, batch_size=32, buffer_size=2_000)
 
 
@@ -28,15 +28,6 @@ def _observations(env_id: str, n: int, seed: int = 0) -> np.ndarray:
     space = gym.make(env_id).observation_space
     space.seed(seed)
     return np.stack([space.sample() for _ in range(n)]).astype(np.float32)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Tiny networks run fastest on one thread, and do not collapse when other processes share the CPU."""
-    threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -38,18 +38,10 @@ from agents.evaluation import (
 from agents.training import main as train_main
 from ioa_gym.ic_audit import market_seed
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 REPO = Path(__file__).resolve().parents[1]
 EVALUATE_PY = REPO / "evaluate.py"
 ALL_KINDS = ["a2c", "greedy", "random", "fixed-step:step=1.0", "adaptive:gap_fraction=0.3"]
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread (tiny networks, shared cores; main() sets it too), restored for other modules."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

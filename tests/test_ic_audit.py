@@ -7,14 +7,12 @@ import csv
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 
 import ioa_gym  # noqa: F401  (registers the environments)
 from agents import make_agent
@@ -28,16 +26,8 @@ from ioa_gym.ic_audit import (
     sample_markets,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread (tiny networks, shared cores; main() sets it too), restored for other modules."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def fixed_step_agent(env_kwargs: dict[str, Any], **agent_kwargs: Any) -> tuple[Any, Any]:

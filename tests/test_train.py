@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -27,6 +26,7 @@ from agents.training import atomic_save, build_parser, main, parse_value, resolv
 
 import_env_packages()
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_PY = REPO / "train.py"
 SHORT_PENDULUM = ["--env", "Pendulum-v1", "--env-kwargs", "max_episode_steps:20", "--eval-episodes", "2"]
@@ -39,15 +39,6 @@ TINY_PPO = [
     "n_epochs:1",
     "policy_kwargs:dict(net_arch=[8])",
 ]
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Tiny networks on shared CPU cores: one thread is many times faster than several."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def run_train(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:

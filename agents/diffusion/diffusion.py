@@ -35,20 +35,15 @@ from stable_baselines3.common.utils import (
 )
 from torch.nn import functional as F
 
-from agents.diffusion.policies import DiffusionActor, DiffusionPolicy, DiscreteCritic, validate_diffusion_args
+from agents.diffusion.policies import (
+    DIFFUSION_ARGS,
+    DiffusionActor,
+    DiffusionPolicy,
+    DiscreteCritic,
+    validate_diffusion_args,
+)
 
 SelfDiffusionAC = TypeVar("SelfDiffusionAC", bound="DiffusionAC")
-
-# Hyperparameters of the policy that DiffusionAC takes as its own arguments.
-_POLICY_ARGS = (
-    "n_timesteps_denoise",
-    "noise_schedule",
-    "beta_min",
-    "beta_max",
-    "time_embed_dim",
-    "clip_denoised",
-    "logit_scale",
-)
 
 
 class DiffusionAC(OffPolicyAlgorithm):
@@ -187,7 +182,7 @@ class DiffusionAC(OffPolicyAlgorithm):
         if not 0.0 < tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1], got {tau}")
         policy_kwargs = dict(policy_kwargs or {})
-        for name in _POLICY_ARGS:
+        for name in DIFFUSION_ARGS:
             if name in policy_kwargs:
                 raise ValueError(f"pass {name} as a DiffusionAC argument, not in policy_kwargs")
         if net_arch is not None:

@@ -33,6 +33,16 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
 NOISE_SCHEDULES = ("vp", "cosine", "linear")
+# The diffusion hyperparameters, passed by name from DiffusionAC to DiffusionPolicy to DiffusionActor.
+DIFFUSION_ARGS = (
+    "n_timesteps_denoise",
+    "noise_schedule",
+    "beta_min",
+    "beta_max",
+    "time_embed_dim",
+    "clip_denoised",
+    "logit_scale",
+)
 # The linear schedule uses the DDPM range; it is only accepted when the chain ends close to pure noise.
 LINEAR_BETA_START = 1e-4
 LINEAR_BETA_END = 2e-2
@@ -244,14 +254,8 @@ class DiffusionActor(BasePolicy):
                 net_arch=self.net_arch,
                 features_dim=self.features_dim,
                 activation_fn=self.activation_fn,
-                n_timesteps_denoise=self.n_timesteps_denoise,
-                noise_schedule=self.noise_schedule,
-                beta_min=self.beta_min,
-                beta_max=self.beta_max,
-                time_embed_dim=self.time_embed_dim,
-                clip_denoised=self.clip_denoised,
-                logit_scale=self.logit_scale,
                 features_extractor=self.features_extractor,
+                **{name: getattr(self, name) for name in DIFFUSION_ARGS},
             )
         )
         return data
@@ -513,13 +517,7 @@ class DiffusionPolicy(BasePolicy):
             dict(
                 net_arch=self.net_arch,
                 activation_fn=self.activation_fn,
-                n_timesteps_denoise=self.actor_kwargs["n_timesteps_denoise"],
-                noise_schedule=self.actor_kwargs["noise_schedule"],
-                beta_min=self.actor_kwargs["beta_min"],
-                beta_max=self.actor_kwargs["beta_max"],
-                time_embed_dim=self.actor_kwargs["time_embed_dim"],
-                clip_denoised=self.actor_kwargs["clip_denoised"],
-                logit_scale=self.actor_kwargs["logit_scale"],
+                **{name: self.actor_kwargs[name] for name in DIFFUSION_ARGS},
                 n_critics=self.critic_kwargs["n_critics"],
                 share_features_extractor=self.share_features_extractor,
                 lr_schedule=self._dummy_schedule,
