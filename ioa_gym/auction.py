@@ -124,6 +124,19 @@ class Market:
         object.__setattr__(self, "seller_costs", seller_costs)
         object.__setattr__(self, "seller_units", seller_units)
 
+    @classmethod
+    def from_valid_arrays(cls, buyer_values: np.ndarray, buyer_units: np.ndarray, seller_costs: np.ndarray,
+                          seller_units: np.ndarray) -> Market:
+        """A market from arrays the caller guarantees valid (1-D float64 finite values and costs, 1-D
+        int64 units >= 0 of matching lengths, owned by the market from now on), without the checks of
+        the constructor: for markets the package builds itself on every env reset."""
+        market = object.__new__(cls)
+        for name, array in (("buyer_values", buyer_values), ("buyer_units", buyer_units),
+                            ("seller_costs", seller_costs), ("seller_units", seller_units)):
+            array.setflags(write=False)
+            object.__setattr__(market, name, array)
+        return market
+
     @property
     def n_buyers(self) -> int:
         """Number of buyers (overloaded FAs)."""
@@ -205,7 +218,15 @@ def sample_market(
 
 
 def efficient_welfare(market: Market) -> float:
-    """Efficient benchmark SW_opt (T2.11): values descending against costs ascending, trade if v >= c."""
+    """Efficient benchmark SW_opt (T2.11): values descending against costs ascending, trade if v >= c.
+    Computed once per market (a market is immutable) and kept on it."""
+    cached = market.__dict__.get("_efficient_welfare")
+    if cached is None:
+        cached = market.__dict__["_efficient_welfare"] = _efficient_welfare(market)
+    return cached
+
+
+def _efficient_welfare(market: Market) -> float:
     values = np.sort(market.buyer_unit_values)[::-1]
     costs = np.sort(market.seller_unit_costs)
     pairs = min(values.shape[0], costs.shape[0])

@@ -26,12 +26,13 @@ def market_from_equilibrium(scenario: Scenario, equilibrium: Equilibrium,
     fa_prices = equilibrium.prices[scenario.fa_slice]
     demand = np.ceil(equilibrium.overflow[overloaded] / u - 1e-9).astype(np.int64)
     supply = np.floor(scenario.aa_supply / u + 1e-9).astype(np.int64)
-    return Market(
-        buyer_values=fa_prices[overloaded] + scenario.fa_value_premium[overloaded],
-        buyer_units=demand,
-        seller_costs=scenario.aa_unit_cost,
-        seller_units=supply,
-    )
+    values = fa_prices[overloaded] + scenario.fa_value_premium[overloaded]
+    costs = scenario.aa_unit_cost.astype(float)                                # a copy the market owns
+    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(costs))):
+        raise ValueError("market_from_equilibrium: the equilibrium gives non-finite buyer values or "
+                         "seller costs")
+    # Valid by construction (finite values, units >= 0 of matching lengths): skip the re-validation.
+    return Market.from_valid_arrays(values, demand, costs, supply)
 
 
 def is_tradable(market: Market) -> bool:

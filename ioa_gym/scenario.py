@@ -12,6 +12,7 @@ bandwidth in MHz (so rates are in Mbit/s), money in abstract units.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -282,35 +283,107 @@ def _noise_power_w(psd_dbm_hz: float, bandwidth_mhz: float) -> float:
     return 10.0 ** ((psd_dbm_hz + 10.0 * math.log10(bandwidth_mhz * 1e6)) / 10.0) / 1000.0
 
 
-def _sample(cfg: ScenarioConfig, rng: np.random.Generator) -> Scenario:
+# The uniform draws of a slot, in stream order: (name, the config field holding its range, or None for
+# (0, area_size); how many per WA, leader, MA, FA, AA).
+_UNIFORM_DRAWS = (
+    ("wa_pos", None, "wa2"), ("leader_pos", None, "leader2"), ("aa_pos", None, "aa2"),
+    ("data", "task_data_range", "wa"), ("intensity", "task_intensity_range", "wa"),
+    ("local_cpu", "local_cpu_range", "wa"), ("tx_power", "tx_power_range", "wa"),
+    ("omega", "satisfaction_weight_range", "wa"), ("ma_cpu", "ma_cpu_range", "ma"),
+    ("fa_cpu", "fa_cpu_range", "fa"), ("aa_cpu", "aa_cpu_range", "aa"),
+    ("capacity", "fa_capacity_range", "fa"), ("supply", "aa_supply_range", "aa"),
+    ("hover", "aa_hover_cost_range", "aa"), ("premium", "fa_value_premium_range", "fa"),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _uniform_layout(cfg: ScenarioConfig) -> tuple[np.ndarray, np.ndarray, tuple[tuple[str, int, int], ...]]:
+    """Per draw of `_UNIFORM_DRAWS`, one after the other: the low end and width of its range, and
+    (name, start, stop) of each draw in the stream."""
+    counts = {"wa": cfg.n_wa, "wa2": 2 * cfg.n_wa, "leader2": 2 * cfg.n_leaders, "aa2": 2 * cfg.n_aa,
+              "ma": cfg.n_ma, "fa": cfg.n_fa, "aa": cfg.n_aa}
+    lows, widths, spans, start = [], [], [], 0
+    for name, field_name, per in _UNIFORM_DRAWS:
+        low, high = (0.0, cfg.area_size) if field_name is None else getattr(cfg, field_name)
+        size = counts[per]
+        lows.append(np.full(size, float(low)))
+        widths.append(np.full(size, float(high) - float(low)))
+        spans.append((name, start, start + size))
+        start += size
+    return np.concatenate(lows), np.concatenate(widths), tuple(spans)
+
+
+def _draws(cfg: ScenarioConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """One slot's random draws. The order is part of what a seed means: positions (WAs, leaders, AAs),
+    task data, intensities, local CPUs, transmit powers, weights, MA then FA CPUs, AA CPUs, FA
+    capacities, AA supplies, hover costs, value premiums, each uniform on its range, then the fading.
+    `Generator.uniform(a, b, k)` is a + (b - a) u for the next k doubles u of `Generator.random`, so
+    all of them are taken in one call (the same numbers bit for bit; a test checks it)."""
+    n, n_leaders = cfg.n_wa, cfg.n_leaders
+    low, width, spans = _uniform_layout(cfg)
+    values = low + width * rng.random(low.shape[0])
+    d = {name: values[start:stop] for name, start, stop in spans}
+    d["wa_pos"] = d["wa_pos"].reshape(n, 2)
+    d["leader_pos"] = d["leader_pos"].reshape(n_leaders, 2)
+    d["aa_pos"] = d["aa_pos"].reshape(cfg.n_aa, 2)
+    d["work"] = d["data"] * d["intensity"]
+    d["leader_cpu"] = values[spans[8][1]:spans[9][2]]                     # MAs, then FAs
+    d["fading"] = (rng.exponential(1.0, (n, n_leaders)) if cfg.rayleigh_fading
+                   else np.ones((n, n_leaders)))
+    return d
+
+
+def _draws_reference(cfg: ScenarioConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """`_draws` as one `Generator.uniform` call per quantity: the definition it is tested against."""
     n, i, j, k = cfg.n_wa, cfg.n_ma, cfg.n_fa, cfg.n_aa
-    n_leaders = i + j
 
     def uniform(rng_range: Range, size: int) -> np.ndarray:
         return rng.uniform(rng_range[0], rng_range[1], size)
 
-    wa_pos = rng.uniform(0.0, cfg.area_size, (n, 2))
-    leader_pos = rng.uniform(0.0, cfg.area_size, (n_leaders, 2))
-    aa_pos = rng.uniform(0.0, cfg.area_size, (k, 2))
-    data = uniform(cfg.task_data_range, n)
-    intensity = uniform(cfg.task_intensity_range, n)
-    work = data * intensity
-    local_cpu = uniform(cfg.local_cpu_range, n)
-    tx_power = uniform(cfg.tx_power_range, n)
-    omega = uniform(cfg.satisfaction_weight_range, n)
-    leader_cpu = np.concatenate([uniform(cfg.ma_cpu_range, i), uniform(cfg.fa_cpu_range, j)])
-    aa_cpu = uniform(cfg.aa_cpu_range, k)
-    capacity = uniform(cfg.fa_capacity_range, j)
-    supply = uniform(cfg.aa_supply_range, k)
-    hover = uniform(cfg.aa_hover_cost_range, k)
-    premium = uniform(cfg.fa_value_premium_range, j)
-    fading = rng.exponential(1.0, (n, n_leaders)) if cfg.rayleigh_fading else np.ones((n, n_leaders))
+    d = dict(wa_pos=rng.uniform(0.0, cfg.area_size, (n, 2)),
+             leader_pos=rng.uniform(0.0, cfg.area_size, (i + j, 2)),
+             aa_pos=rng.uniform(0.0, cfg.area_size, (k, 2)),
+             data=uniform(cfg.task_data_range, n), intensity=uniform(cfg.task_intensity_range, n),
+             local_cpu=uniform(cfg.local_cpu_range, n), tx_power=uniform(cfg.tx_power_range, n),
+             omega=uniform(cfg.satisfaction_weight_range, n))
+    d["leader_cpu"] = np.concatenate([uniform(cfg.ma_cpu_range, i), uniform(cfg.fa_cpu_range, j)])
+    d.update(aa_cpu=uniform(cfg.aa_cpu_range, k), capacity=uniform(cfg.fa_capacity_range, j),
+             supply=uniform(cfg.aa_supply_range, k), hover=uniform(cfg.aa_hover_cost_range, k),
+             premium=uniform(cfg.fa_value_premium_range, j))
+    d["work"] = d["data"] * d["intensity"]
+    d["fading"] = rng.exponential(1.0, (n, i + j)) if cfg.rayleigh_fading else np.ones((n, i + j))
+    return d
+
+
+def _physics(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Eqs. (1)-(6) and (8) from the draws, compiled (`ioa_gym._tier1_kernel.scenario_physics`); the
+    same numbers as `_physics_reference` up to rounding."""
+    from ioa_gym._tier1_kernel import scenario_physics
+
+    return scenario_physics(
+        d["wa_pos"], d["leader_pos"], d["aa_pos"], d["intensity"], d["work"], d["local_cpu"], d["tx_power"],
+        d["leader_cpu"], d["aa_cpu"], d["hover"], d["fading"], cfg.n_ma, float(cfg.min_distance),
+        float(cfg.path_loss_intercept_db), float(cfg.path_loss_slope_db),
+        _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth), float(cfg.bandwidth), float(cfg.aa_bandwidth),
+        float(cfg.fa_tx_power), 10.0 ** (cfg.aa_reference_gain_db / 10.0),
+        _noise_power_w(cfg.noise_psd_dbm_hz, cfg.aa_bandwidth), float(cfg.aa_altitude),
+        float(cfg.switched_capacitance), float(cfg.energy_price), float(cfg.latency_weight),
+        float(cfg.energy_weight))
+
+
+def _physics_reference(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Eqs. (1)-(6) and (8) in NumPy: the definition `_physics` is tested against. Returns gain, rate,
+    fa_aa_rate, t_loc, e_loc, t_direct, e_off, t_aerial, direct_adj, aerial_extra, leader_cost, aa_cost."""
+    i, j, k = cfg.n_ma, cfg.n_fa, cfg.n_aa
+    wa_pos, leader_pos, aa_pos = d["wa_pos"], d["leader_pos"], d["aa_pos"]
+    intensity, work, local_cpu, tx_power = d["intensity"], d["work"], d["local_cpu"], d["tx_power"]
+    leader_cpu, aa_cpu = d["leader_cpu"], d["aa_cpu"]
 
     # Eq. (1): uplink rate with distance path loss and optional Rayleigh fading.
     dist_km = np.maximum(np.linalg.norm(wa_pos[:, None, :] - leader_pos[None, :, :], axis=-1),
                          cfg.min_distance) / 1000.0
     path_loss_db = cfg.path_loss_intercept_db + cfg.path_loss_slope_db * np.log10(dist_km)
-    gain = 10.0 ** (-path_loss_db / 10.0) * fading
+    gain = 10.0 ** (-path_loss_db / 10.0) * d["fading"]
     noise = _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth)
     rate = cfg.bandwidth * np.log2(1.0 + tx_power[:, None] * gain / noise)
     rate = np.maximum(rate, 1e-6)  # a deep fade must not divide by zero
@@ -344,15 +417,22 @@ def _sample(cfg: ScenarioConfig, rng: np.random.Generator) -> Scenario:
 
     # Eq. (6): server unit costs; AAs add a hover-power share.
     leader_cost = cfg.energy_price * cfg.switched_capacitance * leader_cpu**2
-    aa_cost = cfg.energy_price * cfg.switched_capacitance * aa_cpu**2 + hover
+    aa_cost = cfg.energy_price * cfg.switched_capacitance * aa_cpu**2 + d["hover"]
+    return (gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off, t_aerial, direct_adj, aerial_extra,
+            leader_cost, aa_cost)
 
+
+def _sample(cfg: ScenarioConfig, rng: np.random.Generator) -> Scenario:
+    d = _draws(cfg, rng)
+    (gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off, t_aerial, direct_adj, aerial_extra, leader_cost,
+     aa_cost) = _physics(cfg, d)
     return Scenario(
-        config=cfg, wa_positions=wa_pos, leader_positions=leader_pos, aa_positions=aa_pos,
-        task_data=data, task_intensity=intensity, task_work=work, local_cpu=local_cpu,
-        tx_power=tx_power, satisfaction_weight=omega, leader_cpu=leader_cpu, aa_cpu=aa_cpu,
-        channel_gain=gain, uplink_rate=rate, fa_aa_rate=fa_aa_rate, fa_capacity=capacity,
-        aa_supply=supply, aa_unit_cost=aa_cost, fa_value_premium=premium, leader_unit_cost=leader_cost,
-        local_time_per_gcycle=t_loc, local_energy_per_gcycle=e_loc, direct_time_per_gcycle=t_direct,
-        aerial_time_per_gcycle=t_aerial, offload_energy_per_gcycle=e_off,
-        direct_cost_adjustment=direct_adj, aerial_cost_extra=aerial_extra,
+        config=cfg, wa_positions=d["wa_pos"], leader_positions=d["leader_pos"], aa_positions=d["aa_pos"],
+        task_data=d["data"], task_intensity=d["intensity"], task_work=d["work"], local_cpu=d["local_cpu"],
+        tx_power=d["tx_power"], satisfaction_weight=d["omega"], leader_cpu=d["leader_cpu"],
+        aa_cpu=d["aa_cpu"], channel_gain=gain, uplink_rate=rate, fa_aa_rate=fa_aa_rate,
+        fa_capacity=d["capacity"], aa_supply=d["supply"], aa_unit_cost=aa_cost,
+        fa_value_premium=d["premium"], leader_unit_cost=leader_cost, local_time_per_gcycle=t_loc,
+        local_energy_per_gcycle=e_loc, direct_time_per_gcycle=t_direct, aerial_time_per_gcycle=t_aerial,
+        offload_energy_per_gcycle=e_off, direct_cost_adjustment=direct_adj, aerial_cost_extra=aerial_extra,
     )

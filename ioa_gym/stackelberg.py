@@ -24,6 +24,8 @@ from ioa_gym.scenario import Scenario
 _NEWTON_ITERS = 60
 _NEWTON_TOL = 1e-11     # on sum_l o_l - 1 where the simplex binds
 _MAX_REFINE_PASSES = 12  # bracket refinements of one search; each shrinks the bracket
+# How the searches run: scalar loops compiled by numba (ioa_gym._tier1_kernel), or batched NumPy.
+SOLVER_METHODS = ("compiled", "numpy")
 
 
 def marginal_costs(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None) -> np.ndarray:
@@ -611,7 +613,8 @@ class _PriceSearch:
 
 def best_response_prices(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None = None,
                          leaders: np.ndarray | list[int] | None = None, grid_points: int = 17,
-                         refine_levels: int = 4, refine_points: int = 9) -> tuple[np.ndarray, np.ndarray]:
+                         refine_levels: int = 4, refine_points: int = 9,
+                         method: str = "compiled") -> tuple[np.ndarray, np.ndarray]:
     """Fast Algorithm 1 for several leaders at once: each selected leader's best-response price to the
     others' current prices, over [c_l, p_max]. The leader's utility and its exact derivative are
     evaluated, in one batched array, at the price bounds and at every price where a WA stops using the
@@ -620,14 +623,30 @@ def best_response_prices(scenario: Scenario, prices: np.ndarray, overflow_share:
     (p_max - c_l) / (grid_points - 1) * (2 / (refine_points - 1))^refine_levels (about 0.0025 on the
     default scenario, a quarter of the default step of the reference `linear_search`, against which the
     test suite checks it). With more than 4 (grid_points - 1) such prices in the range (many WAs) an even
-    subsample of them is scanned. Returns (prices, utilities), one entry per selected leader."""
+    subsample of them is scanned. Returns (prices, utilities), one entry per selected leader.
+    `method`: "compiled" (numba, default) or "numpy", the same search (see `solve_equilibrium`)."""
+    if method not in SOLVER_METHODS:
+        raise ValueError(f"method must be one of {list(SOLVER_METHODS)}, got {method!r}")
     prices = np.asarray(prices, dtype=float)
     sel = np.arange(scenario.n_leaders) if leaders is None else np.asarray(leaders, dtype=int).reshape(-1)
     for leader in sel:
         _check_leader(scenario, int(leader))
+    if prices.shape != (scenario.n_leaders,):
+        raise ValueError(f"prices must have shape ({scenario.n_leaders},), got {prices.shape}")
+    share = np.zeros(scenario.n_fa) if overflow_share is None else np.asarray(overflow_share, dtype=float)
+    if share.shape != (scenario.n_fa,):
+        raise ValueError(f"overflow_share must have shape ({scenario.n_fa},), got {share.shape}")
+    if method == "compiled":
+        from ioa_gym import _tier1_kernel as kernel
+
+        resolution, max_exits = _search_settings(scenario, grid_points, refine_levels, refine_points)
+        return kernel.best_responses(
+            np.ascontiguousarray(prices), np.ascontiguousarray(share), sel.astype(np.int64),
+            scenario.direct_cost_adjustment, scenario.aerial_cost_extra, scenario.n_ma, scenario.task_work,
+            scenario.satisfaction_weight, scenario.leader_unit_cost, float(scenario.max_price),
+            _capacities(scenario), float(scenario.config.aerial_price), resolution, max_exits)
     search = _PriceSearch(scenario, grid_points, refine_levels, refine_points)
-    search.set_base(prices, np.zeros(scenario.n_fa) if overflow_share is None
-                    else np.asarray(overflow_share, dtype=float))
+    search.set_base(prices, share)
     with np.errstate(divide="ignore", invalid="ignore"):
         best_price, best_value, _ = search.search(sel, search.low[sel], np.full(sel.size, search.high))
     return best_price, best_value
@@ -694,7 +713,7 @@ _CERTIFICATE_WAIT = 3
 
 def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100, damping: float = 0.0,
                       scheme: str = "jacobi", initial_prices: np.ndarray | None = None,
-                      **search: int) -> Equilibrium:
+                      method: str = "compiled", **search: int) -> Equilibrium:
     """Algorithm 2: iterate the leaders' best responses until no price and no phi_j moves by more
     than `tol` in a sweep and no leader can gain more than 0.05 % of its utility by deviating
     (converged), or `max_iter` sweeps have run. `scheme="jacobi"` (default) moves every leader to
@@ -719,7 +738,14 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
     0.05 % (the old criterion alone left gains of up to 0.4 % near FA capacity kinks). When it fails,
     its best responses make the next sweep, and the next certificate waits until the sweeps' own
     estimate of the gain passes; a second failure that the estimates did not foresee makes every
-    later search exact."""
+    later search exact.
+
+    `method="compiled"` (default) runs this algorithm as scalar loops compiled by numba
+    (`ioa_gym._tier1_kernel`, the same sweeps and searches step by step); `method="numpy"` runs it as
+    batched NumPy arrays (the reference that benchmarks/bench_tier1.py compares it with). Both give
+    the same equilibrium up to rounding."""
+    if method not in SOLVER_METHODS:
+        raise ValueError(f"method must be one of {list(SOLVER_METHODS)}, got {method!r}")
     if scheme not in ("jacobi", "gauss-seidel"):
         raise ValueError(f"scheme must be one of ['jacobi', 'gauss-seidel'], got {scheme!r}")
     if not 0.0 <= damping < 1.0:
@@ -736,6 +762,8 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
         if prices.shape != low.shape:
             raise ValueError(f"initial_prices must have shape {low.shape}, got {prices.shape}")
         prices = np.clip(prices, low, high)
+    if method == "compiled":
+        return _solve_compiled(scenario, prices, tol, int(max_iter), damping, scheme, **search)
     searcher = _PriceSearch(scenario, **search)
     with np.errstate(divide="ignore", invalid="ignore"):
         price_history, share_history, converged = _iterate(searcher, prices, tol, int(max_iter), damping,
@@ -745,6 +773,12 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
     adjustment[:, :, scenario.fa_slice] += share_history[:, None, :] * scenario.aerial_cost_extra
     marginal = price_history[:, None, :] * scenario.task_work[:, None] + adjustment
     ratio_history = _ratios_from_marginal(marginal, scenario.satisfaction_weight)
+    return _equilibrium(scenario, price_history, share_history, ratio_history, converged)
+
+
+def _equilibrium(scenario: Scenario, price_history: np.ndarray, share_history: np.ndarray,
+                 ratio_history: np.ndarray, converged: bool) -> Equilibrium:
+    """The `Equilibrium` of the last iterate of a history."""
     prices, share, ratios = price_history[-1].copy(), share_history[-1].copy(), ratio_history[-1]
     loads = leader_loads(scenario, ratios)
     overflow, _ = overflow_of(scenario, loads)
@@ -754,6 +788,53 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
         follower_utilities=follower_utility(scenario, ratios, prices, share),
         iterations=len(price_history) - 1, converged=converged,
         price_history=price_history, ratio_history=ratio_history,
+    )
+
+
+def _search_settings(scenario: Scenario, grid_points: int = 17, refine_levels: int = 4,
+                     refine_points: int = 9) -> tuple[np.ndarray, int]:
+    """The compiled search's resolution per leader and its exit budget (as `_PriceSearch`'s)."""
+    if int(grid_points) < 2:
+        raise ValueError(f"grid_points must be >= 2, got {grid_points}")
+    if int(refine_levels) < 0:
+        raise ValueError(f"refine_levels must be >= 0, got {refine_levels}")
+    if int(refine_points) < 3:
+        raise ValueError(f"refine_points must be >= 3, got {refine_points}")
+    resolution = ((scenario.max_price - scenario.leader_unit_cost) / (int(grid_points) - 1)
+                  * (2.0 / (int(refine_points) - 1)) ** int(refine_levels))
+    return resolution, 4 * (int(grid_points) - 1)
+
+
+def _capacities(scenario: Scenario) -> np.ndarray:
+    """Cap_l per leader (inf for MAs)."""
+    capacity = np.full(scenario.n_leaders, np.inf)
+    capacity[scenario.fa_slice] = scenario.fa_capacity
+    return capacity
+
+
+def _solve_compiled(scenario: Scenario, prices: np.ndarray, tol: float, max_iter: int, damping: float,
+                    scheme: str, **search: int) -> Equilibrium:
+    """`solve_equilibrium` by the compiled kernel (`ioa_gym._tier1_kernel`)."""
+    from ioa_gym import _tier1_kernel as kernel
+
+    resolution, max_exits = _search_settings(scenario, **search)
+    direct, aerial = scenario.direct_cost_adjustment, scenario.aerial_cost_extra
+    work, omega = scenario.task_work, scenario.satisfaction_weight
+    capacity = _capacities(scenario)
+    price_history, share_history, converged = kernel.solve(
+        prices, direct, aerial, scenario.n_ma, work, omega, scenario.leader_unit_cost,
+        float(scenario.max_price), capacity, float(scenario.config.aerial_price), resolution,
+        max_exits, float(tol), max_iter, float(damping), scheme == "gauss-seidel")
+    ratio_history = kernel.ratio_history(price_history, share_history, direct, aerial, scenario.n_ma, work,
+                                         omega)
+    prices, share, ratios = price_history[-1].copy(), share_history[-1].copy(), ratio_history[-1]
+    loads, overflow, leader, follower = kernel.outcome(
+        ratios, prices, share, direct, aerial, scenario.n_ma, work, omega, scenario.leader_unit_cost,
+        capacity, float(scenario.config.aerial_price))
+    return Equilibrium(
+        prices=prices, ratios=ratios, loads=loads, overflow=overflow, overflow_share=share,
+        leader_utilities=leader, follower_utilities=follower, iterations=len(price_history) - 1,
+        converged=bool(converged), price_history=price_history, ratio_history=ratio_history,
     )
 
 
