@@ -142,14 +142,17 @@ def _kkt_own(m, omega, leader, mu_start):
 
 
 @njit(**_JIT)
-def ratios_at(prices, adjustment_t, work, omega):
-    """Every WA's best response (N, L) to `prices` (L,) with cost adjustments a_{n,l} (N, L)."""
-    n_wa, n_leaders = adjustment_t.shape
+def ratios_with_share(prices, share, direct_t, aerial_t, n_ma, work, omega):
+    """Every WA's best response (N, L) to `prices` with the FAs' overflow shares phi (Eq. 8-10)."""
+    n_wa, n_leaders = direct_t.shape
     ratios = np.empty((n_wa, n_leaders))
     m = np.empty(n_leaders)
     for n in range(n_wa):
         for l in range(n_leaders):
-            m[l] = prices[l] * work[n] + adjustment_t[n, l]
+            a = direct_t[n, l]
+            if l >= n_ma:
+                a += share[l - n_ma] * aerial_t[n, l - n_ma]
+            m[l] = prices[l] * work[n] + a
         _kkt(m, omega[n], ratios[n])
     return ratios
 

@@ -112,6 +112,32 @@ def follower_best_response(scenario: Scenario, prices: np.ndarray,
     return _ratios_from_marginal(marginal, scenario.satisfaction_weight)
 
 
+def slot_outcome(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One slot at posted prices (L,) and FA overflow shares phi (J,), compiled: the WAs' best responses
+    (Eq. 10, (N, L)), the loads W_l, the leaders' utilities (Eq. 11a-b) and the FAs' new overflow
+    shares Q_j / W_j (Eq. 12). The same numbers as `follower_best_response`, `leader_loads`,
+    `leader_utilities` and `overflow_of` (tested), in one call."""
+    from ioa_gym import _tier1_kernel as kernel
+
+    prices = np.ascontiguousarray(prices, dtype=float)
+    share = (np.zeros(scenario.n_fa) if overflow_share is None
+             else np.ascontiguousarray(overflow_share, dtype=float))
+    if prices.shape != (scenario.n_leaders,):
+        raise ValueError(f"prices must have shape ({scenario.n_leaders},), got {prices.shape}")
+    if share.shape != (scenario.n_fa,):
+        raise ValueError(f"overflow_share must have shape ({scenario.n_fa},), got {share.shape}")
+    direct, aerial = scenario.direct_cost_adjustment, scenario.aerial_cost_extra
+    work, omega = scenario.task_work, scenario.satisfaction_weight
+    ratios = kernel.ratios_with_share(prices, share, direct, aerial, scenario.n_ma, work, omega)
+    loads, overflow, utilities, _ = kernel.outcome(
+        ratios, prices, share, direct, aerial, scenario.n_ma, work, omega, scenario.leader_unit_cost,
+        _capacities(scenario), float(scenario.config.aerial_price))
+    fa_loads = loads[scenario.fa_slice]
+    new_share = np.divide(overflow, fa_loads, out=np.zeros_like(overflow), where=fa_loads > 0)
+    return ratios, loads, utilities, new_share
+
+
 def leader_loads(scenario: Scenario, ratios: np.ndarray) -> np.ndarray:
     """W_l = sum_n o_{n,l} G_n (Gcycles). Shape (..., L)."""
     return np.einsum("...nl,n->...l", ratios, scenario.task_work)

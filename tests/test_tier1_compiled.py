@@ -24,6 +24,7 @@ from ioa_gym.stackelberg import (
     leader_loads,
     leader_utilities,
     overflow_of,
+    slot_outcome,
     solve_equilibrium,
 )
 
@@ -114,6 +115,23 @@ def test_compiled_best_responses_match_numpy(name):
             np.testing.assert_allclose(fast[1], slow[1], rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_slot_outcome_matches_the_numpy_definitions(name):
+    cfg = CONFIGS[name]
+    for seed in range(5):
+        scenario = cfg.sample(seed)
+        rng = np.random.default_rng(seed)
+        # From nearly free offloading (the simplex binds) to the price cap.
+        prices = rng.uniform(0.0, scenario.max_price, scenario.n_leaders) * rng.choice([0.1, 0.5, 1.0])
+        share = rng.uniform(0.0, 1.0, scenario.n_fa)
+        ratios, loads, utilities, new_share = slot_outcome(scenario, prices, share)
+        np.testing.assert_allclose(ratios, follower_best_response(scenario, prices, share), atol=1e-12)
+        np.testing.assert_allclose(loads, leader_loads(scenario, ratios), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(utilities, leader_utilities(scenario, prices, ratios), rtol=1e-12,
+                                   atol=1e-10)
+        np.testing.assert_allclose(new_share, overflow_of(scenario, loads)[1], atol=1e-12)
+
+
 def test_method_is_validated():
     scenario = ScenarioConfig().sample(0)
     with pytest.raises(ValueError, match="method must be one of"):
@@ -124,6 +142,8 @@ def test_method_is_validated():
         solve_equilibrium(scenario, grid_points=1)
     with pytest.raises(ValueError, match="prices must have shape"):
         best_response_prices(scenario, np.ones(2))
+    with pytest.raises(ValueError, match="overflow_share must have shape"):
+        slot_outcome(scenario, scenario.leader_unit_cost, np.ones(7))
 
 
 def test_markets_built_from_equilibria_are_valid_markets():

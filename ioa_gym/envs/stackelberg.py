@@ -18,14 +18,7 @@ from gymnasium import spaces
 
 from ioa_gym.envs.rendering import bars
 from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int
-from ioa_gym.stackelberg import (
-    best_response_prices,
-    follower_best_response,
-    leader_loads,
-    leader_utilities,
-    overflow_of,
-    solve_equilibrium,
-)
+from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
 REWARD_FLOOR = -1.0
 """Rewards are clipped below at this value (a price far above the market can earn a large loss)."""
@@ -91,17 +84,22 @@ class StackelbergPricingEnv(gym.Env):
         p_max = cfg.max_price
         capacity = sc.fa_capacity[me - cfg.n_ma] / cfg.fa_capacity_range[1] if self.is_fa else 0.0
         share = self._share[me - cfg.n_ma] if self.is_fa else 0.0
-        adjustment = sc.cost_adjustment(self._share)[:, me] / sc.task_work
-        obs = np.concatenate([
-            [sc.leader_unit_cost[me] / p_max, float(self.is_fa), capacity, self._prices[me] / p_max],
-            self._prices[self._others] / p_max,
-            [sc.task_work.mean() / self._max_work,
-             sc.satisfaction_weight.mean() / cfg.satisfaction_weight_range[1],
-             adjustment.mean() / p_max,
-             self._loads[me] / (sc.n_wa * self._max_work),
-             share,
-             cfg.aerial_price / p_max],
-        ])
+        # The agent's column of a_{n,l}(phi) (Eq. 8) per Gcycle, without building the whole (N, L) array.
+        adjustment = sc.direct_cost_adjustment[:, me]
+        if self.is_fa:
+            adjustment = adjustment + share * sc.aerial_cost_extra[:, me - cfg.n_ma]
+        n_others = self._others.size
+        obs = np.empty(n_others + 10)
+        obs[:4] = (sc.leader_unit_cost[me] / p_max, float(self.is_fa), capacity, self._prices[me] / p_max)
+        obs[4:4 + n_others] = self._prices[self._others] / p_max
+        obs[4 + n_others:] = (
+            sc.task_work.mean() / self._max_work,
+            sc.satisfaction_weight.mean() / cfg.satisfaction_weight_range[1],
+            (adjustment / sc.task_work).mean() / p_max,
+            self._loads[me] / (sc.n_wa * self._max_work),
+            share,
+            cfg.aerial_price / p_max,
+        )
         return np.clip(obs, -1.0, 1.0).astype(np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -128,16 +126,13 @@ class StackelbergPricingEnv(gym.Env):
             posted[self._others] = others
         # The oracle: the agent's own best response to those prices in this slot.
         (best_price,), (best_utility,) = best_response_prices(sc, posted, self._share, leaders=[me])
-        ratios = follower_best_response(sc, posted, self._share)
-        utilities = leader_utilities(sc, posted, ratios)
+        ratios, loads, utilities, share = slot_outcome(sc, posted, self._share)
         utility = float(utilities[me])
         best_utility = max(float(best_utility), utility)  # the grid search is exact only to its resolution
         if best_utility > 1e-9:
             reward = max(utility / best_utility, REWARD_FLOOR)
         else:  # nothing to earn in this slot: pricing is optimal unless it loses money
             reward = 1.0 if utility >= -1e-9 else REWARD_FLOOR
-        loads = leader_loads(sc, ratios)
-        _, share = overflow_of(sc, loads)
         info = {
             "prices": posted.copy(), "ratios": ratios, "loads": loads, "utilities": utilities,
             "agent_utility": utility, "best_response_price": float(best_price),
