@@ -2,25 +2,32 @@
 
 Run from the repository root::
 
-    .venv/bin/python -m benchmarks.bench_tier1            # full run, a few minutes
-    .venv/bin/python -m benchmarks.bench_tier1 --quick    # CI-sized, well under a minute
+    .venv/bin/python -m benchmarks.bench_tier1            # full run, about 5 minutes
+    .venv/bin/python -m benchmarks.bench_tier1 --quick    # CI-sized, about a minute
 
-(``python benchmarks/bench_tier1.py`` works too.) Sections:
+(``python benchmarks/bench_tier1.py`` works too.) Two references, both timed in the same run: the
+NumPy solver (``solve_equilibrium(..., method="numpy")``, the same algorithm as batched arrays; the
+compiled default replaced it) and the implementation before that (``reference_solve_equilibrium``
+below, the batched zoom-grid search, kept verbatim in behaviour). Sections:
 
 1. Default scenario (``ScenarioConfig()``: 20 WAs, 3 MAs, 3 FAs): median wall-clock and CPU time of
-   ``solve_equilibrium`` over ``--scenarios`` sampled slots, each solved ``--repeats`` times, and,
-   interleaved with it in the same run, the previous implementation (``reference_solve_equilibrium``
-   below, the batched zoom-grid search this module's solver replaced, kept verbatim in behaviour) and
-   one ``follower_best_response`` call on the same scenario (a unit of NumPy work that the machine's
-   load affects alike). Reported: both medians, their ratio, and the solve time in follower calls.
-2. Solve time vs the number of WAs (3 MAs and 3 FAs): medians over ``--seeds`` seeds per N, the
-   solve time in follower calls, and the growth exponent: the least-squares slope of log(time) on
-   log(N) over N >= 50. The reference is timed up to ``--reference-max-wa`` WAs only (it is slow).
-3. ``IoA-DDA-v0`` resets (``--resets`` of them, seeds 0, 1, ...), the Tier-1 markets solved by this
-   module's solver and by the reference in turns (``ioa_gym.markets.solve_equilibrium`` swapped).
+   ``solve_equilibrium`` over ``--scenarios`` sampled slots, each solved ``--repeats`` times,
+   interleaved with both references and one ``follower_best_response`` call on the same scenario (a
+   unit of NumPy work that the machine's load affects alike). Reported: the medians and their ratios.
+2. Solve time vs the number of WAs (3 MAs and 3 FAs): medians over ``--seeds`` seeds per N, with the
+   NumPy solver up to ``--numpy-max-wa`` WAs and the older one up to ``--reference-max-wa``, and the
+   growth exponent: the least-squares slope of log(time) on log(N) over N >= 50.
+3. ``IoA-DDA-v0`` resets (``--resets`` of them, seeds 0, 1, ...), the Tier-1 markets solved by the
+   compiled and the NumPy solver in turns (``ioa_gym.markets.solve_equilibrium`` swapped).
 4. Equilibrium quality on ``--quality-slots`` default slots: each leader's largest relative gain from
    deviating, the others fixed, on a 0.002 price grid (``linear_search``, the test suite's check), at
    the prices each solver returns, and whether it reported convergence.
+5. Agreement on ``--agreement-slots`` default slots (1,000 by default): the largest price difference
+   between the compiled and the NumPy solver, and whether the convergence certificate (no leader gains
+   more than 0.05 % by deviating to any price, the NumPy search's rigorous bound) holds at every
+   compiled answer.
+6. The compiled kernels' first-call compile time, in a fresh process with an empty numba cache, and the
+   time of the same first call when the cache is warm (numba's ``cache=True``).
 
 Times are per call; CPU time is ``time.thread_time`` (what this process used), wall time is
 ``time.perf_counter``; on a shared machine the CPU time is the steadier of the two.
@@ -29,9 +36,12 @@ Times are per call; CPU time is ``time.thread_time`` (what this process used), w
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 
@@ -39,7 +49,10 @@ import numpy as np
 
 from ioa_gym.scenario import Scenario, ScenarioConfig
 from ioa_gym.stackelberg import (
+    _EQUILIBRIUM_GAP,
+    _UNIT_WINDOW,
     Equilibrium,
+    _PriceSearch,
     follower_best_response,
     follower_utility,
     leader_loads,
@@ -51,6 +64,7 @@ from ioa_gym.stackelberg import (
 )
 
 WA_COUNTS = (10, 20, 50, 100, 200, 500, 1000, 2000)
+numpy_solve_equilibrium = functools.partial(solve_equilibrium, method="numpy")
 
 
 # --- The previous implementation (reference) -------------------------------------------------------
@@ -169,74 +183,131 @@ def _unit(scenario: Scenario) -> Callable[[], object]:
 def default_scenario(n_scenarios: int, repeats: int, reference: bool) -> dict[str, float]:
     """Section 1: medians over slots 0..n_scenarios-1 of the per-slot median times (ms)."""
     cfg = ScenarioConfig()
-    rows, sweeps, reference_sweeps = [], [], []
+    solvers = {"solve": solve_equilibrium, "numpy": numpy_solve_equilibrium}
+    if reference:
+        solvers["reference"] = reference_solve_equilibrium
+    rows, sweeps = [], {name: [] for name in solvers}
     for seed in range(n_scenarios):
         scenario = cfg.sample(seed)
-        sweeps.append(solve_equilibrium(scenario).iterations)
-        if reference:
-            reference_sweeps.append(reference_solve_equilibrium(scenario).iterations)
-        row = [*_time(lambda sc=scenario: solve_equilibrium(sc), repeats),
-               *_time(_unit(scenario), 5 * repeats)]
-        if reference:
-            row += _time(lambda sc=scenario: reference_solve_equilibrium(sc), max(1, repeats // 2))
+        row = list(_time(_unit(scenario), 5 * repeats))
+        for name, solver in solvers.items():
+            sweeps[name].append(solver(scenario).iterations)
+            slow = name != "solve"
+            row += _time(lambda sc=scenario, f=solver: f(sc), max(1, repeats // 2) if slow else repeats)
         rows.append(row)
-    names = ["solve_wall_ms", "solve_cpu_ms", "unit_wall_ms", "unit_cpu_ms"]
-    names += ["reference_wall_ms", "reference_cpu_ms"] if reference else []
+    names = ["unit_wall_ms", "unit_cpu_ms"]
+    for name in solvers:
+        names += [f"{name}_wall_ms", f"{name}_cpu_ms"]
     out = dict(zip(names, (np.median(np.array(rows), axis=0) * 1e3).tolist(), strict=True))
-    out["sweeps_mean"] = float(np.mean(sweeps))
-    if reference:
-        out["reference_sweeps_mean"] = float(np.mean(reference_sweeps))
+    for name in solvers:
+        out[f"{name}_sweeps_mean"] = float(np.mean(sweeps[name]))
     return out
 
 
-def scaling(wa_counts: Sequence[int], seeds: int, repeats: int,
+def scaling(wa_counts: Sequence[int], seeds: int, repeats: int, numpy_max_wa: int,
             reference_max_wa: int) -> list[dict[str, float]]:
     """Section 2: per N, medians over seeds 0..seeds-1 of the per-slot median times (ms)."""
     out = []
     for n_wa in wa_counts:
         cfg = ScenarioConfig(n_wa=n_wa, n_ma=3, n_fa=3)
-        rows, reference = [], []
+        rows, numpy_cpu, reference = [], [], []
         reps = repeats if n_wa <= 200 else 1
         for seed in range(seeds):
             scenario = cfg.sample(seed)
             rows.append([*_time(lambda sc=scenario: solve_equilibrium(sc), reps),
                          *_time(_unit(scenario), 3 * reps)])
+            if n_wa <= numpy_max_wa:
+                numpy_cpu.append(_time(lambda sc=scenario: numpy_solve_equilibrium(sc), 1)[1])
             if n_wa <= reference_max_wa:
                 reference.append(_time(lambda sc=scenario: reference_solve_equilibrium(sc), 1)[1])
         wall, cpu, unit_wall, unit_cpu = (np.median(np.array(rows), axis=0) * 1e3).tolist()
         entry = {"n_wa": n_wa, "solve_wall_ms": wall, "solve_cpu_ms": cpu, "unit_wall_ms": unit_wall,
                  "unit_cpu_ms": unit_cpu}
-        line = (f"  N={n_wa:5d}: solve {cpu:9.2f} ms CPU ({wall:9.2f} ms wall) = "
-                f"{cpu / unit_cpu:6.1f} follower calls")
+        line = f"  N={n_wa:5d}: compiled {cpu:9.2f} ms CPU ({wall:9.2f} ms wall)"
+        if numpy_cpu:
+            entry["numpy_cpu_ms"] = float(np.median(numpy_cpu) * 1e3)
+            line += f"; NumPy {entry['numpy_cpu_ms']:9.2f} ms CPU ({entry['numpy_cpu_ms'] / cpu:5.1f}x)"
         if reference:
             entry["reference_cpu_ms"] = float(np.median(reference) * 1e3)
-            line += f"; previous {entry['reference_cpu_ms']:9.2f} ms CPU"
+            line += f"; older {entry['reference_cpu_ms']:9.2f} ms CPU"
         out.append(entry)
         print(line, flush=True)
     return out
 
 
 def resets(n_resets: int) -> dict[str, float]:
-    """Section 3: median wall-clock ms of IoA-DDA-v0 resets with each solver, in turns."""
+    """Section 3: median CPU ms of IoA-DDA-v0 resets with each solver, in turns."""
     import gymnasium as gym
 
     import ioa_gym.markets as markets  # (importing ioa_gym registers the environments)
 
     env = gym.make("IoA-DDA-v0")
     env.reset(seed=0)
-    solvers = {"reset_ms": solve_equilibrium,
-               "reset_reference_ms": lambda scenario, **kwargs: reference_solve_equilibrium(scenario)}
+    solvers = {"reset_ms": solve_equilibrium, "reset_numpy_ms": numpy_solve_equilibrium}
     times: dict[str, list[float]] = {name: [] for name in solvers}
     try:
         for seed in range(n_resets):
             for name, solver in solvers.items():
                 markets.solve_equilibrium = solver
-                start = time.perf_counter()
+                start = time.thread_time()
                 env.reset(seed=seed)
-                times[name].append(time.perf_counter() - start)
+                times[name].append(time.thread_time() - start)
     finally:
         markets.solve_equilibrium = solve_equilibrium
-    return {name: float(np.median(t) * 1e3) for name, t in times.items()}
+    out = {name: float(np.median(t) * 1e3) for name, t in times.items()}
+    out["reset_mean_ms"] = float(np.mean(times["reset_ms"]) * 1e3)
+    return out
+
+
+def certificate_holds(scenario: Scenario, equilibrium: Equilibrium) -> bool:
+    """The convergence certificate of Algorithm 2, evaluated by the NumPy search at `equilibrium`: an
+    upper bound of every leader's utility over its whole price range, the others' prices and phi fixed,
+    is within 0.05 % of its utility at the equilibrium price (or +- the search resolution)."""
+    searcher = _PriceSearch(scenario)
+    searcher.set_base(equilibrium.prices, equilibrium.overflow_share)
+    everyone = np.arange(scenario.n_leaders)
+    near = equilibrium.prices[:, None] + searcher.resolution[:, None] * _UNIT_WINDOW
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _, bound, included = searcher.search(everyone, searcher.low, np.full(everyone.size, searcher.high),
+                                             include=near, certify=_EQUILIBRIUM_GAP)
+    utility = included[:, 1]
+    return bool(np.all(bound - utility <= _EQUILIBRIUM_GAP * np.abs(utility)))
+
+
+def agreement(n_slots: int) -> dict[str, float]:
+    """Section 5: the compiled and the NumPy solver on default slots 0..n_slots-1."""
+    largest, worst_slot, certified, converged, numpy_converged, uncertified = 0.0, -1, 0, 0, 0, []
+    for seed in range(n_slots):
+        scenario = ScenarioConfig().sample(seed)
+        fast, slow = solve_equilibrium(scenario), numpy_solve_equilibrium(scenario)
+        difference = float(np.max(np.abs(fast.prices - slow.prices)))
+        if difference > largest:
+            largest, worst_slot = difference, seed
+        converged += fast.converged
+        numpy_converged += slow.converged
+        if certificate_holds(scenario, fast):
+            certified += 1
+        else:
+            uncertified.append(seed)
+    return {"slots": n_slots, "max_price_difference": largest, "worst_slot": worst_slot,
+            "certified": certified, "converged": converged, "numpy_converged": numpy_converged,
+            "uncertified_slots": uncertified}
+
+
+_FIRST_CALL = ("import time; t = time.perf_counter(); "
+               "from ioa_gym.scenario import ScenarioConfig; "
+               "from ioa_gym.stackelberg import solve_equilibrium; "
+               "solve_equilibrium(ScenarioConfig().sample(0)); print(time.perf_counter() - t)")
+
+
+def compile_time() -> dict[str, float]:
+    """Section 6: wall seconds of the first sample-and-solve in a fresh process, numba cache empty
+    (compiles every kernel) and then warm (loads them)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = [float(subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True,
+                                     text=True, check=True).stdout.strip()) for _ in range(2)]
+    return {"cold_s": runs[0], "warm_s": runs[1]}
 
 
 def quality(n_slots: int, reference: bool) -> dict[str, float]:
@@ -288,57 +359,74 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scenarios", type=int, default=None, help="default-scenario slots (40; quick 10)")
     parser.add_argument("--repeats", type=int, default=None, help="solves per slot (5; quick 2)")
     parser.add_argument("--seeds", type=int, default=None, help="slots per N (3; quick 1)")
+    parser.add_argument("--numpy-max-wa", type=int, default=None,
+                        help="time the NumPy solver up to this many WAs (2000; quick 500)")
     parser.add_argument("--reference-max-wa", type=int, default=None,
-                        help="time the previous implementation up to this many WAs (200; quick 50)")
+                        help="time the older implementation up to this many WAs (200; quick 50)")
     parser.add_argument("--resets", type=int, default=None,
-                        help="IoA-DDA-v0 resets per solver (100; quick 10)")
+                        help="IoA-DDA-v0 resets per solver (300; quick 30)")
     parser.add_argument("--quality-slots", type=int, default=None,
                         help="slots checked for deviation gains (30; quick 3)")
-    parser.add_argument("--no-reference", action="store_true", help="skip the previous implementation")
+    parser.add_argument("--agreement-slots", type=int, default=None,
+                        help="slots on which the two solvers are compared (1000; quick 100)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the older implementation")
     args = parser.parse_args(argv)
     quick = args.quick
     scenarios = args.scenarios or (10 if quick else 40)
     repeats = args.repeats or (2 if quick else 5)
     seeds = args.seeds or (1 if quick else 3)
+    numpy_max_wa = args.numpy_max_wa or (500 if quick else 2000)
     reference_max_wa = 0 if args.no_reference else (args.reference_max_wa or (50 if quick else 200))
     wa_counts = (10, 20, 50, 100, 200, 500) if quick else WA_COUNTS
-    n_resets = args.resets or (10 if quick else 100)
+    n_resets = args.resets or (30 if quick else 300)
     quality_slots = args.quality_slots or (3 if quick else 30)
+    agreement_slots = args.agreement_slots or (100 if quick else 1000)
 
     print(f"machine: {machine()}")
     print("command:", os.path.basename(sys.executable), "-m benchmarks.bench_tier1", *sys.argv[1:])
+    solve_equilibrium(ScenarioConfig().sample(0))                     # compile (or load) the kernels
     print(f"\n1. Default scenario, {scenarios} slots x {repeats} solves (medians)")
     default = default_scenario(scenarios, repeats, not args.no_reference)
-    print(f"  solve_equilibrium: {default['solve_wall_ms']:.2f} ms wall, "
-          f"{default['solve_cpu_ms']:.2f} ms CPU "
-          f"({default['sweeps_mean']:.2f} sweeps on average)")
-    unit = default["solve_cpu_ms"] / default["unit_cpu_ms"]
-    print(f"  one follower_best_response: {default['unit_wall_ms'] * 1e3:.0f} us wall, "
-          f"{default['unit_cpu_ms'] * 1e3:.0f} us CPU; the solve costs {unit:.1f} of them")
+    print(f"  solve_equilibrium (compiled): {default['solve_wall_ms']:.3f} ms wall, "
+          f"{default['solve_cpu_ms']:.3f} ms CPU ({default['solve_sweeps_mean']:.2f} sweeps on average)")
+    print(f"  NumPy solver: {default['numpy_wall_ms']:.2f} ms wall, {default['numpy_cpu_ms']:.2f} ms CPU "
+          f"({default['numpy_sweeps_mean']:.2f} sweeps); speed-up "
+          f"{default['numpy_wall_ms'] / default['solve_wall_ms']:.1f}x wall, "
+          f"{default['numpy_cpu_ms'] / default['solve_cpu_ms']:.1f}x CPU")
     if "reference_cpu_ms" in default:
-        wall = default["reference_wall_ms"] / default["solve_wall_ms"]
-        cpu = default["reference_cpu_ms"] / default["solve_cpu_ms"]
-        print(f"  previous implementation: {default['reference_wall_ms']:.2f} ms wall, "
-              f"{default['reference_cpu_ms']:.2f} ms CPU ({default['reference_sweeps_mean']:.2f} sweeps on "
-              f"average); speed-up {wall:.1f}x wall, {cpu:.1f}x CPU")
+        print(f"  older implementation: {default['reference_wall_ms']:.2f} ms wall, "
+              f"{default['reference_cpu_ms']:.2f} ms CPU ({default['reference_sweeps_mean']:.2f} sweeps); "
+              f"speed-up {default['reference_cpu_ms'] / default['solve_cpu_ms']:.1f}x CPU")
+    print(f"  one follower_best_response (NumPy): {default['unit_cpu_ms'] * 1e3:.0f} us CPU; the compiled "
+          f"solve costs {default['solve_cpu_ms'] / default['unit_cpu_ms']:.1f} of them")
     print(f"\n2. Solve time vs number of WAs (3 MAs + 3 FAs), {seeds} slot(s) per N (medians)")
-    rows = scaling(wa_counts, seeds, max(1, repeats // 2), reference_max_wa)
-    print(f"  growth exponent over N >= 50: {growth_exponent(rows):.2f} (CPU), "
-          f"{growth_exponent(rows, 'solve_wall_ms'):.2f} (wall); one follower call: "
-          f"{growth_exponent(rows, 'unit_cpu_ms'):.2f} (CPU)")
-    print(f"\n3. IoA-DDA-v0 reset, {n_resets} resets per solver (medians, wall)")
+    rows = scaling(wa_counts, seeds, max(1, repeats // 2), numpy_max_wa, reference_max_wa)
+    print(f"  growth exponent over N >= 50: {growth_exponent(rows):.2f} (compiled, CPU), "
+          f"{growth_exponent(rows, 'numpy_cpu_ms'):.2f} (NumPy, CPU)")
+    print(f"\n3. IoA-DDA-v0 reset, {n_resets} resets per solver (CPU)")
     reset = resets(n_resets)
-    print(f"  with solve_equilibrium: {reset['reset_ms']:.2f} ms; with the previous implementation: "
-          f"{reset['reset_reference_ms']:.2f} ms")
+    print(f"  compiled: median {reset['reset_ms']:.3f} ms (mean {reset['reset_mean_ms']:.3f} ms); "
+          f"NumPy solver: median {reset['reset_numpy_ms']:.3f} ms")
     print(f"\n4. Equilibrium quality, default slots 0-{quality_slots - 1}: largest relative gain of a leader "
           "on a 0.002 price grid")
     gains = quality(quality_slots, not args.no_reference)
-    print(f"  solve_equilibrium: max {gains['max_gain']:.2e}, slots above 1e-3: {gains['slots_above_1e-3']}, "
+    print(f"  compiled: max {gains['max_gain']:.2e}, slots above 1e-3: {gains['slots_above_1e-3']}, "
           f"converged {gains['converged']}/{quality_slots}")
     if "reference_max_gain" in gains:
-        print(f"  previous implementation: max {gains['reference_max_gain']:.2e}, slots above 1e-3: "
+        print(f"  older implementation: max {gains['reference_max_gain']:.2e}, slots above 1e-3: "
               f"{gains['reference_slots_above_1e-3']}, "
               f"converged {gains['reference_converged']}/{quality_slots}")
+    print(f"\n5. Agreement with the NumPy solver on default slots 0-{agreement_slots - 1}")
+    agree = agreement(agreement_slots)
+    print(f"  largest price difference {agree['max_price_difference']:.2e} (slot {agree['worst_slot']}); "
+          f"certificate holds at {agree['certified']}/{agree['slots']} compiled answers; converged: "
+          f"compiled {agree['converged']}, NumPy {agree['numpy_converged']}")
+    if agree["uncertified_slots"]:
+        print(f"  slots without the certificate: {agree['uncertified_slots']}")
+    print("\n6. First call in a fresh process (scenario sample + solve, wall)")
+    compiled = compile_time()
+    print(f"  numba cache empty (compiles): {compiled['cold_s']:.1f} s; "
+          f"cache warm: {compiled['warm_s']:.2f} s")
 
 
 if __name__ == "__main__":
