@@ -239,7 +239,8 @@ class _Replayer:
 
 def true_utility(info: Mapping[str, Any], side: str, index: int, true_value: float) -> float:
     """T2.13 from a final info: buyer x (true value - p*), seller x (p* - true cost), x units traded."""
-    units = int(info["buyer_units_traded" if side == BUYER else "seller_units_traded"][index])
+    result = info["result"]
+    units = int((result.buyer_units_traded if side == BUYER else result.seller_units_traded)[index])
     if units == 0:
         return 0.0
     price = float(info["clearing_price"])
@@ -319,7 +320,7 @@ def audit_market(
         truthful_efficiency=float(truthful["efficiency"]),
         truthful_rounds=int(truthful["rounds"]),
         truthful_units_traded=int(truthful["units_traded"]),
-        clearing_price=float(truthful["clearing_price"]),
+        clearing_price=float(truthful["result"].clearing_price),  # nan when no unit trades
         closing_price=float(closing_price),
         max_gain=best[0],
         gain_ratio=best[0] / welfare if welfare > 0 else math.nan,

@@ -28,10 +28,10 @@ FINAL_INFO_KEYS = {
     "efficient_welfare",
     "efficiency",
     "rounds",
-    "buyer_payments",
-    "seller_revenues",
+    "crossed",
     "individually_rational",
     "budget_balanced",
+    "result",
 }
 N_TIER1_EPISODES = 100
 N_GRID_STEPS = 15
@@ -71,19 +71,23 @@ def check_final_info(env: gym.Env, infos: list[dict]) -> dict:
     assert FINAL_INFO_KEYS <= final.keys()
     assert final["rounds"] == final["round"] == len(infos) - 1
     assert final["individually_rational"] and final["budget_balanced"]
+    result = final["result"]
     q, price = final["units_traded"], final["clearing_price"]
-    bought, sold = final["buyer_units_traded"], final["seller_units_traded"]
+    assert (result.units_traded, result.rounds, result.crossed) == (q, final["rounds"], final["crossed"])
+    # The info's price is p* of (T2.6), also when nothing trades (the result's price is nan then).
+    assert math.isfinite(price) and (price == result.clearing_price or q == 0)
+    bought, sold = result.buyer_units_traded, result.seller_units_traded
     assert bought.sum() == sold.sum() == q
     assert np.all(bought <= market.buyer_units) and np.all(sold <= market.seller_units)
     if q:
         # IR from the reports themselves; SBB: what buyers pay is exactly what sellers receive.
         assert np.all(market.buyer_values[bought > 0] >= price)
         assert np.all(market.seller_costs[sold > 0] <= price)
-        np.testing.assert_allclose(final["buyer_payments"], bought * price)
-        np.testing.assert_allclose(final["seller_revenues"], sold * price)
-        assert math.isclose(final["buyer_payments"].sum(), final["seller_revenues"].sum(), rel_tol=1e-12)
+        np.testing.assert_allclose(result.buyer_payments, bought * price)
+        np.testing.assert_allclose(result.seller_revenues, sold * price)
+        assert math.isclose(result.buyer_payments.sum(), result.seller_revenues.sum(), rel_tol=1e-12)
     else:
-        assert final["buyer_payments"].sum() == final["seller_revenues"].sum() == 0.0
+        assert result.buyer_payments.sum() == result.seller_revenues.sum() == 0.0
     welfare = float(bought @ market.buyer_values - sold @ market.seller_costs)
     assert final["social_welfare"] == pytest.approx(welfare, abs=1e-9)
     assert final["efficient_welfare"] == pytest.approx(efficient_welfare(market), abs=1e-12)

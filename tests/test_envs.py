@@ -7,6 +7,7 @@ registered later is covered without editing this file.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
 import subprocess
@@ -32,7 +33,12 @@ def is_dda(env_id: str) -> bool:
 
 
 def same(a: object, b: object) -> bool:
-    """Exact equality of observations and infos: arrays by value and dtype, NaN equal to NaN."""
+    """Exact equality of observations and infos: arrays by value and dtype, NaN equal to NaN,
+    dataclasses (an info's AuctionResult) field by field."""
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(
+            same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
     if isinstance(a, dict) or isinstance(b, dict):
         return (
             isinstance(a, dict)

@@ -23,6 +23,14 @@ from ioa_gym.scenario import ScenarioConfig, _check_int, _check_range, _check_sc
 
 MARKET_SOURCES = ("tier1", "synthetic")
 STEP_SCALES = ("log", "linear")
+STEP_INFO_KEYS = ("buyer_price", "seller_price", "round", "active_clock")
+"""Info of every step: the clock prices (float), rounds played (int) and the clock that moves next."""
+FINAL_INFO_KEYS = (
+    "clearing_price", "units_traded", "social_welfare", "efficient_welfare", "efficiency", "rounds",
+    "crossed", "individually_rational", "budget_balanced", "result",
+)
+"""Info added when the auction ends: scalars (float, int or bool, each always the same type) and the
+`AuctionResult` under "result"."""
 
 OBS_NAMES = (
     "buyer_price", "seller_price", "clock_gap", "buyer_clock_active", "round_fraction",
@@ -149,7 +157,12 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
 class DoubleDutchAuctionEnv(gym.Env):
     """The DDA auctioneer MDP. See `DDAEnvConfig` and `ScenarioConfig` for every option; pass them
     as keyword arguments of `gym.make("IoA-DDA-v0", ...)` (`scenario=` takes a whole ScenarioConfig
-    or dict). `OBS_NAMES` documents the observation."""
+    or dict). `OBS_NAMES` documents the observation.
+
+    Every `info` value keeps one type and shape from step to step, so that vector envs can stack
+    them: every step `STEP_INFO_KEYS`; at the end also `FINAL_INFO_KEYS`, scalars that are never nan
+    (`clearing_price` is p* of (T2.6), also when no unit trades), and under "result" the whole
+    `AuctionResult` (per-participant units, payments and revenues, whose lengths vary by market)."""
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
@@ -306,12 +319,11 @@ class DoubleDutchAuctionEnv(gym.Env):
             efficiency = welfare_efficiency(result.social_welfare, self._efficient_welfare)
             reward += efficiency
             info.update(
-                clearing_price=result.clearing_price, units_traded=result.units_traded,
-                buyer_units_traded=result.buyer_units_traded, seller_units_traded=result.seller_units_traded,
+                clearing_price=auction.closing_price, units_traded=result.units_traded,
                 social_welfare=result.social_welfare, efficient_welfare=self._efficient_welfare,
                 efficiency=efficiency, rounds=result.rounds, crossed=result.crossed,
-                buyer_payments=result.buyer_payments, seller_revenues=result.seller_revenues,
                 individually_rational=result.individually_rational, budget_balanced=result.budget_balanced,
+                result=result,
             )
         return self._obs.copy(), float(reward), terminated, False, info
 
