@@ -147,15 +147,36 @@ class Market:
         """Number of sellers (AAs)."""
         return int(self.seller_costs.shape[0])
 
+    # The totals and the unit lists below are summed and expanded in Python: a market has a handful of
+    # participants, and NumPy's per-call overhead (a few us) is most of what a reset costs otherwise.
+
     @cached_property
     def total_buyer_units(self) -> int:
         """Units demanded in all."""
-        return int(self.buyer_units.sum())
+        return sum(self.buyer_units.tolist())
 
     @cached_property
     def total_seller_units(self) -> int:
         """Units offered in all."""
-        return int(self.seller_units.sum())
+        return sum(self.seller_units.tolist())
+
+    @cached_property
+    def _unit_lists(self) -> tuple[list[float], list[float]]:
+        """(buyer unit values, seller unit costs) as Python lists in participant order: the same
+        entries as :attr:`buyer_unit_values` and :attr:`seller_unit_costs`, for the scalar code of
+        :func:`efficient_welfare` and :class:`DoubleDutchAuction`."""
+        values = [value for value, units in zip(self.buyer_values.tolist(), self.buyer_units.tolist(),
+                                                strict=True) for _ in range(units)]
+        costs = [cost for cost, units in zip(self.seller_costs.tolist(), self.seller_units.tolist(),
+                                             strict=True) for _ in range(units)]
+        return values, costs
+
+    @cached_property
+    def _unit_owner_lists(self) -> tuple[list[int], list[int]]:
+        """(buyer unit owners, seller unit owners) as Python lists: :attr:`buyer_unit_owners` and
+        :attr:`seller_unit_owners`, for the scalar clearing code."""
+        return ([buyer for buyer, units in enumerate(self.buyer_units.tolist()) for _ in range(units)],
+                [seller for seller, units in enumerate(self.seller_units.tolist()) for _ in range(units)])
 
     @cached_property
     def buyer_unit_owners(self) -> np.ndarray:
@@ -209,12 +230,25 @@ def sample_market(
     """
     n_b = int(rng.integers(n_buyers[0], n_buyers[1] + 1))
     n_s = int(rng.integers(n_sellers[0], n_sellers[1] + 1))
-    return Market(
-        buyer_values=rng.uniform(values[0], values[1], n_b),
-        buyer_units=rng.integers(units[0], units[1] + 1, n_b),
-        seller_costs=rng.uniform(costs[0], costs[1], n_s),
-        seller_units=rng.integers(units[0], units[1] + 1, n_s),
-    )
+    buyer_values = rng.uniform(values[0], values[1], n_b)
+    buyer_units = rng.integers(units[0], units[1] + 1, n_b)
+    seller_costs = rng.uniform(costs[0], costs[1], n_s)
+    seller_units = rng.integers(units[0], units[1] + 1, n_s)
+    if _bounded(values) and _bounded(costs) and isinstance(units[0], (int, np.integer)) and units[0] >= 0:
+        # Valid by construction (fresh 1-D float64 draws between finite bounds, int64 counts >= 0 of
+        # matching lengths): skip the constructor's checks, most of the cost of a synthetic market.
+        return Market.from_valid_arrays(buyer_values, buyer_units, seller_costs, seller_units)
+    # Unusual ranges (e.g. units below 0): the constructor reports what is invalid.
+    return Market(buyer_values, buyer_units, seller_costs, seller_units)
+
+
+def _bounded(bounds: tuple[float, float]) -> bool:
+    """Whether a (low, high) range of `sample_market` is two numbers within +/-1e300, so that uniform
+    draws between them are finite."""
+    try:
+        return all(-1e300 <= float(bound) <= 1e300 for bound in bounds)
+    except (TypeError, ValueError):
+        return False
 
 
 def efficient_welfare(market: Market) -> float:
@@ -226,7 +260,22 @@ def efficient_welfare(market: Market) -> float:
     return cached
 
 
+_SCALAR_UNITS = 512
+"""Up to this many units (both sides together), sorting and matching run on Python lists: faster than
+NumPy's per-call overhead on small markets; larger markets take the array path."""
+
+
 def _efficient_welfare(market: Market) -> float:
+    if market.total_buyer_units + market.total_seller_units > _SCALAR_UNITS:
+        return _efficient_welfare_arrays(market)
+    values, costs = (sorted(units) for units in market._unit_lists)
+    values.reverse()  # descending; the order of equal values does not matter here
+    # The same pairs, trade test and fsum terms (in the same order) as the array path.
+    traded = [(value, cost) for value, cost in zip(values, costs, strict=False) if value - cost > 0.0]
+    return math.fsum([*(value for value, _ in traded), *(-cost for _, cost in traded)])
+
+
+def _efficient_welfare_arrays(market: Market) -> float:
     values = np.sort(market.buyer_unit_values)[::-1]
     costs = np.sort(market.seller_unit_costs)
     pairs = min(values.shape[0], costs.shape[0])
@@ -303,6 +352,23 @@ class AuctionResult:
 # ----------------------------------------------------------------------------------------------------
 
 
+def _sorted_units(market: Market) -> tuple[list[int], list[int], list[float], list[float]]:
+    """Unit order of each side (participant-order unit indices: buyers by value descending, sellers by
+    cost ascending, ties in participant order, as ``np.argsort(..., kind="stable")``) and the sorted
+    values and costs. Python's sort is stable too, also with ``reverse=True``; on the few units of a
+    typical market it is faster than NumPy's calls. Shared with ``ioa_gym.auction_batch``."""
+    if market.total_buyer_units + market.total_seller_units > _SCALAR_UNITS:
+        buyer_order = np.argsort(-market.buyer_unit_values, kind="stable")
+        seller_order = np.argsort(market.seller_unit_costs, kind="stable")
+        return (buyer_order.tolist(), seller_order.tolist(), market.buyer_unit_values[buyer_order].tolist(),
+                market.seller_unit_costs[seller_order].tolist())
+    values, costs = market._unit_lists
+    buyer_order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
+    seller_order = sorted(range(len(costs)), key=costs.__getitem__)
+    return (buyer_order, seller_order, [values[unit] for unit in buyer_order],
+            [costs[unit] for unit in seller_order])
+
+
 class DoubleDutchAuction:
     """One Double Dutch Auction over a reported :class:`Market` (T2.2-T2.10).
 
@@ -360,10 +426,7 @@ class DoubleDutchAuction:
 
         # Units sorted once (buyers by value descending, sellers by cost ascending) so that the
         # accepted units are always a prefix and acceptance is a pointer advance (T2.3).
-        self._buyer_order = np.argsort(-market.buyer_unit_values, kind="stable")
-        self._seller_order = np.argsort(market.seller_unit_costs, kind="stable")
-        self._buyer_sorted: list[float] = market.buyer_unit_values[self._buyer_order].tolist()
-        self._seller_sorted: list[float] = market.seller_unit_costs[self._seller_order].tolist()
+        self._buyer_order, self._seller_order, self._buyer_sorted, self._seller_sorted = _sorted_units(market)
         self._n_buyer_units = len(self._buyer_sorted)
         self._n_seller_units = len(self._seller_sorted)
 
@@ -459,10 +522,10 @@ class DoubleDutchAuction:
 
     @staticmethod
     def _record(
-        order: np.ndarray, prices: list[float], rounds: list[int], owners: np.ndarray, reports: np.ndarray
+        order: list[int], prices: list[float], rounds: list[int], owners: np.ndarray, reports: np.ndarray
     ) -> AcceptanceRecord:
-        n_units = order.shape[0]
-        accepted_units = order[: len(prices)]
+        n_units = len(order)
+        accepted_units = np.array(order[: len(prices)], dtype=np.intp)
         accepted = np.zeros(n_units, dtype=bool)
         accepted[accepted_units] = True
         unit_prices = np.full(n_units, np.nan)
@@ -560,18 +623,24 @@ class DoubleDutchAuction:
         return sum(1 for accepted_at in accept_prices if accepted_at <= price)
 
     def _ration(
-        self, order: np.ndarray, rounds: list[int], priority: np.ndarray, n_eligible: int, q: int
-    ) -> np.ndarray:
-        """Units (participant-order indices) that trade among the first ``n_eligible`` sorted ones (T2.8)."""
+        self, order: list[int], rounds: list[int], priority: np.ndarray, n_eligible: int, q: int
+    ) -> list[int]:
+        """Units (participant-order indices) that trade among the first ``n_eligible`` sorted ones (T2.8).
+
+        Python lists throughout: a market has a few units, where NumPy's per-call overhead dominates.
+        """
         eligible_units = order[:n_eligible]
         if q >= n_eligible:
             return eligible_units
+        priorities = priority.tolist()
+        eligible_priorities = [priorities[unit] for unit in eligible_units]
         if self._classic:
-            # Earliest acceptance first; ties (same round) by the priority drawn at construction.
-            ranking = np.lexsort((priority[eligible_units], np.asarray(rounds[:n_eligible])))
+            # Earliest acceptance first; ties (same round) by the priority drawn at construction
+            # (distinct, so the ranking is unique).
+            ranking = sorted(range(n_eligible), key=lambda i: (rounds[i], eligible_priorities[i]))
         else:
-            ranking = np.argsort(priority[eligible_units], kind="stable")
-        return eligible_units[ranking[:q]]
+            ranking = sorted(range(n_eligible), key=eligible_priorities.__getitem__)
+        return [eligible_units[i] for i in ranking[:q]]
 
     def _clear(self) -> AuctionResult:
         market = self.market
@@ -585,10 +654,14 @@ class DoubleDutchAuction:
         seller_units = self._ration(
             self._seller_order, self._seller_accept_rounds, self._seller_priority, n_seller_eligible, q
         )
-        buyer_traded = np.bincount(market.buyer_unit_owners[buyer_units], minlength=market.n_buyers)
-        seller_traded = np.bincount(market.seller_unit_owners[seller_units], minlength=market.n_sellers)
-        buyer_traded = buyer_traded.astype(np.int64)
-        seller_traded = seller_traded.astype(np.int64)
+        buyer_owners, seller_owners = market._unit_owner_lists
+        buyer_counts, seller_counts = [0] * market.n_buyers, [0] * market.n_sellers
+        for unit in buyer_units:
+            buyer_counts[buyer_owners[unit]] += 1
+        for unit in seller_units:
+            seller_counts[seller_owners[unit]] += 1
+        buyer_traded = np.array(buyer_counts, dtype=np.int64)
+        seller_traded = np.array(seller_counts, dtype=np.int64)
         if q == 0:
             price = math.nan
             buyer_payments = np.zeros(market.n_buyers)
@@ -599,14 +672,15 @@ class DoubleDutchAuction:
         else:
             buyer_payments = buyer_traded * price
             seller_revenues = seller_traded * price
-            traded_values = market.buyer_unit_values[buyer_units]
-            traded_costs = market.seller_unit_costs[seller_units]
+            unit_values, unit_costs = market._unit_lists
+            traded_values = [unit_values[unit] for unit in buyer_units]
+            traded_costs = [unit_costs[unit] for unit in seller_units]
             # One correctly rounded sum, like efficient_welfare: SW <= SW_opt then holds in floats too.
-            welfare = math.fsum([*traded_values.tolist(), *(-traded_costs).tolist()])
-            rational = bool(traded_values.min() >= price >= traded_costs.max())
+            welfare = math.fsum([*traded_values, *(-cost for cost in traded_costs)])
+            rational = min(traded_values) >= price >= max(traded_costs)
             # Both sides pay / receive the same p* per unit (payments built above), so SBB reduces
             # to both sides trading the same number of units.
-            balanced = int(buyer_traded.sum()) == int(seller_traded.sum()) == q
+            balanced = sum(buyer_counts) == sum(seller_counts) == q
         return AuctionResult(
             clearing_price=price,
             buyer_units_traded=buyer_traded,

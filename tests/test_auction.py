@@ -553,3 +553,94 @@ def test_market_from_equilibrium_buyers_are_the_overloaded_fas() -> None:
 def test_efficiency_never_exceeds_one_even_in_floats(market: Market, step: float, seed: int) -> None:
     result = run_fixed_step(market, step, seed=seed)
     assert result.social_welfare <= efficient_welfare(market)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Fast paths (scalar code for small markets, unvalidated construction of sampled markets)
+# ----------------------------------------------------------------------------------------------------
+
+
+def assert_same_market(market: Market, reference: Market) -> None:
+    for name in ("buyer_values", "buyer_units", "seller_costs", "seller_units"):
+        array, expected = getattr(market, name), getattr(reference, name)
+        assert array.dtype == expected.dtype and array.shape == expected.shape, name
+        assert array.tobytes() == expected.tobytes(), name
+        assert not array.flags.writeable, name
+
+
+@pytest.mark.parametrize("ranges", [{}, {"n_buyers": (0, 6), "n_sellers": (0, 3), "units": (0, 5)},
+                                    {"values": (-3, 2), "costs": (5.0, 5.0)}])
+def test_sample_market_equals_the_validated_constructor(ranges: dict) -> None:
+    for seed in range(200):
+        rng, reference_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        market = sample_market(rng, **ranges)
+        b, s = ranges.get("n_buyers", (2, 5)), ranges.get("n_sellers", (2, 7))
+        u, v = ranges.get("units", (1, 4)), ranges.get("values", (4.0, 12.0))
+        c = ranges.get("costs", (1.0, 9.0))
+        n_b, n_s = int(reference_rng.integers(b[0], b[1] + 1)), int(reference_rng.integers(s[0], s[1] + 1))
+        reference = Market(buyer_values=reference_rng.uniform(v[0], v[1], n_b),
+                           buyer_units=reference_rng.integers(u[0], u[1] + 1, n_b),
+                           seller_costs=reference_rng.uniform(c[0], c[1], n_s),
+                           seller_units=reference_rng.integers(u[0], u[1] + 1, n_s))
+        assert_same_market(market, reference)
+        assert rng.bit_generator.state == reference_rng.bit_generator.state
+
+
+def test_sample_market_with_invalid_ranges_still_raises_the_constructors_error() -> None:
+    with pytest.raises(ValueError, match="(buyer|seller)_units must be integers >= 0, got -1 at index"):
+        sample_market(np.random.default_rng(0), units=(-1, 0))  # draws hold -1 units
+
+
+def tie_heavy_markets(n_markets: int, max_units: int):
+    """Markets with many equal values and costs (and +/-0.0), where sort stability matters."""
+    rng = np.random.default_rng(0)
+    for _ in range(n_markets):
+        n_b, n_s = rng.integers(0, 6), rng.integers(0, 8)
+        yield Market(rng.choice([0.0, -0.0, 3.0, 5.0, 5.0, 7.5], n_b), rng.integers(0, max_units, n_b),
+                     rng.choice([0.0, -0.0, 3.0, 5.0, 2.5, 9.0], n_s), rng.integers(0, max_units, n_s))
+
+
+@pytest.mark.parametrize("max_units", [5, 300])  # below and above the scalar-code threshold
+def test_scalar_unit_sorting_and_welfare_match_numpy(max_units: int) -> None:
+    from ioa_gym.auction import _efficient_welfare_arrays, _sorted_units
+
+    for market in tie_heavy_markets(100, max_units):
+        buyer_order, seller_order, values, costs = _sorted_units(market)
+        expected_buyers = np.argsort(-market.buyer_unit_values, kind="stable")
+        expected_sellers = np.argsort(market.seller_unit_costs, kind="stable")
+        assert buyer_order == expected_buyers.tolist() and seller_order == expected_sellers.tolist()
+        assert np.array(values).tobytes() == market.buyer_unit_values[expected_buyers].tobytes()
+        assert np.array(costs).tobytes() == market.seller_unit_costs[expected_sellers].tobytes()
+        assert market._unit_owner_lists == (market.buyer_unit_owners.tolist(),
+                                            market.seller_unit_owners.tolist())
+        assert efficient_welfare(market) == _efficient_welfare_arrays(market)
+        assert (market.total_buyer_units, market.total_seller_units) == (
+            int(market.buyer_units.sum()), int(market.seller_units.sum()))
+
+
+@pytest.mark.parametrize("variant", ["classic", "strategy-proof"])
+def test_rationing_matches_numpy_lexsort(variant: str) -> None:
+    """The clearing ranks the eligible units by (acceptance round, priority) in Python; NumPy's lexsort
+    (classic) or stable argsort of the priorities (strategy-proof) on the same units must agree."""
+    for seed, market in enumerate(tie_heavy_markets(300, 6)):
+        auction = DoubleDutchAuction(market, variant, (0.0, 10.0), seed=seed)
+        while not auction.done:
+            auction.tick(1.3)
+        result = auction.result()
+        for side, record, priority, traded in (
+            (BUYER, auction.buyer_record, auction._buyer_priority, result.buyer_units_traded),
+            (SELLER, auction.seller_record, auction._seller_priority, result.seller_units_traded),
+        ):
+            order = auction._buyer_order if side == BUYER else auction._seller_order
+            n_eligible = auction._eligible_count(
+                auction._buyer_sorted if side == BUYER else auction._seller_sorted,
+                auction._buyer_accept_prices if side == BUYER else auction._seller_accept_prices,
+                buyer=side == BUYER)
+            eligible = np.array(order[:n_eligible], dtype=np.intp)
+            if variant == "classic":
+                ranking = np.lexsort((priority[eligible], record.rounds[eligible]))
+            else:
+                ranking = np.argsort(priority[eligible], kind="stable")
+            units = eligible[ranking[: result.units_traded]]
+            expected = np.bincount(record.owners[units], minlength=traded.shape[0])
+            assert traded.tolist() == expected.tolist()
