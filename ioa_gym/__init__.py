@@ -7,8 +7,10 @@ __version__ = "0.1.0"
 
 from gymnasium.envs.registration import register as _register
 
-_register(id="IoA-DDA-v0", entry_point="ioa_gym.envs.dda:DoubleDutchAuctionEnv", max_episode_steps=1000)
+_register(id="IoA-DDA-v0", entry_point="ioa_gym.envs.dda:DoubleDutchAuctionEnv", max_episode_steps=1000,
+          vector_entry_point="ioa_gym.envs.dda_vector:DoubleDutchAuctionVectorEnv")
 _register(id="IoA-DDA-Discrete-v0", entry_point="ioa_gym.envs.dda:DoubleDutchAuctionEnv",
+          vector_entry_point="ioa_gym.envs.dda_vector:DoubleDutchAuctionVectorEnv",
           max_episode_steps=1000, kwargs={"discrete_steps": 12})
 _register(id="IoA-Stackelberg-v0", entry_point="ioa_gym.envs.stackelberg:StackelbergPricingEnv",
           max_episode_steps=50)

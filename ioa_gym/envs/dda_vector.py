@@ -1,0 +1,294 @@
+"""IoA-DDA-v0 as one batched `gymnasium.vector.VectorEnv` (docs/model.md, Sec. 5).
+
+`gym.make_vec("IoA-DDA-v0", num_envs=N, vectorization_mode="vector_entry_point")` (also for
+IoA-DDA-Discrete-v0) builds `DoubleDutchAuctionVectorEnv`: N auctioneer MDPs whose auctions tick together
+in one `DoubleDutchAuctionBatch`, with no Python loop over the sub-envs in a step's ticks.
+
+Its transitions are those of `gym.make_vec(..., vectorization_mode="sync")`, bit for bit: observations,
+rewards, terminations, truncations (the registered `max_episode_steps`, as `TimeLimit` counts them), the
+scalar infos with their `_key` masks, and the next-step autoreset. To that end sub-env i owns a generator
+seeded as `SyncVectorEnv` seeds its i-th env (`reset(seed=s)` gives it s + i), draws each market from it
+with the single env's own functions (`sample_tier1_market` / `sample_synthetic_market`, so a faster
+Tier-1 solver speeds this env up too) and then the auction's rationing priorities, in the single env's
+order; step sizes and the last-step observation use `math.exp` / `math.log` like the single env (NumPy's
+may round differently in the last bit). Per-sub-env Python runs only when an auction starts (market,
+priorities) or ends (clearing).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from ioa_gym.auction import BUYER, SELLER, Market, efficient_welfare, welfare_efficiency
+from ioa_gym.auction_batch import DoubleDutchAuctionBatch
+from ioa_gym.envs.dda import FINAL_INFO_KEYS, OBS_NAMES, STEP_INFO_KEYS, DoubleDutchAuctionEnv
+from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
+
+_CLOCK_NAMES = np.array([SELLER, BUYER], dtype=object)
+_DYNAMIC = [*range(9), OBS_NAMES.index("last_step")]
+"""Observation entries that change with the clocks (the others describe the market)."""
+_FINAL_INFO_DTYPES = {
+    "clearing_price": np.float64, "units_traded": np.int64, "social_welfare": np.float64,
+    "efficient_welfare": np.float64, "efficiency": np.float64, "rounds": np.int64, "crossed": np.bool_,
+    "individually_rational": np.bool_, "budget_balanced": np.bool_, "result": object,
+}
+"""dtype of each of `FINAL_INFO_KEYS` once batched (what `SyncVectorEnv` makes of the single env's types)."""
+
+
+class DoubleDutchAuctionVectorEnv(VectorEnv):
+    """`num_envs` IoA-DDA auctioneer MDPs stepped as one batch; the same transitions as
+    `SyncVectorEnv` over `gym.make("IoA-DDA-v0", **kwargs)` (see the module docstring).
+
+    Args:
+        num_envs: number of sub-envs (>= 1).
+        max_episode_steps: truncation limit of every episode, as the registered `TimeLimit` (>= 1, or None
+            for none); `gym.make_vec` passes the registered 1000.
+        render_mode: must be None (render a single env instead).
+        **kwargs: the options of IoA-DDA-v0 (`DDAEnvConfig` and `ScenarioConfig` fields, `scenario=`).
+
+    `reset(options=...)` takes what `SyncVectorEnv` passes on: `"reset_mask"` (reset only those sub-envs)
+    and `"market"` (every reset sub-env plays that `Market`). The final info also carries each ended
+    auction's `AuctionResult` under "result" (an object array).
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, max_episode_steps: int | None = None,
+                 render_mode: str | None = None, **kwargs: Any) -> None:
+        if isinstance(num_envs, bool) or int(num_envs) != num_envs or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if max_episode_steps is not None and (isinstance(max_episode_steps, bool)
+                                              or int(max_episode_steps) != max_episode_steps
+                                              or max_episode_steps < 1):
+            raise ValueError(f"max_episode_steps must be an integer >= 1 or None, got {max_episode_steps!r}")
+        if render_mode is not None:
+            raise ValueError(f"render_mode must be None for the vector IoA-DDA env (render a single "
+                             f"gym.make env instead), got {render_mode!r}")
+        # One single env, never reset, gives the configuration, the spaces and the action scale.
+        template = self._single_env = DoubleDutchAuctionEnv(**kwargs)
+        self.scenario_config, self.config = template.scenario_config, template.config
+        cfg = self.config
+        self.num_envs = int(num_envs)
+        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
+        self.single_observation_space = template.observation_space
+        self.single_action_space = template.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+
+        self._lower, self._upper = cfg.price_bounds
+        self._span = self._upper - self._lower
+        self._step_min, self._step_range = cfg.step_min, cfg.step_max - cfg.step_min
+        self._log_ratio = math.log(cfg.step_max / cfg.step_min)
+        self._log_scale = cfg.step_scale == "log"
+        self.step_sizes = template.step_sizes
+        if self.step_sizes is not None:
+            # Position of each discrete step on the (log) action scale, as the single env computes it.
+            self._discrete_fractions = np.array([
+                math.log(step / self._step_min) / self._log_ratio if self._step_range else 0.0
+                for step in self.step_sizes.tolist()
+            ])
+
+        n = self.num_envs
+        self.markets: list[Market | None] = [None] * n
+        """The market each sub-env's current auction runs on."""
+        self.auctions = DoubleDutchAuctionBatch(n, cfg.variant, cfg.price_bounds, cfg.max_rounds)
+        self._rngs: list[np.random.Generator | None] = [None] * n
+        self._started = False
+        self._efficient_welfare = np.zeros(n)
+        self._episode_steps = np.zeros(n, dtype=np.int64)
+        self._autoreset = np.zeros(n, dtype=bool)
+        self._new_buyers = np.zeros(n, dtype=np.int64)
+        self._new_sellers = np.zeros(n, dtype=np.int64)
+        self._last_step_obs = np.zeros(n)
+        self._obs = np.zeros((n, len(OBS_NAMES)), np.float32)
+        self._columns = np.zeros((len(_DYNAMIC), n))
+
+    def step_to_action(self, step: float) -> np.ndarray | int:
+        """One sub-env's action that ticks by `step` (`DoubleDutchAuctionEnv.step_to_action`); stack
+        it `num_envs` times for a batch."""
+        return self._single_env.step_to_action(step)
+
+    # -- episodes --------------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
+        """Reset every sub-env (or those of `options["reset_mask"]`); `seed` as `SyncVectorEnv` takes it:
+        None, an int (sub-env i gets seed + i) or one seed (or None) per sub-env."""
+        n = self.num_envs
+        if seed is None:
+            seeds: list[int | None] = [None] * n
+        elif isinstance(seed, int):
+            seeds = [seed + i for i in range(n)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != n:
+                raise ValueError(f"seed must be None, an int or a list of {n} seeds, got {len(seeds)} seeds")
+        options = dict(options or {})
+        mask = options.pop("reset_mask", None)
+        if mask is None:
+            mask = np.ones(n, dtype=bool)
+        elif not (isinstance(mask, np.ndarray) and mask.shape == (n,) and mask.dtype == np.bool_
+                  and mask.any()):
+            raise ValueError(f"options['reset_mask'] must be a bool array of shape ({n},) with at least one "
+                             f"True, got {mask!r}")
+        elif not self._started:
+            raise RuntimeError("call reset() without a reset_mask first")
+        market = options.get("market")
+        if "market" in options and not isinstance(market, Market):  # as the single env checks it
+            raise ValueError(f"options['market'] must be an ioa_gym.auction.Market, got {type(market)}")
+
+        for i in np.flatnonzero(mask).tolist():
+            if seeds[i] is not None or self._rngs[i] is None:
+                self._rngs[i] = seeding.np_random(seeds[i])[0]
+            self._start(i, market)
+        self._started = True
+        self._autoreset[mask] = False
+        self._observe()
+        return self._obs.copy(), self._clock_info(mask)
+
+    def _start(self, i: int, market: Market | None = None) -> None:
+        """Start sub-env i's next auction: what `DoubleDutchAuctionEnv.reset` does after seeding."""
+        cfg, rng = self.config, self._rngs[i]
+        if market is None:
+            if cfg.market_source == "tier1":
+                market = sample_tier1_market(self.scenario_config, rng, **cfg.solver)[0]
+            else:
+                market = sample_synthetic_market(rng, cfg.synthetic_buyers, cfg.synthetic_sellers,
+                                                 cfg.synthetic_units, cfg.synthetic_values,
+                                                 cfg.synthetic_costs)
+        self.markets[i] = market
+        self.auctions.start(i, market, seed=rng)
+        self._efficient_welfare[i] = efficient_welfare(market)
+        self._obs[i, 9:13] = (
+            min(market.n_buyers / cfg.max_buyers, 1.0),
+            min(market.n_sellers / cfg.max_sellers, 1.0),
+            min(market.total_buyer_units / cfg.max_units, 1.0),
+            min(market.total_seller_units / cfg.max_units, 1.0),
+        )
+        self._episode_steps[i] = 0
+        self._new_buyers[i] = self._new_sellers[i] = 0
+        self._last_step_obs[i] = 0.0
+
+    def step(self, actions: Any):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        auctions = self.auctions
+        resetting = self._autoreset
+        ticking = ~resetting
+        steps, fractions = self._steps(actions)
+        buyers, sellers = auctions.buyer_units_accepted.copy(), auctions.seller_units_accepted.copy()
+        auctions.tick(steps, ticking)
+        self._new_buyers = auctions.buyer_units_accepted - buyers
+        self._new_sellers = auctions.seller_units_accepted - sellers
+        np.copyto(self._last_step_obs, fractions, where=ticking)
+        self._episode_steps += ticking
+
+        terminated = ticking & auctions.done
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        if self.max_episode_steps is not None:
+            truncated = ticking & (self._episode_steps >= self.max_episode_steps)
+        rewards = np.where(ticking, -self.config.eta, 0.0)
+        ended = np.flatnonzero(terminated).tolist()
+        final_info = self._final_info(ended, rewards) if ended else {}
+        for i in np.flatnonzero(resetting).tolist():
+            self._start(i)
+        self._autoreset = terminated | truncated
+        self._observe()
+        return self._obs.copy(), rewards, terminated, truncated, {**self._clock_info(), **final_info}
+
+    def _steps(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Step size of each sub-env's action and its position on the action scale (the observed last
+        step), computed as `DoubleDutchAuctionEnv.step` computes them."""
+        n = self.num_envs
+        if self.step_sizes is not None:
+            index = np.asarray(actions).reshape(-1)
+            if index.shape != (n,) or index.dtype.kind not in "iu":
+                raise ValueError(f"actions must be {n} integers (a step index per sub-env), got {actions!r}")
+            n_steps = self.step_sizes.shape[0]
+            bad = np.flatnonzero((index < 0) | (index >= n_steps))
+            if bad.size:
+                raise ValueError(f"actions must lie in [0, {n_steps - 1}], got {index[bad[0]]} "
+                                 f"(sub-env {bad[0]})")
+            return self.step_sizes[index], self._discrete_fractions[index]
+        entries = np.asarray(actions, dtype=float)
+        width = self.single_action_space.shape[0]
+        if entries.shape != (n, width) and not (width == 1 and entries.shape == (n,)):
+            raise ValueError(f"actions must have shape ({n}, {width}), got {entries.shape}")
+        entries = entries.reshape(n, width)
+        # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
+        entry = entries[:, 0] if width == 1 else np.where(self.auctions.buyer_turn, *entries.T)
+        fraction = 0.5 * (np.clip(entry, -1.0, 1.0) + 1.0)
+        if not self._log_scale:
+            steps = self._step_min + fraction * self._step_range
+            positions = (steps - self._step_min) / self._step_range if self._step_range else np.zeros(n)
+            return steps, positions
+        exponents = (fraction * self._log_ratio).tolist()
+        steps = self._step_min * np.fromiter(map(math.exp, exponents), float, n)
+        if not self._step_range:
+            return steps, np.zeros(n)
+        logs = np.fromiter(map(math.log, (steps / self._step_min).tolist()), float, n)
+        return steps, logs / self._log_ratio
+
+    # -- observation and info --------------------------------------------------------------------
+
+    def _observe(self) -> None:
+        """Every sub-env's observation from the auctions' state, computed in float64 and rounded to
+        float32 once, as `DoubleDutchAuctionEnv._update_obs` computes it."""
+        auctions, lower, span, columns = self.auctions, self._lower, self._span, self._columns
+        buyer_price, seller_price = auctions.buyer_price, auctions.seller_price
+        for column, (high, low, floor) in enumerate(((buyer_price, lower, 0.0), (seller_price, lower, 0.0),
+                                                    (buyer_price, seller_price, -1.0))):
+            np.subtract(high, low, out=columns[column])
+            np.divide(columns[column], span, out=columns[column])
+            np.maximum(columns[column], floor, out=columns[column])
+            np.minimum(columns[column], 1.0, out=columns[column])
+        columns[3] = auctions.buyer_turn
+        np.divide(auctions.rounds, auctions.max_rounds, out=columns[4])
+        buyer_units, seller_units = np.maximum(auctions.buyer_units, 1), np.maximum(auctions.seller_units, 1)
+        np.divide(auctions.buyer_units_accepted, buyer_units, out=columns[5])
+        np.divide(auctions.seller_units_accepted, seller_units, out=columns[6])
+        np.divide(self._new_buyers, buyer_units, out=columns[7])
+        np.divide(self._new_sellers, seller_units, out=columns[8])
+        columns[9] = self._last_step_obs
+        self._obs[:, _DYNAMIC] = columns.T
+
+    def _clock_info(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The every-step info (`STEP_INFO_KEYS`) batched as `SyncVectorEnv` batches it, for `rows`
+        (default all; the others hold zeros, None for the clock name, and a False mask)."""
+        auctions = self.auctions
+        clocks = _CLOCK_NAMES[auctions.buyer_turn.astype(np.intp)]
+        if rows is None:
+            rows = np.ones(self.num_envs, dtype=bool)
+            values = auctions.buyer_price.copy(), auctions.seller_price.copy(), auctions.rounds.copy()
+        else:
+            clocks[~rows] = None
+            values = (np.where(rows, auctions.buyer_price, 0.0), np.where(rows, auctions.seller_price, 0.0),
+                      np.where(rows, auctions.rounds, 0))
+        info = dict(zip(STEP_INFO_KEYS, (*values, clocks), strict=True))
+        return {**info, **{f"_{key}": rows.copy() for key in STEP_INFO_KEYS}}
+
+    def _final_info(self, ended: list[int], rewards: np.ndarray) -> dict[str, np.ndarray]:
+        """Clear the auctions of the `ended` sub-envs, add their efficiency to `rewards`, and return the
+        final info (`FINAL_INFO_KEYS`) batched as `SyncVectorEnv` batches it."""
+        rows = []
+        for i in ended:
+            result = self.auctions.result(i)
+            efficiency = welfare_efficiency(result.social_welfare, self._efficient_welfare[i])
+            rewards[i] += efficiency
+            rows.append((self.auctions.closing_price[i], result.units_traded, result.social_welfare,
+                         self._efficient_welfare[i], efficiency, result.rounds, result.crossed,
+                         result.individually_rational, result.budget_balanced, result))
+        mask = np.zeros(self.num_envs, dtype=bool)
+        mask[ended] = True
+        info = {}
+        for key, values in zip(FINAL_INFO_KEYS, zip(*rows, strict=True), strict=True):
+            dtype = _FINAL_INFO_DTYPES[key]
+            info[key] = np.full(self.num_envs, None) if dtype is object else np.zeros(self.num_envs, dtype)
+            info[key][ended] = values
+            info[f"_{key}"] = mask.copy()
+        return info
