@@ -25,7 +25,7 @@ from gymnasium import spaces
 from stable_baselines3.common.utils import is_vectorized_observation
 from stable_baselines3.common.vec_env import VecEnv
 
-EnvOrSpace = gym.Env | VecEnv | spaces.Space
+EnvOrSpace = gym.Env | VecEnv | gym.vector.VectorEnv | spaces.Space
 JSON_SUFFIX = ".json"
 
 
@@ -70,21 +70,26 @@ def space_from_json(data: dict[str, Any] | None) -> spaces.Space | None:
 
 
 def _spaces_of(env_or_space: EnvOrSpace) -> tuple[spaces.Space, spaces.Space | None]:
-    """(action space, observation space or None) of an env, a VecEnv or a bare action space."""
+    """(action space, observation space or None) of one sub-env: of an env, an SB3 VecEnv, a Gymnasium vector
+    env (its ``single_*`` spaces), or a bare action space."""
     if isinstance(env_or_space, spaces.Space):
         return env_or_space, None
+    if isinstance(env_or_space, gym.vector.VectorEnv):
+        return env_or_space.single_action_space, env_or_space.single_observation_space
     try:
         return env_or_space.action_space, env_or_space.observation_space
     except AttributeError as error:
         raise TypeError(
-            f"expected a Gymnasium env, a VecEnv or an action space, got {type(env_or_space).__name__}"
+            "expected a Gymnasium env or vector env, an SB3 VecEnv or an action space, "
+            f"got {type(env_or_space).__name__}"
         ) from error
 
 
 class BaselineAgent:
     """Common machinery of the non-learning agents: SB3-style ``predict``, no-op ``learn``, JSON save/load.
 
-    :param env_or_space: the environment (``gym.Env`` or ``VecEnv``) or its action space.
+    :param env_or_space: the environment (``gym.Env``, SB3 ``VecEnv`` or Gymnasium ``VectorEnv``) or its
+        action space.
     :param observation_space: overrides the env's observation space; used only to tell a batch of
         observations from a single one. Without any, an observation with 2 or more dimensions is a batch.
     """
@@ -287,8 +292,9 @@ class FixedStepAgent(_ConstantAgent):
 
     :param env_or_space: the environment or its action space.
     :param action: the constant action in the (normalised) action space.
-    :param step: a step size in the env's own units, converted by ``env.unwrapped.step_to_action(step)``;
-        needs an env that provides that method. Without ``action`` or ``step``: the middle action.
+    :param step: a step size in the env's own units, converted by the env's ``step_to_action(step)``: of
+        ``env.unwrapped``, else of the sub-envs of a vector env (SB3 ``env_method``, Gymnasium ``call``, any
+        process). Without ``action`` or ``step``: the middle action.
     :param seed: ignored (accepted so that every agent is built alike).
     """
 
@@ -313,13 +319,18 @@ class FixedStepAgent(_ConstantAgent):
 
     @staticmethod
     def _step_to_action(env_or_space: EnvOrSpace, step: float) -> Any:
-        if isinstance(env_or_space, VecEnv):
-            try:
-                return env_or_space.env_method("step_to_action", step, indices=0)[0]
-            except AttributeError:
-                pass
-        elif isinstance(env_or_space, gym.Env) and hasattr(env_or_space.unwrapped, "step_to_action"):
-            return env_or_space.unwrapped.step_to_action(step)
+        # An env, or a batched vector env that converts steps itself.
+        converter = getattr(getattr(env_or_space, "unwrapped", None), "step_to_action", None)
+        if callable(converter):
+            return converter(step)
+        try:
+            if isinstance(env_or_space, VecEnv):
+                # Every sub-env (they share the scale): some VecEnvs can only call all of them.
+                return env_or_space.env_method("step_to_action", step)[0]
+            if isinstance(env_or_space, gym.vector.VectorEnv) and hasattr(env_or_space, "call"):
+                return env_or_space.call("step_to_action", step)[0]
+        except AttributeError:
+            pass
         raise ValueError(
             "FixedStepAgent(step=...) needs an env whose unwrapped env provides step_to_action(step); "
             f"{type(env_or_space).__name__} does not. Pass action= (a point of the action space) instead."

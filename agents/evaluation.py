@@ -81,6 +81,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from stable_baselines3.common.vec_env import VecEnv
 
 from agents.registry import (
     AgentConfigError,
@@ -92,6 +93,15 @@ from agents.registry import (
     read_run_config,
 )
 from agents.training import StoreDict, parse_value
+from agents.vec_env import (
+    TERMINAL_OBSERVATION,
+    TRUNCATED_KEY,
+    VECTORIZATION_MODES,
+    ScalarInfo,
+    VectorEnvAdapter,
+    has_vector_entry_point,
+    make_vector_env,
+)
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -590,6 +600,10 @@ def scalar_info(info: Mapping[str, Any]) -> dict[str, bool | int | float]:
     return scalars
 
 
+VECTOR_INFO_KEYS = (TERMINAL_OBSERVATION, TRUNCATED_KEY)
+"""Info keys an SB3 VecEnv adds to an episode's final info; not the env's, so not recorded."""
+
+
 def run_episode(
     env: gym.Env, agent: Any, seed: int, episode: int, deterministic: bool = True
 ) -> dict[str, Any]:
@@ -619,6 +633,68 @@ def run_episode(
     for key, value in scalar_info(info).items():
         row[f"info_{key}" if key in BASE_COLUMNS else key] = value
     return row
+
+
+def run_vector_episodes(
+    env: VecEnv | gym.vector.VectorEnv,
+    agent: Any,
+    seed: int,
+    episodes: int,
+    deterministic: bool = True,
+    first_episode: int = 0,
+) -> list[dict[str, Any]]:
+    """Play episodes ``first_episode ..`` ``first_episode + episodes - 1`` of evaluation seed ``seed`` on any
+    vector env (an SB3 VecEnv: Dummy, Subproc...; a Gymnasium vector env: Sync, Async, batched); one row each.
+
+    The episodes run in batches of ``num_envs``: before a batch every sub-env is seeded, sub-env ``i`` with
+    ``reset_seed(seed, e + i)`` (``e`` the batch's first episode), so each episode meets the same market as in
+    :func:`run_episode`; the batch ends when each of its episodes has ended (what a sub-env does after that is
+    not counted). A deterministic agent gives the rows of :func:`run_episode` (the return summed from the
+    float32 rewards of SB3's VecEnv API; ``wall_time_s`` is the batch's time divided among its episodes). The
+    agent is seeded once per batch, with ``agent_seed(seed, e)``, so a stochastic agent is reproducible but
+    draws other actions than one episode at a time.
+    """
+    vec_env = VectorEnvAdapter(env) if isinstance(env, gym.vector.VectorEnv) else env
+    if not isinstance(vec_env, VecEnv):
+        raise TypeError(f"expected an SB3 VecEnv or a Gymnasium vector env, got {type(env).__name__}")
+    n_envs = vec_env.num_envs
+    rows: list[dict[str, Any]] = []
+    for first in range(first_episode, first_episode + episodes, n_envs):
+        count = min(n_envs, first_episode + episodes - first)
+        start = time.perf_counter()
+        vec_env.seed(reset_seed(seed, first))  # sub-env i: reset_seed(seed, first) + i
+        observation = vec_env.reset()
+        seed_agent(agent, agent_seed(seed, first))
+        state, episode_start = None, np.ones((n_envs,), dtype=bool)
+        totals, lengths = np.zeros(n_envs), np.zeros(n_envs, dtype=int)
+        final_infos: list[dict[str, Any]] = [{} for _ in range(n_envs)]
+        running = np.arange(n_envs) < count
+        while running.any():
+            action, state = agent.predict(
+                observation, state=state, episode_start=episode_start, deterministic=deterministic
+            )
+            observation, rewards, dones, infos = vec_env.step(action)
+            totals[running] += np.asarray(rewards, dtype=float)[running]
+            lengths[running] += 1
+            for index in np.flatnonzero(dones & running):
+                final_infos[index] = infos[index]
+            running &= ~dones
+            episode_start = dones
+        wall_time = (time.perf_counter() - start) / count
+        for index in range(count):
+            row: dict[str, Any] = {
+                "eval_seed": int(seed),
+                "episode": first + index,
+                "reset_seed": reset_seed(seed, first + index),
+                "return": float(totals[index]),
+                "length": int(lengths[index]),
+                "wall_time_s": wall_time,
+            }
+            info = {k: v for k, v in final_infos[index].items() if k not in VECTOR_INFO_KEYS}
+            for key, value in scalar_info(info).items():
+                row[f"info_{key}" if key in BASE_COLUMNS else key] = value
+            rows.append(row)
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -697,6 +773,8 @@ class EvaluationResult:
     created: str = ""
     versions: dict[str, Any] = field(default_factory=dict)
     comparisons: list[tuple[str, str]] = field(default_factory=list)
+    n_envs: int = 1
+    vectorization_mode: str | None = None
 
     @property
     def info_keys(self) -> list[str]:
@@ -888,7 +966,10 @@ class EvaluationResult:
                 "device": self.device,
                 "model": self.model,
                 "reset_seed_rule": f"env.reset(seed={SEED_BASE} + {SEED_STRIDE} * eval_seed + episode)",
-                "agent_seed_rule": f"agent seeded with {SEED_STRIDE} * eval_seed + episode before it",
+                "agent_seed_rule": f"agent seeded with {SEED_STRIDE} * eval_seed + episode before it"
+                + ("" if self.n_envs == 1 else f" (the first of each batch of {self.n_envs} episodes)"),
+                "n_envs": self.n_envs,
+                "vectorization_mode": self.vectorization_mode,
                 "confidence": CONFIDENCE,
                 "ci_method": "Student t over training runs (if several), else eval seeds, else episodes",
                 "paired_method": "return minus the best agent's on shared episodes, Student t over episodes",
@@ -986,6 +1067,8 @@ def evaluate_agents(
     model: str = "final",
     progress: bool = False,
     command: str | None = None,
+    n_envs: int = 1,
+    vectorization_mode: str = "sync",
 ) -> EvaluationResult:
     """Play ``episodes`` episodes per evaluation seed with every agent (and every run of a label).
 
@@ -993,11 +1076,17 @@ def evaluate_agents(
         :func:`load_agents` (then ``env_kwargs`` must be the ones they were loaded with).
     :param progress: show a tqdm progress bar on stderr.
     :param command: the command line to record in summary.json.
-    :raises EvaluationConfigError: before any episode, for bad specs, env, kwargs or seeds.
+    :param n_envs: 1: one episode at a time on each run's own env (:func:`run_episode`); more: batches of
+        ``n_envs`` episodes on one vector env (:func:`run_vector_episodes`; the same rows for deterministic
+        agents).
+    :param vectorization_mode: the vector env when ``n_envs > 1``: ``"sync"``, ``"async"`` (Gymnasium's, each
+        sub-env keeping the scalar info entries only) or ``"vector_entry_point"`` (the env's own).
+    :raises EvaluationConfigError: before any episode, for bad specs, env, kwargs, seeds or vector env.
     """
     env_kwargs = dict(env_kwargs or {})
     seed_list = check_seeds(episodes, seeds)
     env_id = check_env(env_id, env_kwargs)
+    check_vectorization(env_id, n_envs, vectorization_mode)
     if agent_specs and all(isinstance(spec, LoadedAgent) for spec in agent_specs):
         agents = list(agent_specs)  # type: ignore[arg-type]
     else:
@@ -1006,15 +1095,30 @@ def evaluate_agents(
 
     total = sum(len(loaded.runs) for loaded in agents) * len(seed_list) * episodes
     rows: list[dict[str, Any]] = []
-    with tqdm(total=total, disable=not progress, unit="ep", desc="episodes", dynamic_ncols=True) as bar:
-        for loaded in agents:
-            bar.set_postfix_str(loaded.label)
-            for run_index, run in enumerate(loaded.runs):
-                for seed in seed_list:
-                    for episode in range(episodes):
-                        row = run_episode(run.env, run.agent, seed, episode, deterministic)
-                        rows.append({"agent": loaded.label, "run": run.name, "run_index": run_index, **row})
-                        bar.update(1)
+    vector_env = None
+    if n_envs > 1:
+        wrappers = None if vectorization_mode == "vector_entry_point" else [ScalarInfo]
+        vector_env = make_vector_env(env_id, n_envs, vectorization_mode, env_kwargs, wrappers=wrappers)
+    try:
+        with tqdm(total=total, disable=not progress, unit="ep", desc="episodes", dynamic_ncols=True) as bar:
+            for loaded in agents:
+                bar.set_postfix_str(loaded.label)
+                for run_index, run in enumerate(loaded.runs):
+                    labels = {"agent": loaded.label, "run": run.name, "run_index": run_index}
+                    for seed in seed_list:
+                        if vector_env is None:
+                            played: Iterable[dict[str, Any]] = (
+                                run_episode(run.env, run.agent, seed, episode, deterministic)
+                                for episode in range(episodes)
+                            )
+                        else:
+                            played = run_vector_episodes(vector_env, run.agent, seed, episodes, deterministic)
+                        for row in played:
+                            rows.append({**labels, **row})
+                            bar.update(1)
+    finally:
+        if vector_env is not None:
+            vector_env.close()
     return EvaluationResult(
         env_id=env_id,
         env_kwargs=env_kwargs,
@@ -1028,7 +1132,24 @@ def evaluate_agents(
         command=command,
         created=time.strftime("%Y-%m-%dT%H:%M:%S"),
         versions=library_versions(),
+        n_envs=int(n_envs),
+        vectorization_mode=vectorization_mode if n_envs > 1 else None,
     )
+
+
+def check_vectorization(env_id: str, n_envs: int, vectorization_mode: str) -> None:
+    """Raise ``EvaluationConfigError`` naming ``--n-envs`` / ``--vectorization-mode`` if they are invalid."""
+    if n_envs < 1:
+        raise EvaluationConfigError(f"--n-envs must be >= 1, got {n_envs}")
+    if vectorization_mode not in VECTORIZATION_MODES:
+        raise EvaluationConfigError(
+            f"--vectorization-mode must be one of {', '.join(VECTORIZATION_MODES)}, "
+            f"got {vectorization_mode!r}"
+        )
+    if n_envs > 1 and vectorization_mode == "vector_entry_point" and not has_vector_entry_point(env_id):
+        raise EvaluationConfigError(
+            f"--vectorization-mode vector_entry_point: {env_id} has no vector entry point; use sync or async"
+        )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -1264,6 +1385,19 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--stochastic", dest="deterministic", action="store_false", help="sampled actions")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument(
+        "--n-envs",
+        type=int,
+        default=1,
+        help="play episodes in batches of N on a vector env (default 1: one at a time; same rows for "
+        "deterministic agents)",
+    )
+    parser.add_argument(
+        "--vectorization-mode",
+        default="sync",
+        choices=VECTORIZATION_MODES,
+        help="the vector env when --n-envs > 1: Gymnasium's sync or async, or the env's vector_entry_point",
+    )
+    parser.add_argument(
         "--compare",
         nargs=2,
         action="append",
@@ -1289,6 +1423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         set_torch_threads(args.torch_threads)
         env_id = check_env(args.env, args.env_kwargs)
         check_seeds(args.episodes, args.seeds)
+        check_vectorization(env_id, args.n_envs, args.vectorization_mode)
         out_dir = Path(args.output) if args.output else default_output_dir(env_id)
         check_output_dir(out_dir, args.overwrite)
         agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
@@ -1304,6 +1439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.model,
             progress=not args.no_progress,
             command=command_line(argv),
+            n_envs=args.n_envs,
+            vectorization_mode=args.vectorization_mode,
         )
         result.comparisons = [(a, b) for a, b in args.compare]
         written = write_results(result, out_dir, overwrite=args.overwrite, plots=not args.no_plots)
@@ -1340,6 +1477,7 @@ __all__ = [
     "render_table",
     "reset_seed",
     "run_episode",
+    "run_vector_episodes",
     "student_t_quantile",
     "write_results",
 ]

@@ -31,7 +31,6 @@ import os
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,10 +40,11 @@ import torch
 import yaml
 from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
+
+from agents.vec_env import VectorEnvAdapter, make_sb3_vec_env
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parent / "hyperparams"
 CONFIG_FILE = "config.yml"
@@ -352,15 +352,20 @@ def constructor_kwargs(
 
 
 def make_vec_env_from_id(
-    env_id: str, n_envs: int = 1, seed: int | None = None, env_kwargs: Mapping[str, Any] | None = None
+    env_id: str,
+    n_envs: int = 1,
+    seed: int | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    vec_env: str = "dummy",
 ) -> VecEnv:
-    """Monitor-wrapped, seeded DummyVecEnv of ``gym.make(env_id, **env_kwargs)``.
+    """Seeded VecEnv of ``env_id``, by default a DummyVecEnv of Monitor-wrapped ``gym.make(env_id, ...)``.
 
-    Unlike SB3's ``make_vec_env`` given an id string, it does not force ``render_mode="rgb_array"``,
-    which envs that render only text reject.
+    ``vec_env`` is ``train.py --vec-env``: ``"dummy"``, ``"subproc"`` (SB3's SubprocVecEnv) or ``"native"``
+    (the env's own vector implementation, :func:`agents.vec_env.make_sb3_vec_env`). Unlike SB3's
+    ``make_vec_env`` given an id string, it does not force ``render_mode="rgb_array"``, which envs that render
+    only text reject.
     """
-    make_env = partial(gym.make, env_id)
-    return make_vec_env(make_env, n_envs=n_envs, seed=seed, env_kwargs=dict(env_kwargs or {}))
+    return make_sb3_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs, vec_env=vec_env)
 
 
 def import_env_packages() -> None:
@@ -377,7 +382,7 @@ def import_env_packages() -> None:
 
 def make_agent(
     name: str,
-    env: gym.Env | VecEnv | str,
+    env: gym.Env | VecEnv | gym.vector.VectorEnv | str,
     seed: int | None = None,
     device: str = "auto",
     hyperparams: Mapping[str, Any] | None = None,
@@ -391,7 +396,7 @@ def make_agent(
     For learning agents, the defaults of ``agents/hyperparams/<name>.yml`` for the env id (unless
     ``defaults=False``) are updated with ``hyperparams`` then ``kwargs`` and passed to the constructor.
     An env id string is built with :func:`make_vec_env_from_id` (``n_envs`` from the hyperparameters,
-    seeded with ``seed``).
+    seeded with ``seed``); a Gymnasium vector env is wrapped in :class:`agents.vec_env.VectorEnvAdapter`.
     Baselines are built as ``cls(env, seed=seed, **kwargs)``, policies as ``cls(env, **kwargs)``.
 
     :raises AgentConfigError: (a ``ValueError``) for an unknown name or hyperparameter, listing the choices.
@@ -407,6 +412,8 @@ def make_agent(
             return cls(env, seed=seed, **kwargs)
         return cls(env, **kwargs)
 
+    if isinstance(env, gym.vector.VectorEnv):
+        env = VectorEnvAdapter(env)  # SB3 takes its own VecEnv API, not Gymnasium's
     file_defaults = load_hyperparams(name, env_id_of(env)) if defaults else {}
     merged = {**file_defaults, **(hyperparams or {}), **kwargs}
     if isinstance(env, str):

@@ -5,6 +5,7 @@ Command line (``train.py`` at the repository root is a thin wrapper around :func
     python train.py --algo diffusion --env IoA-DDA-v0 -n 100000 --seed 0
     python train.py --algo ppo --env Pendulum-v1 -n 5000 --hyperparams n_steps:64 learning_rate:lin_1e-3
     python train.py --resume logs/ppo/Pendulum-v1_1 -n 10000
+    python train.py --algo ppo --env IoA-DDA-v0 --vec-env native --n-envs 64   # the env's batched version
 
 Run folder ``<log-folder>/<algo>/<env>_<N>`` (``N`` = 1 + the largest existing; reused by ``--resume``)::
 
@@ -40,6 +41,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,7 @@ from agents.registry import (
     make_vec_env_from_id,
     read_run_config,
 )
+from agents.vec_env import VEC_ENV_TYPES, check_native
 
 EVAL_SEED_OFFSET = 10_000  # the eval env sees other markets than the training env
 DEFAULT_N_TIMESTEPS = 100_000
@@ -91,7 +94,9 @@ EXIT_INTERRUPTED = 130
 EVALUATIONS_FILE = "evaluations.npz"
 STAGING_DIR = ".staging"
 # Flags that --resume takes from the run's config.yml; giving them again would silently fork the run.
-FROZEN_ON_RESUME = ("algo", "env", "hyperparams", "env_kwargs", "conf_file", "n_envs", "seed")
+FROZEN_ON_RESUME = ("algo", "env", "hyperparams", "env_kwargs", "conf_file", "n_envs", "vec_env", "seed")
+# What config.yml of a run written before a flag existed means by its absence.
+RECORDED_DEFAULTS = {"vec_env": "dummy"}
 
 
 # --- command line ------------------------------------------------------------------------------------------
@@ -152,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--n-eval-envs", type=int, help="parallel envs for evaluation (1)")
     parser.add_argument(
         "--n-envs", type=int, help="parallel training envs (default: hyperparams file, else 1)"
+    )
+    parser.add_argument(
+        "--vec-env",
+        choices=VEC_ENV_TYPES,
+        help="training VecEnv: dummy (SB3 DummyVecEnv, default), subproc (SubprocVecEnv), native (the env's "
+        "own vector implementation, gym.make_vec vector_entry_point)",
     )
     parser.add_argument(
         "--save-freq", type=int, help="checkpoint every N env steps; <=0: only at the end (n_timesteps / 10)"
@@ -388,7 +399,7 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
     if args.resume:
         saved = read_run_config(args.resume)
         for name in FROZEN_ON_RESUME:
-            given, recorded = getattr(args, name), saved.get(name)
+            given, recorded = getattr(args, name), saved.get(name, RECORDED_DEFAULTS.get(name))
             if given is not None and given != recorded:
                 raise AgentConfigError(
                     f"--{name.replace('_', '-')} cannot change on --resume (the run has {recorded!r})"
@@ -421,6 +432,12 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
     candidates = (args.n_timesteps, saved.get("n_timesteps"), hyperparams.get("n_timesteps"))
     n_timesteps = int(float(next((n for n in candidates if n is not None), DEFAULT_N_TIMESTEPS)))
     n_envs = int(pick("n_envs", None) or hyperparams.get("n_envs", 1))
+    vec_env = pick("vec_env", RECORDED_DEFAULTS["vec_env"])
+    if vec_env == "native":
+        try:
+            check_native(env_id)
+        except ValueError as error:
+            raise AgentConfigError(str(error)) from error
     # Training settings live at the top level of config.yml; hyperparams keeps constructor arguments.
     hyperparams = {key: value for key, value in hyperparams.items() if key not in ("n_timesteps", "n_envs")}
     seed = pick("seed", None)
@@ -449,6 +466,7 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
         "kind": spec.kind,
         "n_timesteps": n_timesteps,
         "n_envs": n_envs,
+        "vec_env": vec_env,
         "seed": int(seed),
         "device": device,
         "eval_freq": eval_freq,
@@ -470,9 +488,11 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def make_envs(config: dict[str, Any], seed: int) -> tuple[VecEnv, VecEnv]:
-    """Training and evaluation VecEnvs, Monitor-wrapped, the evaluation one with another seed."""
+    """Training and evaluation VecEnvs with episode statistics (Monitor or VecMonitor), the evaluation one
+    with another seed; the training one of type ``--vec-env``, the evaluation one always a DummyVecEnv."""
     env_id, env_kwargs = config["env"], config["env_kwargs"]
-    train_env = make_vec_env_from_id(env_id, config["n_envs"], seed, env_kwargs)
+    vec_env = config.get("vec_env", RECORDED_DEFAULTS["vec_env"])
+    train_env = make_vec_env_from_id(env_id, config["n_envs"], seed, env_kwargs, vec_env=vec_env)
     eval_env = make_vec_env_from_id(env_id, config["n_eval_envs"], seed + EVAL_SEED_OFFSET, env_kwargs)
     return train_env, eval_env
 
@@ -578,7 +598,10 @@ def train(config: dict[str, Any]) -> int:
     train_env, eval_env = make_envs(config, seed)
     try:
         try:
-            agent = build_model(config, train_env, resume_from)
+            # A non-learning agent is built for the env it is evaluated on (one DummyVecEnv whatever
+            # --vec-env is): a batched vector env may not offer every method of its single env.
+            agent_env = train_env if config["kind"] == "sb3" else eval_env
+            agent = build_model(config, agent_env, resume_from)
         except AgentConfigError:
             raise
         except (ValueError, TypeError, AssertionError) as error:  # SB3's checks of values and spaces
@@ -631,12 +654,15 @@ def learn(
     remaining = config["n_timesteps"] - model.num_timesteps
     try:
         if remaining > 0:
-            model.learn(
-                total_timesteps=remaining,
-                callback=CallbackList(callbacks),
-                reset_num_timesteps=not resumed,
-                progress_bar=config["progress"],
-            )
+            with warnings.catch_warnings():
+                # The evaluation env is a DummyVecEnv whatever --vec-env is; EvalCallback warns about that.
+                warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
+                model.learn(
+                    total_timesteps=remaining,
+                    callback=CallbackList(callbacks),
+                    reset_num_timesteps=not resumed,
+                    progress_bar=config["progress"],
+                )
         elif config["verbose"] >= 1:
             print(f"Already at {model.num_timesteps} >= {config['n_timesteps']} timesteps: nothing to train")
     except KeyboardInterrupt:

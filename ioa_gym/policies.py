@@ -1,7 +1,8 @@
 """Reference auctioneers for IoA-DDA-v0 that read only the public observation.
 
 They have the Stable-Baselines3 `predict` interface so that the evaluation harness treats them like
-any trained agent:
+any trained agent, and can be built for a single env or for any vector env of IoA-DDA (they need only
+its configuration; see `_dda_env`):
 
 - `FixedStepPolicy`: the classic DDA auctioneer, one step size for every tick.
 - `AdaptiveStepPolicy`: a hand-written rule: large steps while the active clock's side has not
@@ -16,7 +17,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ioa_gym.envs.dda import OBS_NAMES, DoubleDutchAuctionEnv
+from ioa_gym.envs.dda import OBS_NAMES, DDAEnvConfig, DoubleDutchAuctionEnv
 
 _GAP = OBS_NAMES.index("clock_gap")
 _BUYER_ACTIVE = OBS_NAMES.index("buyer_clock_active")
@@ -27,20 +28,42 @@ _SELLER_UNITS = OBS_NAMES.index("seller_units")
 
 
 def _dda_env(env: gym.Env | Any) -> DoubleDutchAuctionEnv:
+    """The IoA-DDA env whose action scale and configuration a policy uses.
+
+    A single env (wrapped or not) is used itself. For a vector env (SB3's DummyVecEnv or SubprocVecEnv,
+    Gymnasium's SyncVectorEnv or AsyncVectorEnv, a batched implementation, or an adapter around one) the
+    policy needs only the configuration its sub-envs share: it is read with `get_attr("config")` (or from
+    the batched env's own `config`) and a private, never reset copy of the env is built from it, whose
+    `step_to_action` is the sub-envs' own. Nothing else is read from the env: the policies act on the
+    observation alone."""
     base = getattr(env, "unwrapped", env)
-    if not isinstance(base, DoubleDutchAuctionEnv):
-        # A vector env: use one of its copies (they share the configuration).
-        envs = getattr(env, "envs", None)
-        if envs:
-            return _dda_env(envs[0])
+    if isinstance(base, DoubleDutchAuctionEnv):
+        return base
+    config = _vector_env_config(env)
+    if config is None:
         raise ValueError(f"this policy needs an IoA-DDA environment, got {type(base).__name__}")
-    return base
+    return DoubleDutchAuctionEnv(**config.to_dict())
+
+
+def _vector_env_config(env: Any) -> DDAEnvConfig | None:
+    """The `DDAEnvConfig` of a vector env's sub-envs, or None if it is not a vector env of IoA-DDA."""
+    for owner in (env, getattr(env, "unwrapped", None)):
+        if isinstance(getattr(owner, "config", None), DDAEnvConfig):
+            return owner.config  # a batched implementation holding the sub-envs' shared config
+    get_attr = getattr(env, "get_attr", None)
+    if not callable(get_attr):
+        return None
+    try:
+        configs = get_attr("config")  # one per sub-env: SB3 VecEnv (a list) or Gymnasium (a tuple)
+    except (AttributeError, NotImplementedError):
+        return None
+    return configs[0] if len(configs) and isinstance(configs[0], DDAEnvConfig) else None
 
 
 class _ReferencePolicy:
     """predict() over single or batched observations, SB3 style."""
 
-    def __init__(self, env: gym.Env) -> None:
+    def __init__(self, env: gym.Env | Any) -> None:
         self.env = _dda_env(env)
         self.observation_space = self.env.observation_space
         self.action_space = self.env.action_space
