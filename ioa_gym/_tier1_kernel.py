@@ -347,15 +347,12 @@ def _model_peak(capacity, cost, offset, aerial_price, lo, hi):
 def _sort_points(points, count, labels):
     """Stable insertion sort of points[:count] (and their labels) by price."""
     for i in range(1, count):
-        key = points[i].copy()
-        label = labels[i]
-        j = i - 1
-        while j >= 0 and points[j, _P] > key[_P]:
-            points[j + 1] = points[j]
-            labels[j + 1] = labels[j]
+        j = i
+        while j > 0 and points[j - 1, _P] > points[j, _P]:
+            for f in range(5):
+                points[j - 1, f], points[j, f] = points[j, f], points[j - 1, f]
+            labels[j - 1], labels[j] = labels[j], labels[j - 1]
             j -= 1
-        points[j + 1] = key
-        labels[j + 1] = label
 
 
 @njit(_I(_F2, _I), **_JIT)
