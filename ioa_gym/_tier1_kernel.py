@@ -870,18 +870,46 @@ def outcome(ratios, prices, share, direct_t, aerial_t, n_ma, work, omega, low, c
 
 @njit(**_JIT)
 def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_power, leader_cpu, aa_cpu,
-                     hover, fading, n_ma, min_distance, path_loss_intercept, path_loss_slope, noise,
-                     bandwidth, aa_bandwidth, fa_tx_power, beta0, aa_noise, altitude, kappa, energy_price,
-                     latency_weight, energy_weight):
-    """Eqs. (1)-(6) and (8) of one slot from its random draws (scenario._sample's physics): channel
-    gains, uplink and FA-AA rates, per-Gcycle latency and energy of every path, cost adjustments and
-    server unit costs."""
+                     hover, fading, n_ma, constants, out):
+    """Eqs. (1)-(6) and (8) of one slot from its random draws (scenario._sample's physics), written into
+    the flat buffer `out` in the order of `scenario.PHYSICS_FIELDS`: channel gains and uplink rates
+    (N, L), FA-AA rates (J, K), local time and energy per Gcycle (N,), direct time and offloading
+    energy (N, L), aerial time (N, J), cost adjustments (N, L) and (N, J), server unit costs (L,) and
+    (K,). One buffer rather than twelve returned arrays: boxing each returned array costs more than
+    computing it. `constants`: min_distance, path-loss intercept and slope, uplink noise, bandwidth, AA
+    bandwidth, FA transmit power, beta0, AA noise, altitude, kappa, energy price, lambda_T, lambda_E."""
+    (min_distance, path_loss_intercept, path_loss_slope, noise, bandwidth, aa_bandwidth, fa_tx_power, beta0,
+     aa_noise, altitude, kappa, energy_price, latency_weight, energy_weight) = (
+        constants[0], constants[1], constants[2], constants[3], constants[4], constants[5], constants[6],
+        constants[7], constants[8], constants[9], constants[10], constants[11], constants[12], constants[13])
     n_wa = work.shape[0]
     n_leaders = leader_cpu.shape[0]
     n_fa = n_leaders - n_ma
     n_aa = aa_cpu.shape[0]
-    gain = np.empty((n_wa, n_leaders))
-    rate = np.empty((n_wa, n_leaders))
+    at = 0
+    gain = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
+    at += n_wa * n_leaders
+    rate = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
+    at += n_wa * n_leaders
+    fa_aa_rate = out[at:at + n_fa * n_aa].reshape(n_fa, n_aa)
+    at += n_fa * n_aa
+    t_loc = out[at:at + n_wa]
+    at += n_wa
+    e_loc = out[at:at + n_wa]
+    at += n_wa
+    t_direct = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
+    at += n_wa * n_leaders
+    e_off = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
+    at += n_wa * n_leaders
+    t_aerial = out[at:at + n_wa * n_fa].reshape(n_wa, n_fa)
+    at += n_wa * n_fa
+    direct_adj = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
+    at += n_wa * n_leaders
+    aerial_extra = out[at:at + n_wa * n_fa].reshape(n_wa, n_fa)
+    at += n_wa * n_fa
+    leader_cost = out[at:at + n_leaders]
+    at += n_leaders
+    aa_cost = out[at:at + n_aa]
     for n in range(n_wa):
         for l in range(n_leaders):
             dx = wa_pos[n, 0] - leader_pos[l, 0]
@@ -890,7 +918,6 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
             path_loss_db = path_loss_intercept + path_loss_slope * math.log10(dist_km)
             gain[n, l] = 10.0 ** (-path_loss_db / 10.0) * fading[n, l]
             rate[n, l] = max(bandwidth * math.log2(1.0 + tx_power[n] * gain[n, l] / noise), 1e-6)
-    fa_aa_rate = np.empty((n_fa, n_aa))
     for j in range(n_fa):
         for k in range(n_aa):
             dx = leader_pos[n_ma + j, 0] - aa_pos[k, 0]
@@ -898,11 +925,9 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
             ground = math.sqrt(dx * dx + dy * dy)
             fa_aa_rate[j, k] = aa_bandwidth * math.log2(
                 1.0 + fa_tx_power * beta0 / ((altitude ** 2 + ground * ground) * aa_noise))
-    t_loc = 1.0 / local_cpu
-    e_loc = kappa * local_cpu * local_cpu
-    t_direct = np.empty((n_wa, n_leaders))
-    e_off = np.empty((n_wa, n_leaders))
-    t_aerial = np.empty((n_wa, n_fa))
+    for n in range(n_wa):
+        t_loc[n] = 1.0 / local_cpu[n]
+        e_loc[n] = kappa * (local_cpu[n] * local_cpu[n])
     forward_per_mbit = np.zeros(n_fa)
     aa_time = 0.0
     if n_aa and n_fa:
@@ -914,8 +939,6 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
         for k in range(n_aa):
             aa_time += 1.0 / aa_cpu[k]
         aa_time /= n_aa
-    direct_adj = np.empty((n_wa, n_leaders))
-    aerial_extra = np.empty((n_wa, n_fa))
     for n in range(n_wa):
         mbit_per_gcycle = 1.0 / intensity[n]
         for l in range(n_leaders):
@@ -932,7 +955,7 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
                     t_aerial[n, j] = t_direct[n, l]
                 aerial_extra[n, j] = work[n] * latency_weight * (t_aerial[n, j] - t_direct[n, l])
     unit = energy_price * kappa
-    leader_cost = unit * (leader_cpu * leader_cpu)
-    aa_cost = unit * (aa_cpu * aa_cpu) + hover
-    return (gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off, t_aerial, direct_adj, aerial_extra,
-            leader_cost, aa_cost)
+    for l in range(n_leaders):
+        leader_cost[l] = unit * (leader_cpu[l] * leader_cpu[l])
+    for k in range(n_aa):
+        aa_cost[k] = unit * (aa_cpu[k] * aa_cpu[k]) + hover[k]

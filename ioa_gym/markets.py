@@ -3,6 +3,8 @@ synthetic distribution (docs/model.md, Sec. 5). Plain NumPy."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ioa_gym.auction import Market, efficient_welfare, sample_market
@@ -22,17 +24,22 @@ def market_from_equilibrium(scenario: Scenario, equilibrium: Equilibrium,
     u = scenario.config.unit_size if unit_size is None else float(unit_size)
     if not u > 0:
         raise ValueError(f"unit_size must be > 0, got {unit_size}")
-    overloaded = equilibrium.overflow > OVERFLOW_EPS
-    fa_prices = equilibrium.prices[scenario.fa_slice]
-    demand = np.ceil(equilibrium.overflow[overloaded] / u - 1e-9).astype(np.int64)
-    supply = np.floor(scenario.aa_supply / u + 1e-9).astype(np.int64)
-    values = fa_prices[overloaded] + scenario.fa_value_premium[overloaded]
-    costs = scenario.aa_unit_cost.astype(float)                                # a copy the market owns
-    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(costs))):
+    # A few FAs and AAs: Python scalars cost less here than NumPy calls on 3-element arrays.
+    fa_prices = equilibrium.prices[scenario.fa_slice].tolist()
+    premiums = scenario.fa_value_premium.tolist()
+    values, demand = [], []
+    for j, excess in enumerate(equilibrium.overflow.tolist()):
+        if excess > OVERFLOW_EPS:
+            values.append(fa_prices[j] + premiums[j])
+            demand.append(math.ceil(excess / u - 1e-9))
+    costs = scenario.aa_unit_cost.tolist()
+    supply = [math.floor(s / u + 1e-9) for s in scenario.aa_supply.tolist()]
+    if not all(math.isfinite(v) for v in values + costs):
         raise ValueError("market_from_equilibrium: the equilibrium gives non-finite buyer values or "
                          "seller costs")
     # Valid by construction (finite values, units >= 0 of matching lengths): skip the re-validation.
-    return Market.from_valid_arrays(values, demand, costs, supply)
+    return Market.from_valid_arrays(np.array(values, dtype=float), np.array(demand, dtype=np.int64),
+                                    np.array(costs, dtype=float), np.array(supply, dtype=np.int64))
 
 
 def is_tradable(market: Market) -> bool:

@@ -355,20 +355,46 @@ def _draws_reference(cfg: ScenarioConfig, rng: np.random.Generator) -> dict[str,
     return d
 
 
+PHYSICS_FIELDS = (("channel_gain", "NL"), ("uplink_rate", "NL"), ("fa_aa_rate", "JK"),
+                  ("local_time_per_gcycle", "N"), ("local_energy_per_gcycle", "N"),
+                  ("direct_time_per_gcycle", "NL"), ("offload_energy_per_gcycle", "NL"),
+                  ("aerial_time_per_gcycle", "NJ"), ("direct_cost_adjustment", "NL"),
+                  ("aerial_cost_extra", "NJ"), ("leader_unit_cost", "L"), ("aa_unit_cost", "K"))
+"""The `Scenario` fields that `_physics` computes, in order, with their shapes (N WAs, L leaders, J FAs,
+K AAs)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _physics_layout(cfg: ScenarioConfig) -> tuple[np.ndarray, int, tuple]:
+    """The physical constants the compiled physics takes, the size of its output buffer and where each
+    field of `PHYSICS_FIELDS` lies in it (start, stop, shape)."""
+    constants = np.array([
+        cfg.min_distance, cfg.path_loss_intercept_db, cfg.path_loss_slope_db,
+        _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth), cfg.bandwidth, cfg.aa_bandwidth, cfg.fa_tx_power,
+        10.0 ** (cfg.aa_reference_gain_db / 10.0), _noise_power_w(cfg.noise_psd_dbm_hz, cfg.aa_bandwidth),
+        cfg.aa_altitude, cfg.switched_capacitance, cfg.energy_price, cfg.latency_weight, cfg.energy_weight,
+    ], dtype=float)
+    sizes = {"N": cfg.n_wa, "L": cfg.n_leaders, "J": cfg.n_fa, "K": cfg.n_aa}
+    spans, start = [], 0
+    for _, dims in PHYSICS_FIELDS:
+        shape = tuple(sizes[d] for d in dims)
+        stop = start + math.prod(shape)
+        spans.append((start, stop, shape))
+        start = stop
+    return constants, start, tuple(spans)
+
+
 def _physics(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
     """Eqs. (1)-(6) and (8) from the draws, compiled (`ioa_gym._tier1_kernel.scenario_physics`); the
-    same numbers as `_physics_reference` up to rounding."""
+    same numbers as `_physics_reference` up to rounding, in the order of `PHYSICS_FIELDS`."""
     from ioa_gym._tier1_kernel import scenario_physics
 
-    return scenario_physics(
-        d["wa_pos"], d["leader_pos"], d["aa_pos"], d["intensity"], d["work"], d["local_cpu"], d["tx_power"],
-        d["leader_cpu"], d["aa_cpu"], d["hover"], d["fading"], cfg.n_ma, float(cfg.min_distance),
-        float(cfg.path_loss_intercept_db), float(cfg.path_loss_slope_db),
-        _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth), float(cfg.bandwidth), float(cfg.aa_bandwidth),
-        float(cfg.fa_tx_power), 10.0 ** (cfg.aa_reference_gain_db / 10.0),
-        _noise_power_w(cfg.noise_psd_dbm_hz, cfg.aa_bandwidth), float(cfg.aa_altitude),
-        float(cfg.switched_capacitance), float(cfg.energy_price), float(cfg.latency_weight),
-        float(cfg.energy_weight))
+    constants, size, spans = _physics_layout(cfg)
+    out = np.empty(size)
+    scenario_physics(d["wa_pos"], d["leader_pos"], d["aa_pos"], d["intensity"], d["work"], d["local_cpu"],
+                     d["tx_power"], d["leader_cpu"], d["aa_cpu"], d["hover"], d["fading"], cfg.n_ma,
+                     constants, out)
+    return tuple(out[start:stop].reshape(shape) for start, stop, shape in spans)
 
 
 def _physics_reference(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
@@ -424,15 +450,11 @@ def _physics_reference(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[n
 
 def _sample(cfg: ScenarioConfig, rng: np.random.Generator) -> Scenario:
     d = _draws(cfg, rng)
-    (gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off, t_aerial, direct_adj, aerial_extra, leader_cost,
-     aa_cost) = _physics(cfg, d)
+    physics = dict(zip((name for name, _ in PHYSICS_FIELDS), _physics(cfg, d), strict=True))
     return Scenario(
         config=cfg, wa_positions=d["wa_pos"], leader_positions=d["leader_pos"], aa_positions=d["aa_pos"],
         task_data=d["data"], task_intensity=d["intensity"], task_work=d["work"], local_cpu=d["local_cpu"],
         tx_power=d["tx_power"], satisfaction_weight=d["omega"], leader_cpu=d["leader_cpu"],
-        aa_cpu=d["aa_cpu"], channel_gain=gain, uplink_rate=rate, fa_aa_rate=fa_aa_rate,
-        fa_capacity=d["capacity"], aa_supply=d["supply"], aa_unit_cost=aa_cost,
-        fa_value_premium=d["premium"], leader_unit_cost=leader_cost, local_time_per_gcycle=t_loc,
-        local_energy_per_gcycle=e_loc, direct_time_per_gcycle=t_direct, aerial_time_per_gcycle=t_aerial,
-        offload_energy_per_gcycle=e_off, direct_cost_adjustment=direct_adj, aerial_cost_extra=aerial_extra,
+        aa_cpu=d["aa_cpu"], fa_capacity=d["capacity"], aa_supply=d["supply"],
+        fa_value_premium=d["premium"], **physics,
     )
