@@ -2,7 +2,7 @@
 budget, compare them with greedy, random, fixed-step and adaptive on the same seeded auctions, print
 the table, and write the plots and TensorBoard logs.
 
-    python quickstart.py                      # 6.4 minutes on our 2-core CPU (idle)
+    python quickstart.py                      # 6.7 minutes on our 2-core CPU (idle, first run)
     python quickstart.py --diffusion-steps 100000 --ppo-steps 100000 --episodes 100 --seeds 0 1 2
 
 Everything lands in one new folder (default `runs/quickstart-<timestamp>/`):
