@@ -270,6 +270,14 @@ def _evaluate(leader, price, cost, capacity, offset, aerial_price, base_t, adjus
 
 
 @njit(**_JIT)
+def _nan_max(a, b):
+    """max(a, b) that keeps a nan, as NumPy's .max() does (Python's and numba's max may drop it)."""
+    if a != a or b != b:
+        return np.nan
+    return a if a >= b else b
+
+
+@njit(**_JIT)
 def _clamp01(s):
     """np.fmin(np.fmax(s, 0), 1): NaN becomes 0."""
     if not s > 0.0:
@@ -686,8 +694,9 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
     n_wa, n_leaders = direct_t.shape
     n_fa = n_leaders - n_ma
     work_sq = work * work
-    price_history = np.empty((max_iter + 1, n_leaders))
-    share_history = np.empty((max_iter + 1, n_fa))
+    # The histories grow by doubling: max_iter may be huge ("no limit") while a solve takes a few sweeps.
+    price_history = np.empty((min(max_iter + 1, 64), n_leaders))
+    share_history = np.empty((price_history.shape[0], n_fa))
     adjustment_t = np.empty((n_wa, n_leaders))
     base_t = np.empty((n_wa, n_leaders))
     exits = np.empty((4, n_leaders, n_wa))
@@ -762,7 +771,7 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
                                        exits, best, estimate, utility)
             largest = 0.0
             for leader in range(n_leaders):
-                largest = max(largest, abs(best[leader] - previous[leader]))
+                largest = _nan_max(largest, abs(best[leader] - previous[leader]))
             window = min(max(2.0 * largest, _WINDOW_MIN), _WINDOW_MAX)
             prices = (1.0 - damping) * best + damping * previous
         else:
@@ -780,15 +789,22 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
         for j in range(n_fa):
             w = loads[n_ma + j]
             share[j] = max(w - capacity[j], 0.0) / max(w, 1e-300)      # Eq. (12)
+        if length == price_history.shape[0]:
+            grown = np.empty((min(2 * length, max_iter + 1), n_leaders))
+            grown[:length] = price_history
+            price_history = grown
+            grown_share = np.empty((grown.shape[0], n_fa))
+            grown_share[:length] = share_history
+            share_history = grown_share
         price_history[length] = prices
         share_history[length] = share
         length += 1
         last_move = moved
         moved = 0.0
         for leader in range(n_leaders):
-            moved = max(moved, abs(prices[leader] - previous[leader]))
+            moved = _nan_max(moved, abs(prices[leader] - previous[leader]))
         for j in range(n_fa):
-            moved = max(moved, abs(share[j] - previous_share[j]))
+            moved = _nan_max(moved, abs(share[j] - previous_share[j]))
         careful = mode == _CAREFUL
         if mode == _CAREFUL:
             mode = _WINDOW

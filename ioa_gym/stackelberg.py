@@ -123,10 +123,7 @@ def slot_outcome(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndar
     prices = np.ascontiguousarray(prices, dtype=float)
     share = (np.zeros(scenario.n_fa) if overflow_share is None
              else np.ascontiguousarray(overflow_share, dtype=float))
-    if prices.shape != (scenario.n_leaders,):
-        raise ValueError(f"prices must have shape ({scenario.n_leaders},), got {prices.shape}")
-    if share.shape != (scenario.n_fa,):
-        raise ValueError(f"overflow_share must have shape ({scenario.n_fa},), got {share.shape}")
+    _check_prices_and_share(scenario, prices, share)
     direct, aerial = scenario.direct_cost_adjustment, scenario.aerial_cost_extra
     work, omega = scenario.task_work, scenario.satisfaction_weight
     ratios = kernel.ratios_with_share(prices, share, direct, aerial, scenario.n_ma, work, omega)
@@ -655,13 +652,12 @@ def best_response_prices(scenario: Scenario, prices: np.ndarray, overflow_share:
         raise ValueError(f"method must be one of {list(SOLVER_METHODS)}, got {method!r}")
     prices = np.asarray(prices, dtype=float)
     sel = np.arange(scenario.n_leaders) if leaders is None else np.asarray(leaders, dtype=int).reshape(-1)
+    if sel.size == 0:
+        raise ValueError(f"leaders must name at least one leader in [0, {scenario.n_leaders - 1}], got []")
     for leader in sel:
         _check_leader(scenario, int(leader))
-    if prices.shape != (scenario.n_leaders,):
-        raise ValueError(f"prices must have shape ({scenario.n_leaders},), got {prices.shape}")
     share = np.zeros(scenario.n_fa) if overflow_share is None else np.asarray(overflow_share, dtype=float)
-    if share.shape != (scenario.n_fa,):
-        raise ValueError(f"overflow_share must have shape ({scenario.n_fa},), got {share.shape}")
+    _check_prices_and_share(scenario, prices, share)
     if method == "compiled":
         from ioa_gym import _tier1_kernel as kernel
 
@@ -706,6 +702,18 @@ class Equilibrium:
     def overloaded(self) -> np.ndarray:
         """Indices j (0..J-1) of the overloaded FAs."""
         return np.flatnonzero(self.overflow > 0.0)
+
+
+def _check_prices_and_share(scenario: Scenario, prices: np.ndarray, share: np.ndarray) -> None:
+    """Posted prices (L,) and FA overflow shares (J,): the right shapes and finite."""
+    if prices.shape != (scenario.n_leaders,):
+        raise ValueError(f"prices must have shape ({scenario.n_leaders},), got {prices.shape}")
+    if not np.all(np.isfinite(prices)):
+        raise ValueError(f"prices must be finite numbers, got {prices.tolist()}")
+    if share.shape != (scenario.n_fa,):
+        raise ValueError(f"overflow_share must have shape ({scenario.n_fa},), got {share.shape}")
+    if not np.all(np.isfinite(share)):
+        raise ValueError(f"overflow_share must be finite numbers, got {share.tolist()}")
 
 
 def _check_leader(scenario: Scenario, leader: int) -> None:
@@ -787,6 +795,8 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
         prices = np.asarray(initial_prices, dtype=float).copy()
         if prices.shape != low.shape:
             raise ValueError(f"initial_prices must have shape {low.shape}, got {prices.shape}")
+        if not np.all(np.isfinite(prices)):
+            raise ValueError(f"initial_prices must be finite numbers, got {prices.tolist()}")
         prices = np.clip(prices, low, high)
     if method == "compiled":
         return _solve_compiled(scenario, prices, tol, int(max_iter), damping, scheme, **search)

@@ -198,3 +198,34 @@ def test_envs_replay_trajectories_recorded_before_the_compiled_core(tag, env_id,
     np.testing.assert_array_equal(np.array(truncated_l), recorded[f"{tag}_truncated"])
     np.testing.assert_allclose(np.array(obs_l), recorded[f"{tag}_obs"], atol=1e-6, rtol=0)
     np.testing.assert_allclose(np.array(reward_l), recorded[f"{tag}_reward"], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("method", ["compiled", "numpy"])
+def test_non_finite_inputs_and_no_leaders_are_refused_by_both_methods(method):
+    scenario = ScenarioConfig().sample(0)
+    nan_prices = np.full(scenario.n_leaders, np.nan)
+    with pytest.raises(ValueError, match="initial_prices must be finite"):
+        solve_equilibrium(scenario, initial_prices=nan_prices, method=method)
+    with pytest.raises(ValueError, match="prices must be finite"):
+        best_response_prices(scenario, nan_prices, method=method)
+    with pytest.raises(ValueError, match="overflow_share must be finite"):
+        best_response_prices(scenario, scenario.leader_unit_cost, np.full(scenario.n_fa, np.inf),
+                             method=method)
+    with pytest.raises(ValueError, match="leaders must name at least one leader"):
+        best_response_prices(scenario, scenario.leader_unit_cost, leaders=[], method=method)
+    with pytest.raises(ValueError, match="prices must be finite"):
+        slot_outcome(scenario, nan_prices)
+
+
+def test_max_iter_is_a_limit_not_an_allocation():
+    """A huge max_iter means "no limit": the compiled histories grow as sweeps are made (from 64 rows),
+    so a slot that needs every one of 100 sweeps and one given 10**12 both match the NumPy solver."""
+    slow_slot = ScenarioConfig().sample(999)           # does not converge within 100 sweeps (benchmarked)
+    fast, slow = solve_equilibrium(slow_slot), solve_equilibrium(slow_slot, method="numpy")
+    assert fast.iterations == slow.iterations == 100 and not fast.converged and not slow.converged
+    np.testing.assert_allclose(fast.price_history, slow.price_history, atol=1e-6, rtol=0)
+    scenario = ScenarioConfig().sample(1)
+    fast = solve_equilibrium(scenario, max_iter=10**12)
+    slow = solve_equilibrium(scenario, max_iter=10**12, method="numpy")
+    assert fast.converged and fast.iterations == slow.iterations
+    np.testing.assert_allclose(fast.prices, slow.prices, atol=1e-6, rtol=0)
