@@ -46,6 +46,30 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
 @njit(**_JIT)
+def _newton_multiplier(m, omega, mu):
+    """The simplex multiplier of one binding WA by Newton's method on 1/H_A(mu) = omega/(|A| + 1) from a
+    start `mu` left of the root (see stackelberg._solve_simplex); returns (mu, sum_active 1/(m_l + mu)^2)."""
+    slope = 0.0
+    for _ in range(_NEWTON_ITERS):
+        harmonic = 0.0
+        active = 0.0
+        slope = 0.0
+        for l in range(m.shape[0]):
+            x = m[l] + mu
+            if x < omega:
+                inv = 1.0 / x
+                harmonic += inv
+                active += 1.0
+                slope += inv * inv
+        n_active_plus_one = active + 1.0
+        residual = omega * harmonic - n_active_plus_one
+        if residual < _NEWTON_TOL:
+            break
+        mu += residual * harmonic / (n_active_plus_one * slope)
+    return mu, slope
+
+
+@njit(**_JIT)
 def _kkt(m, omega, out, mu_start=0.0):
     """One WA's ratios (Eq. 10) for marginal costs m (L,) into `out`; returns (mu, q) with q the inverse
     curvature 1 / (omega sum_active 1/(m_l + mu)^2) where the simplex binds, else (0, 0). Newton starts
@@ -74,23 +98,7 @@ def _kkt(m, omega, out, mu_start=0.0):
         mu = mu_start
     if mu < 0.0:
         mu = 0.0
-    slope = 0.0
-    for _ in range(_NEWTON_ITERS):
-        harmonic = 0.0
-        active = 0.0
-        slope = 0.0
-        for l in range(n_leaders):
-            x = m[l] + mu
-            if x < omega:
-                inv = 1.0 / x
-                harmonic += inv
-                active += 1.0
-                slope += inv * inv
-        n_active_plus_one = active + 1.0
-        residual = omega * harmonic - n_active_plus_one
-        if residual < _NEWTON_TOL:
-            break
-        mu += residual * harmonic / (n_active_plus_one * slope)
+    mu, slope = _newton_multiplier(m, omega, mu)
     total = 0.0
     for l in range(n_leaders):
         r = omega / (m[l] + mu) - 1.0
@@ -118,23 +126,7 @@ def _kkt_own(m, omega, leader, mu_start):
         mu = mu_start
     if mu < 0.0:
         mu = 0.0
-    slope = 0.0
-    for _ in range(_NEWTON_ITERS):
-        harmonic = 0.0
-        active = 0.0
-        slope = 0.0
-        for l in range(n_leaders):
-            x = m[l] + mu
-            if x < omega:
-                inv = 1.0 / x
-                harmonic += inv
-                active += 1.0
-                slope += inv * inv
-        n_active_plus_one = active + 1.0
-        residual = omega * harmonic - n_active_plus_one
-        if residual < _NEWTON_TOL:
-            break
-        mu += residual * harmonic / (n_active_plus_one * slope)
+    mu, slope = _newton_multiplier(m, omega, mu)
     ratio = omega / (m[leader] + mu) - 1.0
     if ratio < 0.0:
         ratio = 0.0

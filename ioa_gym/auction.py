@@ -369,6 +369,21 @@ def _sorted_units(market: Market) -> tuple[list[int], list[int], list[float], li
             [costs[unit] for unit in seller_order])
 
 
+def check_auction_options(variant: str, price_bounds: tuple[float, float] | None,
+                          max_rounds: int) -> tuple[float, float]:
+    """Validate a DDA's variant, public price bounds (default `DEFAULT_PRICE_BOUNDS`) and round limit;
+    return the bounds as floats. Shared by `DoubleDutchAuction` and the batched auctions."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    lower, upper = DEFAULT_PRICE_BOUNDS if price_bounds is None else price_bounds
+    lower, upper = float(lower), float(upper)
+    if not (math.isfinite(lower) and math.isfinite(upper) and lower < upper):
+        raise ValueError(f"price_bounds must be finite with lower < upper, got ({lower}, {upper})")
+    if isinstance(max_rounds, bool) or int(max_rounds) != max_rounds or max_rounds < 1:
+        raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
+    return lower, upper
+
+
 class DoubleDutchAuction:
     """One Double Dutch Auction over a reported :class:`Market` (T2.2-T2.10).
 
@@ -403,14 +418,7 @@ class DoubleDutchAuction:
     ) -> None:
         if not isinstance(market, Market):
             raise ValueError(f"market must be a Market, got {type(market).__name__}")
-        if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-        lower, upper = DEFAULT_PRICE_BOUNDS if price_bounds is None else price_bounds
-        lower, upper = float(lower), float(upper)
-        if not (math.isfinite(lower) and math.isfinite(upper) and lower < upper):
-            raise ValueError(f"price_bounds must be finite with lower < upper, got ({lower}, {upper})")
-        if isinstance(max_rounds, bool) or int(max_rounds) != max_rounds or max_rounds < 1:
-            raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
+        lower, upper = check_auction_options(variant, price_bounds, max_rounds)
 
         self.market = market
         self.variant = variant

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ioa_gym.auction import DEFAULT_PRICE_BOUNDS, VARIANTS, AuctionResult, Market, Seed, _sorted_units
+from ioa_gym.auction import AuctionResult, Market, Seed, _sorted_units, check_auction_options
 
 __all__ = ["DoubleDutchAuctionBatch"]
 
@@ -68,14 +68,7 @@ class DoubleDutchAuctionBatch:
     ) -> None:
         if isinstance(n_auctions, bool) or int(n_auctions) != n_auctions or n_auctions < 1:
             raise ValueError(f"n_auctions must be an integer >= 1, got {n_auctions!r}")
-        if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-        lower, upper = DEFAULT_PRICE_BOUNDS if price_bounds is None else price_bounds
-        lower, upper = float(lower), float(upper)
-        if not (math.isfinite(lower) and math.isfinite(upper) and lower < upper):
-            raise ValueError(f"price_bounds must be finite with lower < upper, got ({lower}, {upper})")
-        if isinstance(max_rounds, bool) or int(max_rounds) != max_rounds or max_rounds < 1:
-            raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
+        lower, upper = check_auction_options(variant, price_bounds, max_rounds)
         n = int(n_auctions)
         self.n_auctions = n
         self.variant = variant

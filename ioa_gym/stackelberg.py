@@ -261,12 +261,8 @@ class _PriceSearch:
 
     def __init__(self, scenario: Scenario, grid_points: int = 17, refine_levels: int = 4,
                  refine_points: int = 9) -> None:
-        if int(grid_points) < 2:
-            raise ValueError(f"grid_points must be >= 2, got {grid_points}")
-        if int(refine_levels) < 0:
-            raise ValueError(f"refine_levels must be >= 0, got {refine_levels}")
-        if int(refine_points) < 3:
-            raise ValueError(f"refine_points must be >= 3, got {refine_points}")
+        self.resolution, self.max_exits = _search_settings(scenario, grid_points, refine_levels,
+                                                           refine_points)
         self.scenario = scenario
         self.fa = scenario.fa_slice
         self.work = scenario.task_work
@@ -275,10 +271,6 @@ class _PriceSearch:
         self.low = scenario.leader_unit_cost
         self.high = scenario.max_price
         self.aerial_price = scenario.config.aerial_price
-        # The resolution of a coarse scan followed by zooms of +-1 step: step / ((points - 1) / 2)^levels.
-        self.resolution = ((self.high - self.low) / (int(grid_points) - 1)
-                           * (2.0 / (int(refine_points) - 1)) ** int(refine_levels))
-        self.max_exits = 4 * (int(grid_points) - 1)
         self.direct_adjustment = np.ascontiguousarray(scenario.direct_cost_adjustment.T)     # (L, N)
         self.aerial_extra = np.ascontiguousarray(scenario.aerial_cost_extra.T)                # (J, N)
         self.capacity = np.full(self.low.size, np.inf)
@@ -829,7 +821,9 @@ def _equilibrium(scenario: Scenario, price_history: np.ndarray, share_history: n
 
 def _search_settings(scenario: Scenario, grid_points: int = 17, refine_levels: int = 4,
                      refine_points: int = 9) -> tuple[np.ndarray, int]:
-    """The compiled search's resolution per leader and its exit budget (as `_PriceSearch`'s)."""
+    """The searches' resolution per leader, (p_max - c_l) / (grid_points - 1) x (2 / (refine_points - 1))^
+    refine_levels (a coarse scan followed by zooms of +-1 step), and their budget of exit prices per
+    search, 4 (grid_points - 1); for `_PriceSearch` and the compiled kernel alike."""
     if int(grid_points) < 2:
         raise ValueError(f"grid_points must be >= 2, got {grid_points}")
     if int(refine_levels) < 0:
