@@ -878,14 +878,16 @@ def outcome(ratios, prices, share, direct_t, aerial_t, n_ma, work, omega, low, c
 
 @njit(**_JIT)
 def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_power, leader_cpu, aa_cpu,
-                     hover, fading, n_ma, constants, out):
+                     hover, fading, n_ma, constants, gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off,
+                     t_aerial, direct_adj, aerial_extra, leader_cost, aa_cost):
     """Eqs. (1)-(6) and (8) of one slot from its random draws (scenario._sample's physics), written into
-    the flat buffer `out` in the order of `scenario.PHYSICS_FIELDS`: channel gains and uplink rates
-    (N, L), FA-AA rates (J, K), local time and energy per Gcycle (N,), direct time and offloading
-    energy (N, L), aerial time (N, J), cost adjustments (N, L) and (N, J), server unit costs (L,) and
-    (K,). One buffer rather than twelve returned arrays: boxing each returned array costs more than
-    computing it. `constants`: min_distance, path-loss intercept and slope, uplink noise, bandwidth, AA
-    bandwidth, FA transmit power, beta0, AA noise, altitude, kappa, energy price, lambda_T, lambda_E."""
+    the given arrays (views of one buffer, cut by `scenario._physics` from `scenario.PHYSICS_FIELDS`,
+    the one place that defines the layout): channel gains and uplink rates (N, L), FA-AA rates (J, K),
+    local time and energy per Gcycle (N,), direct time and offloading energy (N, L), aerial time (N, J),
+    cost adjustments (N, L) and (N, J), server unit costs (L,) and (K,). Writing into one buffer costs
+    less than returning twelve arrays (each boxed on return). `constants`: min_distance, path-loss
+    intercept and slope, uplink noise, bandwidth, AA bandwidth, FA transmit power, beta0, AA noise,
+    altitude, kappa, energy price, lambda_T, lambda_E."""
     (min_distance, path_loss_intercept, path_loss_slope, noise, bandwidth, aa_bandwidth, fa_tx_power, beta0,
      aa_noise, altitude, kappa, energy_price, latency_weight, energy_weight) = (
         constants[0], constants[1], constants[2], constants[3], constants[4], constants[5], constants[6],
@@ -894,30 +896,6 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
     n_leaders = leader_cpu.shape[0]
     n_fa = n_leaders - n_ma
     n_aa = aa_cpu.shape[0]
-    at = 0
-    gain = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
-    at += n_wa * n_leaders
-    rate = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
-    at += n_wa * n_leaders
-    fa_aa_rate = out[at:at + n_fa * n_aa].reshape(n_fa, n_aa)
-    at += n_fa * n_aa
-    t_loc = out[at:at + n_wa]
-    at += n_wa
-    e_loc = out[at:at + n_wa]
-    at += n_wa
-    t_direct = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
-    at += n_wa * n_leaders
-    e_off = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
-    at += n_wa * n_leaders
-    t_aerial = out[at:at + n_wa * n_fa].reshape(n_wa, n_fa)
-    at += n_wa * n_fa
-    direct_adj = out[at:at + n_wa * n_leaders].reshape(n_wa, n_leaders)
-    at += n_wa * n_leaders
-    aerial_extra = out[at:at + n_wa * n_fa].reshape(n_wa, n_fa)
-    at += n_wa * n_fa
-    leader_cost = out[at:at + n_leaders]
-    at += n_leaders
-    aa_cost = out[at:at + n_aa]
     for n in range(n_wa):
         for l in range(n_leaders):
             dx = wa_pos[n, 0] - leader_pos[l, 0]

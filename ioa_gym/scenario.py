@@ -391,10 +391,11 @@ def _physics(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray,
 
     constants, size, spans = _physics_layout(cfg)
     out = np.empty(size)
+    fields = tuple(out[start:stop].reshape(shape) for start, stop, shape in spans)
     scenario_physics(d["wa_pos"], d["leader_pos"], d["aa_pos"], d["intensity"], d["work"], d["local_cpu"],
                      d["tx_power"], d["leader_cpu"], d["aa_cpu"], d["hover"], d["fading"], cfg.n_ma,
-                     constants, out)
-    return tuple(out[start:stop].reshape(shape) for start, stop, shape in spans)
+                     constants, *fields)
+    return fields
 
 
 def _physics_reference(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
