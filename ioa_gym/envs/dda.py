@@ -164,7 +164,17 @@ class DoubleDutchAuctionEnv(gym.Env):
     (`clearing_price` is p* of (T2.6), also when no unit trades), and under "result" the whole
     `AuctionResult` (per-participant units, payments and revenues, whose lengths vary by market)."""
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    metadata = {
+        "render_modes": ["ansi", "rgb_array"],
+        "render_fps": 4,
+        # What an evaluation report shows of the final info (read by agents.evaluation, not by the env):
+        # numeric keys as table columns, boolean keys counted as violations when False, scatter plots.
+        "report": {
+            "columns": {"efficiency": "efficiency", "rounds": "rounds", "clearing_price": "clearing\nprice"},
+            "violations": {"individually_rational": "IR\nviol.", "budget_balanced": "SBB\nviol."},
+            "scatter": [("rounds", "efficiency")],
+        },
+    }
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:

@@ -38,7 +38,14 @@ class StackelbergPricingEnv(gym.Env):
     of the current slot.
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    metadata = {
+        "render_modes": ["ansi", "rgb_array"],
+        "render_fps": 4,
+        # What an evaluation report shows of the final info (see IoA-DDA-v0's metadata).
+        "report": {
+            "columns": {"agent_utility": "agent\nutility", "best_response_utility": "best-response\nutility"}
+        },
+    }
 
     def __init__(self, render_mode: str | None = None, leader: int | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
