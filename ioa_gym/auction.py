@@ -903,12 +903,3 @@ def max_misreport_gain(
         auctions_run=auctions_run,
     )
 
-
-def __getattr__(name: str) -> object:
-    """`market_from_equilibrium` lives in `ioa_gym.markets` (it needs Tier 1, which this module does not
-    import); it is importable from here too, lazily, so the mechanism stays free of Tier 1."""
-    if name == "market_from_equilibrium":
-        from ioa_gym.markets import market_from_equilibrium
-
-        return market_from_equilibrium
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

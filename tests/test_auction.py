@@ -527,7 +527,7 @@ def test_audit_accepts_a_step_policy_that_reads_public_state() -> None:
 
 
 def test_market_from_equilibrium_buyers_are_the_overloaded_fas() -> None:
-    from ioa_gym.auction import market_from_equilibrium
+    from ioa_gym.markets import market_from_equilibrium
     from ioa_gym.scenario import ScenarioConfig
     from ioa_gym.stackelberg import solve_equilibrium
 
