@@ -10,6 +10,12 @@ of the simplex multiplier stops per WA here, per batch there); benchmarks/bench_
 
 Compiled on first use and cached on disk (`cache=True`); `error_model="numpy"` keeps IEEE division
 (inf and NaN where the NumPy code runs under `np.errstate(all="ignore")`).
+
+One module on purpose, although it is long: numba keys a cached function on its own source file only,
+so a compiled function that calls compiled functions of another module keeps running their old code
+after they change, until the cache is cleared (numba's documented cache limitation). Every function
+here calls the others, so they share one file. The scenario physics, which calls none of them, is in
+`ioa_gym._scenario_kernel`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ import math
 import numpy as np
 from numba import njit
 from numba import types as nb
+
+# The scenario physics kernel lived here; still importable from here.
+from ioa_gym._scenario_kernel import scenario_physics as scenario_physics
 
 _F, _I, _B = nb.float64, nb.int64, nb.boolean
 _F1, _F2, _F3, _I1, _B1 = _F[::1], _F[:, ::1], _F[:, :, ::1], _I[::1], _B[::1]
@@ -874,74 +883,3 @@ def outcome(ratios, prices, share, direct_t, aerial_t, n_ma, work, omega, low, c
             overflow[l - n_ma] = excess
             leader[l] = prices[l] * loads[l] - low[l] * min(loads[l], capacity_of[l]) - aerial_price * excess
     return loads, overflow, leader, follower
-
-
-@njit(**_JIT)
-def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_power, leader_cpu, aa_cpu,
-                     hover, fading, n_ma, constants, gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off,
-                     t_aerial, direct_adj, aerial_extra, leader_cost, aa_cost):
-    """Eqs. (1)-(6) and (8) of one slot from its random draws (scenario._sample's physics), written into
-    the given arrays (views of one buffer, cut by `scenario._physics` from `scenario.PHYSICS_FIELDS`,
-    the one place that defines the layout): channel gains and uplink rates (N, L), FA-AA rates (J, K),
-    local time and energy per Gcycle (N,), direct time and offloading energy (N, L), aerial time (N, J),
-    cost adjustments (N, L) and (N, J), server unit costs (L,) and (K,). Writing into one buffer costs
-    less than returning twelve arrays (each boxed on return). `constants`: min_distance, path-loss
-    intercept and slope, uplink noise, bandwidth, AA bandwidth, FA transmit power, beta0, AA noise,
-    altitude, kappa, energy price, lambda_T, lambda_E."""
-    (min_distance, path_loss_intercept, path_loss_slope, noise, bandwidth, aa_bandwidth, fa_tx_power, beta0,
-     aa_noise, altitude, kappa, energy_price, latency_weight, energy_weight) = (
-        constants[0], constants[1], constants[2], constants[3], constants[4], constants[5], constants[6],
-        constants[7], constants[8], constants[9], constants[10], constants[11], constants[12], constants[13])
-    n_wa = work.shape[0]
-    n_leaders = leader_cpu.shape[0]
-    n_fa = n_leaders - n_ma
-    n_aa = aa_cpu.shape[0]
-    for n in range(n_wa):
-        for l in range(n_leaders):
-            dx = wa_pos[n, 0] - leader_pos[l, 0]
-            dy = wa_pos[n, 1] - leader_pos[l, 1]
-            dist_km = max(math.sqrt(dx * dx + dy * dy), min_distance) / 1000.0
-            path_loss_db = path_loss_intercept + path_loss_slope * math.log10(dist_km)
-            gain[n, l] = 10.0 ** (-path_loss_db / 10.0) * fading[n, l]
-            rate[n, l] = max(bandwidth * math.log2(1.0 + tx_power[n] * gain[n, l] / noise), 1e-6)
-    for j in range(n_fa):
-        for k in range(n_aa):
-            dx = leader_pos[n_ma + j, 0] - aa_pos[k, 0]
-            dy = leader_pos[n_ma + j, 1] - aa_pos[k, 1]
-            ground = math.sqrt(dx * dx + dy * dy)
-            fa_aa_rate[j, k] = aa_bandwidth * math.log2(
-                1.0 + fa_tx_power * beta0 / ((altitude ** 2 + ground * ground) * aa_noise))
-    for n in range(n_wa):
-        t_loc[n] = 1.0 / local_cpu[n]
-        e_loc[n] = kappa * (local_cpu[n] * local_cpu[n])
-    forward_per_mbit = np.zeros(n_fa)
-    aa_time = 0.0
-    if n_aa and n_fa:
-        for j in range(n_fa):
-            total = 0.0
-            for k in range(n_aa):
-                total += 1.0 / fa_aa_rate[j, k]
-            forward_per_mbit[j] = total / n_aa
-        for k in range(n_aa):
-            aa_time += 1.0 / aa_cpu[k]
-        aa_time /= n_aa
-    for n in range(n_wa):
-        mbit_per_gcycle = 1.0 / intensity[n]
-        for l in range(n_leaders):
-            tx_time = mbit_per_gcycle / rate[n, l]
-            t_direct[n, l] = tx_time + 1.0 / leader_cpu[l]
-            e_off[n, l] = tx_power[n] * tx_time
-            direct_adj[n, l] = work[n] * (latency_weight * (t_direct[n, l] - t_loc[n])
-                                          + energy_weight * (e_off[n, l] - e_loc[n]))
-            if l >= n_ma:
-                j = l - n_ma
-                if n_aa:
-                    t_aerial[n, j] = tx_time + mbit_per_gcycle * forward_per_mbit[j] + aa_time
-                else:
-                    t_aerial[n, j] = t_direct[n, l]
-                aerial_extra[n, j] = work[n] * latency_weight * (t_aerial[n, j] - t_direct[n, l])
-    unit = energy_price * kappa
-    for l in range(n_leaders):
-        leader_cost[l] = unit * (leader_cpu[l] * leader_cpu[l])
-    for k in range(n_aa):
-        aa_cost[k] = unit * (aa_cpu[k] * aa_cpu[k]) + hover[k]

@@ -385,9 +385,9 @@ def _physics_layout(cfg: ScenarioConfig) -> tuple[np.ndarray, int, tuple]:
 
 
 def _physics(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Eqs. (1)-(6) and (8) from the draws, compiled (`ioa_gym._tier1_kernel.scenario_physics`); the
+    """Eqs. (1)-(6) and (8) from the draws, compiled (`ioa_gym._scenario_kernel.scenario_physics`); the
     same numbers as `_physics_reference` up to rounding, in the order of `PHYSICS_FIELDS`."""
-    from ioa_gym._tier1_kernel import scenario_physics
+    from ioa_gym._scenario_kernel import scenario_physics
 
     constants, size, spans = _physics_layout(cfg)
     out = np.empty(size)
