@@ -37,8 +37,8 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
+from agents.common.cli import StoreDict
 from agents.registry import constructor_kwargs, import_env_packages, load_hyperparams, make_vec_env_from_id
-from agents.training import StoreDict
 from agents.vec_env import ScalarInfo, VectorEnvAdapter, has_vector_entry_point, make_vector_env
 
 ENV_ID = "IoA-DDA-v0"

@@ -1,0 +1,109 @@
+"""Train any registered agent on any Gymnasium env id and write an rl-baselines3-zoo style run folder.
+
+Command line (``train.py`` at the repository root is a thin wrapper around :func:`main`)::
+
+    python train.py --algo diffusion --env IoA-DDA-v0 -n 100000 --seed 0
+    python train.py --algo ppo --env Pendulum-v1 -n 5000 --hyperparams n_steps:64 learning_rate:lin_1e-3
+    python train.py --resume logs/ppo/Pendulum-v1_1 -n 10000
+    python train.py --algo ppo --env IoA-DDA-v0 --vec-env native --n-envs 64   # the env's batched version
+
+Run folder ``<log-folder>/<algo>/<env>_<N>`` (``N`` = 1 + the largest existing; reused by ``--resume``)::
+
+    config.yml              every setting of the run: arguments, resolved hyperparameters, env kwargs,
+                            seed, device, library versions, resume history
+    <env>.zip               the final model (a baseline's is <env>.json)
+    best_model.zip          best mean evaluation return so far (EvalCallback)
+    evaluations.npz         timesteps, results (episode returns), ep_lengths of every evaluation
+    progress.csv            SB3 logger, CSV format (continued on --resume)
+    events.out.tfevents.*   TensorBoard (here, or under -tb <dir>/<algo>/<env>_<N>)
+    checkpoints/            rl_model_<T>_steps.zip every --save-freq steps and at the end or on Ctrl-C;
+                            rl_model_replay_buffer_<T>_steps.pkl (off-policy algorithms; latest only)
+
+Every model and result file is written to a temporary name in its folder and then renamed, so a crash
+or Ctrl-C never leaves a partial file under a final name. Ctrl-C saves a checkpoint and exits with 130;
+``--resume RUN_DIR`` continues from the latest checkpoint (and replay buffer) up to ``-n`` total
+timesteps. A bad algorithm, env id, hyperparameter or env kwarg stops the run before anything is written,
+with the valid choices and exit code 2.
+
+Modules: :mod:`.config` (defaults, ``resolve_config``, run-folder numbering), :mod:`.callbacks` (atomic
+checkpoints, evaluations and ``progress.csv``), :mod:`.run` (envs, logger, agent, ``config.yml``, the
+learning loop) and :mod:`.cli` (the parser and :func:`main`). Command-line helpers, atomic files, env
+checks and library versions come from :mod:`agents.common`.
+"""
+
+from __future__ import annotations
+
+from agents.common.cli import EXIT_INTERRUPTED, EXIT_USAGE, StoreDict, parse_value
+from agents.common.envs import check_env, env_folder_name, env_kwarg_names
+from agents.common.files import atomic_save, yaml_ready
+from agents.common.versions import library_versions
+from agents.training.callbacks import (
+    AtomicCheckpointCallback,
+    AtomicEvalCallback,
+    ResumableCSVOutputFormat,
+    save_checkpoint,
+)
+from agents.training.cli import build_parser, main
+from agents.training.config import (
+    DEFAULT_CHECKPOINTS,
+    DEFAULT_EVAL_EPISODES,
+    DEFAULT_EVAL_FREQ,
+    DEFAULT_N_TIMESTEPS,
+    EVAL_SEED_OFFSET,
+    EVALUATIONS_FILE,
+    FROZEN_ON_RESUME,
+    RECORDED_DEFAULTS,
+    STAGING_DIR,
+    load_conf_file,
+    new_run_dir,
+    resolve_config,
+)
+from agents.training.run import (
+    build_model,
+    evaluate_fixed_agent,
+    learn,
+    make_envs,
+    make_logger,
+    run_record,
+    train,
+    write_config,
+)
+
+__all__ = [
+    "AtomicCheckpointCallback",
+    "AtomicEvalCallback",
+    "DEFAULT_CHECKPOINTS",
+    "DEFAULT_EVAL_EPISODES",
+    "DEFAULT_EVAL_FREQ",
+    "DEFAULT_N_TIMESTEPS",
+    "EVALUATIONS_FILE",
+    "EVAL_SEED_OFFSET",
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
+    "FROZEN_ON_RESUME",
+    "RECORDED_DEFAULTS",
+    "ResumableCSVOutputFormat",
+    "STAGING_DIR",
+    "StoreDict",
+    "atomic_save",
+    "build_model",
+    "build_parser",
+    "check_env",
+    "env_folder_name",
+    "env_kwarg_names",
+    "evaluate_fixed_agent",
+    "learn",
+    "library_versions",
+    "load_conf_file",
+    "main",
+    "make_envs",
+    "make_logger",
+    "new_run_dir",
+    "parse_value",
+    "resolve_config",
+    "run_record",
+    "save_checkpoint",
+    "train",
+    "write_config",
+    "yaml_ready",
+]

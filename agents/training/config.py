@@ -1,0 +1,191 @@
+"""The settings of a training run: defaults, file names and the rules that turn the command line (and, on
+``--resume``, the run's ``config.yml``) into one checked configuration dict, plus the numbering of new run
+folders. Every bad value raises :class:`~agents.registry.AgentConfigError` before anything is written."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from stable_baselines3.common.utils import get_device
+
+from agents.common.envs import check_env, env_folder_name
+from agents.registry import (
+    AgentConfigError,
+    check_hyperparams,
+    get_agent_spec,
+    load_hyperparams,
+    read_run_config,
+)
+from agents.vec_env import check_native
+
+EVAL_SEED_OFFSET = 10_000
+"""Added to the training seed for the evaluation env, so that it sees other markets than the training env."""
+DEFAULT_N_TIMESTEPS = 100_000
+DEFAULT_EVAL_FREQ = 10_000
+DEFAULT_EVAL_EPISODES = 5
+DEFAULT_CHECKPOINTS = 10
+"""``--save-freq`` defaults to ``n_timesteps / DEFAULT_CHECKPOINTS``."""
+EVALUATIONS_FILE = "evaluations.npz"
+STAGING_DIR = ".staging"
+FROZEN_ON_RESUME = ("algo", "env", "hyperparams", "env_kwargs", "conf_file", "n_envs", "vec_env", "seed")
+"""Flags that ``--resume`` takes from the run's ``config.yml``; giving them again would fork the run."""
+RECORDED_DEFAULTS = {"vec_env": "dummy"}
+"""What ``config.yml`` of a run written before a flag existed means by its absence."""
+
+
+def load_conf_file(path: str, env_id: str) -> dict[str, Any]:
+    """Hyperparameters of ``-conf FILE``: its ``env_id`` (or ``default``) entry, else the whole mapping.
+
+    :param path: the YAML file.
+    :param env_id: the registered env id, looked up first.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise AgentConfigError(f"--conf-file {path}: no such file")
+    table = yaml.safe_load(file.read_text()) or {}
+    if not isinstance(table, dict):
+        raise AgentConfigError(f"--conf-file {path}: expected a mapping, got {type(table).__name__}")
+    for key in (env_id, "default"):
+        if isinstance(table.get(key), dict):
+            return dict(table[key])
+    return table
+
+
+def new_run_dir(log_folder: str, algo: str, env_name: str) -> Path:
+    """``<log_folder>/<algo>/<env>_<N>`` with ``N`` one more than the largest existing (zoo numbering).
+
+    The folder is created here; runs started at the same moment may pick the same ``N``: the first
+    ``mkdir`` wins and the others move on to the next number.
+
+    :param env_name: the file-system name of the env (:func:`~agents.common.envs.env_folder_name`).
+    """
+    parent = Path(log_folder) / algo.replace(":", "-")
+    pattern = re.compile(rf"^{re.escape(env_name)}_(\d+)$")
+    numbers = [int(m.group(1)) for p in parent.glob(f"{env_name}_*") if (m := pattern.match(p.name))]
+    number = max(numbers, default=0) + 1
+    parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        run_dir = parent / f"{env_name}_{number}"
+        try:
+            run_dir.mkdir(exist_ok=False)
+        except FileExistsError:
+            number += 1
+            continue
+        return run_dir
+
+
+def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
+    """Validate the arguments and merge them with the defaults (or, on ``--resume``, the run's config.yml).
+
+    :param args: the parsed command line of :func:`agents.training.cli.build_parser`.
+    :returns: every setting of the run, as :func:`agents.training.run.train` takes it.
+    """
+    saved: dict[str, Any] = {}
+    if args.resume:
+        saved = read_run_config(args.resume)
+        for name in FROZEN_ON_RESUME:
+            given, recorded = getattr(args, name), saved.get(name, RECORDED_DEFAULTS.get(name))
+            if given is not None and given != recorded:
+                raise AgentConfigError(
+                    f"--{name.replace('_', '-')} cannot change on --resume (the run has {recorded!r})"
+                )
+
+    def pick(name: str, default: Any) -> Any:
+        value = getattr(args, name, None)
+        if value is not None:
+            return value
+        return saved.get(name, default)
+
+    algo, env = pick("algo", None), pick("env", None)
+    if algo is None or env is None:
+        raise AgentConfigError("--algo and --env are required (unless --resume RUN_DIR)")
+    spec = get_agent_spec(algo)
+    algo_class = spec.load()
+    env_kwargs = dict(pick("env_kwargs", {}) or {})
+    env_id = check_env(env, env_kwargs, error=AgentConfigError)
+
+    if args.resume:
+        hyperparams = dict(saved.get("hyperparams") or {})
+    else:
+        defaults = (
+            load_conf_file(args.conf_file, env_id) if args.conf_file else load_hyperparams(algo, env_id)
+        )
+        hyperparams = {**defaults, **(args.hyperparams or {})}
+    if spec.kind == "sb3":
+        check_hyperparams(algo_class, hyperparams)
+
+    candidates = (args.n_timesteps, saved.get("n_timesteps"), hyperparams.get("n_timesteps"))
+    n_timesteps = int(float(next((n for n in candidates if n is not None), DEFAULT_N_TIMESTEPS)))
+    n_envs = int(pick("n_envs", None) or hyperparams.get("n_envs", 1))
+    vec_env = pick("vec_env", RECORDED_DEFAULTS["vec_env"])
+    if vec_env == "native":
+        try:
+            check_native(env_id)
+        except ValueError as error:
+            raise AgentConfigError(str(error)) from error
+    # Training settings live at the top level of config.yml; hyperparams keeps constructor arguments.
+    hyperparams = {key: value for key, value in hyperparams.items() if key not in ("n_timesteps", "n_envs")}
+    seed = pick("seed", None)
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    try:
+        device = str(get_device(args.device))
+    except RuntimeError as error:
+        raise AgentConfigError(
+            f"--device {args.device!r}: {error}; valid: auto, cpu, cuda, cuda:<index>"
+        ) from error
+    eval_freq = int(pick("eval_freq", DEFAULT_EVAL_FREQ))
+    save_freq = pick("save_freq", None)
+    if save_freq is None:
+        save_freq = max(n_timesteps // DEFAULT_CHECKPOINTS, 1)
+    for name, value in (("n_timesteps", n_timesteps), ("n_envs", n_envs)):
+        if value < 1:
+            raise AgentConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    return {
+        "algo": algo,
+        "env": env,
+        "env_id": env_id,
+        "env_name": env_folder_name(env),
+        "env_kwargs": env_kwargs,
+        "hyperparams": hyperparams,
+        "kind": spec.kind,
+        "n_timesteps": n_timesteps,
+        "n_envs": n_envs,
+        "vec_env": vec_env,
+        "seed": int(seed),
+        "device": device,
+        "eval_freq": eval_freq,
+        "eval_episodes": int(pick("eval_episodes", DEFAULT_EVAL_EPISODES)),
+        "n_eval_envs": int(pick("n_eval_envs", 1)),
+        "save_freq": int(save_freq),
+        "log_folder": pick("log_folder", "logs"),
+        "tensorboard_log": pick("tensorboard_log", None),
+        "verbose": args.verbose,
+        "num_threads": torch.get_num_threads(),
+        "progress": args.progress,
+        "conf_file": pick("conf_file", None),
+        "resume": args.resume,
+        "args": dict(vars(args)),  # the command line as parsed
+    }
+
+
+__all__ = [
+    "DEFAULT_CHECKPOINTS",
+    "DEFAULT_EVAL_EPISODES",
+    "DEFAULT_EVAL_FREQ",
+    "DEFAULT_N_TIMESTEPS",
+    "EVALUATIONS_FILE",
+    "EVAL_SEED_OFFSET",
+    "FROZEN_ON_RESUME",
+    "RECORDED_DEFAULTS",
+    "STAGING_DIR",
+    "load_conf_file",
+    "new_run_dir",
+    "resolve_config",
+]

@@ -1,0 +1,281 @@
+"""One training run from a resolved configuration: the training and evaluation envs, the SB3 logger, the
+agent (fresh or from the latest checkpoint), ``config.yml`` with the resume history, and the learning loop
+with its evaluations, checkpoints and Ctrl-C handling. Non-learning agents are evaluated once and saved."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.logger import HumanOutputFormat, Logger, TensorBoardOutputFormat
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.vec_env import VecEnv
+
+from agents.common.cli import EXIT_INTERRUPTED
+from agents.common.files import atomic_save, atomic_write_text, yaml_ready
+from agents.common.versions import library_versions
+from agents.registry import (
+    CHECKPOINT_DIR,
+    CONFIG_FILE,
+    AgentConfigError,
+    checkpoint_path,
+    checkpoint_timesteps,
+    get_agent_spec,
+    latest_checkpoint,
+    make_agent,
+    make_vec_env_from_id,
+    read_run_config,
+)
+from agents.training.callbacks import (
+    AtomicCheckpointCallback,
+    AtomicEvalCallback,
+    ResumableCSVOutputFormat,
+    save_checkpoint,
+)
+from agents.training.config import (
+    EVAL_SEED_OFFSET,
+    EVALUATIONS_FILE,
+    RECORDED_DEFAULTS,
+    STAGING_DIR,
+    new_run_dir,
+)
+
+
+def make_envs(config: dict[str, Any], seed: int) -> tuple[VecEnv, VecEnv]:
+    """Training and evaluation VecEnvs with episode statistics (Monitor or VecMonitor).
+
+    The training one is of type ``--vec-env``; the evaluation one is always a DummyVecEnv, seeded with
+    ``seed + EVAL_SEED_OFFSET``.
+
+    :param seed: the training env's seed.
+    """
+    env_id, env_kwargs = config["env"], config["env_kwargs"]
+    vec_env = config.get("vec_env", RECORDED_DEFAULTS["vec_env"])
+    train_env = make_vec_env_from_id(env_id, config["n_envs"], seed, env_kwargs, vec_env=vec_env)
+    eval_env = make_vec_env_from_id(env_id, config["n_eval_envs"], seed + EVAL_SEED_OFFSET, env_kwargs)
+    return train_env, eval_env
+
+
+def make_logger(config: dict[str, Any], run_dir: Path) -> tuple[Logger, Path]:
+    """SB3 logger writing ``progress.csv`` in the run folder, TensorBoard events, and stdout when verbose.
+
+    :returns: the logger and the TensorBoard folder.
+    """
+    if config["tensorboard_log"]:
+        tensorboard_dir = Path(config["tensorboard_log"]) / run_dir.parent.name / run_dir.name
+    else:
+        tensorboard_dir = run_dir
+    tensorboard_dir.mkdir(parents=True, exist_ok=True)
+    formats: list[Any] = [
+        ResumableCSVOutputFormat(str(run_dir / "progress.csv")),
+        TensorBoardOutputFormat(str(tensorboard_dir)),
+    ]
+    if config["verbose"] >= 1:
+        formats.append(HumanOutputFormat(sys.stdout))
+    return Logger(folder=str(run_dir), output_formats=formats), tensorboard_dir
+
+
+def build_model(config: dict[str, Any], train_env: VecEnv, resume_from: Path | None) -> Any:
+    """A fresh agent, or the checkpoint ``resume_from`` (with its replay buffer when saved) on ``train_env``.
+
+    Non-learning agents take the hyperparameters as constructor kwargs (``--hyperparams step:0.5``).
+
+    :param resume_from: the checkpoint to load, or None for a fresh agent.
+    """
+    if resume_from is None:
+        if config["kind"] != "sb3":
+            return make_agent(config["algo"], train_env, seed=config["seed"], **config["hyperparams"])
+        return make_agent(
+            config["algo"],
+            train_env,
+            seed=config["seed"],
+            device=config["device"],
+            hyperparams=config["hyperparams"],
+            verbose=config["verbose"],
+            defaults=False,  # config["hyperparams"] already holds the file's defaults (or -conf's)
+        )
+    # SB3's zip holds the schedules and action noise; only the replay buffer is a separate file.
+    model = get_agent_spec(config["algo"]).load().load(resume_from, env=train_env, device=config["device"])
+    buffer = checkpoint_path(resume_from.parent.parent, model.num_timesteps, replay_buffer=True)
+    if isinstance(model, OffPolicyAlgorithm) and buffer.is_file():
+        model.load_replay_buffer(buffer)
+    model.set_random_seed(config["seed"] + model.num_timesteps)
+    return model
+
+
+def write_config(config: dict[str, Any], run_dir: Path) -> None:
+    """Write ``config.yml`` atomically."""
+    atomic_write_text(run_dir / CONFIG_FILE, yaml.safe_dump(yaml_ready(config), sort_keys=False))
+
+
+def evaluate_fixed_agent(
+    agent: Any, config: dict[str, Any], eval_env: VecEnv, run_dir: Path, logger: Logger
+) -> None:
+    """Non-learning agents: one evaluation at timestep 0, written like EvalCallback's, and the agent saved."""
+    returns, lengths = evaluate_policy(
+        agent,
+        eval_env,
+        n_eval_episodes=config["eval_episodes"],
+        deterministic=True,
+        return_episode_rewards=True,
+    )
+    atomic_save(
+        run_dir / EVALUATIONS_FILE,
+        lambda path: np.savez(path, timesteps=[0], results=[returns], ep_lengths=[lengths]),
+    )
+    logger.record("eval/mean_reward", float(np.mean(returns)))
+    logger.record("eval/mean_ep_length", float(np.mean(lengths)))
+    logger.dump(0)
+    if hasattr(agent, "save"):
+        atomic_save(run_dir / f"{config['env_name']}.json", agent.save)
+
+
+def run_record(
+    config: dict[str, Any], run_dir: Path, tensorboard_dir: Path, resume_from: Path | None
+) -> dict[str, Any]:
+    """What ``config.yml`` holds: the resolved config, where things are, versions, and the resume history."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    record = {
+        **config,
+        "run_dir": str(run_dir),
+        "tensorboard_dir": str(tensorboard_dir),
+        "versions": library_versions(),
+    }
+    if resume_from is None:
+        return {**record, "created": now, "command": sys.argv, "resumed": []}
+    previous = read_run_config(run_dir)
+    resumed = {"at": now, "from": str(resume_from), "command": sys.argv, "args": record.pop("args")}
+    return {**previous, **record, "resumed": [*(previous.get("resumed") or []), resumed]}
+
+
+def train(config: dict[str, Any]) -> int:
+    """Run the experiment described by a :func:`~agents.training.config.resolve_config` dict.
+
+    :returns: the process exit code (0 done, 130 interrupted).
+    :raises AgentConfigError: no checkpoint to resume from, or an agent that cannot be built for the env.
+    """
+    resume_from, run_dir, seed = None, None, config["seed"]
+    if config["resume"]:
+        run_dir = Path(config["resume"])
+        checkpoint = latest_checkpoint(run_dir)
+        if checkpoint is None:
+            raise AgentConfigError(f"--resume {run_dir}: no checkpoint in {run_dir / CHECKPOINT_DIR}")
+        resume_from = checkpoint[0]
+        seed += checkpoint_timesteps(resume_from)  # fresh episodes, not a replay of the first ones
+    train_env, eval_env = make_envs(config, seed)
+    try:
+        try:
+            # A non-learning agent is built for the env it is evaluated on (one DummyVecEnv whatever
+            # --vec-env is): a batched vector env may not offer every method of its single env.
+            agent_env = train_env if config["kind"] == "sb3" else eval_env
+            agent = build_model(config, agent_env, resume_from)
+        except AgentConfigError:
+            raise
+        except (ValueError, TypeError, AssertionError) as error:  # SB3's checks of values and spaces
+            raise AgentConfigError(
+                f"cannot build {config['algo']} for {config['env_id']}: {error}"
+            ) from error
+        if run_dir is None:
+            run_dir = new_run_dir(config["log_folder"], config["algo"], config["env_name"])
+        logger, tensorboard_dir = make_logger(config, run_dir)
+        write_config(run_record(config, run_dir, tensorboard_dir, resume_from), run_dir)
+        if config["verbose"] >= 1:
+            print(f"Run folder: {run_dir}")
+        if not isinstance(agent, BaseAlgorithm):
+            evaluate_fixed_agent(agent, config, eval_env, run_dir, logger)
+            logger.close()
+            return 0
+        return learn(agent, config, eval_env, run_dir, logger, resumed=resume_from is not None)
+    finally:
+        train_env.close()
+        eval_env.close()
+
+
+def learn(
+    model: BaseAlgorithm,
+    config: dict[str, Any],
+    eval_env: VecEnv,
+    run_dir: Path,
+    logger: Logger,
+    resumed: bool,
+) -> int:
+    """Train up to ``n_timesteps`` in total, with evaluation and checkpoints; Ctrl-C saves a checkpoint.
+
+    :param resumed: the model comes from a checkpoint (its timestep count is kept).
+    :returns: 0, or 130 (:data:`~agents.common.cli.EXIT_INTERRUPTED`) after Ctrl-C.
+    """
+    model.set_logger(logger)
+    n_envs = config["n_envs"]
+    callbacks: list[BaseCallback] = [
+        AtomicCheckpointCallback(
+            max(config["save_freq"] // n_envs, 1) if config["save_freq"] > 0 else 0, run_dir
+        )
+    ]
+    if config["eval_freq"] > 0:
+        callbacks.append(
+            AtomicEvalCallback(
+                eval_env,
+                run_dir,
+                eval_freq=max(config["eval_freq"] // n_envs, 1),
+                n_eval_episodes=config["eval_episodes"],
+                deterministic=True,
+                verbose=config["verbose"],
+            )
+        )
+    remaining = config["n_timesteps"] - model.num_timesteps
+    try:
+        if remaining > 0:
+            with warnings.catch_warnings():
+                # The evaluation env is a DummyVecEnv whatever --vec-env is; EvalCallback warns about that.
+                warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
+                model.learn(
+                    total_timesteps=remaining,
+                    callback=CallbackList(callbacks),
+                    reset_num_timesteps=not resumed,
+                    progress_bar=config["progress"],
+                )
+        elif config["verbose"] >= 1:
+            print(f"Already at {model.num_timesteps} >= {config['n_timesteps']} timesteps: nothing to train")
+    except KeyboardInterrupt:
+        # A second Ctrl-C must not interrupt the save that makes the first one safe.
+        previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            path = save_checkpoint(model, run_dir)
+        finally:
+            signal.signal(signal.SIGINT, previous_handler)
+        print(
+            f"\nInterrupted at {model.num_timesteps} timesteps; checkpoint saved to {path}.\n"
+            f"Continue with: python train.py --resume {run_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        logger.close()
+        shutil.rmtree(run_dir / STAGING_DIR, ignore_errors=True)
+    save_checkpoint(model, run_dir)
+    final = atomic_save(run_dir / f"{config['env_name']}.zip", model.save)
+    if config["verbose"] >= 1:
+        print(f"Saved the final model ({model.num_timesteps} timesteps) to {final}")
+    return 0
+
+
+__all__ = [
+    "build_model",
+    "evaluate_fixed_agent",
+    "learn",
+    "make_envs",
+    "make_logger",
+    "run_record",
+    "train",
+    "write_config",
+]
