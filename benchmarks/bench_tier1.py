@@ -48,12 +48,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ioa_gym._tier1_search import _UNIT_WINDOW, _PriceSearch
+from ioa_gym._tier1_sweeps import _EQUILIBRIUM_GAP
 from ioa_gym.scenario import Scenario, ScenarioConfig
 from ioa_gym.stackelberg import (
-    _EQUILIBRIUM_GAP,
-    _UNIT_WINDOW,
     Equilibrium,
-    _PriceSearch,
     follower_best_response,
     follower_utility,
     leader_loads,

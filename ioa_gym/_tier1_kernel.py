@@ -1,12 +1,13 @@
 """Compiled Tier-1 solver: Algorithm 2 and the fast Algorithm 1 of `ioa_gym.stackelberg` in numba.
 
-The NumPy solver in `stackelberg.py` batches every leader and candidate price of a sweep into one
-array solve, but on the default scenario (20 WAs, 6 leaders) its arrays hold a few thousand numbers and
-its time is the overhead of thousands of small NumPy calls. This module runs the same algorithm (the
-same sweeps, modes, searches, refinements and certificate; see `_PriceSearch` and `_iterate` there for
-the reasoning) as scalar loops compiled by numba, one WA's KKT solve (Eq. 10) at a time. It follows the
-NumPy solver step by step, so the two return the same equilibria up to rounding (the Newton iteration
-of the simplex multiplier stops per WA here, per batch there); benchmarks/bench_tier1.py compares them.
+The NumPy solver of `stackelberg.py` batches every leader and candidate price of a sweep into one array
+solve, but on the default scenario (20 WAs, 6 leaders) its arrays hold a few thousand numbers and its
+time is the overhead of thousands of small NumPy calls. This module runs the same algorithm (the same
+sweeps, modes, searches, refinements and certificate; see `_tier1_search._PriceSearch` and
+`_tier1_sweeps._iterate` for the reasoning) as scalar loops compiled by numba, one WA's KKT solve
+(Eq. 10) at a time. It follows the NumPy solver step by step, so the two return the same equilibria up
+to rounding (the Newton iteration of the simplex multiplier stops per WA here, per batch there);
+benchmarks/bench_tier1.py compares them.
 
 Compiled on first use and cached on disk (`cache=True`); `error_model="numpy"` keeps IEEE division
 (inf and NaN where the NumPy code runs under `np.errstate(all="ignore")`).
@@ -48,7 +49,7 @@ _P, _V, _S, _W, _WS = 0, 1, 2, 3, 4
 # Rows of the exits array (4, L, N): WA n's exit price from leader l, its term of dW/dp just left of
 # the exit, its multiplier mu_{-l} without l, and the sum of its other ratios without the simplex.
 _EXIT_PRICE, _EXIT_SLOPE, _EXIT_MU, _EXIT_OTHERS = 0, 1, 2, 3
-# Jacobi modes (see stackelberg._iterate).
+# Jacobi modes (see _tier1_sweeps._iterate).
 _WINDOW, _CAREFUL, _EXACT = 0, 1, 2
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
@@ -57,7 +58,8 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 @njit(**_JIT)
 def _newton_multiplier(m, omega, mu):
     """The simplex multiplier of one binding WA by Newton's method on 1/H_A(mu) = omega/(|A| + 1) from a
-    start `mu` left of the root (see stackelberg._solve_simplex); returns (mu, sum_active 1/(m_l + mu)^2)."""
+    start `mu` left of the root (see _follower_kkt._solve_simplex); returns
+    (mu, sum_active 1/(m_l + mu)^2)."""
     slope = 0.0
     for _ in range(_NEWTON_ITERS):
         harmonic = 0.0
@@ -189,7 +191,7 @@ def _set_base(prices, share, direct_t, aerial_t, n_ma, work, adjustment_t, base_
 @njit(**_JIT)
 def _exits(base_t, adjustment_t, work, work_sq, omega, exits):
     """Exit prices (L, N) of the WAs from each leader and the exiting WA's term of dW/dp just left of
-    its exit (see stackelberg._PriceSearch.exits): WA n uses leader l iff m_{n,l} + mu_{-l} < omega_n,
+    its exit (see _tier1_search._PriceSearch.exits): WA n uses leader l iff m_{n,l} + mu_{-l} < omega_n,
     mu_{-l} the multiplier of its KKT solution without l. Where l is unused at the full solution (or
     the simplex does not bind), removing it changes nothing: only the leaders a binding WA uses need a
     solve of their own. Also kept, for `_evaluate`: mu_{-l} (where its Newton iterations start) and the
@@ -290,7 +292,7 @@ def _clamp01(s):
 
 @njit(**_JIT)
 def _hermite_peak(a, b, value_a, value_b, slope_a, slope_b):
-    """Maximiser and maximum on [a, b] of the cubic Hermite interpolant of U (stackelberg._hermite_peak)."""
+    """Maximiser and maximum on [a, b] of the cubic Hermite interpolant of U (_tier1_search._hermite_peak)."""
     width = b - a
     d0 = width * slope_a
     d1 = width * slope_b
@@ -311,7 +313,7 @@ def _hermite_peak(a, b, value_a, value_b, slope_a, slope_b):
 
 @njit(**_JIT)
 def _bound(capacity, aerial_price, lo, hi):
-    """Upper bound of U on a piece between points lo and hi (stackelberg._PriceSearch._bound)."""
+    """Upper bound of U on a piece between points lo and hi (_tier1_search._PriceSearch._bound)."""
     width = hi[_P] - lo[_P]
     if lo[_W] > capacity and lo[_P] < aerial_price:
         return hi[_V] - hi[_S] * width
@@ -326,7 +328,7 @@ def _bound(capacity, aerial_price, lo, hi):
 @njit(**_JIT)
 def _model_peak(capacity, cost, offset, aerial_price, lo, hi):
     """Maximum of the cubic model of U between lo and hi, with the FA capacity kink located where the
-    load crosses the capacity inside (stackelberg._PriceSearch._model_peak)."""
+    load crosses the capacity inside (_tier1_search._PriceSearch._model_peak)."""
     peak, peak_value = _hermite_peak(lo[_P], hi[_P], lo[_V], hi[_V], lo[_S], hi[_S])
     if not (lo[_W] > capacity and hi[_W] <= capacity):
         return peak, peak_value
@@ -384,7 +386,7 @@ def _is_open(lo, hi, resolution, bound, best_value, threshold):
 def _refine(leader, cost, capacity, offset, resolution, lo_in, hi_in, best_price, best_value, threshold,
             aerial_price, base_t, adjustment_t, work, work_sq, omega, exits, m, o):
     """Maximise U on a bracket on which it is unimodal until the bracket is no wider than the resolution
-    (stackelberg._PriceSearch.refine, one row). Returns (best price, best utility, upper bound)."""
+    (_tier1_search._PriceSearch.refine, one row). Returns (best price, best utility, upper bound)."""
     lo = lo_in.copy()
     hi = hi_in.copy()
     bound = _bound(capacity, aerial_price, lo, hi)
@@ -433,7 +435,7 @@ def _refine(leader, cost, capacity, offset, resolution, lo_in, hi_in, best_price
 def _search(selected, lower, upper, exact, include, certify, low, high, capacity_of, aerial_price,
             resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega, exits,
             out_price, out_value, out_included):
-    """Each selected leader's best own price in [lower, upper] (stackelberg._PriceSearch.search): U at
+    """Each selected leader's best own price in [lower, upper] (_tier1_search._PriceSearch.search): U at
     the bounds, at every exit price inside (an even subsample past `max_exits`) and at `include` (S, I);
     pieces where U' turns from > 0 to < 0 are refined (exact, and only where their tangent bound can
     beat the best point) or modelled (not exact). `certify` >= 0: pieces are refined against the middle
@@ -591,7 +593,7 @@ def _search(selected, lower, upper, exact, include, certify, low, high, capacity
 def _scan(own, centre, low, high, capacity_of, aerial_price, base_t, adjustment_t, work, work_sq, omega,
           exits, out_price, out_value, out_utility, out_escaped):
     """Every leader's best response from its utility at the increasing own prices own (L, K)
-    (stackelberg._PriceSearch.scan)."""
+    (_tier1_search._PriceSearch.scan)."""
     n_leaders, n_points = own.shape
     m = np.empty(n_leaders)
     o = np.empty(n_leaders)
@@ -625,7 +627,7 @@ def _scan(own, centre, low, high, capacity_of, aerial_price, base_t, adjustment_
 def _jacobi_best_responses(prices, window, mode, low, high, capacity_of, aerial_price, resolution_of,
                            max_exits, base_t, adjustment_t, work, work_sq, omega, exits,
                            found, value, utility):
-    """Every leader's best response to the base prices (stackelberg._jacobi_best_responses). `window`
+    """Every leader's best response to the base prices (_tier1_sweeps._jacobi_best_responses). `window`
     < 0: the first sweep's scan."""
     n_leaders = prices.shape[0]
     everyone = np.arange(n_leaders)
@@ -691,7 +693,7 @@ def _jacobi_best_responses(prices, window, mode, low, high, capacity_of, aerial_
 @njit(**_JIT)
 def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capacity_of, aerial_price,
           resolution_of, max_exits, tol, max_iter, damping, gauss_seidel):
-    """Algorithm 2 (stackelberg._iterate): returns (price history (T, L), phi history (T, J), converged)."""
+    """Algorithm 2 (_tier1_sweeps._iterate): returns (price history (T, L), phi history (T, J), converged)."""
     n_wa, n_leaders = direct_t.shape
     n_fa = n_leaders - n_ma
     work_sq = work * work
