@@ -22,7 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ioa_gym.auction import AuctionResult, Market, Seed, _sorted_units, check_auction_options
+from ioa_gym._auction_market import Market
+from ioa_gym._auction_mechanism import AuctionResult, Seed, _sorted_units, check_auction_options
 
 __all__ = ["DoubleDutchAuctionBatch"]
 

@@ -1,0 +1,504 @@
+"""The Double Dutch Auction mechanism (T2.2-T2.10, docs/model.md, Sec. 4): the auction, its results
+and acceptance-blind auctioneers. Part of ``ioa_gym.auction``, which re-exports every public name
+here; import them from there.
+
+The hot path is :meth:`DoubleDutchAuction.tick`: units are sorted once at construction, so an
+acceptance is a pointer advance and a tick allocates nothing unless some unit accepts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ioa_gym._auction_market import _SCALAR_UNITS, Market
+
+# Public parameters of the mechanism. The default must never be derived from the reports (that would
+# let a participant move the clocks' range, breaking IC).
+DEFAULT_PRICE_BOUNDS: tuple[float, float] = (0.0, 30.0)
+VARIANTS: tuple[str, ...] = ("classic", "strategy-proof")
+BUYER = "buyer"
+SELLER = "seller"
+
+Seed = int | np.random.Generator | np.random.SeedSequence | None
+"""Seed of the rationing order: anything ``np.random.default_rng`` takes (a Generator is used as is)."""
+
+
+# ----------------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class AcceptanceRecord:
+    """Clock acceptances of one side, per unit in participant order (unit expansion of T2.1).
+
+    Attributes:
+        owners: participant index of each unit.
+        reports: reported value (buyers) or cost (sellers) of each unit.
+        accepted: whether the unit accepted a clock price before the auction ended.
+        prices: acceptance price (T2.3), nan if not accepted.
+        rounds: acceptance round (1-based tick index), -1 if not accepted.
+    """
+
+    owners: np.ndarray
+    reports: np.ndarray
+    accepted: np.ndarray
+    prices: np.ndarray
+    rounds: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class AuctionResult:
+    """Outcome of one DDA (T2.6-T2.10), checked against the reports.
+
+    Attributes:
+        clearing_price: p* paid and received per traded unit; nan if no unit trades.
+        buyer_units_traded: units bought by each buyer, int array (n_buyers,).
+        seller_units_traded: units sold by each seller, int array (n_sellers,).
+        buyer_payments: units bought times p* per buyer (T2.9).
+        seller_revenues: units sold times p* per seller (T2.9).
+        units_traded: q of (T2.8).
+        social_welfare: sum over traded units of reported v - c (T2.10).
+        rounds: ticks played (rounds of information exchange).
+        crossed: True if the clocks crossed, False if the round limit ended the auction.
+        individually_rational: every traded buyer unit has v >= p* and seller unit c <= p*.
+        budget_balanced: both sides trade q units and every traded unit pays / receives exactly p*,
+            so total payments equal total revenues (q p*) and the auctioneer keeps nothing.
+    """
+
+    clearing_price: float
+    buyer_units_traded: np.ndarray
+    seller_units_traded: np.ndarray
+    buyer_payments: np.ndarray
+    seller_revenues: np.ndarray
+    units_traded: int
+    social_welfare: float
+    rounds: int
+    crossed: bool
+    individually_rational: bool
+    budget_balanced: bool
+
+
+# ----------------------------------------------------------------------------------------------------
+# The auction
+# ----------------------------------------------------------------------------------------------------
+
+
+def _sorted_units(market: Market) -> tuple[list[int], list[int], list[float], list[float]]:
+    """Unit order of each side (participant-order unit indices: buyers by value descending, sellers by
+    cost ascending, ties in participant order, as ``np.argsort(..., kind="stable")``) and the sorted
+    values and costs. Python's sort is stable too, also with ``reverse=True``; on the few units of a
+    typical market it is faster than NumPy's calls. Shared with ``ioa_gym.auction_batch``."""
+    if market.total_buyer_units + market.total_seller_units > _SCALAR_UNITS:
+        buyer_order = np.argsort(-market.buyer_unit_values, kind="stable")
+        seller_order = np.argsort(market.seller_unit_costs, kind="stable")
+        return (buyer_order.tolist(), seller_order.tolist(), market.buyer_unit_values[buyer_order].tolist(),
+                market.seller_unit_costs[seller_order].tolist())
+    values, costs = market._unit_lists
+    buyer_order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
+    seller_order = sorted(range(len(costs)), key=costs.__getitem__)
+    return (buyer_order, seller_order, [values[unit] for unit in buyer_order],
+            [costs[unit] for unit in seller_order])
+
+
+def check_auction_options(variant: str, price_bounds: tuple[float, float] | None,
+                          max_rounds: int) -> tuple[float, float]:
+    """Validate a DDA's variant, public price bounds (default `DEFAULT_PRICE_BOUNDS`) and round limit;
+    return the bounds as floats. Shared by `DoubleDutchAuction` and the batched auctions."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    lower, upper = DEFAULT_PRICE_BOUNDS if price_bounds is None else price_bounds
+    lower, upper = float(lower), float(upper)
+    if not (math.isfinite(lower) and math.isfinite(upper) and lower < upper):
+        raise ValueError(f"price_bounds must be finite with lower < upper, got ({lower}, {upper})")
+    if isinstance(max_rounds, bool) or int(max_rounds) != max_rounds or max_rounds < 1:
+        raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
+    return lower, upper
+
+
+class DoubleDutchAuction:
+    """One Double Dutch Auction over a reported :class:`~ioa_gym.auction.Market` (T2.2-T2.10).
+
+    The buyer clock P_B starts at the upper price bound and descends; the seller clock P_S starts at
+    the lower bound and ascends. Each :meth:`tick` moves the active clock (``active_clock`` is
+    ``"buyer"`` or ``"seller"``) by a step the auctioneer chooses. The buyer clock moves first.
+
+    Public state an auctioneer may observe: ``buyer_price``, ``seller_price``, ``active_clock``,
+    ``rounds``, ``max_rounds``, ``price_bounds``, ``last_step``, ``buyer_units_accepted``,
+    ``seller_units_accepted``, ``done``, ``crossed`` and the market's sizes (``market.n_buyers``,
+    ``market.total_buyer_units``, ...). The reports themselves are private: a step policy must not
+    read ``market.buyer_values`` or the acceptance records' ``reports``.
+
+    Args:
+        market: the reported market.
+        variant: ``"classic"`` (turns switch on acceptance; IC not exact) or ``"strategy-proof"``
+            (fixed alternation, proxy eligibility; IC exact for acceptance-blind steps).
+        price_bounds: public (lower, upper) clock start prices, finite, lower < upper. Defaults to
+            :data:`DEFAULT_PRICE_BOUNDS`; never derived from the reports.
+        max_rounds: tick limit (>= 1); reaching it without a crossing ends the auction (T2.5).
+        seed: seed of ``np.random.default_rng`` for the rationing order drawn at construction; a
+            Generator (e.g. an env's ``np_random``) is used as is and advanced (faster than a seed).
+    """
+
+    def __init__(
+        self,
+        market: Market,
+        variant: str = "classic",
+        price_bounds: tuple[float, float] | None = None,
+        max_rounds: int = 1000,
+        seed: Seed = None,
+    ) -> None:
+        if not isinstance(market, Market):
+            raise ValueError(f"market must be a Market, got {type(market).__name__}")
+        lower, upper = check_auction_options(variant, price_bounds, max_rounds)
+
+        self.market = market
+        self.variant = variant
+        self.price_bounds = (lower, upper)
+        self.max_rounds = int(max_rounds)
+        self._classic = variant == "classic"
+
+        # Rationing priorities per unit in participant order: drawn from the seed alone, so no report
+        # can change a unit's place in the queue.
+        rng = np.random.default_rng(seed)
+        self._buyer_priority = rng.permutation(market.total_buyer_units)
+        self._seller_priority = rng.permutation(market.total_seller_units)
+
+        # Units sorted once (buyers by value descending, sellers by cost ascending) so that the
+        # accepted units are always a prefix and acceptance is a pointer advance (T2.3).
+        self._buyer_order, self._seller_order, self._buyer_sorted, self._seller_sorted = _sorted_units(market)
+        self._n_buyer_units = len(self._buyer_sorted)
+        self._n_seller_units = len(self._seller_sorted)
+
+        # Acceptance prices and rounds in sorted order; their lengths are the accepted counts.
+        self._buyer_accept_prices: list[float] = []
+        self._buyer_accept_rounds: list[int] = []
+        self._seller_accept_prices: list[float] = []
+        self._seller_accept_rounds: list[int] = []
+
+        self._buyer_price = upper
+        self._seller_price = lower
+        self._buyer_turn = True
+        self._rounds = 0
+        self._last_step = math.nan
+        self._done = False
+        self._crossed = False
+        self._closing_price = math.nan
+        self._result: AuctionResult | None = None
+
+    # -- public state --------------------------------------------------------------------------------
+
+    @property
+    def buyer_price(self) -> float:
+        """Buyer clock P_B (descending)."""
+        return self._buyer_price
+
+    @property
+    def seller_price(self) -> float:
+        """Seller clock P_S (ascending)."""
+        return self._seller_price
+
+    @property
+    def active_clock(self) -> str:
+        """Clock that the next tick moves: ``"buyer"`` or ``"seller"``."""
+        return BUYER if self._buyer_turn else SELLER
+
+    @property
+    def rounds(self) -> int:
+        """Ticks played so far."""
+        return self._rounds
+
+    @property
+    def last_step(self) -> float:
+        """Step of the latest tick (nan before the first)."""
+        return self._last_step
+
+    @property
+    def buyer_units_accepted(self) -> int:
+        """Buyer units that have accepted the buyer clock."""
+        return len(self._buyer_accept_prices)
+
+    @property
+    def seller_units_accepted(self) -> int:
+        """Seller units that have accepted the seller clock."""
+        return len(self._seller_accept_prices)
+
+    @property
+    def done(self) -> bool:
+        """True once the clocks crossed or the round limit was reached."""
+        return self._done
+
+    @property
+    def crossed(self) -> bool:
+        """True if the auction ended by a crossing P_B <= P_S."""
+        return self._crossed
+
+    @property
+    def closing_price(self) -> float:
+        """Price p* of (T2.6) once done, whether or not any unit trades; nan before."""
+        return self._closing_price
+
+    @property
+    def buyer_record(self) -> AcceptanceRecord:
+        """Acceptances of the buyer units so far, per unit in participant order."""
+        return self._record(
+            self._buyer_order,
+            self._buyer_accept_prices,
+            self._buyer_accept_rounds,
+            self.market.buyer_unit_owners,
+            self.market.buyer_unit_values,
+        )
+
+    @property
+    def seller_record(self) -> AcceptanceRecord:
+        """Acceptances of the seller units so far, per unit in participant order."""
+        return self._record(
+            self._seller_order,
+            self._seller_accept_prices,
+            self._seller_accept_rounds,
+            self.market.seller_unit_owners,
+            self.market.seller_unit_costs,
+        )
+
+    @staticmethod
+    def _record(
+        order: list[int], prices: list[float], rounds: list[int], owners: np.ndarray, reports: np.ndarray
+    ) -> AcceptanceRecord:
+        n_units = len(order)
+        accepted_units = np.array(order[: len(prices)], dtype=np.intp)
+        accepted = np.zeros(n_units, dtype=bool)
+        accepted[accepted_units] = True
+        unit_prices = np.full(n_units, np.nan)
+        unit_prices[accepted_units] = prices
+        unit_rounds = np.full(n_units, -1, dtype=np.int64)
+        unit_rounds[accepted_units] = rounds
+        return AcceptanceRecord(owners, reports, accepted, unit_prices, unit_rounds)
+
+    # -- dynamics ------------------------------------------------------------------------------------
+
+    def tick(self, step: float) -> None:
+        """Move the active clock by ``step`` (> 0, finite), record acceptances, check the end (T2.2-T2.5).
+
+        Raises:
+            ValueError: if ``step`` is not a finite number > 0.
+            RuntimeError: if the auction is already done.
+        """
+        if self._done:
+            raise RuntimeError("the auction is done; call result() instead of tick()")
+        try:
+            step = float(step)
+        except (TypeError, ValueError):
+            raise ValueError(f"step must be a finite number > 0, got {step!r}") from None
+        if not 0.0 < step < math.inf:
+            raise ValueError(f"step must be a finite number > 0, got {step!r}")
+        self._rounds += 1
+        self._last_step = step
+        if self._buyer_turn:
+            price = self._buyer_price - step
+            self._buyer_price = price
+            values = self._buyer_sorted
+            start = accepted = len(self._buyer_accept_prices)
+            while accepted < self._n_buyer_units and values[accepted] >= price:
+                accepted += 1
+            if accepted > start:
+                self._buyer_accept_prices.extend([price] * (accepted - start))
+                self._buyer_accept_rounds.extend([self._rounds] * (accepted - start))
+            if price <= self._seller_price:
+                self._finish(crossed=True, closing_price=self._seller_price)
+                return
+            # Classic: keep ticking until a buyer accepts (T2.4), or pass the turn once no buyer unit is
+            # left to accept (ticking on could only cross the seller clock early); strategy-proof:
+            # always alternate.
+            self._buyer_turn = self._classic and accepted == start and accepted < self._n_buyer_units
+        else:
+            price = self._seller_price + step
+            self._seller_price = price
+            costs = self._seller_sorted
+            start = accepted = len(self._seller_accept_prices)
+            while accepted < self._n_seller_units and costs[accepted] <= price:
+                accepted += 1
+            if accepted > start:
+                self._seller_accept_prices.extend([price] * (accepted - start))
+                self._seller_accept_rounds.extend([self._rounds] * (accepted - start))
+            if price >= self._buyer_price:
+                self._finish(crossed=True, closing_price=self._buyer_price)
+                return
+            self._buyer_turn = not self._classic or accepted > start or accepted == self._n_seller_units
+        if self._rounds >= self.max_rounds:
+            # Round limit before a crossing (T2.6): p* is the midpoint of the two clocks.
+            self._finish(crossed=False, closing_price=0.5 * (self._buyer_price + self._seller_price))
+
+    def _finish(self, crossed: bool, closing_price: float) -> None:
+        self._done = True
+        self._crossed = crossed
+        self._closing_price = closing_price
+
+    # -- clearing ------------------------------------------------------------------------------------
+
+    def result(self) -> AuctionResult:
+        """Clear the auction (T2.6-T2.10). Only callable once :attr:`done`.
+
+        Raises:
+            RuntimeError: if the auction is not done yet.
+        """
+        if not self._done:
+            raise RuntimeError("the auction is not done yet; keep calling tick()")
+        if self._result is None:
+            self._result = self._clear()
+        return self._result
+
+    def _eligible_count(self, sorted_reports: list[float], accept_prices: list[float], buyer: bool) -> int:
+        """Number of eligible units (T2.7); they are always a prefix of the sorted units."""
+        price = self._closing_price
+        if not self._classic:
+            # Proxy bidding: the report itself is compared with p*.
+            if buyer:
+                return sum(1 for value in sorted_reports if value >= price)
+            return sum(1 for cost in sorted_reports if cost <= price)
+        if not self._crossed:
+            return len(accept_prices)
+        # Acceptance prices are monotone along the prefix; drop the units that accepted past p*.
+        if buyer:
+            return sum(1 for accepted_at in accept_prices if accepted_at >= price)
+        return sum(1 for accepted_at in accept_prices if accepted_at <= price)
+
+    def _ration(
+        self, order: list[int], rounds: list[int], priority: np.ndarray, n_eligible: int, q: int
+    ) -> list[int]:
+        """Units (participant-order indices) that trade among the first ``n_eligible`` sorted ones (T2.8).
+
+        Python lists throughout: a market has a few units, where NumPy's per-call overhead dominates.
+        """
+        eligible_units = order[:n_eligible]
+        if q >= n_eligible:
+            return eligible_units
+        priorities = priority.tolist()
+        eligible_priorities = [priorities[unit] for unit in eligible_units]
+        if self._classic:
+            # Earliest acceptance first; ties (same round) by the priority drawn at construction
+            # (distinct, so the ranking is unique).
+            ranking = sorted(range(n_eligible), key=lambda i: (rounds[i], eligible_priorities[i]))
+        else:
+            ranking = sorted(range(n_eligible), key=eligible_priorities.__getitem__)
+        return [eligible_units[i] for i in ranking[:q]]
+
+    def _clear(self) -> AuctionResult:
+        market = self.market
+        price = self._closing_price
+        n_buyer_eligible = self._eligible_count(self._buyer_sorted, self._buyer_accept_prices, buyer=True)
+        n_seller_eligible = self._eligible_count(self._seller_sorted, self._seller_accept_prices, buyer=False)
+        q = min(n_buyer_eligible, n_seller_eligible)
+        buyer_units = self._ration(
+            self._buyer_order, self._buyer_accept_rounds, self._buyer_priority, n_buyer_eligible, q
+        )
+        seller_units = self._ration(
+            self._seller_order, self._seller_accept_rounds, self._seller_priority, n_seller_eligible, q
+        )
+        buyer_owners, seller_owners = market._unit_owner_lists
+        buyer_counts, seller_counts = [0] * market.n_buyers, [0] * market.n_sellers
+        for unit in buyer_units:
+            buyer_counts[buyer_owners[unit]] += 1
+        for unit in seller_units:
+            seller_counts[seller_owners[unit]] += 1
+        buyer_traded = np.array(buyer_counts, dtype=np.int64)
+        seller_traded = np.array(seller_counts, dtype=np.int64)
+        if q == 0:
+            price = math.nan
+            buyer_payments = np.zeros(market.n_buyers)
+            seller_revenues = np.zeros(market.n_sellers)
+            welfare = 0.0
+            rational = True
+            balanced = True
+        else:
+            buyer_payments = buyer_traded * price
+            seller_revenues = seller_traded * price
+            unit_values, unit_costs = market._unit_lists
+            traded_values = [unit_values[unit] for unit in buyer_units]
+            traded_costs = [unit_costs[unit] for unit in seller_units]
+            # One correctly rounded sum, like efficient_welfare: SW <= SW_opt then holds in floats too.
+            welfare = math.fsum([*traded_values, *(-cost for cost in traded_costs)])
+            rational = min(traded_values) >= price >= max(traded_costs)
+            # Both sides pay / receive the same p* per unit (payments built above), so SBB reduces
+            # to both sides trading the same number of units.
+            balanced = sum(buyer_counts) == sum(seller_counts) == q
+        return AuctionResult(
+            clearing_price=price,
+            buyer_units_traded=buyer_traded,
+            seller_units_traded=seller_traded,
+            buyer_payments=buyer_payments,
+            seller_revenues=seller_revenues,
+            units_traded=q,
+            social_welfare=welfare,
+            rounds=self._rounds,
+            crossed=self._crossed,
+            individually_rational=rational,
+            budget_balanced=balanced,
+        )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Auctioneers
+# ----------------------------------------------------------------------------------------------------
+
+StepPolicy = Callable[[DoubleDutchAuction], float]
+"""An auctioneer: reads the auction's public state and returns the next step (> 0)."""
+
+
+def fixed_step(step: float | Sequence[float]) -> StepPolicy:
+    """Acceptance-blind auctioneer: one step for both clocks, or a (buyer_step, seller_step) pair.
+
+    Such a policy keeps the strategy-proof variant exactly IC; a pair lets the clocks meet elsewhere
+    than at the middle of the bounds.
+    """
+    if isinstance(step, (int, float, np.number)):
+        steps: tuple[object, ...] = (step, step)
+        names = ("step", "step")
+    else:
+        steps = tuple(step)
+        names = ("buyer step", "seller step")
+    if len(steps) != 2:
+        raise ValueError(f"step must be a number or a (buyer_step, seller_step) pair, got {step!r}")
+    checked: list[float] = []
+    for name, value in zip(names, steps, strict=True):
+        try:
+            value = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from None
+        if not 0.0 < value < math.inf:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        checked.append(value)
+    buyer_step, seller_step = checked
+    if buyer_step == seller_step:
+        return lambda auction: buyer_step
+    return lambda auction: buyer_step if auction.active_clock == BUYER else seller_step
+
+
+def run_auction(
+    market: Market,
+    step_policy: StepPolicy,
+    variant: str = "classic",
+    price_bounds: tuple[float, float] | None = None,
+    max_rounds: int = 1000,
+    seed: Seed = None,
+) -> AuctionResult:
+    """Play one auction to the end, asking ``step_policy(auction)`` for every step."""
+    auction = DoubleDutchAuction(market, variant, price_bounds, max_rounds, seed)
+    while not auction.done:
+        auction.tick(step_policy(auction))
+    return auction.result()
+
+
+def run_fixed_step(
+    market: Market,
+    step: float | Sequence[float],
+    variant: str = "classic",
+    price_bounds: tuple[float, float] | None = None,
+    max_rounds: int = 1000,
+    seed: Seed = None,
+) -> AuctionResult:
+    """Play one auction with a fixed step (or a fixed (buyer_step, seller_step) pair)."""
+    return run_auction(market, fixed_step(step), variant, price_bounds, max_rounds, seed)
