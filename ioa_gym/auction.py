@@ -1,7 +1,7 @@
 """Tier 2: the Double Dutch Auction (DDA) between overloaded FAs (buyers) and AAs (sellers).
 
-Plain NumPy, no Gymnasium or torch. Equation numbers (T2.x) refer to the Tier-2 section of
-``docs/model.md``. Two variants:
+Plain NumPy, no Gymnasium or torch. Equation numbers (T2.x) refer to Sec. 4 of ``docs/model.md``
+(the Tier-2 section). Two variants:
 
 - ``"classic"`` (default): the clocks move in turns, switching when the active side accepts; the
   marginal units that accept in the crossing tick are dropped; the longer side is rationed by

@@ -1,5 +1,5 @@
 """Where Tier-2 markets come from: the Tier-1 equilibrium (overloaded FAs buy, AAs sell), or a
-synthetic distribution (docs/model.md, Sec. 5). NumPy, and Python scalars where the arrays hold only a
+synthetic distribution (docs/model.md, Sec. 3). NumPy, and Python scalars where the arrays hold only a
 few FAs and AAs."""
 
 from __future__ import annotations

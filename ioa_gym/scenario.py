@@ -1,4 +1,4 @@
-"""Scenario: the physical and economic parameters of one time slot (docs/model.md, Sec. 1-2).
+"""Scenario: the physical and economic parameters of one time slot (docs/model.md, Sec. 1-3).
 
 `ScenarioConfig` holds every parameter of the model with its unit; `ScenarioConfig.sample(seed)`
 draws the concrete arrays of one slot (positions, tasks, CPUs, channels, rates, weights,
@@ -59,8 +59,8 @@ def _check_int(name: str, value: Any, low: int, high: int = 10**6) -> int:
 
 @dataclass(frozen=True)
 class ScenarioConfig:
-    """Every parameter of the two-tier model (docs/model.md, Table 1). Ranges are (min, max) of
-    uniform draws made per slot by `sample`."""
+    """Every parameter of the two-tier model (docs/model.md, Sec. 1-3, which name each one's field).
+    Ranges are (min, max) of uniform draws made per slot by `sample`."""
 
     # Population
     n_wa: int = 20
@@ -102,7 +102,7 @@ class ScenarioConfig:
     aa_cpu_range: Range = (4.0, 8.0)
     """AA CPU speed f_k (GHz)."""
     switched_capacitance: float = 0.1
-    """kappa: dynamic energy per Gcycle per GHz^2 (J / (Gcycle GHz^2)); e = kappa f^2 (Eq. 5)."""
+    """kappa: dynamic energy per Gcycle per GHz^2 (J / (Gcycle GHz^2)); e = kappa f^2 (Eqs. 3 and 6)."""
     energy_price: float = 0.45
     """epsilon: money per joule spent by a server (Eq. 6)."""
     fa_capacity_range: Range = (2.0, 8.0)
@@ -205,7 +205,7 @@ class ScenarioConfig:
         return self.from_dict({**self.to_dict(), **changes})
 
     def sample(self, seed: int | np.random.Generator | None = None) -> Scenario:
-        """Draw one slot's concrete scenario (Eqs. 1-6) from `seed` (an int or a Generator)."""
+        """Draw one slot's concrete scenario (Eqs. 1-6 and 8) from `seed` (an int or a Generator)."""
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         return _sample(self, rng)
 

@@ -1,4 +1,4 @@
-"""IoA-DDA-v0: the auctioneer of the Tier-2 Double Dutch Auction as an MDP (docs/model.md, Sec. 6).
+"""IoA-DDA-v0: the auctioneer of the Tier-2 Double Dutch Auction as an MDP (docs/model.md, Sec. 5).
 
 One episode is one auction on a freshly sampled market. The agent chooses the size of every clock
 tick; it pays `eta` per tick (information exchange) and earns the welfare efficiency SW / SW_opt

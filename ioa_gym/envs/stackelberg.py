@@ -1,4 +1,4 @@
-"""IoA-Stackelberg-v0: the pricing side of Tier 1 as an MDP (docs/model.md, Sec. 7).
+"""IoA-Stackelberg-v0: the pricing side of Tier 1 as an MDP (docs/model.md, Sec. 6).
 
 The agent sets the unit price of one leader (by default the first FA). Each step is a new time slot
 with fresh tasks and channels: the other leaders answer with their best response (Algorithm 1) to
