@@ -32,17 +32,16 @@ from ioa_gym._auction_mechanism import (
 class MisreportReport:
     """Largest gain from a unilateral misreport found by :func:`max_misreport_gain` (T2.13).
 
-    Attributes:
-        max_gain: largest true-utility gain over all participants and sampled reports, >= 0.
-        side: ``"buyer"`` or ``"seller"`` who achieves it; None if no report gains.
-        participant: index of that participant on its side; -1 if none.
-        report: the misreported value or cost; nan if none.
-        true_value: that participant's true value or cost; nan if none.
-        truthful_utility: its true utility when truthful.
-        deviating_utility: its true utility under the misreport.
-        buyer_gains: best gain found per buyer (>= 0).
-        seller_gains: best gain found per seller (>= 0).
-        auctions_run: number of auctions replayed with a misreport.
+    :ivar max_gain: largest true-utility gain over all participants and sampled reports, >= 0.
+    :ivar side: ``"buyer"`` or ``"seller"`` who achieves it; None if no report gains.
+    :ivar participant: index of that participant on its side; -1 if none.
+    :ivar report: the misreported value or cost; nan if none.
+    :ivar true_value: that participant's true value or cost; nan if none.
+    :ivar truthful_utility: its true utility when truthful.
+    :ivar deviating_utility: its true utility under the misreport.
+    :ivar buyer_gains: best gain found per buyer (>= 0).
+    :ivar seller_gains: best gain found per seller (>= 0).
+    :ivar auctions_run: number of auctions replayed with a misreport.
     """
 
     max_gain: float
@@ -81,13 +80,15 @@ def max_misreport_gain(
     width. The true utility is x (v - p*) for a buyer and x (p* - c) for a seller that trades x units,
     with its *true* v or c.
 
-    Args:
-        market: the true market.
-        step: a fixed step, a (buyer_step, seller_step) pair, or a step policy. A policy must be
-            deterministic given the public state, or the replays compare different auctioneers.
-        variant, price_bounds, max_rounds, seed: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
-        n_deviations: random misreports per participant (>= 0), besides the 4 near p*.
-        rng: generator (or seed) for the random misreports.
+    :param market: the true market.
+    :param step: a fixed step, a (buyer_step, seller_step) pair, or a step policy. A policy must be
+        deterministic given the public state, or the replays compare different auctioneers.
+    :param variant: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
+    :param price_bounds: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
+    :param max_rounds: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
+    :param seed: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
+    :param n_deviations: random misreports per participant (>= 0), besides the 4 near p*.
+    :param rng: generator (or seed) for the random misreports.
     """
     if isinstance(n_deviations, bool) or int(n_deviations) != n_deviations or n_deviations < 0:
         raise ValueError(f"n_deviations must be an integer >= 0, got {n_deviations!r}")

@@ -58,11 +58,10 @@ class Market:
     Values and costs are the *reported* ones, so a caller can study misreports. A participant with
     k units is k unit traders with the same value (or cost).
 
-    Args:
-        buyer_values: reported per-unit value v_j of each buyer, shape (n_buyers,), finite.
-        buyer_units: units demanded by each buyer, integers >= 0, shape (n_buyers,).
-        seller_costs: reported per-unit cost c_k of each seller, shape (n_sellers,), finite.
-        seller_units: units offered by each seller, integers >= 0, shape (n_sellers,).
+    :param buyer_values: reported per-unit value v_j of each buyer, shape (n_buyers,), finite.
+    :param buyer_units: units demanded by each buyer, integers >= 0, shape (n_buyers,).
+    :param seller_costs: reported per-unit cost c_k of each seller, shape (n_sellers,), finite.
+    :param seller_units: units offered by each seller, integers >= 0, shape (n_sellers,).
     """
 
     buyer_values: np.ndarray
@@ -199,7 +198,7 @@ def sample_market(
 
 
 def _bounded(bounds: tuple[float, float]) -> bool:
-    """Whether a (low, high) range of `sample_market` is two numbers within +/-1e300, so that uniform
+    """Whether a (low, high) range of ``sample_market`` is two numbers within +/-1e300, so that uniform
     draws between them are finite."""
     try:
         return all(-1e300 <= float(bound) <= 1e300 for bound in bounds)

@@ -36,12 +36,11 @@ Seed = int | np.random.Generator | np.random.SeedSequence | None
 class AcceptanceRecord:
     """Clock acceptances of one side, per unit in participant order (unit expansion of T2.1).
 
-    Attributes:
-        owners: participant index of each unit.
-        reports: reported value (buyers) or cost (sellers) of each unit.
-        accepted: whether the unit accepted a clock price before the auction ended.
-        prices: acceptance price (T2.3), nan if not accepted.
-        rounds: acceptance round (1-based tick index), -1 if not accepted.
+    :ivar owners: participant index of each unit.
+    :ivar reports: reported value (buyers) or cost (sellers) of each unit.
+    :ivar accepted: whether the unit accepted a clock price before the auction ended.
+    :ivar prices: acceptance price (T2.3), nan if not accepted.
+    :ivar rounds: acceptance round (1-based tick index), -1 if not accepted.
     """
 
     owners: np.ndarray
@@ -55,19 +54,18 @@ class AcceptanceRecord:
 class AuctionResult:
     """Outcome of one DDA (T2.6-T2.10), checked against the reports.
 
-    Attributes:
-        clearing_price: p* paid and received per traded unit; nan if no unit trades.
-        buyer_units_traded: units bought by each buyer, int array (n_buyers,).
-        seller_units_traded: units sold by each seller, int array (n_sellers,).
-        buyer_payments: units bought times p* per buyer (T2.9).
-        seller_revenues: units sold times p* per seller (T2.9).
-        units_traded: q of (T2.8).
-        social_welfare: sum over traded units of reported v - c (T2.10).
-        rounds: ticks played (rounds of information exchange).
-        crossed: True if the clocks crossed, False if the round limit ended the auction.
-        individually_rational: every traded buyer unit has v >= p* and seller unit c <= p*.
-        budget_balanced: both sides trade q units and every traded unit pays / receives exactly p*,
-            so total payments equal total revenues (q p*) and the auctioneer keeps nothing.
+    :ivar clearing_price: p* paid and received per traded unit; nan if no unit trades.
+    :ivar buyer_units_traded: units bought by each buyer, int array (n_buyers,).
+    :ivar seller_units_traded: units sold by each seller, int array (n_sellers,).
+    :ivar buyer_payments: units bought times p* per buyer (T2.9).
+    :ivar seller_revenues: units sold times p* per seller (T2.9).
+    :ivar units_traded: q of (T2.8).
+    :ivar social_welfare: sum over traded units of reported v - c (T2.10).
+    :ivar rounds: ticks played (rounds of information exchange).
+    :ivar crossed: True if the clocks crossed, False if the round limit ended the auction.
+    :ivar individually_rational: every traded buyer unit has v >= p* and seller unit c <= p*.
+    :ivar budget_balanced: both sides trade q units and every traded unit pays / receives exactly p*,
+        so total payments equal total revenues (q p*) and the auctioneer keeps nothing.
     """
 
     clearing_price: float
@@ -107,8 +105,8 @@ def _sorted_units(market: Market) -> tuple[list[int], list[int], list[float], li
 
 def check_auction_options(variant: str, price_bounds: tuple[float, float] | None,
                           max_rounds: int) -> tuple[float, float]:
-    """Validate a DDA's variant, public price bounds (default `DEFAULT_PRICE_BOUNDS`) and round limit;
-    return the bounds as floats. Shared by `DoubleDutchAuction` and the batched auctions."""
+    """Validate a DDA's variant, public price bounds (default ``DEFAULT_PRICE_BOUNDS``) and round limit;
+    return the bounds as floats. Shared by ``DoubleDutchAuction`` and the batched auctions."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     lower, upper = DEFAULT_PRICE_BOUNDS if price_bounds is None else price_bounds
@@ -133,15 +131,14 @@ class DoubleDutchAuction:
     ``market.total_buyer_units``, ...). The reports themselves are private: a step policy must not
     read ``market.buyer_values`` or the acceptance records' ``reports``.
 
-    Args:
-        market: the reported market.
-        variant: ``"classic"`` (turns switch on acceptance; IC not exact) or ``"strategy-proof"``
-            (fixed alternation, proxy eligibility; IC exact for acceptance-blind steps).
-        price_bounds: public (lower, upper) clock start prices, finite, lower < upper. Defaults to
-            :data:`DEFAULT_PRICE_BOUNDS`; never derived from the reports.
-        max_rounds: tick limit (>= 1); reaching it without a crossing ends the auction (T2.5).
-        seed: seed of ``np.random.default_rng`` for the rationing order drawn at construction; a
-            Generator (e.g. an env's ``np_random``) is used as is and advanced (faster than a seed).
+    :param market: the reported market.
+    :param variant: ``"classic"`` (turns switch on acceptance; IC not exact) or ``"strategy-proof"``
+        (fixed alternation, proxy eligibility; IC exact for acceptance-blind steps).
+    :param price_bounds: public (lower, upper) clock start prices, finite, lower < upper. Defaults to
+        :data:`DEFAULT_PRICE_BOUNDS`; never derived from the reports.
+    :param max_rounds: tick limit (>= 1); reaching it without a crossing ends the auction (T2.5).
+    :param seed: seed of ``np.random.default_rng`` for the rationing order drawn at construction; a
+        Generator (e.g. an env's ``np_random``) is used as is and advanced (faster than a seed).
     """
 
     def __init__(
@@ -283,9 +280,8 @@ class DoubleDutchAuction:
     def tick(self, step: float) -> None:
         """Move the active clock by ``step`` (> 0, finite), record acceptances, check the end (T2.2-T2.5).
 
-        Raises:
-            ValueError: if ``step`` is not a finite number > 0.
-            RuntimeError: if the auction is already done.
+        :raises ValueError: if ``step`` is not a finite number > 0.
+        :raises RuntimeError: if the auction is already done.
         """
         if self._done:
             raise RuntimeError("the auction is done; call result() instead of tick()")
@@ -342,8 +338,7 @@ class DoubleDutchAuction:
     def result(self) -> AuctionResult:
         """Clear the auction (T2.6-T2.10). Only callable once :attr:`done`.
 
-        Raises:
-            RuntimeError: if the auction is not done yet.
+        :raises RuntimeError: if the auction is not done yet.
         """
         if not self._done:
             raise RuntimeError("the auction is not done yet; keep calling tick()")

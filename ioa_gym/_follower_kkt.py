@@ -17,7 +17,7 @@ def _solve_simplex(m: np.ndarray, omega: np.ndarray,
                    sensitivities: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """KKT solution of max sum_l omega ln(1+o_l) - m_l o_l s.t. o >= 0, sum o <= 1 (Eq. 10), for every
     column r of the leader-first marginal costs m (L, R), weights omega (R,). Returns the ratios (L, R)
-    and, with `sensitivities`, the multiplier mu (R,) and q (R,) = 1 / sum_{l active} omega/(m_l + mu)^2
+    and, with ``sensitivities``, the multiplier mu (R,) and q (R,) = 1 / sum_{l active} omega/(m_l + mu)^2
     where the simplex binds (0 elsewhere): d o_l / d m_l = -s_l (1 - q s_l), s_l = (1 + o_l)^2 / omega,
     for 0 < o_l < 1 (the implicit function theorem on sum_l o_l = 1).
 
@@ -68,7 +68,7 @@ def _solve_simplex(m: np.ndarray, omega: np.ndarray,
 
 
 def _ratios_from_marginal(m: np.ndarray, omega: np.ndarray) -> np.ndarray:
-    """Eq. (10) for marginal costs m of shape (..., N, L) (see `_solve_simplex`). Shape (..., N, L)."""
+    """Eq. (10) for marginal costs m of shape (..., N, L) (see ``_solve_simplex``). Shape (..., N, L)."""
     n_leaders = m.shape[-1]
     leader_first = np.ascontiguousarray(np.moveaxis(m, -1, 0)).reshape(n_leaders, -1)
     weights = np.broadcast_to(omega, m.shape[:-1]).reshape(-1)

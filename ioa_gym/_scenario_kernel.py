@@ -21,11 +21,11 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
                      hover, fading, n_ma, constants, gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off,
                      t_aerial, direct_adj, aerial_extra, leader_cost, aa_cost):
     """Eqs. (1)-(6) and (8) of one slot from its random draws (scenario._sample's physics), written into
-    the given arrays (views of one buffer, cut by `scenario._physics` from `scenario.PHYSICS_FIELDS`,
+    the given arrays (views of one buffer, cut by ``scenario._physics`` from ``scenario.PHYSICS_FIELDS``,
     the one place that defines the layout): channel gains and uplink rates (N, L), FA-AA rates (J, K),
     local time and energy per Gcycle (N,), direct time and offloading energy (N, L), aerial time (N, J),
     cost adjustments (N, L) and (N, J), server unit costs (L,) and (K,). Writing into one buffer costs
-    less than returning twelve arrays (each boxed on return). `constants`: min_distance, path-loss
+    less than returning twelve arrays (each boxed on return). ``constants``: min_distance, path-loss
     intercept and slope, uplink noise, bandwidth, AA bandwidth, FA transmit power, beta0, AA noise,
     altitude, kappa, energy price, lambda_T, lambda_E."""
     (min_distance, path_loss_intercept, path_loss_slope, noise, bandwidth, aa_bandwidth, fa_tx_power, beta0,

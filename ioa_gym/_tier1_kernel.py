@@ -1,22 +1,22 @@
-"""Compiled Tier-1 solver: Algorithm 2 and the fast Algorithm 1 of `ioa_gym.stackelberg` in numba.
+"""Compiled Tier-1 solver: Algorithm 2 and the fast Algorithm 1 of ``ioa_gym.stackelberg`` in numba.
 
-The NumPy solver of `stackelberg.py` batches every leader and candidate price of a sweep into one array
+The NumPy solver of ``stackelberg.py`` batches every leader and candidate price of a sweep into one array
 solve, but on the default scenario (20 WAs, 6 leaders) its arrays hold a few thousand numbers and its
 time is the overhead of thousands of small NumPy calls. This module runs the same algorithm (the same
-sweeps, modes, searches, refinements and certificate; see `_tier1_search._PriceSearch` and
-`_tier1_sweeps._iterate` for the reasoning) as scalar loops compiled by numba, one WA's KKT solve
+sweeps, modes, searches, refinements and certificate; see ``_tier1_search._PriceSearch`` and
+``_tier1_sweeps._iterate`` for the reasoning) as scalar loops compiled by numba, one WA's KKT solve
 (Eq. 10) at a time. It follows the NumPy solver step by step, so the two return the same equilibria up
 to rounding (the Newton iteration of the simplex multiplier stops per WA here, per batch there);
 benchmarks/bench_tier1.py compares them.
 
-Compiled on first use and cached on disk (`cache=True`); `error_model="numpy"` keeps IEEE division
-(inf and NaN where the NumPy code runs under `np.errstate(all="ignore")`).
+Compiled on first use and cached on disk (``cache=True``); ``error_model="numpy"`` keeps IEEE division
+(inf and NaN where the NumPy code runs under ``np.errstate(all="ignore")``).
 
 One module on purpose, although it is long: numba keys a cached function on its own source file only,
 so a compiled function that calls compiled functions of another module keeps running their old code
 after they change, until the cache is cleared (numba's documented cache limitation). Every function
 here calls the others, so they share one file. The scenario physics, which calls none of them, is in
-`ioa_gym._scenario_kernel`.
+``ioa_gym._scenario_kernel``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 @njit(**_JIT)
 def _newton_multiplier(m, omega, mu):
     """The simplex multiplier of one binding WA by Newton's method on 1/H_A(mu) = omega/(|A| + 1) from a
-    start `mu` left of the root (see _follower_kkt._solve_simplex); returns
+    start ``mu`` left of the root (see _follower_kkt._solve_simplex); returns
     (mu, sum_active 1/(m_l + mu)^2)."""
     slope = 0.0
     for _ in range(_NEWTON_ITERS):
@@ -82,7 +82,7 @@ def _newton_multiplier(m, omega, mu):
 
 @njit(**_JIT)
 def _kkt(m, omega, out, mu_start=0.0):
-    """One WA's ratios (Eq. 10) for marginal costs m (L,) into `out`; returns (mu, q) with q the inverse
+    """One WA's ratios (Eq. 10) for marginal costs m (L,) into ``out``; returns (mu, q) with q the inverse
     curvature 1 / (omega sum_active 1/(m_l + mu)^2) where the simplex binds, else (0, 0). Newton starts
     at max(omega/2 - min m, 0, mu_start): any mu_start left of the root (a multiplier of the same WA
     with one leader fewer) keeps the iteration monotone and shortens it."""
@@ -125,8 +125,8 @@ def _kkt(m, omega, out, mu_start=0.0):
 
 @njit(**_JIT)
 def _kkt_own(m, omega, leader, mu_start):
-    """Leader `leader`'s ratio and the inverse curvature q of one WA whose simplex binds (the Newton
-    iteration of `_kkt` from max(omega/2 - min m, 0, mu_start), without the other ratios)."""
+    """Leader ``leader``'s ratio and the inverse curvature q of one WA whose simplex binds (the Newton
+    iteration of ``_kkt`` from max(omega/2 - min m, 0, mu_start), without the other ratios)."""
     n_leaders = m.shape[0]
     smallest = np.inf
     for l in range(n_leaders):
@@ -146,7 +146,7 @@ def _kkt_own(m, omega, leader, mu_start):
 
 @njit(**_JIT)
 def ratios_with_share(prices, share, direct_t, aerial_t, n_ma, work, omega):
-    """Every WA's best response (N, L) to `prices` with the FAs' overflow shares phi (Eq. 8-10)."""
+    """Every WA's best response (N, L) to ``prices`` with the FAs' overflow shares phi (Eq. 8-10)."""
     n_wa, n_leaders = direct_t.shape
     ratios = np.empty((n_wa, n_leaders))
     m = np.empty(n_leaders)
@@ -194,7 +194,7 @@ def _exits(base_t, adjustment_t, work, work_sq, omega, exits):
     its exit (see _tier1_search._PriceSearch.exits): WA n uses leader l iff m_{n,l} + mu_{-l} < omega_n,
     mu_{-l} the multiplier of its KKT solution without l. Where l is unused at the full solution (or
     the simplex does not bind), removing it changes nothing: only the leaders a binding WA uses need a
-    solve of their own. Also kept, for `_evaluate`: mu_{-l} (where its Newton iterations start) and the
+    solve of their own. Also kept, for ``_evaluate``: mu_{-l} (where its Newton iterations start) and the
     sum of the WA's other unconstrained ratios (where mu_{-l} = 0, l's own ratio then decides whether
     the simplex binds, and where it does not the ratio is in closed form)."""
     n_wa, n_leaders = base_t.shape
@@ -230,7 +230,7 @@ def _exits(base_t, adjustment_t, work, work_sq, omega, exits):
 @njit(**_JIT)
 def _evaluate(leader, price, cost, capacity, offset, aerial_price, base_t, adjustment_t, work, work_sq,
               omega, exits, m, o, point):
-    """Point (price, U, U', W, W') of `leader` at its own `price`, the others at the base; U written as
+    """Point (price, U, U', W, W') of ``leader`` at its own ``price``, the others at the base; U written as
     p W - cost min(W, capacity) - pi max(W - capacity, 0) + offset. The WAs past their exit price are
     skipped (o = 0 there); where the simplex does not bind, o_l is in closed form; where it does, the
     Newton iteration starts at mu_{-l}."""
@@ -436,11 +436,11 @@ def _search(selected, lower, upper, exact, include, certify, low, high, capacity
             resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega, exits,
             out_price, out_value, out_included):
     """Each selected leader's best own price in [lower, upper] (_tier1_search._PriceSearch.search): U at
-    the bounds, at every exit price inside (an even subsample past `max_exits`) and at `include` (S, I);
+    the bounds, at every exit price inside (an even subsample past ``max_exits``) and at ``include`` (S, I);
     pieces where U' turns from > 0 to < 0 are refined (exact, and only where their tangent bound can
-    beat the best point) or modelled (not exact). `certify` >= 0: pieces are refined against the middle
+    beat the best point) or modelled (not exact). ``certify`` >= 0: pieces are refined against the middle
     include point's utility and the value returned is an upper bound. Writes the best prices, their
-    utilities and the utilities at `include` (the max over a leader's rows)."""
+    utilities and the utilities at ``include`` (the max over a leader's rows)."""
     n_sel = selected.shape[0]
     n_include = include.shape[1]
     n_wa, n_leaders = base_t.shape
@@ -627,7 +627,7 @@ def _scan(own, centre, low, high, capacity_of, aerial_price, base_t, adjustment_
 def _jacobi_best_responses(prices, window, mode, low, high, capacity_of, aerial_price, resolution_of,
                            max_exits, base_t, adjustment_t, work, work_sq, omega, exits,
                            found, value, utility):
-    """Every leader's best response to the base prices (_tier1_sweeps._jacobi_best_responses). `window`
+    """Every leader's best response to the base prices (_tier1_sweeps._jacobi_best_responses). ``window``
     < 0: the first sweep's scan."""
     n_leaders = prices.shape[0]
     everyone = np.arange(n_leaders)
@@ -823,7 +823,7 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
 def best_responses(prices, share, selected, direct_t, aerial_t, n_ma, work, omega, low, high, capacity_of,
                    aerial_price, resolution_of, max_exits):
     """Fast Algorithm 1 (stackelberg.best_response_prices): each selected leader's exact best response
-    over [c_l, p_max] to the others' `prices`, phi fixed at `share`. Returns (prices, utilities)."""
+    over [c_l, p_max] to the others' ``prices``, phi fixed at ``share``. Returns (prices, utilities)."""
     n_wa, n_leaders = direct_t.shape
     work_sq = work * work
     adjustment_t = np.empty((n_wa, n_leaders))

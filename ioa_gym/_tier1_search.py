@@ -27,8 +27,8 @@ _APPROXIMATE_EXITS = 8
 
 @dataclass
 class _Rows:
-    """What each row of a search maximises: leader `leader`'s utility written as
-    p W - cost min(W, capacity) - pi max(W - capacity, 0) + offset over [low, p_max]. `slot` is the
+    """What each row of a search maximises: leader ``leader``'s utility written as
+    p W - cost min(W, capacity) - pi max(W - capacity, 0) + offset over [low, p_max]. ``slot`` is the
     position of the row's leader among the searched leaders."""
 
     slot: np.ndarray
@@ -66,7 +66,7 @@ def _search_settings(scenario: Scenario, grid_points: int = 17, refine_levels: i
                      refine_points: int = 9) -> tuple[np.ndarray, int]:
     """The searches' resolution per leader, (p_max - c_l) / (grid_points - 1) x (2 / (refine_points - 1))^
     refine_levels (a coarse scan followed by zooms of +-1 step), and their budget of exit prices per
-    search, 4 (grid_points - 1); for `_PriceSearch` and the compiled kernel alike."""
+    search, 4 (grid_points - 1); for ``_PriceSearch`` and the compiled kernel alike."""
     if int(grid_points) < 2:
         raise ValueError(f"grid_points must be >= 2, got {grid_points}")
     if int(refine_levels) < 0:
@@ -94,19 +94,19 @@ class _PriceSearch:
 
     Every evaluation is one batched KKT solve of shape (L, rows, points, N) that also gives the exact
     derivative: with the followers' active sets fixed, the implicit function theorem on mu gives
-    d o_{n,l}/d p_l = -G_n s_l (1 - q s_l) (see `_solve_simplex`), hence W', and U' = W + (p - c) W'
+    d o_{n,l}/d p_l = -G_n s_l (1 - q s_l) (see ``_solve_simplex``), hence W', and U' = W + (p - c) W'
     (MA, FA below capacity) or W + (p - pi) W' (FA above capacity).
 
-    `search`: U and U' at the interval's ends, at `include` and at every exit price inside; at an exit
+    ``search``: U and U' at the interval's ends, at ``include`` and at every exit price inside; at an exit
     the slope on its left adds the exiting WA's term. A piece between two points can hold a maximum
-    only where U' > 0 at its left end and < 0 at its right end. `exact`: such a piece can beat the
+    only where U' > 0 at its left end and < 0 at its right end. ``exact``: such a piece can beat the
     best point by no more than its two tangents allow; those whose bound exceeds the best point are
-    refined (`refine`) until their bracket is no wider than the resolution. With more than
-    `max_exits` exits in an interval (many WAs) an even subsample is scanned; the pieces then contain
-    exits and the search is no longer exact, but each WA's jump of U' is then small. Not `exact`:
-    the best piece's maximum is taken from a cubic model of U on it (`_model_peak`).
+    refined (``refine``) until their bracket is no wider than the resolution. With more than
+    ``max_exits`` exits in an interval (many WAs) an even subsample is scanned; the pieces then contain
+    exits and the search is no longer exact, but each WA's jump of U' is then small. Not ``exact``:
+    the best piece's maximum is taken from a cubic model of U on it (``_model_peak``).
 
-    `scan` (and `window`, a scan of the current price and +-h around it): the cheap step of the
+    ``scan`` (and ``window``, a scan of the current price and +-h around it): the cheap step of the
     Jacobi sweeps, one batched solve and no exit prices. U and U' at given prices; the best point and
     its neighbour on the side where U rises bracket the maximum, which comes from the cubic model on
     that bracket; the caller searches the whole range where U still rises out of the scanned prices
@@ -152,7 +152,7 @@ class _PriceSearch:
         return _Rows(slot, leaders[slot], cost, capacity, offset, self.low[leaders[slot]])
 
     def _omega(self, count: int) -> np.ndarray:
-        """omega tiled `count` times (the weights of `count` stacked copies of the WAs)."""
+        """omega tiled ``count`` times (the weights of ``count`` stacked copies of the WAs)."""
         tiled = self._tiled.get(count)
         if tiled is None:
             tiled = self._tiled[count] = np.tile(self.omega, count)
@@ -166,7 +166,7 @@ class _PriceSearch:
         self._exits: tuple[np.ndarray, np.ndarray] | None = None
 
     def loads(self, prices: np.ndarray) -> np.ndarray:
-        """W_l when the leaders post `prices`, phi as in the base (Eq. 10 then the loads)."""
+        """W_l when the leaders post ``prices``, phi as in the base (Eq. 10 then the loads)."""
         ratios, _, _ = _solve_simplex(prices[:, None] * self.work + self.adjustment, self.omega)
         return ratios @ self.work
 
@@ -188,7 +188,7 @@ class _PriceSearch:
 
     def evaluate(self, rows: _Rows, own: np.ndarray, sparse: bool = False) -> np.ndarray:
         """Points (5, R, K) of each row's leader at its own prices own (R, K), the others at the base.
-        `sparse`: solve only for the WAs that still use the leader at that price (below their exit
+        ``sparse``: solve only for the WAs that still use the leader at that price (below their exit
         price); the others have o = 0 there and add nothing to W and W'."""
         n_leaders, n_wa = self.base.shape
         n_rows, n_cand = own.shape
@@ -255,7 +255,7 @@ class _PriceSearch:
     def window(self, prices: np.ndarray, half_width: float
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every leader's best response within prices +- half_width (see the class docstring). Returns
-        the best responses, their estimated utilities, the utilities at `prices`, and where the best
+        the best responses, their estimated utilities, the utilities at ``prices``, and where the best
         response lies beyond the window."""
         return self.scan(prices[:, None] + half_width * _UNIT_WINDOW, centre=1)
 
@@ -264,7 +264,7 @@ class _PriceSearch:
         """Every leader's best response from its utility at the increasing own prices own (L, K)
         (clipped to [c_l, p_max]): the best point and its neighbour on the side where U rises bracket
         it, and its maximum comes from the cubic model on that bracket. Returns the best responses,
-        their estimated utilities, the utilities at column `centre` (if given), and where the best
+        their estimated utilities, the utilities at column ``centre`` (if given), and where the best
         response lies beyond the scanned prices (U still rises out of them)."""
         rows = self.plain_rows
         np.maximum(own, rows.low[:, None], out=own)
@@ -289,8 +289,8 @@ class _PriceSearch:
                include: np.ndarray | None = None, certify: float | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Each selected leader's best own price in [lower, upper] (see the class docstring), its
-        utility (estimated unless `exact`), and the utilities at the prices `include` (S, I). With
-        `certify` (exact only), pieces are only refined where they may beat the middle `include`
+        utility (estimated unless ``exact``), and the utilities at the prices ``include`` (S, I). With
+        ``certify`` (exact only), pieces are only refined where they may beat the middle ``include``
         point's utility U by more than certify |U|, and the utility returned is an upper bound of what
         the leader can reach (the refined pieces' tangent bounds): enough to tell whether that point
         is within that fraction of the maximum."""
@@ -412,7 +412,7 @@ class _PriceSearch:
 
     def refine(self, rows: _Rows, ends: np.ndarray, best_price: np.ndarray, best_value: np.ndarray,
                threshold: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Maximise U over the bracket `ends` (points (5, R, 2)) of each row, on which U is unimodal
+        """Maximise U over the bracket ``ends`` (points (5, R, 2)) of each row, on which U is unimodal
         (U' > 0 at the left end, < 0 at the right one), until the bracket is no wider than the
         resolution. Each pass evaluates the maximiser of the cubic Hermite model of U on the bracket and
         that point +-resolution/2 (at a smooth maximum the next bracket is then within the resolution),
@@ -421,7 +421,7 @@ class _PriceSearch:
         guaranteed shrink); the new bracket is the best point and its neighbour on the side where U'
         points. Returns the best price and utility found per row (at least the given ones), and an
         upper bound of U on the row's bracket (the tangent bound of the last bracket). With a
-        `threshold` per row, a row is refined past the resolution while its bound exceeds the threshold
+        ``threshold`` per row, a row is refined past the resolution while its bound exceeds the threshold
         and its best point does not (to tell which side of the threshold its maximum lies)."""
         best_price, best_value = best_price.copy(), best_value.copy()
         resolution = self.resolution[rows.leader]
@@ -462,7 +462,7 @@ class _PriceSearch:
         return (width > resolution) | undecided
 
     def _candidates(self, rows: _Rows, ends: np.ndarray, resolution: np.ndarray) -> np.ndarray:
-        """Own prices to evaluate inside each bracket [a, b] (R, 6); see `refine`."""
+        """Own prices to evaluate inside each bracket [a, b] (R, 6); see ``refine``."""
         lo, hi = ends[:, :, 0], ends[:, :, 1]
         a, b = lo[_PRICE], hi[_PRICE]
         peak, _ = _hermite_peak(a, b, lo[_VALUE], hi[_VALUE], lo[_SLOPE], hi[_SLOPE])

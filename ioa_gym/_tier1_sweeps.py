@@ -27,10 +27,10 @@ _CERTIFICATE_WAIT = 3
 
 def _iterate(searcher: _PriceSearch, prices: np.ndarray, tol: float, max_iter: int, damping: float,
              scheme: str) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The sweeps of `solve_equilibrium`; returns the price and phi histories and whether it converged.
+    """The sweeps of ``solve_equilibrium``; returns the price and phi histories and whether it converged.
 
-    Jacobi modes, cheapest first: "window" (a `scan` around the initial prices in the first sweep,
-    then `window`s), "careful" (windows that also scan the exit prices inside, for one sweep after a
+    Jacobi modes, cheapest first: "window" (a ``scan`` around the initial prices in the first sweep,
+    then ``window`` searches), "careful" (windows that also scan the exit prices inside, for one sweep after a
     sweep that moved no less than the one before: a best response torn between two close peaks then
     picks the higher one, where the cheap window's model may flip between them; a cycle right after a
     careful sweep raises the damping), "exact" (whole ranges, exact searches). After a failed
@@ -101,11 +101,11 @@ def _iterate(searcher: _PriceSearch, prices: np.ndarray, tol: float, max_iter: i
 
 def _jacobi_best_responses(searcher: _PriceSearch, prices: np.ndarray, window: float | None,
                            mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every leader's best response to the searcher's base `prices` (see `_iterate` for the modes):
+    """Every leader's best response to the searcher's base ``prices`` (see ``_iterate`` for the modes):
     mode "exact", over its whole range; else from a scan of prices + _FIRST_SCAN (window None: the
     first sweep) or a window of prices +- window, and over the whole range where it lies beyond those.
     Returns the best responses, their (estimated, unless exact) utilities and the utilities at
-    `prices`."""
+    ``prices``."""
     low, high = searcher.low, searcher.high
     everyone = np.arange(low.size)
     top = np.full(low.size, high)

@@ -52,12 +52,11 @@ class DoubleDutchAuctionBatch:
     ``seller_units``); ``markets`` holds the rows' markets. Like a single auction's, this state is public
     information; the reports are not.
 
-    Args:
-        n_auctions: number of rows (>= 1).
-        variant: ``"classic"`` or ``"strategy-proof"``, as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
-        price_bounds: public (lower, upper) clock start prices, finite, lower < upper (default
-            :data:`~ioa_gym.auction.DEFAULT_PRICE_BOUNDS`).
-        max_rounds: tick limit of every auction (>= 1) (T2.5).
+    :param n_auctions: number of rows (>= 1).
+    :param variant: ``"classic"`` or ``"strategy-proof"``, as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
+    :param price_bounds: public (lower, upper) clock start prices, finite, lower < upper (default
+        :data:`~ioa_gym.auction.DEFAULT_PRICE_BOUNDS`).
+    :param max_rounds: tick limit of every auction (>= 1) (T2.5).
     """
 
     def __init__(
@@ -163,14 +162,12 @@ class DoubleDutchAuctionBatch:
         (T2.2-T2.5): :meth:`DoubleDutchAuction.tick <ioa_gym.auction.DoubleDutchAuction.tick>` on every
         ticking row at once.
 
-        Args:
-            steps: step of each row, shape (n_auctions,); finite and > 0 on the ticking rows (the others
-                are ignored).
-            ticking: bool mask of the rows that tick (default all).
+        :param steps: step of each row, shape (n_auctions,); finite and > 0 on the ticking rows (the others
+            are ignored).
+        :param ticking: bool mask of the rows that tick (default all).
 
-        Raises:
-            ValueError: if a ticking row's step is not a finite number > 0.
-            RuntimeError: if a ticking row is done (or was never started).
+        :raises ValueError: if a ticking row's step is not a finite number > 0.
+        :raises RuntimeError: if a ticking row is done (or was never started).
         """
         steps = np.asarray(steps, dtype=float)
         if steps.shape != (self.n_auctions,):
@@ -238,8 +235,7 @@ class DoubleDutchAuctionBatch:
         """Clear row ``row`` (T2.6-T2.10) as :meth:`DoubleDutchAuction.result
         <ioa_gym.auction.DoubleDutchAuction.result>` clears it. Only callable once the row is done.
 
-        Raises:
-            RuntimeError: if the row's auction is not done yet (or was never started).
+        :raises RuntimeError: if the row's auction is not done yet (or was never started).
         """
         if not self.done[row] or self.markets[row] is None:
             raise RuntimeError(f"the auction of row {row} is not done yet; keep calling tick()")

@@ -21,7 +21,7 @@ def market_from_equilibrium(scenario: Scenario, equilibrium: Equilibrium,
     """Tier-2 market of one slot (Eq. 14-15): each overloaded FA j demands ceil(Q_j / u) units at
     private per-unit value p_j + zeta_j (its price plus what an unserved Gcycle costs it); each AA k
     offers floor(S_k / u) units at private per-unit cost eps kappa f_k^2 + hover_k. Prices are per
-    Gcycle; a unit is u Gcycles (u = `unit_size`, default the scenario's)."""
+    Gcycle; a unit is u Gcycles (u = ``unit_size``, default the scenario's)."""
     u = scenario.config.unit_size if unit_size is None else float(unit_size)
     if not u > 0:
         raise ValueError(f"unit_size must be > 0, got {unit_size}")
@@ -52,7 +52,7 @@ def is_tradable(market: Market) -> bool:
 def sample_tier1_market(config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100,
                         **solver_kwargs) -> tuple[Market, Scenario, Equilibrium]:
     """Sample slots (scenario -> Stackelberg equilibrium -> market) until the market is tradable
-    (`is_tradable`); raise RuntimeError after `max_attempts` slots without one (e.g. capacities so
+    (``is_tradable``); raise RuntimeError after ``max_attempts`` slots without one (e.g. capacities so
     large that no FA is ever overloaded)."""
     for _ in range(max_attempts):
         scenario = config.sample(rng)

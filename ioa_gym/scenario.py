@@ -1,6 +1,6 @@
 """Scenario: the physical and economic parameters of one time slot (docs/model.md, Sec. 1-3).
 
-`ScenarioConfig` holds every parameter of the model with its unit; `ScenarioConfig.sample(seed)`
+``ScenarioConfig`` holds every parameter of the model with its unit; ``ScenarioConfig.sample(seed)``
 draws the concrete arrays of one slot (positions, tasks, CPUs, channels, rates, weights,
 capacities, aerial supplies and costs) and precomputes the per-Gcycle latency and energy of every
 offloading path, so that the Tier-1 game never recomputes physics in its hot path.
@@ -24,7 +24,7 @@ Range = tuple[float, float]
 
 def _check_range(name: str, value: Any, low: float = -math.inf, high: float = math.inf,
                  strict_low: bool = False) -> tuple[float, float]:
-    """Validate a (min, max) pair lying inside [low, high]; raise ValueError naming `name`."""
+    """Validate a (min, max) pair lying inside [low, high]; raise ValueError naming ``name``."""
     try:
         lo, hi = (float(v) for v in value)
     except (TypeError, ValueError):
@@ -60,7 +60,7 @@ def _check_int(name: str, value: Any, low: int, high: int = 10**6) -> int:
 @dataclass(frozen=True)
 class ScenarioConfig:
     """Every parameter of the two-tier model (docs/model.md, Sec. 1-3, which name each one's field).
-    Ranges are (min, max) of uniform draws made per slot by `sample`."""
+    Ranges are (min, max) of uniform draws made per slot by ``sample``."""
 
     # Population
     n_wa: int = 20
@@ -193,7 +193,7 @@ class ScenarioConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScenarioConfig:
-        """Inverse of `to_dict`; unknown keys raise ValueError listing the valid ones."""
+        """Inverse of ``to_dict``; unknown keys raise ValueError listing the valid ones."""
         names = {f.name for f in dataclasses.fields(cls) if f.init}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -205,7 +205,7 @@ class ScenarioConfig:
         return self.from_dict({**self.to_dict(), **changes})
 
     def sample(self, seed: int | np.random.Generator | None = None) -> Scenario:
-        """Draw one slot's concrete scenario (Eqs. 1-6 and 8) from `seed` (an int or a Generator)."""
+        """Draw one slot's concrete scenario (Eqs. 1-6 and 8) from ``seed`` (an int or a Generator)."""
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         return _sample(self, rng)
 
@@ -214,7 +214,7 @@ class ScenarioConfig:
 class Scenario:
     """One slot's concrete arrays. Leaders are indexed l = 0..L-1 with the MAs first, then the FAs.
 
-    Per-Gcycle quantities (`*_per_gcycle`) are the t and e of docs/model.md Eq. (3)-(5)."""
+    Per-Gcycle quantities (``*_per_gcycle``) are the t and e of docs/model.md Eq. (3)-(5)."""
 
     config: ScenarioConfig
     wa_positions: np.ndarray          # (N, 2) m
@@ -298,7 +298,7 @@ _UNIFORM_DRAWS = (
 
 @functools.lru_cache(maxsize=64)
 def _uniform_layout(cfg: ScenarioConfig) -> tuple[np.ndarray, np.ndarray, tuple[tuple[str, int, int], ...]]:
-    """Per draw of `_UNIFORM_DRAWS`, one after the other: the low end and width of its range, and
+    """Per draw of ``_UNIFORM_DRAWS``, one after the other: the low end and width of its range, and
     (name, start, stop) of each draw in the stream."""
     counts = {"wa": cfg.n_wa, "wa2": 2 * cfg.n_wa, "leader2": 2 * cfg.n_leaders, "aa2": 2 * cfg.n_aa,
               "ma": cfg.n_ma, "fa": cfg.n_fa, "aa": cfg.n_aa}
@@ -317,7 +317,7 @@ def _draws(cfg: ScenarioConfig, rng: np.random.Generator) -> dict[str, np.ndarra
     """One slot's random draws. The order is part of what a seed means: positions (WAs, leaders, AAs),
     task data, intensities, local CPUs, transmit powers, weights, MA then FA CPUs, AA CPUs, FA
     capacities, AA supplies, hover costs, value premiums, each uniform on its range, then the fading.
-    `Generator.uniform(a, b, k)` is a + (b - a) u for the next k doubles u of `Generator.random`, so
+    ``Generator.uniform(a, b, k)`` is a + (b - a) u for the next k doubles u of ``Generator.random``, so
     all of them are taken in one call (the same numbers bit for bit; a test checks it)."""
     n, n_leaders = cfg.n_wa, cfg.n_leaders
     low, width, spans = _uniform_layout(cfg)
@@ -334,7 +334,7 @@ def _draws(cfg: ScenarioConfig, rng: np.random.Generator) -> dict[str, np.ndarra
 
 
 def _draws_reference(cfg: ScenarioConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """`_draws` as one `Generator.uniform` call per quantity: the definition it is tested against."""
+    """``_draws`` as one ``Generator.uniform`` call per quantity: the definition it is tested against."""
     n, i, j, k = cfg.n_wa, cfg.n_ma, cfg.n_fa, cfg.n_aa
 
     def uniform(rng_range: Range, size: int) -> np.ndarray:
@@ -360,14 +360,14 @@ PHYSICS_FIELDS = (("channel_gain", "NL"), ("uplink_rate", "NL"), ("fa_aa_rate", 
                   ("direct_time_per_gcycle", "NL"), ("offload_energy_per_gcycle", "NL"),
                   ("aerial_time_per_gcycle", "NJ"), ("direct_cost_adjustment", "NL"),
                   ("aerial_cost_extra", "NJ"), ("leader_unit_cost", "L"), ("aa_unit_cost", "K"))
-"""The `Scenario` fields that `_physics` computes, in order, with their shapes (N WAs, L leaders, J FAs,
+"""The ``Scenario`` fields that ``_physics`` computes, in order, with their shapes (N WAs, L leaders, J FAs,
 K AAs)."""
 
 
 @functools.lru_cache(maxsize=64)
 def _physics_layout(cfg: ScenarioConfig) -> tuple[np.ndarray, int, tuple]:
     """The physical constants the compiled physics takes, the size of its output buffer and where each
-    field of `PHYSICS_FIELDS` lies in it (start, stop, shape)."""
+    field of ``PHYSICS_FIELDS`` lies in it (start, stop, shape)."""
     constants = np.array([
         cfg.min_distance, cfg.path_loss_intercept_db, cfg.path_loss_slope_db,
         _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth), cfg.bandwidth, cfg.aa_bandwidth, cfg.fa_tx_power,
@@ -385,8 +385,8 @@ def _physics_layout(cfg: ScenarioConfig) -> tuple[np.ndarray, int, tuple]:
 
 
 def _physics(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Eqs. (1)-(6) and (8) from the draws, compiled (`ioa_gym._scenario_kernel.scenario_physics`); the
-    same numbers as `_physics_reference` up to rounding, in the order of `PHYSICS_FIELDS`."""
+    """Eqs. (1)-(6) and (8) from the draws, compiled (``ioa_gym._scenario_kernel.scenario_physics``); the
+    same numbers as ``_physics_reference`` up to rounding, in the order of ``PHYSICS_FIELDS``."""
     from ioa_gym._scenario_kernel import scenario_physics
 
     constants, size, spans = _physics_layout(cfg)
@@ -399,7 +399,7 @@ def _physics(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray,
 
 
 def _physics_reference(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Eqs. (1)-(6) and (8) in NumPy: the definition `_physics` is tested against. Returns gain, rate,
+    """Eqs. (1)-(6) and (8) in NumPy: the definition ``_physics`` is tested against. Returns gain, rate,
     fa_aa_rate, t_loc, e_loc, t_direct, e_off, t_aerial, direct_adj, aerial_extra, leader_cost, aa_cost."""
     i, j, k = cfg.n_ma, cfg.n_fa, cfg.n_aa
     wa_pos, leader_pos, aa_pos = d["wa_pos"], d["leader_pos"], d["aa_pos"]

@@ -2,7 +2,7 @@
 
 Leaders l = 0..L-1 (MAs first, then FAs) post unit prices p_l; each WA n best-responds with
 offloading ratios o_{n,l} >= 0, sum_l o_{n,l} <= 1. Everything is vectorised over WAs and leaders,
-and over any leading batch dimensions of `prices` (a batch of candidate price vectors is how the
+and over any leading batch dimensions of ``prices`` (a batch of candidate price vectors is how the
 leaders' best responses are searched).
 
 Internally the KKT solve works on leader-first arrays of shape (L, rows): NumPy reduces over a short
@@ -10,8 +10,8 @@ leading axis with a few contiguous vector adds, but over a short trailing axis w
 loop, and the solve is a handful of such reductions per Newton step. The equilibrium solver is
 bound by the number of NumPy calls rather than by arithmetic (arrays of a few thousand numbers), so
 it batches every leader and candidate price of a sweep into one solve and keeps the sweeps few and
-cheap (`_PriceSearch` in `ioa_gym._tier1_search`, `_iterate` in `ioa_gym._tier1_sweeps`, the KKT solve
-in `ioa_gym._follower_kkt`); benchmarks/bench_tier1.py measures it.
+cheap (``_PriceSearch`` in ``ioa_gym._tier1_search``, ``_iterate`` in ``ioa_gym._tier1_sweeps``, the KKT solve
+in ``ioa_gym._follower_kkt``); benchmarks/bench_tier1.py measures it.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def slot_outcome(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndar
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One slot at posted prices (L,) and FA overflow shares phi (J,), compiled: the WAs' best responses
     (Eq. 10, (N, L)), the loads W_l, the leaders' utilities (Eq. 11a-b) and the FAs' new overflow
-    shares Q_j / W_j (Eq. 12). The same numbers as `follower_best_response`, `leader_loads`,
-    `leader_utilities` and `overflow_of` (tested), in one call."""
+    shares Q_j / W_j (Eq. 12). The same numbers as ``follower_best_response``, ``leader_loads``,
+    ``leader_utilities`` and ``overflow_of`` (tested), in one call."""
     from ioa_gym import _tier1_kernel as kernel
 
     prices = np.ascontiguousarray(prices, dtype=float)
@@ -96,7 +96,7 @@ def leader_utilities(scenario: Scenario, prices: np.ndarray, ratios: np.ndarray)
 
 def _utility_of_leader_at(scenario: Scenario, leader: int, candidates: np.ndarray, prices: np.ndarray,
                           overflow_share: np.ndarray | None) -> np.ndarray:
-    """Leader `leader`'s utility for each candidate own price, the others fixed. Shape (G,)."""
+    """Leader ``leader``'s utility for each candidate own price, the others fixed. Shape (G,)."""
     trial = np.repeat(np.asarray(prices, dtype=float)[None, :], candidates.shape[0], axis=0)
     trial[:, leader] = candidates
     ratios = follower_best_response(scenario, trial, overflow_share)
@@ -105,7 +105,7 @@ def _utility_of_leader_at(scenario: Scenario, leader: int, candidates: np.ndarra
 
 def linear_search(scenario: Scenario, leader: int, prices: np.ndarray,
                   overflow_share: np.ndarray | None = None, step: float = 0.01) -> LinearSearchResult:
-    """Algorithm 1: scan leader `leader`'s price over [c_l, p_max] in steps of `step`, the other leaders'
+    """Algorithm 1: scan leader ``leader``'s price over [c_l, p_max] in steps of ``step``, the other leaders'
     prices fixed, the WAs best-responding; return the maximiser (the reference method)."""
     _check_leader(scenario, leader)
     if not step > 0:
@@ -125,14 +125,14 @@ def best_response_prices(scenario: Scenario, prices: np.ndarray, overflow_share:
     """Fast Algorithm 1 for several leaders at once: each selected leader's best-response price to the
     others' current prices, over [c_l, p_max]. The leader's utility and its exact derivative are
     evaluated, in one batched array, at the price bounds and at every price where a WA stops using the
-    leader (the utility is concave between those, see `ioa_gym._tier1_search._PriceSearch`); the pieces
+    leader (the utility is concave between those, see ``ioa_gym._tier1_search._PriceSearch``); the pieces
     that can still hold the maximum are refined with Hermite steps on the derivative until the bracket
     is no wider than (p_max - c_l) / (grid_points - 1) * (2 / (refine_points - 1))^refine_levels (about
-    0.0025 on the default scenario, a quarter of the default step of the reference `linear_search`,
+    0.0025 on the default scenario, a quarter of the default step of the reference ``linear_search``,
     against which the test suite checks it). With more than 4 (grid_points - 1) such prices in the range
     (many WAs) an even subsample of them is scanned. Returns (prices, utilities), one entry per selected
-    leader. `method`: "compiled" (numba, default) or "numpy", the same search (see
-    `solve_equilibrium`)."""
+    leader. ``method``: "compiled" (numba, default) or "numpy", the same search (see
+    ``solve_equilibrium``)."""
     if method not in SOLVER_METHODS:
         raise ValueError(f"method must be one of {list(SOLVER_METHODS)}, got {method!r}")
     prices = np.asarray(prices, dtype=float)
@@ -218,33 +218,33 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
                       scheme: str = "jacobi", initial_prices: np.ndarray | None = None,
                       method: str = "compiled", **search: int) -> Equilibrium:
     """Algorithm 2: iterate the leaders' best responses until no price and no phi_j moves by more
-    than `tol` in a sweep and no leader can gain more than 0.05 % of its utility by deviating
-    (converged), or `max_iter` sweeps have run. `scheme="jacobi"` (default) moves every leader to
-    its best response to the previous sweep's prices in one batched search; `scheme="gauss-seidel"`
+    than ``tol`` in a sweep and no leader can gain more than 0.05 % of its utility by deviating
+    (converged), or ``max_iter`` sweeps have run. ``scheme="jacobi"`` (default) moves every leader to
+    its best response to the previous sweep's prices in one batched search; ``scheme="gauss-seidel"``
     moves them one at a time, each seeing the prices already updated in the sweep. Both stop at the
-    same fixed point (the tests check each with the no-profitable-deviation definition). `damping`
+    same fixed point (the tests check each with the no-profitable-deviation definition). ``damping``
     in [0, 1): p <- (1 - damping) BR + damping p. After each sweep the WAs best-respond and each FA's
     overflow share phi_j = Q_j / W_j is updated (Eq. 12). When a sweep moves prices no less than the
     one before (a best-response cycle), the damping is raised towards 1 (at least 0.5, at most 0.9,
     so the iteration contracts but never freezes); a Jacobi sweep first retries with more careful
     searches, see below. Initial prices default to 1.25 c_l (a typical markup; any start in
-    [c_l, p_max] works). `search` is passed to `best_response_prices` (grid_points, refine_levels,
+    [c_l, p_max] works). ``search`` is passed to ``best_response_prices`` (grid_points, refine_levels,
     refine_points).
 
-    How the best responses are found (`ioa_gym._tier1_search._PriceSearch`,
-    `ioa_gym._tier1_sweeps._iterate`): Jacobi sweeps take each leader's maximum from a cubic model of
+    How the best responses are found (``ioa_gym._tier1_search._PriceSearch``,
+    ``ioa_gym._tier1_sweeps._iterate``): Jacobi sweeps take each leader's maximum from a cubic model of
     its utility, fitted to the utility and its exact derivative on a scan of 7 prices around the initial
     ones (first sweep), then on a window of +-2 x the last move around the current price, the whole
     range for a leader whose maximum lies beyond (a sweep costs about two batched KKT solves);
-    Gauss-Seidel steps search each leader's whole range. Stopping needs, besides the moves below `tol`,
+    Gauss-Seidel steps search each leader's whole range. Stopping needs, besides the moves below ``tol``,
     a certificate: an exact search of every leader's whole range at the result (the rigorous upper
-    bounds of `best_response_prices`) finds no gain above 0.05 % (the old criterion alone left gains of
+    bounds of ``best_response_prices``) finds no gain above 0.05 % (the old criterion alone left gains of
     up to 0.4 % near FA capacity kinks). When it fails, its best responses make the next sweep, and the
     next certificate waits until the sweeps' own estimate of the gain passes; a second failure that the
     estimates did not foresee makes every later search exact.
 
-    `method="compiled"` (default) runs this algorithm as scalar loops compiled by numba
-    (`ioa_gym._tier1_kernel`, the same sweeps and searches step by step); `method="numpy"` runs it as
+    ``method="compiled"`` (default) runs this algorithm as scalar loops compiled by numba
+    (``ioa_gym._tier1_kernel``, the same sweeps and searches step by step); ``method="numpy"`` runs it as
     batched NumPy arrays (the reference that benchmarks/bench_tier1.py compares it with). Both give
     the same equilibrium up to rounding."""
     if method not in SOLVER_METHODS:
@@ -283,7 +283,7 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
 
 def _equilibrium(scenario: Scenario, price_history: np.ndarray, share_history: np.ndarray,
                  ratio_history: np.ndarray, converged: bool) -> Equilibrium:
-    """The `Equilibrium` of the last iterate of a history."""
+    """The ``Equilibrium`` of the last iterate of a history."""
     prices, share, ratios = price_history[-1].copy(), share_history[-1].copy(), ratio_history[-1]
     loads = leader_loads(scenario, ratios)
     overflow, _ = overflow_of(scenario, loads)
@@ -305,7 +305,7 @@ def _capacities(scenario: Scenario) -> np.ndarray:
 
 def _solve_compiled(scenario: Scenario, prices: np.ndarray, tol: float, max_iter: int, damping: float,
                     scheme: str, **search: int) -> Equilibrium:
-    """`solve_equilibrium` by the compiled kernel (`ioa_gym._tier1_kernel`)."""
+    """``solve_equilibrium`` by the compiled kernel (``ioa_gym._tier1_kernel``)."""
     from ioa_gym import _tier1_kernel as kernel
 
     resolution, max_exits = _search_settings(scenario, **search)

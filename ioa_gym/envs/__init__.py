@@ -1,1 +1,1 @@
-"""Gymnasium environments over the economics (registered by `import ioa_gym`)."""
+"""Gymnasium environments over the economics (registered by ``import ioa_gym``)."""

@@ -1,7 +1,7 @@
 """IoA-DDA-v0: the auctioneer of the Tier-2 Double Dutch Auction as an MDP (docs/model.md, Sec. 5).
 
 One episode is one auction on a freshly sampled market. The agent chooses the size of every clock
-tick; it pays `eta` per tick (information exchange) and earns the welfare efficiency SW / SW_opt
+tick; it pays ``eta`` per tick (information exchange) and earns the welfare efficiency SW / SW_opt
 when the auction ends. It observes public information only, never the values or costs.
 """
 
@@ -30,7 +30,7 @@ FINAL_INFO_KEYS = (
     "crossed", "individually_rational", "budget_balanced", "result",
 )
 """Info added when the auction ends: scalars (float, int or bool, each always the same type) and the
-`AuctionResult` under "result"."""
+``AuctionResult`` under "result"."""
 
 OBS_NAMES = (
     "buyer_price", "seller_price", "clock_gap", "buyer_clock_active", "round_fraction",
@@ -46,7 +46,7 @@ normalised to [0, 1] on the action scale."""
 
 @dataclass(frozen=True)
 class DDAEnvConfig:
-    """Options of IoA-DDA-v0 (besides the `ScenarioConfig` used for Tier-1 markets)."""
+    """Options of IoA-DDA-v0 (besides the ``ScenarioConfig`` used for Tier-1 markets)."""
 
     market_source: str = "tier1"
     """"tier1": scenario -> Stackelberg equilibrium -> overloaded FAs buy from AAs; "synthetic":
@@ -82,7 +82,7 @@ class DDAEnvConfig:
     synthetic_values: tuple[float, float] = (4.0, 12.0)
     synthetic_costs: tuple[float, float] = (1.0, 9.0)
     solver: dict = field(default_factory=dict)
-    """Keyword arguments of `solve_equilibrium` for Tier-1 markets."""
+    """Keyword arguments of ``solve_equilibrium`` for Tier-1 markets."""
 
     def __post_init__(self) -> None:
         if self.market_source not in MARKET_SOURCES:
@@ -123,7 +123,7 @@ class DDAEnvConfig:
 
 
 def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
-    """Split env kwargs into the scenario (`scenario=` dict/ScenarioConfig, or ScenarioConfig field
+    """Split env kwargs into the scenario (``scenario=`` dict/ScenarioConfig, or ScenarioConfig field
     names given directly) and the env options; unknown names raise ValueError listing valid ones."""
     kwargs = dict(kwargs)
     scenario = kwargs.pop("scenario", None)
@@ -155,14 +155,14 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
 
 
 class DoubleDutchAuctionEnv(gym.Env):
-    """The DDA auctioneer MDP. See `DDAEnvConfig` and `ScenarioConfig` for every option; pass them
-    as keyword arguments of `gym.make("IoA-DDA-v0", ...)` (`scenario=` takes a whole ScenarioConfig
-    or dict). `OBS_NAMES` documents the observation.
+    """The DDA auctioneer MDP. See ``DDAEnvConfig`` and ``ScenarioConfig`` for every option; pass them
+    as keyword arguments of ``gym.make("IoA-DDA-v0", ...)`` (``scenario=`` takes a whole ScenarioConfig
+    or dict). ``OBS_NAMES`` documents the observation.
 
-    Every `info` value keeps one type and shape from step to step, so that vector envs can stack
-    them: every step `STEP_INFO_KEYS`; at the end also `FINAL_INFO_KEYS`, scalars that are never nan
-    (`clearing_price` is p* of (T2.6), also when no unit trades), and under "result" the whole
-    `AuctionResult` (per-participant units, payments and revenues, whose lengths vary by market)."""
+    Every ``info`` value keeps one type and shape from step to step, so that vector envs can stack
+    them: every step ``STEP_INFO_KEYS``; at the end also ``FINAL_INFO_KEYS``, scalars that are never nan
+    (``clearing_price`` is p* of (T2.6), also when no unit trades), and under "result" the whole
+    ``AuctionResult`` (per-participant units, payments and revenues, whose lengths vary by market)."""
 
     metadata = {
         "render_modes": ["ansi", "rgb_array"],
@@ -205,7 +205,7 @@ class DoubleDutchAuctionEnv(gym.Env):
     # -- action scale ----------------------------------------------------------------------------
 
     def action_to_step(self, action: Any) -> np.ndarray:
-        """Step size(s) of an action: Discrete index -> `step_sizes[i]`; Box in [-1, 1] -> [step_min,
+        """Step size(s) of an action: Discrete index -> ``step_sizes[i]``; Box in [-1, 1] -> [step_min,
         step_max] on the configured scale (values outside [-1, 1] are clipped)."""
         if self.step_sizes is not None:
             return np.array([self._step_list[int(np.asarray(action).reshape(-1)[0])]])
@@ -213,7 +213,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         return np.array([self._entry_to_step(a) for a in flat.tolist()])
 
     def _entry_to_step(self, a: float) -> float:
-        """Step of one Box action entry. Scalar math: `step` calls this once per tick, and NumPy's
+        """Step of one Box action entry. Scalar math: ``step`` calls this once per tick, and NumPy's
         per-call overhead on 1-element arrays was most of the env's step time."""
         frac = 0.5 * (min(max(a, -1.0), 1.0) + 1.0)   # a NaN stays NaN and is rejected by tick()
         if self._log_scale:
@@ -221,7 +221,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         return self._step_min + frac * self._step_range
 
     def step_to_action(self, step: float) -> np.ndarray | int:
-        """Inverse of `action_to_step`: the action that ticks by `step` (for Discrete spaces, the
+        """Inverse of ``action_to_step``: the action that ticks by ``step`` (for Discrete spaces, the
         nearest step on the log scale). A step outside [step_min, step_max] raises ValueError."""
         cfg = self.config
         step = float(step)
@@ -234,7 +234,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         return np.full(self.action_space.shape, 2.0 * self._step_fraction(step) - 1.0, dtype=np.float32)
 
     def _step_fraction(self, step: float) -> float:
-        """Position of `step` in [step_min, step_max] on the action scale, in [0, 1]; 0 when
+        """Position of ``step`` in [step_min, step_max] on the action scale, in [0, 1]; 0 when
         step_min == step_max (every action is that one step)."""
         if self._step_range == 0.0:
             return 0.0

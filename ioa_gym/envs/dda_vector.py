@@ -1,16 +1,16 @@
-"""IoA-DDA-v0 as one batched `gymnasium.vector.VectorEnv` (docs/model.md, Sec. 5).
+"""IoA-DDA-v0 as one batched ``gymnasium.vector.VectorEnv`` (docs/model.md, Sec. 5).
 
-`gym.make_vec("IoA-DDA-v0", num_envs=N, vectorization_mode="vector_entry_point")` (also for
-IoA-DDA-Discrete-v0) builds `DoubleDutchAuctionVectorEnv`: N auctioneer MDPs whose auctions tick together
-in one `DoubleDutchAuctionBatch`, with no Python loop over the sub-envs in a step's ticks.
+``gym.make_vec("IoA-DDA-v0", num_envs=N, vectorization_mode="vector_entry_point")`` (also for
+IoA-DDA-Discrete-v0) builds ``DoubleDutchAuctionVectorEnv``: N auctioneer MDPs whose auctions tick together
+in one ``DoubleDutchAuctionBatch``, with no Python loop over the sub-envs in a step's ticks.
 
-Its transitions are those of `gym.make_vec(..., vectorization_mode="sync")`, bit for bit: observations,
-rewards, terminations, truncations (the registered `max_episode_steps`, as `TimeLimit` counts them), the
-scalar infos with their `_key` masks, and the next-step autoreset. To that end sub-env i owns a generator
-seeded as `SyncVectorEnv` seeds its i-th env (`reset(seed=s)` gives it s + i), draws each market from it
-with the single env's own functions (`sample_tier1_market` / `sample_synthetic_market`, so a faster
+Its transitions are those of ``gym.make_vec(..., vectorization_mode="sync")``, bit for bit: observations,
+rewards, terminations, truncations (the registered ``max_episode_steps``, as ``TimeLimit`` counts them), the
+scalar infos with their ``_key`` masks, and the next-step autoreset. To that end sub-env i owns a generator
+seeded as ``SyncVectorEnv`` seeds its i-th env (``reset(seed=s)`` gives it s + i), draws each market from it
+with the single env's own functions (``sample_tier1_market`` / ``sample_synthetic_market``, so a faster
 Tier-1 solver speeds this env up too) and then the auction's rationing priorities, in the single env's
-order; step sizes and the last-step observation use `math.exp` / `math.log` like the single env (NumPy's
+order; step sizes and the last-step observation use ``math.exp`` / ``math.log`` like the single env (NumPy's
 may round differently in the last bit). Per-sub-env Python runs only when an auction starts (market,
 priorities) or ends (clearing).
 """
@@ -38,23 +38,23 @@ _FINAL_INFO_DTYPES = {
     "efficient_welfare": np.float64, "efficiency": np.float64, "rounds": np.int64, "crossed": np.bool_,
     "individually_rational": np.bool_, "budget_balanced": np.bool_, "result": object,
 }
-"""dtype of each of `FINAL_INFO_KEYS` once batched (what `SyncVectorEnv` makes of the single env's types)."""
+"""dtype of each of ``FINAL_INFO_KEYS`` once batched (what ``SyncVectorEnv`` makes of the single env's
+types)."""
 
 
 class DoubleDutchAuctionVectorEnv(VectorEnv):
-    """`num_envs` IoA-DDA auctioneer MDPs stepped as one batch; the same transitions as
-    `SyncVectorEnv` over `gym.make("IoA-DDA-v0", **kwargs)` (see the module docstring).
+    """``num_envs`` IoA-DDA auctioneer MDPs stepped as one batch; the same transitions as
+    ``SyncVectorEnv`` over ``gym.make("IoA-DDA-v0", **kwargs)`` (see the module docstring).
 
-    Args:
-        num_envs: number of sub-envs (>= 1).
-        max_episode_steps: truncation limit of every episode, as the registered `TimeLimit` (>= 1, or None
-            for none); `gym.make_vec` passes the registered 1000.
-        render_mode: must be None (render a single env instead).
-        **kwargs: the options of IoA-DDA-v0 (`DDAEnvConfig` and `ScenarioConfig` fields, `scenario=`).
+    :param num_envs: number of sub-envs (>= 1).
+    :param max_episode_steps: truncation limit of every episode, as the registered ``TimeLimit`` (>= 1,
+        or None for none); ``gym.make_vec`` passes the registered 1000.
+    :param render_mode: must be None (render a single env instead).
+    :param kwargs: the options of IoA-DDA-v0 (``DDAEnvConfig`` and ``ScenarioConfig`` fields, ``scenario=``).
 
-    `reset(options=...)` takes what `SyncVectorEnv` passes on: `"reset_mask"` (reset only those sub-envs)
-    and `"market"` (every reset sub-env plays that `Market`). The final info also carries each ended
-    auction's `AuctionResult` under "result" (an object array).
+    ``reset(options=...)`` takes what ``SyncVectorEnv`` passes on: ``"reset_mask"`` (reset only those
+    sub-envs) and ``"market"`` (every reset sub-env plays that ``Market``). The final info also carries
+    each ended auction's ``AuctionResult`` under "result" (an object array).
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -110,15 +110,15 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self._columns = np.zeros((len(_DYNAMIC), n))
 
     def step_to_action(self, step: float) -> np.ndarray | int:
-        """One sub-env's action that ticks by `step` (`DoubleDutchAuctionEnv.step_to_action`); stack
-        it `num_envs` times for a batch."""
+        """One sub-env's action that ticks by ``step`` (``DoubleDutchAuctionEnv.step_to_action``); stack
+        it ``num_envs`` times for a batch."""
         return self._single_env.step_to_action(step)
 
     # -- episodes --------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
-        """Reset every sub-env (or those of `options["reset_mask"]`); `seed` as `SyncVectorEnv` takes it:
-        None, an int (sub-env i gets seed + i) or one seed (or None) per sub-env."""
+        """Reset every sub-env (or those of ``options["reset_mask"]``); ``seed`` as ``SyncVectorEnv`` takes
+        it: None, an int (sub-env i gets seed + i) or one seed (or None) per sub-env."""
         n = self.num_envs
         if seed is None:
             seeds: list[int | None] = [None] * n
@@ -152,7 +152,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         return self._obs.copy(), self._clock_info(mask)
 
     def _start(self, i: int, market: Market | None = None) -> None:
-        """Start sub-env i's next auction: what `DoubleDutchAuctionEnv.reset` does after seeding."""
+        """Start sub-env i's next auction: what ``DoubleDutchAuctionEnv.reset`` does after seeding."""
         cfg, rng = self.config, self._rngs[i]
         if market is None:
             if cfg.market_source == "tier1":
@@ -203,7 +203,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
 
     def _steps(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """Step size of each sub-env's action and its position on the action scale (the observed last
-        step), computed as `DoubleDutchAuctionEnv.step` computes them."""
+        step), computed as ``DoubleDutchAuctionEnv.step`` computes them."""
         n = self.num_envs
         if self.step_sizes is not None:
             index = np.asarray(actions).reshape(-1)
@@ -238,7 +238,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
 
     def _observe(self) -> None:
         """Every sub-env's observation from the auctions' state, computed in float64 and rounded to
-        float32 once, as `DoubleDutchAuctionEnv._update_obs` computes it."""
+        float32 once, as ``DoubleDutchAuctionEnv._update_obs`` computes it."""
         auctions, lower, span, columns = self.auctions, self._lower, self._span, self._columns
         buyer_price, seller_price = auctions.buyer_price, auctions.seller_price
         for column, (high, low, floor) in enumerate(((buyer_price, lower, 0.0), (seller_price, lower, 0.0),
@@ -258,7 +258,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self._obs[:, _DYNAMIC] = columns.T
 
     def _clock_info(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """The every-step info (`STEP_INFO_KEYS`) batched as `SyncVectorEnv` batches it, for `rows`
+        """The every-step info (``STEP_INFO_KEYS``) batched as ``SyncVectorEnv`` batches it, for ``rows``
         (default all; the others hold zeros, None for the clock name, and a False mask)."""
         auctions = self.auctions
         clocks = _CLOCK_NAMES[auctions.buyer_turn.astype(np.intp)]
@@ -273,8 +273,8 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         return {**info, **{f"_{key}": rows.copy() for key in STEP_INFO_KEYS}}
 
     def _final_info(self, ended: list[int], rewards: np.ndarray) -> dict[str, np.ndarray]:
-        """Clear the auctions of the `ended` sub-envs, add their efficiency to `rewards`, and return the
-        final info (`FINAL_INFO_KEYS`) batched as `SyncVectorEnv` batches it."""
+        """Clear the auctions of the ``ended`` sub-envs, add their efficiency to ``rewards``, and return the
+        final info (``FINAL_INFO_KEYS``) batched as ``SyncVectorEnv`` batches it."""
         rows = []
         for i in ended:
             result = self.auctions.result(i)

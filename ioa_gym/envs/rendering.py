@@ -1,6 +1,6 @@
 """A tiny RGB renderer shared by the environments: horizontal bars of values in [0, 1].
 
-Enough for `render_mode="rgb_array"` (video recorders, SB3's default `render_mode`) without a
+Enough for ``render_mode="rgb_array"`` (video recorders, SB3's default ``render_mode``) without a
 graphics dependency."""
 
 from __future__ import annotations

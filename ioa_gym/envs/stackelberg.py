@@ -27,8 +27,8 @@ REWARD_FLOOR = -1.0
 class StackelbergPricingEnv(gym.Env):
     """Price one leader against best-responding leaders and followers.
 
-    Keyword arguments: `leader` (index in 0..L-1, MAs first; default the first FA, or the first MA
-    when there is no FA), `scenario` (a ScenarioConfig or dict), or any ScenarioConfig field.
+    Keyword arguments: ``leader`` (index in 0..L-1, MAs first; default the first FA, or the first MA
+    when there is no FA), ``scenario`` (a ScenarioConfig or dict), or any ScenarioConfig field.
 
     Observation (all normalised, clipped to [-1, 1]): own unit cost / p_max, is-FA flag, own
     capacity / max capacity (0 for an MA), own previous price / p_max, the other leaders' previous
