@@ -80,14 +80,23 @@ class Market:
         object.__setattr__(self, "seller_units", seller_units)
 
     @classmethod
-    def from_valid_arrays(cls, buyer_values: np.ndarray, buyer_units: np.ndarray, seller_costs: np.ndarray,
-                          seller_units: np.ndarray) -> Market:
+    def from_valid_arrays(
+        cls,
+        buyer_values: np.ndarray,
+        buyer_units: np.ndarray,
+        seller_costs: np.ndarray,
+        seller_units: np.ndarray,
+    ) -> Market:
         """A market from arrays the caller guarantees valid (1-D float64 finite values and costs, 1-D
         int64 units >= 0 of matching lengths, owned by the market from now on), without the checks of
         the constructor: for markets the package builds itself on every env reset."""
         market = object.__new__(cls)
-        for name, array in (("buyer_values", buyer_values), ("buyer_units", buyer_units),
-                            ("seller_costs", seller_costs), ("seller_units", seller_units)):
+        for name, array in (
+            ("buyer_values", buyer_values),
+            ("buyer_units", buyer_units),
+            ("seller_costs", seller_costs),
+            ("seller_units", seller_units),
+        ):
             array.setflags(write=False)
             object.__setattr__(market, name, array)
         return market
@@ -120,18 +129,26 @@ class Market:
         """(buyer unit values, seller unit costs) as Python lists in participant order: the same
         entries as :attr:`buyer_unit_values` and :attr:`seller_unit_costs`, for the scalar code of
         :func:`efficient_welfare` and :class:`~ioa_gym.auction.DoubleDutchAuction`."""
-        values = [value for value, units in zip(self.buyer_values.tolist(), self.buyer_units.tolist(),
-                                                strict=True) for _ in range(units)]
-        costs = [cost for cost, units in zip(self.seller_costs.tolist(), self.seller_units.tolist(),
-                                             strict=True) for _ in range(units)]
+        values = [
+            value
+            for value, units in zip(self.buyer_values.tolist(), self.buyer_units.tolist(), strict=True)
+            for _ in range(units)
+        ]
+        costs = [
+            cost
+            for cost, units in zip(self.seller_costs.tolist(), self.seller_units.tolist(), strict=True)
+            for _ in range(units)
+        ]
         return values, costs
 
     @cached_property
     def _unit_owner_lists(self) -> tuple[list[int], list[int]]:
         """(buyer unit owners, seller unit owners) as Python lists: :attr:`buyer_unit_owners` and
         :attr:`seller_unit_owners`, for the scalar clearing code."""
-        return ([buyer for buyer, units in enumerate(self.buyer_units.tolist()) for _ in range(units)],
-                [seller for seller, units in enumerate(self.seller_units.tolist()) for _ in range(units)])
+        return (
+            [buyer for buyer, units in enumerate(self.buyer_units.tolist()) for _ in range(units)],
+            [seller for seller, units in enumerate(self.seller_units.tolist()) for _ in range(units)],
+        )
 
     @cached_property
     def buyer_unit_owners(self) -> np.ndarray:

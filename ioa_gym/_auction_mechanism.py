@@ -94,17 +94,26 @@ def _sorted_units(market: Market) -> tuple[list[int], list[int], list[float], li
     if market.total_buyer_units + market.total_seller_units > _SCALAR_UNITS:
         buyer_order = np.argsort(-market.buyer_unit_values, kind="stable")
         seller_order = np.argsort(market.seller_unit_costs, kind="stable")
-        return (buyer_order.tolist(), seller_order.tolist(), market.buyer_unit_values[buyer_order].tolist(),
-                market.seller_unit_costs[seller_order].tolist())
+        return (
+            buyer_order.tolist(),
+            seller_order.tolist(),
+            market.buyer_unit_values[buyer_order].tolist(),
+            market.seller_unit_costs[seller_order].tolist(),
+        )
     values, costs = market._unit_lists
     buyer_order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
     seller_order = sorted(range(len(costs)), key=costs.__getitem__)
-    return (buyer_order, seller_order, [values[unit] for unit in buyer_order],
-            [costs[unit] for unit in seller_order])
+    return (
+        buyer_order,
+        seller_order,
+        [values[unit] for unit in buyer_order],
+        [costs[unit] for unit in seller_order],
+    )
 
 
-def check_auction_options(variant: str, price_bounds: tuple[float, float] | None,
-                          max_rounds: int) -> tuple[float, float]:
+def check_auction_options(
+    variant: str, price_bounds: tuple[float, float] | None, max_rounds: int
+) -> tuple[float, float]:
     """Validate a DDA's variant, public price bounds (default ``DEFAULT_PRICE_BOUNDS``) and round limit;
     return the bounds as floats. Shared by ``DoubleDutchAuction`` and the batched auctions."""
     if variant not in VARIANTS:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 _NEWTON_ITERS = 60
-_NEWTON_TOL = 1e-11     # on sum_l o_l - 1 where the simplex binds
+_NEWTON_TOL = 1e-11  # on sum_l o_l - 1 where the simplex binds
 
 
-def _solve_simplex(m: np.ndarray, omega: np.ndarray,
-                   sensitivities: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _solve_simplex(
+    m: np.ndarray, omega: np.ndarray, sensitivities: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """KKT solution of max sum_l omega ln(1+o_l) - m_l o_l s.t. o >= 0, sum o <= 1 (Eq. 10), for every
     column r of the leader-first marginal costs m (L, R), weights omega (R,). Returns the ratios (L, R)
     and, with ``sensitivities``, the multiplier mu (R,) and q (R,) = 1 / sum_{l active} omega/(m_l + mu)^2
@@ -38,7 +39,7 @@ def _solve_simplex(m: np.ndarray, omega: np.ndarray,
         mu, inverse_curvature = np.zeros(m.shape[1]), np.zeros(m.shape[1])
     if rows.size == 0:
         return ratios, mu, inverse_curvature
-    m_b = m.take(rows, axis=1)                                      # (L, B), contiguous
+    m_b = m.take(rows, axis=1)  # (L, B), contiguous
     w_b = omega.take(rows)
     mu_b = 0.5 * w_b - m_b.min(axis=0)
     np.maximum(mu_b, 0.0, out=mu_b)
@@ -48,7 +49,7 @@ def _solve_simplex(m: np.ndarray, omega: np.ndarray,
         inv = active / x
         harmonic = np.add.reduce(inv, axis=0)
         n_active_plus_one = np.add.reduce(active, axis=0) + 1.0
-        residual = w_b * harmonic - n_active_plus_one               # S(mu) - 1 >= 0 (left of the root)
+        residual = w_b * harmonic - n_active_plus_one  # S(mu) - 1 >= 0 (left of the root)
         inv *= inv
         slope = np.add.reduce(inv, axis=0)
         if residual.max() < _NEWTON_TOL:
@@ -59,7 +60,7 @@ def _solve_simplex(m: np.ndarray, omega: np.ndarray,
     o_b = w_b / (m_b + mu_b)
     o_b -= 1.0
     np.maximum(o_b, 0.0, out=o_b)
-    o_b /= np.maximum(np.add.reduce(o_b, axis=0), 1.0)               # rounding past the simplex
+    o_b /= np.maximum(np.add.reduce(o_b, axis=0), 1.0)  # rounding past the simplex
     ratios[:, rows] = o_b
     if sensitivities:
         mu[rows] = mu_b

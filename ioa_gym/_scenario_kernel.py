@@ -17,9 +17,33 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
 @njit(**_JIT)
-def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_power, leader_cpu, aa_cpu,
-                     hover, fading, n_ma, constants, gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off,
-                     t_aerial, direct_adj, aerial_extra, leader_cost, aa_cost):
+def scenario_physics(
+    wa_pos,
+    leader_pos,
+    aa_pos,
+    intensity,
+    work,
+    local_cpu,
+    tx_power,
+    leader_cpu,
+    aa_cpu,
+    hover,
+    fading,
+    n_ma,
+    constants,
+    gain,
+    rate,
+    fa_aa_rate,
+    t_loc,
+    e_loc,
+    t_direct,
+    e_off,
+    t_aerial,
+    direct_adj,
+    aerial_extra,
+    leader_cost,
+    aa_cost,
+):
     """Eqs. (1)-(6) and (8) of one slot from its random draws (scenario._sample's physics), written into
     the given arrays (views of one buffer, cut by ``scenario._physics`` from ``scenario.PHYSICS_FIELDS``,
     the one place that defines the layout): channel gains and uplink rates (N, L), FA-AA rates (J, K),
@@ -28,10 +52,37 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
     less than returning twelve arrays (each boxed on return). ``constants``: min_distance, path-loss
     intercept and slope, uplink noise, bandwidth, AA bandwidth, FA transmit power, beta0, AA noise,
     altitude, kappa, energy price, lambda_T, lambda_E."""
-    (min_distance, path_loss_intercept, path_loss_slope, noise, bandwidth, aa_bandwidth, fa_tx_power, beta0,
-     aa_noise, altitude, kappa, energy_price, latency_weight, energy_weight) = (
-        constants[0], constants[1], constants[2], constants[3], constants[4], constants[5], constants[6],
-        constants[7], constants[8], constants[9], constants[10], constants[11], constants[12], constants[13])
+    (
+        min_distance,
+        path_loss_intercept,
+        path_loss_slope,
+        noise,
+        bandwidth,
+        aa_bandwidth,
+        fa_tx_power,
+        beta0,
+        aa_noise,
+        altitude,
+        kappa,
+        energy_price,
+        latency_weight,
+        energy_weight,
+    ) = (
+        constants[0],
+        constants[1],
+        constants[2],
+        constants[3],
+        constants[4],
+        constants[5],
+        constants[6],
+        constants[7],
+        constants[8],
+        constants[9],
+        constants[10],
+        constants[11],
+        constants[12],
+        constants[13],
+    )
     n_wa = work.shape[0]
     n_leaders = leader_cpu.shape[0]
     n_fa = n_leaders - n_ma
@@ -50,7 +101,8 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
             dy = leader_pos[n_ma + j, 1] - aa_pos[k, 1]
             ground = math.sqrt(dx * dx + dy * dy)
             fa_aa_rate[j, k] = aa_bandwidth * math.log2(
-                1.0 + fa_tx_power * beta0 / ((altitude ** 2 + ground * ground) * aa_noise))
+                1.0 + fa_tx_power * beta0 / ((altitude**2 + ground * ground) * aa_noise)
+            )
     for n in range(n_wa):
         t_loc[n] = 1.0 / local_cpu[n]
         e_loc[n] = kappa * (local_cpu[n] * local_cpu[n])
@@ -71,8 +123,9 @@ def scenario_physics(wa_pos, leader_pos, aa_pos, intensity, work, local_cpu, tx_
             tx_time = mbit_per_gcycle / rate[n, l]
             t_direct[n, l] = tx_time + 1.0 / leader_cpu[l]
             e_off[n, l] = tx_power[n] * tx_time
-            direct_adj[n, l] = work[n] * (latency_weight * (t_direct[n, l] - t_loc[n])
-                                          + energy_weight * (e_off[n, l] - e_loc[n]))
+            direct_adj[n, l] = work[n] * (
+                latency_weight * (t_direct[n, l] - t_loc[n]) + energy_weight * (e_off[n, l] - e_loc[n])
+            )
             if l >= n_ma:
                 j = l - n_ma
                 if n_aa:

@@ -228,8 +228,23 @@ def _exits(base_t, adjustment_t, work, work_sq, omega, exits):
 
 
 @njit(**_JIT)
-def _evaluate(leader, price, cost, capacity, offset, aerial_price, base_t, adjustment_t, work, work_sq,
-              omega, exits, m, o, point):
+def _evaluate(
+    leader,
+    price,
+    cost,
+    capacity,
+    offset,
+    aerial_price,
+    base_t,
+    adjustment_t,
+    work,
+    work_sq,
+    omega,
+    exits,
+    m,
+    o,
+    point,
+):
     """Point (price, U, U', W, W') of ``leader`` at its own ``price``, the others at the base; U written as
     p W - cost min(W, capacity) - pi max(W - capacity, 0) + offset. The WAs past their exit price are
     skipped (o = 0 there); where the simplex does not bind, o_l is in closed form; where it does, the
@@ -383,8 +398,27 @@ def _is_open(lo, hi, resolution, bound, best_value, threshold):
 
 
 @njit(**_JIT)
-def _refine(leader, cost, capacity, offset, resolution, lo_in, hi_in, best_price, best_value, threshold,
-            aerial_price, base_t, adjustment_t, work, work_sq, omega, exits, m, o):
+def _refine(
+    leader,
+    cost,
+    capacity,
+    offset,
+    resolution,
+    lo_in,
+    hi_in,
+    best_price,
+    best_value,
+    threshold,
+    aerial_price,
+    base_t,
+    adjustment_t,
+    work,
+    work_sq,
+    omega,
+    exits,
+    m,
+    o,
+):
     """Maximise U on a bracket on which it is unimodal until the bracket is no wider than the resolution
     (_tier1_search._PriceSearch.refine, one row). Returns (best price, best utility, upper bound)."""
     lo = lo_in.copy()
@@ -403,9 +437,11 @@ def _refine(leader, cost, capacity, offset, resolution, lo_in, hi_in, best_price
         candidates[1] = peak
         candidates[2] = peak + step
         crossing = lo[_W] > capacity and hi[_W] <= capacity
-        kinks = (a + (lo[_W] - capacity) / -lo[_WS],
-                 a + (lo[_W] - capacity) / (lo[_W] - hi[_W]) * (b - a),
-                 b - (capacity - hi[_W]) / -hi[_WS])
+        kinks = (
+            a + (lo[_W] - capacity) / -lo[_WS],
+            a + (lo[_W] - capacity) / (lo[_W] - hi[_W]) * (b - a),
+            b - (capacity - hi[_W]) / -hi[_WS],
+        )
         quartiles = (0.25, 0.5, 0.75)
         for k in range(3):
             kink = kinks[k]
@@ -414,8 +450,23 @@ def _refine(leader, cost, capacity, offset, resolution, lo_in, hi_in, best_price
         joined[1] = hi
         for k in range(6):
             price = min(max(candidates[k], a), b)
-            _evaluate(leader, price, cost, capacity, offset, aerial_price, base_t, adjustment_t, work,
-                      work_sq, omega, exits, m, o, joined[2 + k])
+            _evaluate(
+                leader,
+                price,
+                cost,
+                capacity,
+                offset,
+                aerial_price,
+                base_t,
+                adjustment_t,
+                work,
+                work_sq,
+                omega,
+                exits,
+                m,
+                o,
+                joined[2 + k],
+            )
         _sort_points(joined, 8, labels)
         best = _argmax_value(joined, 8)
         value = joined[best, _V]
@@ -430,11 +481,35 @@ def _refine(leader, cost, capacity, offset, resolution, lo_in, hi_in, best_price
     return best_price, best_value, bound
 
 
-@njit(nb.void(_I1, _F1, _F1, _B, _F2, _F, _F1, _F, _F1, _F, _F1, _I, _F2, _F2, _F1, _F1, _F1, _F3, _F1, _F1,
-              _F2), **_JIT)
-def _search(selected, lower, upper, exact, include, certify, low, high, capacity_of, aerial_price,
-            resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega, exits,
-            out_price, out_value, out_included):
+@njit(
+    nb.void(
+        _I1, _F1, _F1, _B, _F2, _F, _F1, _F, _F1, _F, _F1, _I, _F2, _F2, _F1, _F1, _F1, _F3, _F1, _F1, _F2
+    ),
+    **_JIT,
+)
+def _search(
+    selected,
+    lower,
+    upper,
+    exact,
+    include,
+    certify,
+    low,
+    high,
+    capacity_of,
+    aerial_price,
+    resolution_of,
+    max_exits,
+    base_t,
+    adjustment_t,
+    work,
+    work_sq,
+    omega,
+    exits,
+    out_price,
+    out_value,
+    out_included,
+):
     """Each selected leader's best own price in [lower, upper] (_tier1_search._PriceSearch.search): U at
     the bounds, at every exit price inside (an even subsample past ``max_exits``) and at ``include`` (S, I);
     pieces where U' turns from > 0 to < 0 are refined (exact, and only where their tangent bound can
@@ -468,7 +543,7 @@ def _search(selected, lower, upper, exact, include, certify, low, high, capacity
     size = 2 + min(n_wa, most) + n_include
     points = np.empty((n_rows, size, 5))
     left = np.empty((n_rows, size, 5))
-    labels = np.empty((n_rows, size), np.int64)       # exiting WA, -1 for a bound, -2 - j for include j
+    labels = np.empty((n_rows, size), np.int64)  # exiting WA, -1 for a bound, -2 - j for include j
     counts = np.zeros(n_rows, np.int64)
     m = np.empty(n_leaders)
     o = np.empty(n_leaders)
@@ -518,8 +593,23 @@ def _search(selected, lower, upper, exact, include, certify, low, high, capacity
         counts[r] = k
         _sort_points(points[r], k, labels[r])
         for p in range(k):
-            _evaluate(leader, points[r, p, _P], row_cost[r], row_capacity[r], row_offset[r], aerial_price,
-                      base_t, adjustment_t, work, work_sq, omega, exits, m, o, points[r, p])
+            _evaluate(
+                leader,
+                points[r, p, _P],
+                row_cost[r],
+                row_capacity[r],
+                row_offset[r],
+                aerial_price,
+                base_t,
+                adjustment_t,
+                work,
+                work_sq,
+                omega,
+                exits,
+                m,
+                o,
+                points[r, p],
+            )
             left[r, p] = points[r, p]
             n = labels[r, p]
             if n >= 0:
@@ -567,14 +657,32 @@ def _search(selected, lower, upper, exact, include, certify, low, high, capacity
                     continue
                 start_price = hi[_P] if hi[_V] > lo[_V] else lo[_P]
                 peak_price, peak_value, peak_bound = _refine(
-                    leader, row_cost[r], row_capacity[r], row_offset[r], resolution_of[leader], lo, hi,
-                    start_price, max(lo[_V], hi[_V]), threshold, aerial_price, base_t, adjustment_t,
-                    work, work_sq, omega, exits, m, o)
+                    leader,
+                    row_cost[r],
+                    row_capacity[r],
+                    row_offset[r],
+                    resolution_of[leader],
+                    lo,
+                    hi,
+                    start_price,
+                    max(lo[_V], hi[_V]),
+                    threshold,
+                    aerial_price,
+                    base_t,
+                    adjustment_t,
+                    work,
+                    work_sq,
+                    omega,
+                    exits,
+                    m,
+                    o,
+                )
                 if certify >= 0.0:
                     peak_value = peak_bound
             else:
-                peak_price, peak_value = _model_peak(row_capacity[r], row_cost[r], row_offset[r],
-                                                     aerial_price, lo, hi)
+                peak_price, peak_value = _model_peak(
+                    row_capacity[r], row_cost[r], row_offset[r], aerial_price, lo, hi
+                )
             cand_slot[n_cand] = slot
             cand_price[n_cand] = peak_price
             cand_value[n_cand] = peak_value
@@ -590,8 +698,24 @@ def _search(selected, lower, upper, exact, include, certify, low, high, capacity
 
 
 @njit(nb.void(_F2, _I, _F1, _F, _F1, _F, _F2, _F2, _F1, _F1, _F1, _F3, _F1, _F1, _F1, _B1), **_JIT)
-def _scan(own, centre, low, high, capacity_of, aerial_price, base_t, adjustment_t, work, work_sq, omega,
-          exits, out_price, out_value, out_utility, out_escaped):
+def _scan(
+    own,
+    centre,
+    low,
+    high,
+    capacity_of,
+    aerial_price,
+    base_t,
+    adjustment_t,
+    work,
+    work_sq,
+    omega,
+    exits,
+    out_price,
+    out_value,
+    out_utility,
+    out_escaped,
+):
     """Every leader's best response from its utility at the increasing own prices own (L, K)
     (_tier1_search._PriceSearch.scan)."""
     n_leaders, n_points = own.shape
@@ -604,8 +728,23 @@ def _scan(own, centre, low, high, capacity_of, aerial_price, base_t, adjustment_
         for k in range(n_points):
             price = min(max(own[leader, k], low[leader]), high)
             own[leader, k] = price
-            _evaluate(leader, price, cost, capacity, 0.0, aerial_price, base_t, adjustment_t, work,
-                      work_sq, omega, exits, m, o, pts[k])
+            _evaluate(
+                leader,
+                price,
+                cost,
+                capacity,
+                0.0,
+                aerial_price,
+                base_t,
+                adjustment_t,
+                work,
+                work_sq,
+                omega,
+                exits,
+                m,
+                o,
+                pts[k],
+            )
         best = _argmax_value(pts, n_points)
         rising = pts[best, _S] > 0.0
         start = best - 1 + (1 if rising else 0)
@@ -624,9 +763,26 @@ def _scan(own, centre, low, high, capacity_of, aerial_price, base_t, adjustment_
 
 
 @njit(nb.void(_F1, _F, _I, _F1, _F, _F1, _F, _F1, _I, _F2, _F2, _F1, _F1, _F1, _F3, _F1, _F1, _F1), **_JIT)
-def _jacobi_best_responses(prices, window, mode, low, high, capacity_of, aerial_price, resolution_of,
-                           max_exits, base_t, adjustment_t, work, work_sq, omega, exits,
-                           found, value, utility):
+def _jacobi_best_responses(
+    prices,
+    window,
+    mode,
+    low,
+    high,
+    capacity_of,
+    aerial_price,
+    resolution_of,
+    max_exits,
+    base_t,
+    adjustment_t,
+    work,
+    work_sq,
+    omega,
+    exits,
+    found,
+    value,
+    utility,
+):
     """Every leader's best response to the base prices (_tier1_sweeps._jacobi_best_responses). ``window``
     < 0: the first sweep's scan."""
     n_leaders = prices.shape[0]
@@ -635,9 +791,29 @@ def _jacobi_best_responses(prices, window, mode, low, high, capacity_of, aerial_
     escaped = np.zeros(n_leaders, np.bool_)
     if mode == _EXACT:
         included = np.empty((n_leaders, 1))
-        _search(everyone, low, top, True, prices.reshape(n_leaders, 1), -1.0, low, high, capacity_of,
-                aerial_price, resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega,
-                exits, found, value, included)
+        _search(
+            everyone,
+            low,
+            top,
+            True,
+            prices.reshape(n_leaders, 1),
+            -1.0,
+            low,
+            high,
+            capacity_of,
+            aerial_price,
+            resolution_of,
+            max_exits,
+            base_t,
+            adjustment_t,
+            work,
+            work_sq,
+            omega,
+            exits,
+            found,
+            value,
+            included,
+        )
         utility[:] = included[:, 0]
         return
     if window < 0.0:
@@ -646,27 +822,80 @@ def _jacobi_best_responses(prices, window, mode, low, high, capacity_of, aerial_
         for leader in range(n_leaders):
             for k in range(offsets.size):
                 own[leader, k] = prices[leader] + offsets[k]
-        _scan(own, offsets.size // 2, low, high, capacity_of, aerial_price, base_t, adjustment_t, work,
-              work_sq, omega, exits, found, value, utility, escaped)
+        _scan(
+            own,
+            offsets.size // 2,
+            low,
+            high,
+            capacity_of,
+            aerial_price,
+            base_t,
+            adjustment_t,
+            work,
+            work_sq,
+            omega,
+            exits,
+            found,
+            value,
+            utility,
+            escaped,
+        )
     elif mode == _WINDOW:
         own = np.empty((n_leaders, 3))
         for leader in range(n_leaders):
             own[leader, 0] = prices[leader] - window
             own[leader, 1] = prices[leader]
             own[leader, 2] = prices[leader] + window
-        _scan(own, 1, low, high, capacity_of, aerial_price, base_t, adjustment_t, work, work_sq, omega,
-              exits, found, value, utility, escaped)
+        _scan(
+            own,
+            1,
+            low,
+            high,
+            capacity_of,
+            aerial_price,
+            base_t,
+            adjustment_t,
+            work,
+            work_sq,
+            omega,
+            exits,
+            found,
+            value,
+            utility,
+            escaped,
+        )
     else:
         lower = np.maximum(prices - window, low)
         upper = np.minimum(prices + window, high)
         included = np.empty((n_leaders, 1))
-        _search(everyone, lower, upper, False, prices.reshape(n_leaders, 1), -1.0, low, high, capacity_of,
-                aerial_price, resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega,
-                exits, found, value, included)
+        _search(
+            everyone,
+            lower,
+            upper,
+            False,
+            prices.reshape(n_leaders, 1),
+            -1.0,
+            low,
+            high,
+            capacity_of,
+            aerial_price,
+            resolution_of,
+            max_exits,
+            base_t,
+            adjustment_t,
+            work,
+            work_sq,
+            omega,
+            exits,
+            found,
+            value,
+            included,
+        )
         utility[:] = included[:, 0]
         for leader in range(n_leaders):
-            escaped[leader] = ((found[leader] <= lower[leader] and lower[leader] > low[leader])
-                               or (found[leader] >= upper[leader] and upper[leader] < high))
+            escaped[leader] = (found[leader] <= lower[leader] and lower[leader] > low[leader]) or (
+                found[leader] >= upper[leader] and upper[leader] < high
+            )
     count = 0
     for leader in range(n_leaders):
         if escaped[leader]:
@@ -682,17 +911,53 @@ def _jacobi_best_responses(prices, window, mode, low, high, capacity_of, aerial_
         sub_top = np.full(count, high)
         sub_found = np.empty(count)
         sub_value = np.empty(count)
-        _search(subset, sub_low, sub_top, False, np.empty((count, 0)), -1.0, low, high, capacity_of,
-                aerial_price, resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega,
-                exits, sub_found, sub_value, np.empty((count, 0)))
+        _search(
+            subset,
+            sub_low,
+            sub_top,
+            False,
+            np.empty((count, 0)),
+            -1.0,
+            low,
+            high,
+            capacity_of,
+            aerial_price,
+            resolution_of,
+            max_exits,
+            base_t,
+            adjustment_t,
+            work,
+            work_sq,
+            omega,
+            exits,
+            sub_found,
+            sub_value,
+            np.empty((count, 0)),
+        )
         for c in range(count):
             found[subset[c]] = sub_found[c]
             value[subset[c]] = sub_value[c]
 
 
 @njit(**_JIT)
-def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capacity_of, aerial_price,
-          resolution_of, max_exits, tol, max_iter, damping, gauss_seidel):
+def solve(
+    initial_prices,
+    direct_t,
+    aerial_t,
+    n_ma,
+    work,
+    omega,
+    low,
+    high,
+    capacity_of,
+    aerial_price,
+    resolution_of,
+    max_exits,
+    tol,
+    max_iter,
+    damping,
+    gauss_seidel,
+):
     """Algorithm 2 (_tier1_sweeps._iterate): returns (price history (T, L), phi history (T, J), converged)."""
     n_wa, n_leaders = direct_t.shape
     n_fa = n_leaders - n_ma
@@ -735,9 +1000,26 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
         if moved < tol:
             certify = failed_certificates == 0 or gauss_seidel or waited >= _CERTIFICATE_WAIT
             if not certify:
-                _jacobi_best_responses(previous, window, mode, low, high, capacity_of, aerial_price,
-                                       resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega,
-                                       exits, best, estimate, utility)
+                _jacobi_best_responses(
+                    previous,
+                    window,
+                    mode,
+                    low,
+                    high,
+                    capacity_of,
+                    aerial_price,
+                    resolution_of,
+                    max_exits,
+                    base_t,
+                    adjustment_t,
+                    work,
+                    work_sq,
+                    omega,
+                    exits,
+                    best,
+                    estimate,
+                    utility,
+                )
                 have_best = True
                 certify = True
                 for leader in range(n_leaders):
@@ -750,9 +1032,29 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
                     for k in range(3):
                         near[leader, k] = previous[leader] + resolution_of[leader] * (k - 1.0)
                 included = np.empty((n_leaders, 3))
-                _search(everyone, low, top, True, near, _EQUILIBRIUM_GAP, low, high, capacity_of,
-                        aerial_price, resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega,
-                        exits, best, estimate, included)
+                _search(
+                    everyone,
+                    low,
+                    top,
+                    True,
+                    near,
+                    _EQUILIBRIUM_GAP,
+                    low,
+                    high,
+                    capacity_of,
+                    aerial_price,
+                    resolution_of,
+                    max_exits,
+                    base_t,
+                    adjustment_t,
+                    work,
+                    work_sq,
+                    omega,
+                    exits,
+                    best,
+                    estimate,
+                    included,
+                )
                 certified = True
                 for leader in range(n_leaders):
                     middle = included[leader, 1]
@@ -769,9 +1071,26 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
             return price_history[:length].copy(), share_history[:length].copy(), False
         if not gauss_seidel:
             if not have_best:
-                _jacobi_best_responses(previous, window, mode, low, high, capacity_of, aerial_price,
-                                       resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega,
-                                       exits, best, estimate, utility)
+                _jacobi_best_responses(
+                    previous,
+                    window,
+                    mode,
+                    low,
+                    high,
+                    capacity_of,
+                    aerial_price,
+                    resolution_of,
+                    max_exits,
+                    base_t,
+                    adjustment_t,
+                    work,
+                    work_sq,
+                    omega,
+                    exits,
+                    best,
+                    estimate,
+                    utility,
+                )
             largest = 0.0
             for leader in range(n_leaders):
                 largest = _nan_max(largest, abs(best[leader] - previous[leader]))
@@ -783,15 +1102,35 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
                 one[0] = leader
                 _set_base(prices, previous_share, direct_t, aerial_t, n_ma, work, adjustment_t, base_t)
                 _exits(base_t, adjustment_t, work, work_sq, omega, exits)
-                _search(one, low[one], top[one], mode == _EXACT, no_include, -1.0, low, high, capacity_of,
-                        aerial_price, resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega,
-                        exits, one_price, one_value, no_include)
+                _search(
+                    one,
+                    low[one],
+                    top[one],
+                    mode == _EXACT,
+                    no_include,
+                    -1.0,
+                    low,
+                    high,
+                    capacity_of,
+                    aerial_price,
+                    resolution_of,
+                    max_exits,
+                    base_t,
+                    adjustment_t,
+                    work,
+                    work_sq,
+                    omega,
+                    exits,
+                    one_price,
+                    one_value,
+                    no_include,
+                )
                 prices[leader] = (1.0 - damping) * one_price[0] + damping * prices[leader]
         _loads(prices, adjustment_t, work, omega, loads)
         share = np.empty(n_fa)
         for j in range(n_fa):
             w = loads[n_ma + j]
-            share[j] = max(w - capacity[j], 0.0) / max(w, 1e-300)      # Eq. (12)
+            share[j] = max(w - capacity[j], 0.0) / max(w, 1e-300)  # Eq. (12)
         if length == price_history.shape[0]:
             grown = np.empty((min(2 * length, max_iter + 1), n_leaders))
             grown[:length] = price_history
@@ -820,8 +1159,22 @@ def solve(initial_prices, direct_t, aerial_t, n_ma, work, omega, low, high, capa
 
 
 @njit(**_JIT)
-def best_responses(prices, share, selected, direct_t, aerial_t, n_ma, work, omega, low, high, capacity_of,
-                   aerial_price, resolution_of, max_exits):
+def best_responses(
+    prices,
+    share,
+    selected,
+    direct_t,
+    aerial_t,
+    n_ma,
+    work,
+    omega,
+    low,
+    high,
+    capacity_of,
+    aerial_price,
+    resolution_of,
+    max_exits,
+):
     """Fast Algorithm 1 (stackelberg.best_response_prices): each selected leader's exact best response
     over [c_l, p_max] to the others' ``prices``, phi fixed at ``share``. Returns (prices, utilities)."""
     n_wa, n_leaders = direct_t.shape
@@ -835,9 +1188,29 @@ def best_responses(prices, share, selected, direct_t, aerial_t, n_ma, work, omeg
     found = np.empty(count)
     value = np.empty(count)
     no_include = np.empty((count, 0))
-    _search(selected, low[selected], np.full(count, high), True, no_include, -1.0, low, high, capacity_of,
-            aerial_price, resolution_of, max_exits, base_t, adjustment_t, work, work_sq, omega, exits, found,
-            value, no_include)
+    _search(
+        selected,
+        low[selected],
+        np.full(count, high),
+        True,
+        no_include,
+        -1.0,
+        low,
+        high,
+        capacity_of,
+        aerial_price,
+        resolution_of,
+        max_exits,
+        base_t,
+        adjustment_t,
+        work,
+        work_sq,
+        omega,
+        exits,
+        found,
+        value,
+        no_include,
+    )
     return found, value
 
 

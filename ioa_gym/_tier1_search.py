@@ -39,12 +39,24 @@ class _Rows:
     low: np.ndarray
 
     def rows(self, selected: np.ndarray) -> _Rows:
-        return _Rows(self.slot[selected], self.leader[selected], self.cost[selected],
-                     self.capacity[selected], self.offset[selected], self.low[selected])
+        return _Rows(
+            self.slot[selected],
+            self.leader[selected],
+            self.cost[selected],
+            self.capacity[selected],
+            self.offset[selected],
+            self.low[selected],
+        )
 
 
-def _hermite_peak(a: np.ndarray, b: np.ndarray, value_a: np.ndarray, value_b: np.ndarray,
-                  slope_a: np.ndarray, slope_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _hermite_peak(
+    a: np.ndarray,
+    b: np.ndarray,
+    value_a: np.ndarray,
+    value_b: np.ndarray,
+    slope_a: np.ndarray,
+    slope_b: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Maximiser and maximum on [a, b] of the cubic Hermite interpolant of U (values and slopes at both
     ends). With s = (p - a) / (b - a), dU/ds = A s^2 + B s + d0; where U' > 0 at a and < 0 at b its root
     where it turns negative, 2 d0 / (sqrt(B^2 - 4 A d0) - B), lies in (0, 1) (also for A = 0); where U'
@@ -55,15 +67,16 @@ def _hermite_peak(a: np.ndarray, b: np.ndarray, value_a: np.ndarray, value_b: np
     quad = 3.0 * (d0 + d1) - 6.0 * rise
     lin = d1 - d0 - quad
     s = 2.0 * d0 / (np.sqrt(np.maximum(lin * lin - 4.0 * quad * d0, 0.0)) - lin)
-    s = np.fmin(np.fmax(s, 0.0), 1.0)                               # NaN (a zero-width bracket): 0
+    s = np.fmin(np.fmax(s, 0.0), 1.0)  # NaN (a zero-width bracket): 0
     s[d1 >= 0.0] = 1.0
     s[d0 <= 0.0] = 0.0
     value = value_a + s * (d0 + s * (3.0 * rise - 2.0 * d0 - d1 + s * (d0 + d1 - 2.0 * rise)))
     return a + s * width, value
 
 
-def _search_settings(scenario: Scenario, grid_points: int = 17, refine_levels: int = 4,
-                     refine_points: int = 9) -> tuple[np.ndarray, int]:
+def _search_settings(
+    scenario: Scenario, grid_points: int = 17, refine_levels: int = 4, refine_points: int = 9
+) -> tuple[np.ndarray, int]:
     """The searches' resolution per leader, (p_max - c_l) / (grid_points - 1) x (2 / (refine_points - 1))^
     refine_levels (a coarse scan followed by zooms of +-1 step), and their budget of exit prices per
     search, 4 (grid_points - 1); for ``_PriceSearch`` and the compiled kernel alike."""
@@ -73,8 +86,11 @@ def _search_settings(scenario: Scenario, grid_points: int = 17, refine_levels: i
         raise ValueError(f"refine_levels must be >= 0, got {refine_levels}")
     if int(refine_points) < 3:
         raise ValueError(f"refine_points must be >= 3, got {refine_points}")
-    resolution = ((scenario.max_price - scenario.leader_unit_cost) / (int(grid_points) - 1)
-                  * (2.0 / (int(refine_points) - 1)) ** int(refine_levels))
+    resolution = (
+        (scenario.max_price - scenario.leader_unit_cost)
+        / (int(grid_points) - 1)
+        * (2.0 / (int(refine_points) - 1)) ** int(refine_levels)
+    )
     return resolution, 4 * (int(grid_points) - 1)
 
 
@@ -112,10 +128,12 @@ class _PriceSearch:
     that bracket; the caller searches the whole range where U still rises out of the scanned prices
     (the best response moved further)."""
 
-    def __init__(self, scenario: Scenario, grid_points: int = 17, refine_levels: int = 4,
-                 refine_points: int = 9) -> None:
-        self.resolution, self.max_exits = _search_settings(scenario, grid_points, refine_levels,
-                                                           refine_points)
+    def __init__(
+        self, scenario: Scenario, grid_points: int = 17, refine_levels: int = 4, refine_points: int = 9
+    ) -> None:
+        self.resolution, self.max_exits = _search_settings(
+            scenario, grid_points, refine_levels, refine_points
+        )
         self.scenario = scenario
         self.fa = scenario.fa_slice
         self.work = scenario.task_work
@@ -124,15 +142,16 @@ class _PriceSearch:
         self.low = scenario.leader_unit_cost
         self.high = scenario.max_price
         self.aerial_price = scenario.config.aerial_price
-        self.direct_adjustment = np.ascontiguousarray(scenario.direct_cost_adjustment.T)     # (L, N)
-        self.aerial_extra = np.ascontiguousarray(scenario.aerial_cost_extra.T)                # (J, N)
+        self.direct_adjustment = np.ascontiguousarray(scenario.direct_cost_adjustment.T)  # (L, N)
+        self.aerial_extra = np.ascontiguousarray(scenario.aerial_cost_extra.T)  # (J, N)
         self.capacity = np.full(self.low.size, np.inf)
         self.capacity[self.fa] = scenario.fa_capacity
         self.rows = self._rows(np.arange(self.low.size))
         everyone = np.arange(self.low.size)
         # One row per leader with its own utility (capacity kink included): what scans model.
-        self.plain_rows = _Rows(everyone, everyone, self.low, self.capacity, np.zeros(everyone.size),
-                                self.low)
+        self.plain_rows = _Rows(
+            everyone, everyone, self.low, self.capacity, np.zeros(everyone.size), self.low
+        )
         self._tiled: dict[int, np.ndarray] = {}
 
     def _rows(self, leaders: np.ndarray) -> _Rows:
@@ -162,7 +181,7 @@ class _PriceSearch:
         """The leaders' prices and the FAs' phi that the next searches respond to."""
         self.adjustment = self.direct_adjustment.copy()
         self.adjustment[self.fa] += overflow_share[:, None] * self.aerial_extra
-        self.base = prices[:, None] * self.work + self.adjustment                 # (L, N) marginal costs
+        self.base = prices[:, None] * self.work + self.adjustment  # (L, N) marginal costs
         self._exits: tuple[np.ndarray, np.ndarray] | None = None
 
     def loads(self, prices: np.ndarray) -> np.ndarray:
@@ -179,8 +198,9 @@ class _PriceSearch:
             without = np.empty((n_leaders, n_leaders, n_wa))
             without[...] = self.base[:, None, :]
             without[np.arange(n_leaders), np.arange(n_leaders)] = np.inf
-            _, mu, inverse_curvature = _solve_simplex(without.reshape(n_leaders, -1), self._omega(n_leaders),
-                                                      sensitivities=True)
+            _, mu, inverse_curvature = _solve_simplex(
+                without.reshape(n_leaders, -1), self._omega(n_leaders), sensitivities=True
+            )
             price = (self.omega - mu.reshape(n_leaders, n_wa) - self.adjustment) / self.work
             s = 1.0 / self.omega
             self._exits = price, -self.work_sq * s / (1.0 + s * inverse_curvature.reshape(n_leaders, n_wa))
@@ -206,18 +226,19 @@ class _PriceSearch:
             m[...] = self.base[:, None, None, :]
             m[rows.leader, index] = own[:, :, None] * self.work + self.adjustment[rows.leader, None, :]
             omega = self.omega
-            ratios, _, inverse_curvature = _solve_simplex(m.reshape(n_leaders, -1),
-                                                          self._omega(n_rows * n_cand), sensitivities=True)
-            o = ratios.reshape(m.shape)[rows.leader, index]                          # (R, K, N)
+            ratios, _, inverse_curvature = _solve_simplex(
+                m.reshape(n_leaders, -1), self._omega(n_rows * n_cand), sensitivities=True
+            )
+            o = ratios.reshape(m.shape)[rows.leader, index]  # (R, K, N)
             inverse_curvature = inverse_curvature.reshape(o.shape)
         s = o + 1.0
         s *= s
         s *= (o > 0.0) & (o < 1.0)
-        s /= omega                                                                   # s_l, 0 if clipped
+        s /= omega  # s_l, 0 if clipped
         response = inverse_curvature
         response *= s
         np.subtract(1.0, response, out=response)
-        response *= s                                                                # -d o_l / d m_l
+        response *= s  # -d o_l / d m_l
         points = np.empty((5, n_rows, n_cand))
         points[_PRICE] = own
         if sparse:
@@ -242,8 +263,9 @@ class _PriceSearch:
         points[_SLOPE] += load
         return points
 
-    def _per_leader(self, slot: np.ndarray, price: np.ndarray, value: np.ndarray,
-                    n_leaders: int) -> tuple[np.ndarray, np.ndarray]:
+    def _per_leader(
+        self, slot: np.ndarray, price: np.ndarray, value: np.ndarray, n_leaders: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The best (price, value) among the rows of each slot."""
         best_value = np.full(n_leaders, -np.inf)
         np.maximum.at(best_value, slot, value)
@@ -252,15 +274,17 @@ class _PriceSearch:
         best_price[slot[winner]] = price[winner]
         return best_price, best_value
 
-    def window(self, prices: np.ndarray, half_width: float
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def window(
+        self, prices: np.ndarray, half_width: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every leader's best response within prices +- half_width (see the class docstring). Returns
         the best responses, their estimated utilities, the utilities at ``prices``, and where the best
         response lies beyond the window."""
         return self.scan(prices[:, None] + half_width * _UNIT_WINDOW, centre=1)
 
-    def scan(self, own: np.ndarray, centre: int | None = None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    def scan(
+        self, own: np.ndarray, centre: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
         """Every leader's best response from its utility at the increasing own prices own (L, K)
         (clipped to [c_l, p_max]): the best point and its neighbour on the side where U rises bracket
         it, and its maximum comes from the cubic model on that bracket. Returns the best responses,
@@ -276,8 +300,9 @@ class _PriceSearch:
         rising = points[_SLOPE, index, best] > 0.0
         left = np.minimum(np.maximum(best - 1 + rising, 0), last - 1)
         peak, peak_value = self._model_peak(rows, points[:, index, left], points[:, index, left + 1])
-        escaped = np.where(rising, (best == last) & (own[:, last] < self.high),
-                           (best == 0) & (own[:, 0] > rows.low))
+        escaped = np.where(
+            rising, (best == last) & (own[:, last] < self.high), (best == 0) & (own[:, 0] > rows.low)
+        )
         # A model maximum below the best point (a kink in the bracket) gives way to the point.
         scanned = points[_VALUE, index, best] >= peak_value
         peak[scanned] = own[index, best][scanned]
@@ -285,9 +310,15 @@ class _PriceSearch:
         utility = None if centre is None else points[_VALUE, :, centre]
         return peak, peak_value, utility, escaped
 
-    def search(self, leaders: np.ndarray, lower: np.ndarray, upper: np.ndarray, exact: bool = True,
-               include: np.ndarray | None = None, certify: float | None = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def search(
+        self,
+        leaders: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        exact: bool = True,
+        include: np.ndarray | None = None,
+        certify: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Each selected leader's best own price in [lower, upper] (see the class docstring), its
         utility (estimated unless ``exact``), and the utilities at the prices ``include`` (S, I). With
         ``certify`` (exact only), pieces are only refined where they may beat the middle ``include``
@@ -300,7 +331,7 @@ class _PriceSearch:
         n_rows = rows.slot.size
         index = np.arange(n_rows)
         exit_price, exit_load_slope = self.exits()
-        exit_price = exit_price[rows.leader]                                        # (R, N)
+        exit_price = exit_price[rows.leader]  # (R, N)
         inside = (exit_price > lower) & (exit_price < upper)
         count = np.add.reduce(inside, axis=1)
         order = np.argsort(np.where(inside, exit_price, np.inf), axis=1)
@@ -309,7 +340,7 @@ class _PriceSearch:
         if count.max() > most:
             spread = (column + 1) * count[:, None] // (most + 1)
             order = order[index[:, None], np.where(count[:, None] > most, spread, column)]
-        exit_wa = np.where(column < count[:, None], order[:, :column.size], -1)
+        exit_wa = np.where(column < count[:, None], order[:, : column.size], -1)
         # Just right of each exit, where the exiting WA's ratio is exactly 0; padding repeats `upper`.
         at_exit = np.minimum(exit_price[index[:, None], exit_wa] + 1e-8, upper)
         columns = [lower, upper, np.where(exit_wa >= 0, at_exit, upper)]
@@ -331,7 +362,7 @@ class _PriceSearch:
         left[_LOAD_SLOPE] += jump
         included = threshold = None
         if include is not None:
-            where = np.argsort(order, axis=1)[:, order.shape[1] - include.shape[1]:]   # where they went
+            where = np.argsort(order, axis=1)[:, order.shape[1] - include.shape[1] :]  # where they went
             included = np.full(include.shape, -np.inf)
             np.maximum.at(included, rows.slot, points[_VALUE, index[:, None], where])
             if certify is not None:
@@ -354,10 +385,14 @@ class _PriceSearch:
             if exact:
                 start = hi[_VALUE] > lo[_VALUE]
                 peak_price, peak_value, peak_bound = self.refine(
-                    piece_rows, np.stack((lo, hi), axis=2), np.where(start, hi[_PRICE], lo[_PRICE]),
-                    np.maximum(lo[_VALUE], hi[_VALUE]), None if threshold is None else threshold[piece_row])
+                    piece_rows,
+                    np.stack((lo, hi), axis=2),
+                    np.where(start, hi[_PRICE], lo[_PRICE]),
+                    np.maximum(lo[_VALUE], hi[_VALUE]),
+                    None if threshold is None else threshold[piece_row],
+                )
                 if certify is not None:
-                    peak_value = peak_bound         # a certificate compares what the pieces could reach
+                    peak_value = peak_bound  # a certificate compares what the pieces could reach
             else:
                 peak_price, peak_value = self._model_peak(piece_rows, lo, hi)
             slot = np.concatenate((slot, rows.slot[piece_row]))
@@ -381,8 +416,9 @@ class _PriceSearch:
         Hermite model of U; where an FA's load crosses its capacity inside, the kink W(k) = Cap from the
         secant and a Newton step on the cubic Hermite model of W (U(k) = (k - c) Cap is then exact), and
         the Hermite models of U on [a, k] and [k, b] with the one-sided slopes at k."""
-        peak, peak_value = _hermite_peak(lo[_PRICE], hi[_PRICE], lo[_VALUE], hi[_VALUE],
-                                         lo[_SLOPE], hi[_SLOPE])
+        peak, peak_value = _hermite_peak(
+            lo[_PRICE], hi[_PRICE], lo[_VALUE], hi[_VALUE], lo[_SLOPE], hi[_SLOPE]
+        )
         crossing = ((lo[_LOAD] > rows.capacity) & (hi[_LOAD] <= rows.capacity)).nonzero()[0]
         if crossing.size == 0:
             return peak, peak_value
@@ -391,7 +427,7 @@ class _PriceSearch:
         a, width = lo[_PRICE], hi[_PRICE] - lo[_PRICE]
         fall = lo[_LOAD] - hi[_LOAD]
         d0, d1 = width * lo[_LOAD_SLOPE], width * hi[_LOAD_SLOPE]
-        s = (lo[_LOAD] - capacity) / fall                                              # the secant's root
+        s = (lo[_LOAD] - capacity) / fall  # the secant's root
         s2 = s * s
         model = lo[_LOAD] - (3.0 - 2.0 * s) * s2 * fall + ((s - 2.0) * s + 1.0) * s * d0 + (s - 1.0) * s2 * d1
         derivative = 6.0 * (s - 1.0) * s * fall + ((3.0 * s - 4.0) * s + 1.0) * d0 + (3.0 * s - 2.0) * s * d1
@@ -399,8 +435,8 @@ class _PriceSearch:
         kink = a + s * width
         kink_load_slope = derivative / width
         kink_value = (kink - cost) * capacity + rows.offset[crossing]
-        slope_over = capacity + (kink - self.aerial_price) * kink_load_slope       # just left: W > Cap
-        slope_under = capacity + (kink - cost) * kink_load_slope                   # just right: W < Cap
+        slope_over = capacity + (kink - self.aerial_price) * kink_load_slope  # just left: W > Cap
+        slope_under = capacity + (kink - cost) * kink_load_slope  # just right: W < Cap
         # The better of the maxima on either side of the kink (both are the kink where U peaks there;
         # where c > pi the kink bends U upwards and each side can hold a maximum).
         left, left_value = _hermite_peak(a, kink, lo[_VALUE], kink_value, lo[_SLOPE], slope_over)
@@ -410,8 +446,14 @@ class _PriceSearch:
         peak_value[crossing] = np.where(on_left, left_value, right_value)
         return peak, peak_value
 
-    def refine(self, rows: _Rows, ends: np.ndarray, best_price: np.ndarray, best_value: np.ndarray,
-               threshold: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def refine(
+        self,
+        rows: _Rows,
+        ends: np.ndarray,
+        best_price: np.ndarray,
+        best_value: np.ndarray,
+        threshold: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Maximise U over the bracket ``ends`` (points (5, R, 2)) of each row, on which U is unimodal
         (U' > 0 at the left end, < 0 at the right one), until the bracket is no wider than the
         resolution. Each pass evaluates the maximiser of the cubic Hermite model of U on the bracket and
@@ -445,16 +487,26 @@ class _PriceSearch:
             best_value[todo[better]] = value[better]
             neighbour = np.where(joined[_SLOPE, index, best] > 0.0, best + 1, best - 1)
             neighbour = np.minimum(np.maximum(neighbour, 0), joined.shape[2] - 1)
-            ends = np.stack((joined[:, index, np.minimum(best, neighbour)],
-                             joined[:, index, np.maximum(best, neighbour)]), axis=2)
+            ends = np.stack(
+                (
+                    joined[:, index, np.minimum(best, neighbour)],
+                    joined[:, index, np.maximum(best, neighbour)],
+                ),
+                axis=2,
+            )
             bound[todo] = np.maximum(self._bound(subset.capacity, ends[:, :, 0], ends[:, :, 1]), value)
             keep = self._open(ends, resolution[todo], bound[todo], best_value[todo], threshold[todo])
             ends, todo = ends[:, keep], todo[keep]
         return best_price, best_value, bound
 
     @staticmethod
-    def _open(ends: np.ndarray, resolution: np.ndarray, bound: np.ndarray, best_value: np.ndarray,
-              threshold: np.ndarray) -> np.ndarray:
+    def _open(
+        ends: np.ndarray,
+        resolution: np.ndarray,
+        bound: np.ndarray,
+        best_value: np.ndarray,
+        threshold: np.ndarray,
+    ) -> np.ndarray:
         """Brackets to refine further: wider than the resolution, or, while no wider than 1e-9 of the
         price, still undecided against the threshold."""
         width = ends[_PRICE, :, 1] - ends[_PRICE, :, 0]
@@ -470,10 +522,18 @@ class _PriceSearch:
         # FA capacity kink inside the bracket: W(a) > Cap >= W(b) (W falls with the price).
         capacity = rows.capacity
         crossing = (lo[_LOAD] > capacity) & (hi[_LOAD] <= capacity)
-        kink = np.stack((a + (lo[_LOAD] - capacity) / -lo[_LOAD_SLOPE],
-                         a + (lo[_LOAD] - capacity) / (lo[_LOAD] - hi[_LOAD]) * (b - a),
-                         b - (capacity - hi[_LOAD]) / -hi[_LOAD_SLOPE]), axis=1)
-        kink = np.where(crossing[:, None] & np.isfinite(kink), kink,
-                        a[:, None] + (b - a)[:, None] * np.array([0.25, 0.5, 0.75]))
+        kink = np.stack(
+            (
+                a + (lo[_LOAD] - capacity) / -lo[_LOAD_SLOPE],
+                a + (lo[_LOAD] - capacity) / (lo[_LOAD] - hi[_LOAD]) * (b - a),
+                b - (capacity - hi[_LOAD]) / -hi[_LOAD_SLOPE],
+            ),
+            axis=1,
+        )
+        kink = np.where(
+            crossing[:, None] & np.isfinite(kink),
+            kink,
+            a[:, None] + (b - a)[:, None] * np.array([0.25, 0.5, 0.75]),
+        )
         inside = np.concatenate(((peak - step)[:, None], peak[:, None], (peak + step)[:, None], kink), axis=1)
         return np.minimum(np.maximum(inside, a[:, None]), b[:, None])

@@ -25,8 +25,9 @@ _DAMPING_MAX = 0.9
 _CERTIFICATE_WAIT = 3
 
 
-def _iterate(searcher: _PriceSearch, prices: np.ndarray, tol: float, max_iter: int, damping: float,
-             scheme: str) -> tuple[np.ndarray, np.ndarray, bool]:
+def _iterate(
+    searcher: _PriceSearch, prices: np.ndarray, tol: float, max_iter: int, damping: float, scheme: str
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """The sweeps of ``solve_equilibrium``; returns the price and phi histories and whether it converged.
 
     Jacobi modes, cheapest first: "window" (a ``scan`` around the initial prices in the first sweep,
@@ -42,10 +43,10 @@ def _iterate(searcher: _PriceSearch, prices: np.ndarray, tol: float, max_iter: i
     capacity = searcher.capacity[searcher.fa]
     share = np.zeros(capacity.size)
     price_history, share_history = [prices], [share]
-    mode = "window"                      # Jacobi: "window", "careful" or "exact"
+    mode = "window"  # Jacobi: "window", "careful" or "exact"
     failed_certificates = waited = 0
     moved = last_move = np.inf
-    window = None                        # Jacobi: half-width of the next windows (None: whole ranges)
+    window = None  # Jacobi: half-width of the next windows (None: whole ranges)
     while True:
         previous, previous_share = prices, share
         searcher.set_base(previous, previous_share)
@@ -60,8 +61,9 @@ def _iterate(searcher: _PriceSearch, prices: np.ndarray, tol: float, max_iter: i
                 # Certificate: every leader's exact best response over its whole range, the result's
                 # price and +-resolution among the points (smooth maxima then need no refining).
                 near = previous[:, None] + searcher.resolution[:, None] * _UNIT_WINDOW
-                checked, checked_value, utility = searcher.search(everyone, low, top, include=near,
-                                                                  certify=_EQUILIBRIUM_GAP)
+                checked, checked_value, utility = searcher.search(
+                    everyone, low, top, include=near, certify=_EQUILIBRIUM_GAP
+                )
                 utility = utility[:, 1]
                 if np.all(checked_value - utility <= _EQUILIBRIUM_GAP * np.abs(utility)):
                     return np.array(price_history), np.array(share_history), True
@@ -79,12 +81,12 @@ def _iterate(searcher: _PriceSearch, prices: np.ndarray, tol: float, max_iter: i
         else:
             prices = previous.copy()
             for leader in everyone:
-                one = everyone[leader:leader + 1]
+                one = everyone[leader : leader + 1]
                 searcher.set_base(prices, previous_share)
                 best_price = searcher.search(one, low[one], top[one], exact=mode == "exact")[0][0]
                 prices[leader] = (1.0 - damping) * best_price + damping * prices[leader]
         loads = searcher.loads(prices)[searcher.fa]
-        share = np.maximum(loads - capacity, 0.0) / np.maximum(loads, 1e-300)       # Eq. (12)
+        share = np.maximum(loads - capacity, 0.0) / np.maximum(loads, 1e-300)  # Eq. (12)
         price_history.append(prices)
         share_history.append(share)
         last_move = moved
@@ -99,8 +101,9 @@ def _iterate(searcher: _PriceSearch, prices: np.ndarray, tol: float, max_iter: i
                 damping = min(max(0.5, 0.5 * (1.0 + damping)), _DAMPING_MAX)
 
 
-def _jacobi_best_responses(searcher: _PriceSearch, prices: np.ndarray, window: float | None,
-                           mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _jacobi_best_responses(
+    searcher: _PriceSearch, prices: np.ndarray, window: float | None, mode: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every leader's best response to the searcher's base ``prices`` (see ``_iterate`` for the modes):
     mode "exact", over its whole range; else from a scan of prices + _FIRST_SCAN (window None: the
     first sweep) or a window of prices +- window, and over the whole range where it lies beyond those.

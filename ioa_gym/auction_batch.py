@@ -125,10 +125,14 @@ class DoubleDutchAuctionBatch:
 
         # The whole row in one assignment, padded with -inf keys.
         slots = self._slots
-        self._keys[row] = (values + [-math.inf] * (slots - n_buyer_units),
-                           [-cost for cost in costs] + [-math.inf] * (slots - n_seller_units))
-        self._sides[row] = (_Side(buyer_order, values, buyer_priority),
-                            _Side(seller_order, costs, seller_priority))
+        self._keys[row] = (
+            values + [-math.inf] * (slots - n_buyer_units),
+            [-cost for cost in costs] + [-math.inf] * (slots - n_seller_units),
+        )
+        self._sides[row] = (
+            _Side(buyer_order, values, buyer_priority),
+            _Side(seller_order, costs, seller_priority),
+        )
         self._results[row] = None
         self.markets[row] = market
         self.buyer_units[row] = n_buyer_units
@@ -193,8 +197,9 @@ class DoubleDutchAuctionBatch:
         # (+inf on rows that do not tick: no key reaches it).
         price = np.where(self.buyer_turn, buyer_price, seller_price)
         limit = np.where(buyer_side, buyer_price, np.where(seller_side, -seller_price, math.inf))
-        start = self._row_start + np.where(self.buyer_turn, self.buyer_units_accepted,
-                                           self._slots + self.seller_units_accepted)
+        start = self._row_start + np.where(
+            self.buyer_turn, self.buyer_units_accepted, self._slots + self.seller_units_accepted
+        )
         keys, accept_prices = self._keys.reshape(-1), self._accept_prices.reshape(-1)
         accept_rounds = self._accept_rounds.reshape(-1)
         pointer = start.copy()

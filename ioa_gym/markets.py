@@ -16,8 +16,9 @@ from ioa_gym.stackelberg import Equilibrium, solve_equilibrium
 OVERFLOW_EPS = 1e-6
 
 
-def market_from_equilibrium(scenario: Scenario, equilibrium: Equilibrium,
-                            unit_size: float | None = None) -> Market:
+def market_from_equilibrium(
+    scenario: Scenario, equilibrium: Equilibrium, unit_size: float | None = None
+) -> Market:
     """Tier-2 market of one slot (Eq. 14-15): each overloaded FA j demands ceil(Q_j / u) units at
     private per-unit value p_j + zeta_j (its price plus what an unserved Gcycle costs it); each AA k
     offers floor(S_k / u) units at private per-unit cost eps kappa f_k^2 + hover_k. Prices are per
@@ -36,21 +37,26 @@ def market_from_equilibrium(scenario: Scenario, equilibrium: Equilibrium,
     costs = scenario.aa_unit_cost.tolist()
     supply = [math.floor(s / u + 1e-9) for s in scenario.aa_supply.tolist()]
     if not all(math.isfinite(v) for v in values + costs):
-        raise ValueError("market_from_equilibrium: the equilibrium gives non-finite buyer values or "
-                         "seller costs")
+        raise ValueError(
+            "market_from_equilibrium: the equilibrium gives non-finite buyer values or seller costs"
+        )
     # Valid by construction (finite values, units >= 0 of matching lengths): skip the re-validation.
-    return Market.from_valid_arrays(np.array(values, dtype=float), np.array(demand, dtype=np.int64),
-                                    np.array(costs, dtype=float), np.array(supply, dtype=np.int64))
+    return Market.from_valid_arrays(
+        np.array(values, dtype=float),
+        np.array(demand, dtype=np.int64),
+        np.array(costs, dtype=float),
+        np.array(supply, dtype=np.int64),
+    )
 
 
 def is_tradable(market: Market) -> bool:
     """A market worth auctioning: both sides present and some trade creates welfare (SW_opt > 0)."""
-    return (market.total_buyer_units > 0 and market.total_seller_units > 0
-            and efficient_welfare(market) > 0.0)
+    return market.total_buyer_units > 0 and market.total_seller_units > 0 and efficient_welfare(market) > 0.0
 
 
-def sample_tier1_market(config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100,
-                        **solver_kwargs) -> tuple[Market, Scenario, Equilibrium]:
+def sample_tier1_market(
+    config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100, **solver_kwargs
+) -> tuple[Market, Scenario, Equilibrium]:
     """Sample slots (scenario -> Stackelberg equilibrium -> market) until the market is tradable
     (``is_tradable``); raise RuntimeError after ``max_attempts`` slots without one (e.g. capacities so
     large that no FA is ever overloaded)."""
@@ -62,17 +68,22 @@ def sample_tier1_market(config: ScenarioConfig, rng: np.random.Generator, max_at
             return market, scenario, equilibrium
     raise RuntimeError(
         f"no tradable Tier-2 market in {max_attempts} sampled slots: no FA was overloaded or no trade "
-        "had gains; lower fa_capacity_range, raise n_aa / aa_supply_range, or use synthetic markets")
+        "had gains; lower fa_capacity_range, raise n_aa / aa_supply_range, or use synthetic markets"
+    )
 
 
-def sample_synthetic_market(rng: np.random.Generator, n_buyers: tuple[int, int], n_sellers: tuple[int, int],
-                            units: tuple[int, int], values: tuple[float, float],
-                            costs: tuple[float, float], max_attempts: int = 1000) -> Market:
+def sample_synthetic_market(
+    rng: np.random.Generator,
+    n_buyers: tuple[int, int],
+    n_sellers: tuple[int, int],
+    units: tuple[int, int],
+    values: tuple[float, float],
+    costs: tuple[float, float],
+    max_attempts: int = 1000,
+) -> Market:
     """Synthetic market (uniform counts, units, values and costs), resampled until tradable."""
     for _ in range(max_attempts):
         market = sample_market(rng, n_buyers, n_sellers, units, values, costs)
         if is_tradable(market):
             return market
     raise RuntimeError(f"no tradable synthetic market in {max_attempts} draws: values never exceed costs")
-
-

@@ -22,8 +22,9 @@ import numpy as np
 Range = tuple[float, float]
 
 
-def _check_range(name: str, value: Any, low: float = -math.inf, high: float = math.inf,
-                 strict_low: bool = False) -> tuple[float, float]:
+def _check_range(
+    name: str, value: Any, low: float = -math.inf, high: float = math.inf, strict_low: bool = False
+) -> tuple[float, float]:
     """Validate a (min, max) pair lying inside [low, high]; raise ValueError naming ``name``."""
     try:
         lo, hi = (float(v) for v in value)
@@ -38,8 +39,9 @@ def _check_range(name: str, value: Any, low: float = -math.inf, high: float = ma
     return lo, hi
 
 
-def _check_scalar(name: str, value: Any, low: float = -math.inf, high: float = math.inf,
-                  strict_low: bool = False) -> float:
+def _check_scalar(
+    name: str, value: Any, low: float = -math.inf, high: float = math.inf, strict_low: bool = False
+) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -143,10 +145,23 @@ class ScenarioConfig:
     unit_size: float = 0.5
     """u: Gcycles per auction unit."""
 
-    _ranges: tuple[str, ...] = field(default=(
-        "task_data_range", "task_intensity_range", "local_cpu_range", "satisfaction_weight_range",
-        "ma_cpu_range", "fa_cpu_range", "aa_cpu_range", "fa_capacity_range", "tx_power_range",
-        "aa_supply_range"), init=False, repr=False, compare=False)
+    _ranges: tuple[str, ...] = field(
+        default=(
+            "task_data_range",
+            "task_intensity_range",
+            "local_cpu_range",
+            "satisfaction_weight_range",
+            "ma_cpu_range",
+            "fa_cpu_range",
+            "aa_cpu_range",
+            "fa_capacity_range",
+            "tx_power_range",
+            "aa_supply_range",
+        ),
+        init=False,
+        repr=False,
+        compare=False,
+    )
 
     def __post_init__(self) -> None:
         _check_int("n_wa", self.n_wa, 1)
@@ -159,8 +174,18 @@ class ScenarioConfig:
             object.__setattr__(self, name, _check_range(name, getattr(self, name), 0.0, 1e9, strict_low=True))
         for name in ("aa_hover_cost_range", "fa_value_premium_range"):
             object.__setattr__(self, name, _check_range(name, getattr(self, name), 0.0, 1e9))
-        for name in ("area_size", "aa_altitude", "min_distance", "switched_capacitance", "energy_price",
-                     "max_price", "bandwidth", "aa_bandwidth", "fa_tx_power", "unit_size"):
+        for name in (
+            "area_size",
+            "aa_altitude",
+            "min_distance",
+            "switched_capacitance",
+            "energy_price",
+            "max_price",
+            "bandwidth",
+            "aa_bandwidth",
+            "fa_tx_power",
+            "unit_size",
+        ):
             _check_scalar(name, getattr(self, name), 0.0, 1e12, strict_low=True)
         for name in ("latency_weight", "energy_weight", "aerial_price", "path_loss_slope_db"):
             _check_scalar(name, getattr(self, name), 0.0, 1e12)
@@ -170,12 +195,17 @@ class ScenarioConfig:
         if not isinstance(self.rayleigh_fading, (bool, np.bool_)):
             raise ValueError(f"rayleigh_fading must be a bool, got {self.rayleigh_fading!r}")
         # Prices live in [c_l, p_max]: the dearest possible server must still have a non-empty range.
-        max_cost = self.energy_price * self.switched_capacitance * max(
-            self.ma_cpu_range[1] if self.n_ma else 0.0, self.fa_cpu_range[1] if self.n_fa else 0.0) ** 2
+        max_cost = (
+            self.energy_price
+            * self.switched_capacitance
+            * max(self.ma_cpu_range[1] if self.n_ma else 0.0, self.fa_cpu_range[1] if self.n_fa else 0.0) ** 2
+        )
         if self.max_price <= max_cost:
-            raise ValueError(f"max_price must exceed the largest server unit cost "
-                             f"energy_price * switched_capacitance * f_max^2 = {max_cost:.4g}, "
-                             f"got {self.max_price}")
+            raise ValueError(
+                f"max_price must exceed the largest server unit cost "
+                f"energy_price * switched_capacitance * f_max^2 = {max_cost:.4g}, "
+                f"got {self.max_price}"
+            )
 
     @property
     def n_leaders(self) -> int:
@@ -217,32 +247,32 @@ class Scenario:
     Per-Gcycle quantities (``*_per_gcycle``) are the t and e of docs/model.md Eq. (3)-(5)."""
 
     config: ScenarioConfig
-    wa_positions: np.ndarray          # (N, 2) m
-    leader_positions: np.ndarray      # (L, 2) m
-    aa_positions: np.ndarray          # (K, 2) m (ground projection)
-    task_data: np.ndarray             # (N,) Mbit
-    task_intensity: np.ndarray        # (N,) Gcycles / Mbit
-    task_work: np.ndarray             # (N,) Gcycles, G_n
-    local_cpu: np.ndarray             # (N,) GHz
-    tx_power: np.ndarray              # (N,) W
-    satisfaction_weight: np.ndarray   # (N,) money, omega_n
-    leader_cpu: np.ndarray            # (L,) GHz
-    aa_cpu: np.ndarray                # (K,) GHz
-    channel_gain: np.ndarray          # (N, L) linear
-    uplink_rate: np.ndarray           # (N, L) Mbit/s
-    fa_aa_rate: np.ndarray            # (J, K) Mbit/s
-    fa_capacity: np.ndarray           # (J,) Gcycles
-    aa_supply: np.ndarray             # (K,) Gcycles
-    aa_unit_cost: np.ndarray          # (K,) money / Gcycle (private)
-    fa_value_premium: np.ndarray      # (J,) money / Gcycle (private)
-    leader_unit_cost: np.ndarray      # (L,) money / Gcycle, c_l (Eq. 6)
-    local_time_per_gcycle: np.ndarray     # (N,) s, t^loc
-    local_energy_per_gcycle: np.ndarray   # (N,) J, e^loc
-    direct_time_per_gcycle: np.ndarray    # (N, L) s: path (a) for MAs, (b) for FAs
-    aerial_time_per_gcycle: np.ndarray    # (N, J) s: path (c)
+    wa_positions: np.ndarray  # (N, 2) m
+    leader_positions: np.ndarray  # (L, 2) m
+    aa_positions: np.ndarray  # (K, 2) m (ground projection)
+    task_data: np.ndarray  # (N,) Mbit
+    task_intensity: np.ndarray  # (N,) Gcycles / Mbit
+    task_work: np.ndarray  # (N,) Gcycles, G_n
+    local_cpu: np.ndarray  # (N,) GHz
+    tx_power: np.ndarray  # (N,) W
+    satisfaction_weight: np.ndarray  # (N,) money, omega_n
+    leader_cpu: np.ndarray  # (L,) GHz
+    aa_cpu: np.ndarray  # (K,) GHz
+    channel_gain: np.ndarray  # (N, L) linear
+    uplink_rate: np.ndarray  # (N, L) Mbit/s
+    fa_aa_rate: np.ndarray  # (J, K) Mbit/s
+    fa_capacity: np.ndarray  # (J,) Gcycles
+    aa_supply: np.ndarray  # (K,) Gcycles
+    aa_unit_cost: np.ndarray  # (K,) money / Gcycle (private)
+    fa_value_premium: np.ndarray  # (J,) money / Gcycle (private)
+    leader_unit_cost: np.ndarray  # (L,) money / Gcycle, c_l (Eq. 6)
+    local_time_per_gcycle: np.ndarray  # (N,) s, t^loc
+    local_energy_per_gcycle: np.ndarray  # (N,) J, e^loc
+    direct_time_per_gcycle: np.ndarray  # (N, L) s: path (a) for MAs, (b) for FAs
+    aerial_time_per_gcycle: np.ndarray  # (N, J) s: path (c)
     offload_energy_per_gcycle: np.ndarray  # (N, L) J
-    direct_cost_adjustment: np.ndarray    # (N, L) money: a_{n,l} at phi = 0 (Eq. 8)
-    aerial_cost_extra: np.ndarray         # (N, J) money: d a_{n,j} / d phi_j (Eq. 8)
+    direct_cost_adjustment: np.ndarray  # (N, L) money: a_{n,l} at phi = 0 (Eq. 8)
+    aerial_cost_extra: np.ndarray  # (N, J) money: d a_{n,j} / d phi_j (Eq. 8)
 
     @property
     def n_wa(self) -> int:
@@ -286,13 +316,21 @@ def _noise_power_w(psd_dbm_hz: float, bandwidth_mhz: float) -> float:
 # The uniform draws of a slot, in stream order: (name, the config field holding its range, or None for
 # (0, area_size); how many per WA, leader, MA, FA, AA).
 _UNIFORM_DRAWS = (
-    ("wa_pos", None, "wa2"), ("leader_pos", None, "leader2"), ("aa_pos", None, "aa2"),
-    ("data", "task_data_range", "wa"), ("intensity", "task_intensity_range", "wa"),
-    ("local_cpu", "local_cpu_range", "wa"), ("tx_power", "tx_power_range", "wa"),
-    ("omega", "satisfaction_weight_range", "wa"), ("ma_cpu", "ma_cpu_range", "ma"),
-    ("fa_cpu", "fa_cpu_range", "fa"), ("aa_cpu", "aa_cpu_range", "aa"),
-    ("capacity", "fa_capacity_range", "fa"), ("supply", "aa_supply_range", "aa"),
-    ("hover", "aa_hover_cost_range", "aa"), ("premium", "fa_value_premium_range", "fa"),
+    ("wa_pos", None, "wa2"),
+    ("leader_pos", None, "leader2"),
+    ("aa_pos", None, "aa2"),
+    ("data", "task_data_range", "wa"),
+    ("intensity", "task_intensity_range", "wa"),
+    ("local_cpu", "local_cpu_range", "wa"),
+    ("tx_power", "tx_power_range", "wa"),
+    ("omega", "satisfaction_weight_range", "wa"),
+    ("ma_cpu", "ma_cpu_range", "ma"),
+    ("fa_cpu", "fa_cpu_range", "fa"),
+    ("aa_cpu", "aa_cpu_range", "aa"),
+    ("capacity", "fa_capacity_range", "fa"),
+    ("supply", "aa_supply_range", "aa"),
+    ("hover", "aa_hover_cost_range", "aa"),
+    ("premium", "fa_value_premium_range", "fa"),
 )
 
 
@@ -300,8 +338,15 @@ _UNIFORM_DRAWS = (
 def _uniform_layout(cfg: ScenarioConfig) -> tuple[np.ndarray, np.ndarray, tuple[tuple[str, int, int], ...]]:
     """Per draw of ``_UNIFORM_DRAWS``, one after the other: the low end and width of its range, and
     (name, start, stop) of each draw in the stream."""
-    counts = {"wa": cfg.n_wa, "wa2": 2 * cfg.n_wa, "leader2": 2 * cfg.n_leaders, "aa2": 2 * cfg.n_aa,
-              "ma": cfg.n_ma, "fa": cfg.n_fa, "aa": cfg.n_aa}
+    counts = {
+        "wa": cfg.n_wa,
+        "wa2": 2 * cfg.n_wa,
+        "leader2": 2 * cfg.n_leaders,
+        "aa2": 2 * cfg.n_aa,
+        "ma": cfg.n_ma,
+        "fa": cfg.n_fa,
+        "aa": cfg.n_aa,
+    }
     lows, widths, spans, start = [], [], [], 0
     for name, field_name, per in _UNIFORM_DRAWS:
         low, high = (0.0, cfg.area_size) if field_name is None else getattr(cfg, field_name)
@@ -327,9 +372,8 @@ def _draws(cfg: ScenarioConfig, rng: np.random.Generator) -> dict[str, np.ndarra
     d["leader_pos"] = d["leader_pos"].reshape(n_leaders, 2)
     d["aa_pos"] = d["aa_pos"].reshape(cfg.n_aa, 2)
     d["work"] = d["data"] * d["intensity"]
-    d["leader_cpu"] = values[spans[8][1]:spans[9][2]]                     # MAs, then FAs
-    d["fading"] = (rng.exponential(1.0, (n, n_leaders)) if cfg.rayleigh_fading
-                   else np.ones((n, n_leaders)))
+    d["leader_cpu"] = values[spans[8][1] : spans[9][2]]  # MAs, then FAs
+    d["fading"] = rng.exponential(1.0, (n, n_leaders)) if cfg.rayleigh_fading else np.ones((n, n_leaders))
     return d
 
 
@@ -340,26 +384,43 @@ def _draws_reference(cfg: ScenarioConfig, rng: np.random.Generator) -> dict[str,
     def uniform(rng_range: Range, size: int) -> np.ndarray:
         return rng.uniform(rng_range[0], rng_range[1], size)
 
-    d = dict(wa_pos=rng.uniform(0.0, cfg.area_size, (n, 2)),
-             leader_pos=rng.uniform(0.0, cfg.area_size, (i + j, 2)),
-             aa_pos=rng.uniform(0.0, cfg.area_size, (k, 2)),
-             data=uniform(cfg.task_data_range, n), intensity=uniform(cfg.task_intensity_range, n),
-             local_cpu=uniform(cfg.local_cpu_range, n), tx_power=uniform(cfg.tx_power_range, n),
-             omega=uniform(cfg.satisfaction_weight_range, n))
+    d = dict(
+        wa_pos=rng.uniform(0.0, cfg.area_size, (n, 2)),
+        leader_pos=rng.uniform(0.0, cfg.area_size, (i + j, 2)),
+        aa_pos=rng.uniform(0.0, cfg.area_size, (k, 2)),
+        data=uniform(cfg.task_data_range, n),
+        intensity=uniform(cfg.task_intensity_range, n),
+        local_cpu=uniform(cfg.local_cpu_range, n),
+        tx_power=uniform(cfg.tx_power_range, n),
+        omega=uniform(cfg.satisfaction_weight_range, n),
+    )
     d["leader_cpu"] = np.concatenate([uniform(cfg.ma_cpu_range, i), uniform(cfg.fa_cpu_range, j)])
-    d.update(aa_cpu=uniform(cfg.aa_cpu_range, k), capacity=uniform(cfg.fa_capacity_range, j),
-             supply=uniform(cfg.aa_supply_range, k), hover=uniform(cfg.aa_hover_cost_range, k),
-             premium=uniform(cfg.fa_value_premium_range, j))
+    d.update(
+        aa_cpu=uniform(cfg.aa_cpu_range, k),
+        capacity=uniform(cfg.fa_capacity_range, j),
+        supply=uniform(cfg.aa_supply_range, k),
+        hover=uniform(cfg.aa_hover_cost_range, k),
+        premium=uniform(cfg.fa_value_premium_range, j),
+    )
     d["work"] = d["data"] * d["intensity"]
     d["fading"] = rng.exponential(1.0, (n, i + j)) if cfg.rayleigh_fading else np.ones((n, i + j))
     return d
 
 
-PHYSICS_FIELDS = (("channel_gain", "NL"), ("uplink_rate", "NL"), ("fa_aa_rate", "JK"),
-                  ("local_time_per_gcycle", "N"), ("local_energy_per_gcycle", "N"),
-                  ("direct_time_per_gcycle", "NL"), ("offload_energy_per_gcycle", "NL"),
-                  ("aerial_time_per_gcycle", "NJ"), ("direct_cost_adjustment", "NL"),
-                  ("aerial_cost_extra", "NJ"), ("leader_unit_cost", "L"), ("aa_unit_cost", "K"))
+PHYSICS_FIELDS = (
+    ("channel_gain", "NL"),
+    ("uplink_rate", "NL"),
+    ("fa_aa_rate", "JK"),
+    ("local_time_per_gcycle", "N"),
+    ("local_energy_per_gcycle", "N"),
+    ("direct_time_per_gcycle", "NL"),
+    ("offload_energy_per_gcycle", "NL"),
+    ("aerial_time_per_gcycle", "NJ"),
+    ("direct_cost_adjustment", "NL"),
+    ("aerial_cost_extra", "NJ"),
+    ("leader_unit_cost", "L"),
+    ("aa_unit_cost", "K"),
+)
 """The ``Scenario`` fields that ``_physics`` computes, in order, with their shapes (N WAs, L leaders, J FAs,
 K AAs)."""
 
@@ -368,12 +429,25 @@ K AAs)."""
 def _physics_layout(cfg: ScenarioConfig) -> tuple[np.ndarray, int, tuple]:
     """The physical constants the compiled physics takes, the size of its output buffer and where each
     field of ``PHYSICS_FIELDS`` lies in it (start, stop, shape)."""
-    constants = np.array([
-        cfg.min_distance, cfg.path_loss_intercept_db, cfg.path_loss_slope_db,
-        _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth), cfg.bandwidth, cfg.aa_bandwidth, cfg.fa_tx_power,
-        10.0 ** (cfg.aa_reference_gain_db / 10.0), _noise_power_w(cfg.noise_psd_dbm_hz, cfg.aa_bandwidth),
-        cfg.aa_altitude, cfg.switched_capacitance, cfg.energy_price, cfg.latency_weight, cfg.energy_weight,
-    ], dtype=float)
+    constants = np.array(
+        [
+            cfg.min_distance,
+            cfg.path_loss_intercept_db,
+            cfg.path_loss_slope_db,
+            _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth),
+            cfg.bandwidth,
+            cfg.aa_bandwidth,
+            cfg.fa_tx_power,
+            10.0 ** (cfg.aa_reference_gain_db / 10.0),
+            _noise_power_w(cfg.noise_psd_dbm_hz, cfg.aa_bandwidth),
+            cfg.aa_altitude,
+            cfg.switched_capacitance,
+            cfg.energy_price,
+            cfg.latency_weight,
+            cfg.energy_weight,
+        ],
+        dtype=float,
+    )
     sizes = {"N": cfg.n_wa, "L": cfg.n_leaders, "J": cfg.n_fa, "K": cfg.n_aa}
     spans, start = [], 0
     for _, dims in PHYSICS_FIELDS:
@@ -392,9 +466,22 @@ def _physics(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[np.ndarray,
     constants, size, spans = _physics_layout(cfg)
     out = np.empty(size)
     fields = tuple(out[start:stop].reshape(shape) for start, stop, shape in spans)
-    scenario_physics(d["wa_pos"], d["leader_pos"], d["aa_pos"], d["intensity"], d["work"], d["local_cpu"],
-                     d["tx_power"], d["leader_cpu"], d["aa_cpu"], d["hover"], d["fading"], cfg.n_ma,
-                     constants, *fields)
+    scenario_physics(
+        d["wa_pos"],
+        d["leader_pos"],
+        d["aa_pos"],
+        d["intensity"],
+        d["work"],
+        d["local_cpu"],
+        d["tx_power"],
+        d["leader_cpu"],
+        d["aa_cpu"],
+        d["hover"],
+        d["fading"],
+        cfg.n_ma,
+        constants,
+        *fields,
+    )
     return fields
 
 
@@ -407,8 +494,10 @@ def _physics_reference(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[n
     leader_cpu, aa_cpu = d["leader_cpu"], d["aa_cpu"]
 
     # Eq. (1): uplink rate with distance path loss and optional Rayleigh fading.
-    dist_km = np.maximum(np.linalg.norm(wa_pos[:, None, :] - leader_pos[None, :, :], axis=-1),
-                         cfg.min_distance) / 1000.0
+    dist_km = (
+        np.maximum(np.linalg.norm(wa_pos[:, None, :] - leader_pos[None, :, :], axis=-1), cfg.min_distance)
+        / 1000.0
+    )
     path_loss_db = cfg.path_loss_intercept_db + cfg.path_loss_slope_db * np.log10(dist_km)
     gain = 10.0 ** (-path_loss_db / 10.0) * d["fading"]
     noise = _noise_power_w(cfg.noise_psd_dbm_hz, cfg.bandwidth)
@@ -421,7 +510,8 @@ def _physics_reference(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[n
     beta0 = 10.0 ** (cfg.aa_reference_gain_db / 10.0)
     noise_a = _noise_power_w(cfg.noise_psd_dbm_hz, cfg.aa_bandwidth)
     fa_aa_rate = cfg.aa_bandwidth * np.log2(
-        1.0 + cfg.fa_tx_power * beta0 / ((cfg.aa_altitude**2 + ground**2) * noise_a))
+        1.0 + cfg.fa_tx_power * beta0 / ((cfg.aa_altitude**2 + ground**2) * noise_a)
+    )
 
     # Eq. (3)-(5): per-Gcycle latency and energy of each path.
     mbit_per_gcycle = 1.0 / intensity
@@ -438,24 +528,48 @@ def _physics_reference(cfg: ScenarioConfig, d: dict[str, np.ndarray]) -> tuple[n
         t_aerial = t_direct[:, i:].copy()
 
     # Eq. (8): money-valued cost of offloading relative to local computing.
-    direct_adj = work[:, None] * (cfg.latency_weight * (t_direct - t_loc[:, None])
-                                  + cfg.energy_weight * (e_off - e_loc[:, None]))
+    direct_adj = work[:, None] * (
+        cfg.latency_weight * (t_direct - t_loc[:, None]) + cfg.energy_weight * (e_off - e_loc[:, None])
+    )
     aerial_extra = work[:, None] * cfg.latency_weight * (t_aerial - t_direct[:, i:])
 
     # Eq. (6): server unit costs; AAs add a hover-power share.
     leader_cost = cfg.energy_price * cfg.switched_capacitance * leader_cpu**2
     aa_cost = cfg.energy_price * cfg.switched_capacitance * aa_cpu**2 + d["hover"]
-    return (gain, rate, fa_aa_rate, t_loc, e_loc, t_direct, e_off, t_aerial, direct_adj, aerial_extra,
-            leader_cost, aa_cost)
+    return (
+        gain,
+        rate,
+        fa_aa_rate,
+        t_loc,
+        e_loc,
+        t_direct,
+        e_off,
+        t_aerial,
+        direct_adj,
+        aerial_extra,
+        leader_cost,
+        aa_cost,
+    )
 
 
 def _sample(cfg: ScenarioConfig, rng: np.random.Generator) -> Scenario:
     d = _draws(cfg, rng)
     physics = dict(zip((name for name, _ in PHYSICS_FIELDS), _physics(cfg, d), strict=True))
     return Scenario(
-        config=cfg, wa_positions=d["wa_pos"], leader_positions=d["leader_pos"], aa_positions=d["aa_pos"],
-        task_data=d["data"], task_intensity=d["intensity"], task_work=d["work"], local_cpu=d["local_cpu"],
-        tx_power=d["tx_power"], satisfaction_weight=d["omega"], leader_cpu=d["leader_cpu"],
-        aa_cpu=d["aa_cpu"], fa_capacity=d["capacity"], aa_supply=d["supply"],
-        fa_value_premium=d["premium"], **physics,
+        config=cfg,
+        wa_positions=d["wa_pos"],
+        leader_positions=d["leader_pos"],
+        aa_positions=d["aa_pos"],
+        task_data=d["data"],
+        task_intensity=d["intensity"],
+        task_work=d["work"],
+        local_cpu=d["local_cpu"],
+        tx_power=d["tx_power"],
+        satisfaction_weight=d["omega"],
+        leader_cpu=d["leader_cpu"],
+        aa_cpu=d["aa_cpu"],
+        fa_capacity=d["capacity"],
+        aa_supply=d["supply"],
+        fa_value_premium=d["premium"],
+        **physics,
     )

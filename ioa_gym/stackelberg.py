@@ -35,23 +35,26 @@ def marginal_costs(scenario: Scenario, prices: np.ndarray, overflow_share: np.nd
     return prices[..., None, :] * scenario.task_work[:, None] + scenario.cost_adjustment(overflow_share)
 
 
-def follower_utility(scenario: Scenario, ratios: np.ndarray, prices: np.ndarray,
-                     overflow_share: np.ndarray | None = None) -> np.ndarray:
+def follower_utility(
+    scenario: Scenario, ratios: np.ndarray, prices: np.ndarray, overflow_share: np.ndarray | None = None
+) -> np.ndarray:
     """U_n(o_n; p) = sum_l [omega_n ln(1 + o_{n,l}) - m_{n,l} o_{n,l}] (Eq. 7). Shape (..., N)."""
     ratios = np.asarray(ratios, dtype=float)
     m = marginal_costs(scenario, prices, overflow_share)
     return np.sum(scenario.satisfaction_weight[:, None] * np.log1p(ratios) - m * ratios, axis=-1)
 
 
-def follower_best_response(scenario: Scenario, prices: np.ndarray,
-                           overflow_share: np.ndarray | None = None) -> np.ndarray:
+def follower_best_response(
+    scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None = None
+) -> np.ndarray:
     """Every WA's unique best response o*_n(p) (Eq. 10). Shape (..., N, L) for prices (..., L)."""
     marginal = marginal_costs(scenario, prices, overflow_share)
     return _ratios_from_marginal(marginal, scenario.satisfaction_weight)
 
 
-def slot_outcome(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def slot_outcome(
+    scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One slot at posted prices (L,) and FA overflow shares phi (J,), compiled: the WAs' best responses
     (Eq. 10, (N, L)), the loads W_l, the leaders' utilities (Eq. 11a-b) and the FAs' new overflow
     shares Q_j / W_j (Eq. 12). The same numbers as ``follower_best_response``, ``leader_loads``,
@@ -59,15 +62,28 @@ def slot_outcome(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndar
     from ioa_gym import _tier1_kernel as kernel
 
     prices = np.ascontiguousarray(prices, dtype=float)
-    share = (np.zeros(scenario.n_fa) if overflow_share is None
-             else np.ascontiguousarray(overflow_share, dtype=float))
+    share = (
+        np.zeros(scenario.n_fa)
+        if overflow_share is None
+        else np.ascontiguousarray(overflow_share, dtype=float)
+    )
     _check_prices_and_share(scenario, prices, share)
     direct, aerial = scenario.direct_cost_adjustment, scenario.aerial_cost_extra
     work, omega = scenario.task_work, scenario.satisfaction_weight
     ratios = kernel.ratios_with_share(prices, share, direct, aerial, scenario.n_ma, work, omega)
     loads, overflow, utilities, _ = kernel.outcome(
-        ratios, prices, share, direct, aerial, scenario.n_ma, work, omega, scenario.leader_unit_cost,
-        _capacities(scenario), float(scenario.config.aerial_price))
+        ratios,
+        prices,
+        share,
+        direct,
+        aerial,
+        scenario.n_ma,
+        work,
+        omega,
+        scenario.leader_unit_cost,
+        _capacities(scenario),
+        float(scenario.config.aerial_price),
+    )
     fa_loads = loads[scenario.fa_slice]
     new_share = np.divide(overflow, fa_loads, out=np.zeros_like(overflow), where=fa_loads > 0)
     return ratios, loads, utilities, new_share
@@ -89,13 +105,19 @@ def leader_utilities(scenario: Scenario, prices: np.ndarray, ratios: np.ndarray)
         cap = scenario.fa_capacity
         w_fa = loads[..., fa]
         excess = np.maximum(w_fa - cap, 0.0)
-        util[..., fa] = (prices[..., fa] * w_fa - cost[fa] * np.minimum(w_fa, cap)
-                         - scenario.config.aerial_price * excess)
+        util[..., fa] = (
+            prices[..., fa] * w_fa - cost[fa] * np.minimum(w_fa, cap) - scenario.config.aerial_price * excess
+        )
     return util
 
 
-def _utility_of_leader_at(scenario: Scenario, leader: int, candidates: np.ndarray, prices: np.ndarray,
-                          overflow_share: np.ndarray | None) -> np.ndarray:
+def _utility_of_leader_at(
+    scenario: Scenario,
+    leader: int,
+    candidates: np.ndarray,
+    prices: np.ndarray,
+    overflow_share: np.ndarray | None,
+) -> np.ndarray:
     """Leader ``leader``'s utility for each candidate own price, the others fixed. Shape (G,)."""
     trial = np.repeat(np.asarray(prices, dtype=float)[None, :], candidates.shape[0], axis=0)
     trial[:, leader] = candidates
@@ -103,8 +125,13 @@ def _utility_of_leader_at(scenario: Scenario, leader: int, candidates: np.ndarra
     return leader_utilities(scenario, trial, ratios)[:, leader]
 
 
-def linear_search(scenario: Scenario, leader: int, prices: np.ndarray,
-                  overflow_share: np.ndarray | None = None, step: float = 0.01) -> LinearSearchResult:
+def linear_search(
+    scenario: Scenario,
+    leader: int,
+    prices: np.ndarray,
+    overflow_share: np.ndarray | None = None,
+    step: float = 0.01,
+) -> LinearSearchResult:
     """Algorithm 1: scan leader ``leader``'s price over [c_l, p_max] in steps of ``step``, the other leaders'
     prices fixed, the WAs best-responding; return the maximiser (the reference method)."""
     _check_leader(scenario, leader)
@@ -114,14 +141,21 @@ def linear_search(scenario: Scenario, leader: int, prices: np.ndarray,
     grid = np.append(np.arange(low, high, step), high)
     utilities = _utility_of_leader_at(scenario, leader, grid, prices, overflow_share)
     best = int(np.argmax(utilities))
-    return LinearSearchResult(price=float(grid[best]), utility=float(utilities[best]),
-                              prices=grid, utilities=utilities)
+    return LinearSearchResult(
+        price=float(grid[best]), utility=float(utilities[best]), prices=grid, utilities=utilities
+    )
 
 
-def best_response_prices(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None = None,
-                         leaders: np.ndarray | list[int] | None = None, grid_points: int = 17,
-                         refine_levels: int = 4, refine_points: int = 9,
-                         method: str = "compiled") -> tuple[np.ndarray, np.ndarray]:
+def best_response_prices(
+    scenario: Scenario,
+    prices: np.ndarray,
+    overflow_share: np.ndarray | None = None,
+    leaders: np.ndarray | list[int] | None = None,
+    grid_points: int = 17,
+    refine_levels: int = 4,
+    refine_points: int = 9,
+    method: str = "compiled",
+) -> tuple[np.ndarray, np.ndarray]:
     """Fast Algorithm 1 for several leaders at once: each selected leader's best-response price to the
     others' current prices, over [c_l, p_max]. The leader's utility and its exact derivative are
     evaluated, in one batched array, at the price bounds and at every price where a WA stops using the
@@ -148,10 +182,21 @@ def best_response_prices(scenario: Scenario, prices: np.ndarray, overflow_share:
 
         resolution, max_exits = _search_settings(scenario, grid_points, refine_levels, refine_points)
         return kernel.best_responses(
-            np.ascontiguousarray(prices), np.ascontiguousarray(share), sel.astype(np.int64),
-            scenario.direct_cost_adjustment, scenario.aerial_cost_extra, scenario.n_ma, scenario.task_work,
-            scenario.satisfaction_weight, scenario.leader_unit_cost, float(scenario.max_price),
-            _capacities(scenario), float(scenario.config.aerial_price), resolution, max_exits)
+            np.ascontiguousarray(prices),
+            np.ascontiguousarray(share),
+            sel.astype(np.int64),
+            scenario.direct_cost_adjustment,
+            scenario.aerial_cost_extra,
+            scenario.n_ma,
+            scenario.task_work,
+            scenario.satisfaction_weight,
+            scenario.leader_unit_cost,
+            float(scenario.max_price),
+            _capacities(scenario),
+            float(scenario.config.aerial_price),
+            resolution,
+            max_exits,
+        )
     search = _PriceSearch(scenario, grid_points, refine_levels, refine_points)
     search.set_base(prices, share)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -163,25 +208,25 @@ def best_response_prices(scenario: Scenario, prices: np.ndarray, overflow_share:
 class LinearSearchResult:
     price: float
     utility: float
-    prices: np.ndarray      # the scanned grid
-    utilities: np.ndarray   # the leader's utility at each grid price
+    prices: np.ndarray  # the scanned grid
+    utilities: np.ndarray  # the leader's utility at each grid price
 
 
 @dataclass(frozen=True)
 class Equilibrium:
     """Output of Algorithm 2. Arrays are indexed by leader l (MAs first), WA n, FA j."""
 
-    prices: np.ndarray              # (L,)
-    ratios: np.ndarray              # (N, L) offloading ratios o_{n,l}
-    loads: np.ndarray               # (L,) W_l, Gcycles
-    overflow: np.ndarray            # (J,) Q_j = max(0, W_j - Cap_j), Gcycles
-    overflow_share: np.ndarray      # (J,) phi_j = Q_j / W_j
-    leader_utilities: np.ndarray    # (L,)
+    prices: np.ndarray  # (L,)
+    ratios: np.ndarray  # (N, L) offloading ratios o_{n,l}
+    loads: np.ndarray  # (L,) W_l, Gcycles
+    overflow: np.ndarray  # (J,) Q_j = max(0, W_j - Cap_j), Gcycles
+    overflow_share: np.ndarray  # (J,) phi_j = Q_j / W_j
+    leader_utilities: np.ndarray  # (L,)
     follower_utilities: np.ndarray  # (N,)
     iterations: int
     converged: bool
-    price_history: np.ndarray       # (iterations + 1, L), row 0 the initial prices
-    ratio_history: np.ndarray       # (iterations + 1, N, L)
+    price_history: np.ndarray  # (iterations + 1, L), row 0 the initial prices
+    ratio_history: np.ndarray  # (iterations + 1, N, L)
 
     @property
     def overloaded(self) -> np.ndarray:
@@ -214,9 +259,16 @@ def overflow_of(scenario: Scenario, loads: np.ndarray) -> tuple[np.ndarray, np.n
     return excess, share
 
 
-def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100, damping: float = 0.0,
-                      scheme: str = "jacobi", initial_prices: np.ndarray | None = None,
-                      method: str = "compiled", **search: int) -> Equilibrium:
+def solve_equilibrium(
+    scenario: Scenario,
+    tol: float = 1e-2,
+    max_iter: int = 100,
+    damping: float = 0.0,
+    scheme: str = "jacobi",
+    initial_prices: np.ndarray | None = None,
+    method: str = "compiled",
+    **search: int,
+) -> Equilibrium:
     """Algorithm 2: iterate the leaders' best responses until no price and no phi_j moves by more
     than ``tol`` in a sweep and no leader can gain more than 0.05 % of its utility by deviating
     (converged), or ``max_iter`` sweeps have run. ``scheme="jacobi"`` (default) moves every leader to
@@ -271,8 +323,9 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
         return _solve_compiled(scenario, prices, tol, int(max_iter), damping, scheme, **search)
     searcher = _PriceSearch(scenario, **search)
     with np.errstate(divide="ignore", invalid="ignore"):
-        price_history, share_history, converged = _iterate(searcher, prices, tol, int(max_iter), damping,
-                                                           scheme)
+        price_history, share_history, converged = _iterate(
+            searcher, prices, tol, int(max_iter), damping, scheme
+        )
     # The WAs' responses to every iterate (the last one is the result), in one batched solve.
     adjustment = np.repeat(scenario.direct_cost_adjustment[None], len(price_history), axis=0)
     adjustment[:, :, scenario.fa_slice] += share_history[:, None, :] * scenario.aerial_cost_extra
@@ -281,18 +334,29 @@ def solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter: int = 100
     return _equilibrium(scenario, price_history, share_history, ratio_history, converged)
 
 
-def _equilibrium(scenario: Scenario, price_history: np.ndarray, share_history: np.ndarray,
-                 ratio_history: np.ndarray, converged: bool) -> Equilibrium:
+def _equilibrium(
+    scenario: Scenario,
+    price_history: np.ndarray,
+    share_history: np.ndarray,
+    ratio_history: np.ndarray,
+    converged: bool,
+) -> Equilibrium:
     """The ``Equilibrium`` of the last iterate of a history."""
     prices, share, ratios = price_history[-1].copy(), share_history[-1].copy(), ratio_history[-1]
     loads = leader_loads(scenario, ratios)
     overflow, _ = overflow_of(scenario, loads)
     return Equilibrium(
-        prices=prices, ratios=ratios, loads=loads, overflow=overflow, overflow_share=share,
+        prices=prices,
+        ratios=ratios,
+        loads=loads,
+        overflow=overflow,
+        overflow_share=share,
         leader_utilities=leader_utilities(scenario, prices, ratios),
         follower_utilities=follower_utility(scenario, ratios, prices, share),
-        iterations=len(price_history) - 1, converged=converged,
-        price_history=price_history, ratio_history=ratio_history,
+        iterations=len(price_history) - 1,
+        converged=converged,
+        price_history=price_history,
+        ratio_history=ratio_history,
     )
 
 
@@ -303,8 +367,15 @@ def _capacities(scenario: Scenario) -> np.ndarray:
     return capacity
 
 
-def _solve_compiled(scenario: Scenario, prices: np.ndarray, tol: float, max_iter: int, damping: float,
-                    scheme: str, **search: int) -> Equilibrium:
+def _solve_compiled(
+    scenario: Scenario,
+    prices: np.ndarray,
+    tol: float,
+    max_iter: int,
+    damping: float,
+    scheme: str,
+    **search: int,
+) -> Equilibrium:
     """``solve_equilibrium`` by the compiled kernel (``ioa_gym._tier1_kernel``)."""
     from ioa_gym import _tier1_kernel as kernel
 
@@ -313,17 +384,50 @@ def _solve_compiled(scenario: Scenario, prices: np.ndarray, tol: float, max_iter
     work, omega = scenario.task_work, scenario.satisfaction_weight
     capacity = _capacities(scenario)
     price_history, share_history, converged = kernel.solve(
-        prices, direct, aerial, scenario.n_ma, work, omega, scenario.leader_unit_cost,
-        float(scenario.max_price), capacity, float(scenario.config.aerial_price), resolution,
-        max_exits, float(tol), max_iter, float(damping), scheme == "gauss-seidel")
-    ratio_history = kernel.ratio_history(price_history, share_history, direct, aerial, scenario.n_ma, work,
-                                         omega)
+        prices,
+        direct,
+        aerial,
+        scenario.n_ma,
+        work,
+        omega,
+        scenario.leader_unit_cost,
+        float(scenario.max_price),
+        capacity,
+        float(scenario.config.aerial_price),
+        resolution,
+        max_exits,
+        float(tol),
+        max_iter,
+        float(damping),
+        scheme == "gauss-seidel",
+    )
+    ratio_history = kernel.ratio_history(
+        price_history, share_history, direct, aerial, scenario.n_ma, work, omega
+    )
     prices, share, ratios = price_history[-1].copy(), share_history[-1].copy(), ratio_history[-1]
     loads, overflow, leader, follower = kernel.outcome(
-        ratios, prices, share, direct, aerial, scenario.n_ma, work, omega, scenario.leader_unit_cost,
-        capacity, float(scenario.config.aerial_price))
+        ratios,
+        prices,
+        share,
+        direct,
+        aerial,
+        scenario.n_ma,
+        work,
+        omega,
+        scenario.leader_unit_cost,
+        capacity,
+        float(scenario.config.aerial_price),
+    )
     return Equilibrium(
-        prices=prices, ratios=ratios, loads=loads, overflow=overflow, overflow_share=share,
-        leader_utilities=leader, follower_utilities=follower, iterations=len(price_history) - 1,
-        converged=bool(converged), price_history=price_history, ratio_history=ratio_history,
+        prices=prices,
+        ratios=ratios,
+        loads=loads,
+        overflow=overflow,
+        overflow_share=share,
+        leader_utilities=leader,
+        follower_utilities=follower,
+        iterations=len(price_history) - 1,
+        converged=bool(converged),
+        price_history=price_history,
+        ratio_history=ratio_history,
     )

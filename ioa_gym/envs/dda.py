@@ -26,16 +26,35 @@ STEP_SCALES = ("log", "linear")
 STEP_INFO_KEYS = ("buyer_price", "seller_price", "round", "active_clock")
 """Info of every step: the clock prices (float), rounds played (int) and the clock that moves next."""
 FINAL_INFO_KEYS = (
-    "clearing_price", "units_traded", "social_welfare", "efficient_welfare", "efficiency", "rounds",
-    "crossed", "individually_rational", "budget_balanced", "result",
+    "clearing_price",
+    "units_traded",
+    "social_welfare",
+    "efficient_welfare",
+    "efficiency",
+    "rounds",
+    "crossed",
+    "individually_rational",
+    "budget_balanced",
+    "result",
 )
 """Info added when the auction ends: scalars (float, int or bool, each always the same type) and the
 ``AuctionResult`` under "result"."""
 
 OBS_NAMES = (
-    "buyer_price", "seller_price", "clock_gap", "buyer_clock_active", "round_fraction",
-    "buyer_units_accepted", "seller_units_accepted", "buyer_accepted_last_tick",
-    "seller_accepted_last_tick", "n_buyers", "n_sellers", "buyer_units", "seller_units", "last_step",
+    "buyer_price",
+    "seller_price",
+    "clock_gap",
+    "buyer_clock_active",
+    "round_fraction",
+    "buyer_units_accepted",
+    "seller_units_accepted",
+    "buyer_accepted_last_tick",
+    "seller_accepted_last_tick",
+    "n_buyers",
+    "n_sellers",
+    "buyer_units",
+    "seller_units",
+    "last_step",
 )
 """Observation layout (all public): clock prices normalised by the price bounds; clock gap
 (P_B - P_S) / (upper - lower) in [-1, 1]; 1 if the buyer clock moves next; rounds / max_rounds;
@@ -86,8 +105,9 @@ class DDAEnvConfig:
 
     def __post_init__(self) -> None:
         if self.market_source not in MARKET_SOURCES:
-            raise ValueError(f"market_source must be one of {list(MARKET_SOURCES)}, "
-                             f"got {self.market_source!r}")
+            raise ValueError(
+                f"market_source must be one of {list(MARKET_SOURCES)}, got {self.market_source!r}"
+            )
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {list(VARIANTS)}, got {self.variant!r}")
         if self.step_scale not in STEP_SCALES:
@@ -118,8 +138,10 @@ class DDAEnvConfig:
             raise ValueError(f"solver must be a dict of solve_equilibrium arguments, got {self.solver!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-                for f in dataclasses.fields(self)}
+        return {
+            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+            for f in dataclasses.fields(self)
+        }
 
 
 def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
@@ -149,8 +171,10 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
         # Without FAs or AAs no Tier-1 slot has a market: fail here, not after 100 solved slots at reset.
         for name in ("n_fa", "n_aa"):
             if (count := getattr(scenario_config, name)) < 1:
-                raise ValueError(f"{name} must be >= 1 when market_source='tier1' (overloaded FAs buy "
-                                 f"from AAs), got {count}; or use market_source='synthetic'")
+                raise ValueError(
+                    f"{name} must be >= 1 when market_source='tier1' (overloaded FAs buy "
+                    f"from AAs), got {count}; or use market_source='synthetic'"
+                )
     return scenario_config, env_config
 
 
@@ -178,8 +202,9 @@ class DoubleDutchAuctionEnv(gym.Env):
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                             f"got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
         self.render_mode = render_mode
         self.scenario_config, self.config = make_configs(kwargs)
         cfg = self.config
@@ -215,7 +240,7 @@ class DoubleDutchAuctionEnv(gym.Env):
     def _entry_to_step(self, a: float) -> float:
         """Step of one Box action entry. Scalar math: ``step`` calls this once per tick, and NumPy's
         per-call overhead on 1-element arrays was most of the env's step time."""
-        frac = 0.5 * (min(max(a, -1.0), 1.0) + 1.0)   # a NaN stays NaN and is rejected by tick()
+        frac = 0.5 * (min(max(a, -1.0), 1.0) + 1.0)  # a NaN stays NaN and is rejected by tick()
         if self._log_scale:
             return self._step_min * math.exp(frac * self._log_ratio)
         return self._step_min + frac * self._step_range
@@ -226,8 +251,9 @@ class DoubleDutchAuctionEnv(gym.Env):
         cfg = self.config
         step = float(step)
         if not cfg.step_min * (1 - 1e-9) <= step <= cfg.step_max * (1 + 1e-9):
-            raise ValueError(f"step must be in [step_min, step_max] = [{cfg.step_min}, {cfg.step_max}], "
-                             f"got {step}")
+            raise ValueError(
+                f"step must be in [step_min, step_max] = [{cfg.step_min}, {cfg.step_max}], got {step}"
+            )
         step = min(max(step, cfg.step_min), cfg.step_max)
         if self.step_sizes is not None:
             return int(np.argmin(np.abs(np.log(self.step_sizes) - math.log(step))))
@@ -248,15 +274,22 @@ class DoubleDutchAuctionEnv(gym.Env):
         cfg = self.config
         if cfg.market_source == "tier1":
             market, self.scenario, self.equilibrium = sample_tier1_market(
-                self.scenario_config, self.np_random, **cfg.solver)
+                self.scenario_config, self.np_random, **cfg.solver
+            )
             return market
         self.scenario = self.equilibrium = None
-        return sample_synthetic_market(self.np_random, cfg.synthetic_buyers, cfg.synthetic_sellers,
-                                       cfg.synthetic_units, cfg.synthetic_values, cfg.synthetic_costs)
+        return sample_synthetic_market(
+            self.np_random,
+            cfg.synthetic_buyers,
+            cfg.synthetic_sellers,
+            cfg.synthetic_units,
+            cfg.synthetic_values,
+            cfg.synthetic_costs,
+        )
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        if options and "market" in options:   # evaluate on a given market (e.g. an IC audit)
+        if options and "market" in options:  # evaluate on a given market (e.g. an IC audit)
             market = options["market"]
             if not isinstance(market, Market):
                 raise ValueError(f"options['market'] must be an ioa_gym.auction.Market, got {type(market)}")
@@ -265,8 +298,9 @@ class DoubleDutchAuctionEnv(gym.Env):
             market = self._sample_market()
         self.market = market
         cfg = self.config
-        self.auction = DoubleDutchAuction(market, cfg.variant, cfg.price_bounds, cfg.max_rounds,
-                                          seed=self.np_random)
+        self.auction = DoubleDutchAuction(
+            market, cfg.variant, cfg.price_bounds, cfg.max_rounds, seed=self.np_random
+        )
         obs = self._obs
         obs[9] = min(market.n_buyers / cfg.max_buyers, 1.0)
         obs[10] = min(market.n_sellers / cfg.max_sellers, 1.0)
@@ -297,8 +331,12 @@ class DoubleDutchAuctionEnv(gym.Env):
 
     def _clock_info(self) -> dict[str, Any]:
         a = self.auction
-        return {"buyer_price": a.buyer_price, "seller_price": a.seller_price, "round": a.rounds,
-                "active_clock": a.active_clock}
+        return {
+            "buyer_price": a.buyer_price,
+            "seller_price": a.seller_price,
+            "round": a.rounds,
+            "active_clock": a.active_clock,
+        }
 
     def step(self, action: Any):
         auction = self.auction
@@ -310,8 +348,11 @@ class DoubleDutchAuctionEnv(gym.Env):
             index = action if isinstance(action, (int, np.integer)) else np.asarray(action).reshape(-1)[0]
             step = self._step_list[int(index)]
         else:
-            flat = action if isinstance(action, np.ndarray) and action.ndim == 1 else \
-                np.asarray(action, dtype=float).reshape(-1)
+            flat = (
+                action
+                if isinstance(action, np.ndarray) and action.ndim == 1
+                else np.asarray(action, dtype=float).reshape(-1)
+            )
             # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
             use_seller_entry = flat.shape[0] > 1 and auction.active_clock != BUYER
             step = self._entry_to_step(float(flat[1 if use_seller_entry else 0]))
@@ -319,8 +360,9 @@ class DoubleDutchAuctionEnv(gym.Env):
         auction.tick(step)
         cfg = self.config
         self._last_step_obs = self._step_fraction(step)
-        self._update_obs(auction.buyer_units_accepted - buyers_before,
-                         auction.seller_units_accepted - sellers_before)
+        self._update_obs(
+            auction.buyer_units_accepted - buyers_before, auction.seller_units_accepted - sellers_before
+        )
         reward = -cfg.eta
         info = self._clock_info()
         terminated = auction.done
@@ -329,22 +371,29 @@ class DoubleDutchAuctionEnv(gym.Env):
             efficiency = welfare_efficiency(result.social_welfare, self._efficient_welfare)
             reward += efficiency
             info.update(
-                clearing_price=auction.closing_price, units_traded=result.units_traded,
-                social_welfare=result.social_welfare, efficient_welfare=self._efficient_welfare,
-                efficiency=efficiency, rounds=result.rounds, crossed=result.crossed,
-                individually_rational=result.individually_rational, budget_balanced=result.budget_balanced,
+                clearing_price=auction.closing_price,
+                units_traded=result.units_traded,
+                social_welfare=result.social_welfare,
+                efficient_welfare=self._efficient_welfare,
+                efficiency=efficiency,
+                rounds=result.rounds,
+                crossed=result.crossed,
+                individually_rational=result.individually_rational,
+                budget_balanced=result.budget_balanced,
                 result=result,
             )
         return self._obs.copy(), float(reward), terminated, False, info
 
     def render(self) -> str | np.ndarray | None:
-        """"ansi": one line of text; "rgb_array": bars for P_B, P_S, accepted buyer and seller units
+        """ "ansi": one line of text; "rgb_array": bars for P_B, P_S, accepted buyer and seller units
         and rounds used (all as fractions)."""
         if self.render_mode is None or self.auction is None:
             return None
         a = self.auction
         if self.render_mode == "rgb_array":
             return bars(self._obs[[0, 1, 5, 6, 4]])
-        return (f"round {a.rounds:4d}  P_B {a.buyer_price:8.3f}  P_S {a.seller_price:8.3f}  "
-                f"accepted {a.buyer_units_accepted}/{self.market.total_buyer_units} buyer units, "
-                f"{a.seller_units_accepted}/{self.market.total_seller_units} seller units")
+        return (
+            f"round {a.rounds:4d}  P_B {a.buyer_price:8.3f}  P_S {a.seller_price:8.3f}  "
+            f"accepted {a.buyer_units_accepted}/{self.market.total_buyer_units} buyer units, "
+            f"{a.seller_units_accepted}/{self.market.total_seller_units} seller units"
+        )

@@ -34,9 +34,16 @@ _CLOCK_NAMES = np.array([SELLER, BUYER], dtype=object)
 _DYNAMIC = [*range(9), OBS_NAMES.index("last_step")]
 """Observation entries that change with the clocks (the others describe the market)."""
 _FINAL_INFO_DTYPES = {
-    "clearing_price": np.float64, "units_traded": np.int64, "social_welfare": np.float64,
-    "efficient_welfare": np.float64, "efficiency": np.float64, "rounds": np.int64, "crossed": np.bool_,
-    "individually_rational": np.bool_, "budget_balanced": np.bool_, "result": object,
+    "clearing_price": np.float64,
+    "units_traded": np.int64,
+    "social_welfare": np.float64,
+    "efficient_welfare": np.float64,
+    "efficiency": np.float64,
+    "rounds": np.int64,
+    "crossed": np.bool_,
+    "individually_rational": np.bool_,
+    "budget_balanced": np.bool_,
+    "result": object,
 }
 """dtype of each of ``FINAL_INFO_KEYS`` once batched (what ``SyncVectorEnv`` makes of the single env's
 types)."""
@@ -59,17 +66,26 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, num_envs: int = 1, max_episode_steps: int | None = None,
-                 render_mode: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        num_envs: int = 1,
+        max_episode_steps: int | None = None,
+        render_mode: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if isinstance(num_envs, bool) or int(num_envs) != num_envs or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if max_episode_steps is not None and (isinstance(max_episode_steps, bool)
-                                              or int(max_episode_steps) != max_episode_steps
-                                              or max_episode_steps < 1):
+        if max_episode_steps is not None and (
+            isinstance(max_episode_steps, bool)
+            or int(max_episode_steps) != max_episode_steps
+            or max_episode_steps < 1
+        ):
             raise ValueError(f"max_episode_steps must be an integer >= 1 or None, got {max_episode_steps!r}")
         if render_mode is not None:
-            raise ValueError(f"render_mode must be None for the vector IoA-DDA env (render a single "
-                             f"gym.make env instead), got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be None for the vector IoA-DDA env (render a single "
+                f"gym.make env instead), got {render_mode!r}"
+            )
         # One single env, never reset, gives the configuration, the spaces and the action scale.
         template = self._single_env = DoubleDutchAuctionEnv(**kwargs)
         self.scenario_config, self.config = template.scenario_config, template.config
@@ -89,10 +105,12 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self.step_sizes = template.step_sizes
         if self.step_sizes is not None:
             # Position of each discrete step on the (log) action scale, as the single env computes it.
-            self._discrete_fractions = np.array([
-                math.log(step / self._step_min) / self._log_ratio if self._step_range else 0.0
-                for step in self.step_sizes.tolist()
-            ])
+            self._discrete_fractions = np.array(
+                [
+                    math.log(step / self._step_min) / self._log_ratio if self._step_range else 0.0
+                    for step in self.step_sizes.tolist()
+                ]
+            )
 
         n = self.num_envs
         self.markets: list[Market | None] = [None] * n
@@ -132,10 +150,13 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         mask = options.pop("reset_mask", None)
         if mask is None:
             mask = np.ones(n, dtype=bool)
-        elif not (isinstance(mask, np.ndarray) and mask.shape == (n,) and mask.dtype == np.bool_
-                  and mask.any()):
-            raise ValueError(f"options['reset_mask'] must be a bool array of shape ({n},) with at least one "
-                             f"True, got {mask!r}")
+        elif not (
+            isinstance(mask, np.ndarray) and mask.shape == (n,) and mask.dtype == np.bool_ and mask.any()
+        ):
+            raise ValueError(
+                f"options['reset_mask'] must be a bool array of shape ({n},) with at least one "
+                f"True, got {mask!r}"
+            )
         elif not self._started:
             raise RuntimeError("call reset() without a reset_mask first")
         market = options.get("market")
@@ -158,9 +179,14 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             if cfg.market_source == "tier1":
                 market = sample_tier1_market(self.scenario_config, rng, **cfg.solver)[0]
             else:
-                market = sample_synthetic_market(rng, cfg.synthetic_buyers, cfg.synthetic_sellers,
-                                                 cfg.synthetic_units, cfg.synthetic_values,
-                                                 cfg.synthetic_costs)
+                market = sample_synthetic_market(
+                    rng,
+                    cfg.synthetic_buyers,
+                    cfg.synthetic_sellers,
+                    cfg.synthetic_units,
+                    cfg.synthetic_values,
+                    cfg.synthetic_costs,
+                )
         self.markets[i] = market
         self.auctions.start(i, market, seed=rng)
         self._efficient_welfare[i] = efficient_welfare(market)
@@ -212,8 +238,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             n_steps = self.step_sizes.shape[0]
             bad = np.flatnonzero((index < 0) | (index >= n_steps))
             if bad.size:
-                raise ValueError(f"actions must lie in [0, {n_steps - 1}], got {index[bad[0]]} "
-                                 f"(sub-env {bad[0]})")
+                raise ValueError(
+                    f"actions must lie in [0, {n_steps - 1}], got {index[bad[0]]} (sub-env {bad[0]})"
+                )
             return self.step_sizes[index], self._discrete_fractions[index]
         entries = np.asarray(actions, dtype=float)
         width = self.single_action_space.shape[0]
@@ -241,8 +268,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         float32 once, as ``DoubleDutchAuctionEnv._update_obs`` computes it."""
         auctions, lower, span, columns = self.auctions, self._lower, self._span, self._columns
         buyer_price, seller_price = auctions.buyer_price, auctions.seller_price
-        for column, (high, low, floor) in enumerate(((buyer_price, lower, 0.0), (seller_price, lower, 0.0),
-                                                    (buyer_price, seller_price, -1.0))):
+        for column, (high, low, floor) in enumerate(
+            ((buyer_price, lower, 0.0), (seller_price, lower, 0.0), (buyer_price, seller_price, -1.0))
+        ):
             np.subtract(high, low, out=columns[column])
             np.divide(columns[column], span, out=columns[column])
             np.maximum(columns[column], floor, out=columns[column])
@@ -267,8 +295,11 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             values = auctions.buyer_price.copy(), auctions.seller_price.copy(), auctions.rounds.copy()
         else:
             clocks[~rows] = None
-            values = (np.where(rows, auctions.buyer_price, 0.0), np.where(rows, auctions.seller_price, 0.0),
-                      np.where(rows, auctions.rounds, 0))
+            values = (
+                np.where(rows, auctions.buyer_price, 0.0),
+                np.where(rows, auctions.seller_price, 0.0),
+                np.where(rows, auctions.rounds, 0),
+            )
         info = dict(zip(STEP_INFO_KEYS, (*values, clocks), strict=True))
         return {**info, **{f"_{key}": rows.copy() for key in STEP_INFO_KEYS}}
 
@@ -280,9 +311,20 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             result = self.auctions.result(i)
             efficiency = welfare_efficiency(result.social_welfare, self._efficient_welfare[i])
             rewards[i] += efficiency
-            rows.append((self.auctions.closing_price[i], result.units_traded, result.social_welfare,
-                         self._efficient_welfare[i], efficiency, result.rounds, result.crossed,
-                         result.individually_rational, result.budget_balanced, result))
+            rows.append(
+                (
+                    self.auctions.closing_price[i],
+                    result.units_traded,
+                    result.social_welfare,
+                    self._efficient_welfare[i],
+                    efficiency,
+                    result.rounds,
+                    result.crossed,
+                    result.individually_rational,
+                    result.budget_balanced,
+                    result,
+                )
+            )
         mask = np.zeros(self.num_envs, dtype=bool)
         mask[ended] = True
         info = {}

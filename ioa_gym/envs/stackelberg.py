@@ -49,15 +49,18 @@ class StackelbergPricingEnv(gym.Env):
 
     def __init__(self, render_mode: str | None = None, leader: int | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                             f"got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
         self.render_mode = render_mode
         scenario = kwargs.pop("scenario", None)
         names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
         unknown = sorted(set(kwargs) - names)
         if unknown:
-            raise ValueError(f"unknown IoA-Stackelberg option(s) {unknown}; valid: "
-                             f"{sorted(names | {'scenario', 'leader', 'render_mode'})}")
+            raise ValueError(
+                f"unknown IoA-Stackelberg option(s) {unknown}; valid: "
+                f"{sorted(names | {'scenario', 'leader', 'render_mode'})}"
+            )
         if isinstance(scenario, ScenarioConfig):
             base = scenario.to_dict()
         elif scenario is None or isinstance(scenario, dict):
@@ -98,8 +101,8 @@ class StackelbergPricingEnv(gym.Env):
         n_others = self._others.size
         obs = np.empty(n_others + 10)
         obs[:4] = (sc.leader_unit_cost[me] / p_max, float(self.is_fa), capacity, self._prices[me] / p_max)
-        obs[4:4 + n_others] = self._prices[self._others] / p_max
-        obs[4 + n_others:] = (
+        obs[4 : 4 + n_others] = self._prices[self._others] / p_max
+        obs[4 + n_others :] = (
             sc.task_work.mean() / self._max_work,
             sc.satisfaction_weight.mean() / cfg.satisfaction_weight_range[1],
             (adjustment / sc.task_work).mean() / p_max,
@@ -141,16 +144,21 @@ class StackelbergPricingEnv(gym.Env):
         else:  # nothing to earn in this slot: pricing is optimal unless it loses money
             reward = 1.0 if utility >= -1e-9 else REWARD_FLOOR
         info = {
-            "prices": posted.copy(), "ratios": ratios, "loads": loads, "utilities": utilities,
-            "agent_utility": utility, "best_response_price": float(best_price),
-            "best_response_utility": best_utility, "overflow_share": share,
+            "prices": posted.copy(),
+            "ratios": ratios,
+            "loads": loads,
+            "utilities": utilities,
+            "agent_utility": utility,
+            "best_response_price": float(best_price),
+            "best_response_utility": best_utility,
+            "overflow_share": share,
         }
         self._prices, self._share, self._loads = posted, share, loads
-        self.scenario = self.scenario_config.sample(self.np_random)   # the next slot
+        self.scenario = self.scenario_config.sample(self.np_random)  # the next slot
         return self._observation(), float(reward), False, False, info
 
     def render(self) -> str | np.ndarray | None:
-        """"ansi": the posted prices; "rgb_array": one bar per leader's price / p_max."""
+        """ "ansi": the posted prices; "rgb_array": one bar per leader's price / p_max."""
         if self.render_mode is None or self.scenario is None:
             return None
         if self.render_mode == "rgb_array":
