@@ -5,8 +5,9 @@ Names:
 - ``"diffusion"``: the diffusion actor-critic :class:`agents.diffusion.DiffusionAC` (the paper's method);
 - SB3 algorithms: ``"ppo"``, ``"sac"``, ``"td3"``, ``"a2c"``, ``"ddpg"``, ``"dqn"``, and, when sb3-contrib
   is installed, ``"tqc"``, ``"trpo"``, ``"ars"``, ``"qrdqn"``, ``"crossq"``;
-- non-learning references: ``"random"``, ``"greedy"``, ``"fixed-step"`` (:mod:`agents.baselines`) and
-  ``"adaptive"`` (``ioa_gym.policies.AdaptiveStepPolicy``);
+- non-learning references: ``"random"``, ``"greedy"``, ``"fixed-step"`` (:mod:`agents.baselines`), and the
+  reference policies the env packages offer (``"adaptive"``, from ``ioa_gym.policies.REFERENCE_POLICIES``;
+  see :func:`import_env_packages`);
 - any ``"package.module:ClassName"`` naming a subclass of SB3's ``BaseAlgorithm``, so third-party
   algorithms plug in without code changes (or call :func:`register_agent`).
 
@@ -44,6 +45,7 @@ from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckA
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
+from agents.common.envs import env_packages
 from agents.vec_env import VectorEnvAdapter, make_sb3_vec_env
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parent / "hyperparams"
@@ -154,12 +156,7 @@ def _register_defaults() -> None:
     register_agent(
         "fixed-step", "agents.baselines:FixedStepAgent", "baseline", "one constant step (classic DDA)"
     )
-    register_agent(
-        "adaptive", "ioa_gym.policies:AdaptiveStepPolicy", "policy", "hand-written adaptive step rule"
-    )
-
-
-_register_defaults()
+    import_env_packages()
 
 
 def list_agents() -> list[str]:
@@ -369,12 +366,18 @@ def make_vec_env_from_id(
 
 
 def import_env_packages() -> None:
-    """Import ``ioa_gym`` when present so its env ids are registered (no-op before it exists)."""
-    try:
-        importlib.import_module("ioa_gym")
-    except ModuleNotFoundError as error:
-        if error.name != "ioa_gym":
-            raise
+    """Import the env packages (:data:`agents.common.envs.ENV_PACKAGES`) so that their env ids are
+    registered, and register the reference policies each one offers in its ``policies.REFERENCE_POLICIES``
+    (``{name: ("module:Class", description)}``, kind ``"policy"``). The env side names its policies; this
+    registry never imports an env package's class by a path of its own."""
+    for package in env_packages():
+        try:
+            policies = importlib.import_module(f"{package.__name__}.policies")
+        except ModuleNotFoundError:
+            continue
+        for name, (target, description) in getattr(policies, "REFERENCE_POLICIES", {}).items():
+            if name not in _REGISTRY:
+                register_agent(name, target, "policy", description)
 
 
 # --- building and loading agents ------------------------------------------------------------------------
@@ -581,3 +584,6 @@ def load_agent(
         f"{name!r} is neither a run folder nor a saved model file, nor a non-learning agent name "
         f"({', '.join(sorted(non_learning))})"
     )
+
+
+_register_defaults()

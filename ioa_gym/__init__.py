@@ -1,8 +1,8 @@
 """ioa-gym: two-tier agentic-AI task offloading in the Internet of Agents.
 
-The economics (`scenario`, `stackelberg`, `auction`, `markets`) is NumPy, with the Tier-1 solver and the
-scenario's physics compiled by numba (`_tier1_kernel`); importing the package also registers the
-Gymnasium environments (see `ioa_gym.envs`)."""
+The economics (``scenario``, ``stackelberg``, ``auction``, ``markets``) is NumPy, with the Tier-1 solver and the
+scenario's physics compiled by numba (``_tier1_kernel``); importing the package also registers the
+Gymnasium environments (see ``ioa_gym.envs``)."""
 
 __version__ = "0.1.0"
 

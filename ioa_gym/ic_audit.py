@@ -29,36 +29,28 @@ states always get bitwise-identical actions, whichever replay or batch they occu
 one deterministic auctioneer with itself, never two numerically different ones (batched and single
 predictions of a network can differ in the last bits).
 
-Command line (``evaluate.py`` dispatches ``ic-audit`` here; ``python -m ioa_gym.ic_audit`` works too)::
-
-    python evaluate.py ic-audit --agents fixed-step:step=1.0 adaptive ppo=runs/ppo/IoA-DDA-v0_1 \\
-        --markets 100 --seed 0 --deviations 24 [--env-kwargs variant:strategy-proof] [--output DIR]
-
-It writes ``ic_audit.json`` (settings, per-policy summary, per-market records), ``ic_markets.csv`` and
-``table.txt`` into ``--output`` (default a new ``results/ic-audit-<env>-<timestamp>/``; a non-empty
-folder is refused without ``--overwrite``). The audit functions use only the environment; the command
-line borrows agent loading and file writing from :mod:`agents.evaluation`.
+This module needs only NumPy and Gymnasium: a policy is a plain callable ``policy(observations) ->
+actions`` (a batch in, one action per row out), or anything with SB3's ``predict``. The command line
+(``evaluate.py ic-audit``: loading trained agents, progress, result files) is
+:mod:`agents.evaluation.ic_audit`.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from ioa_gym.auction import BUYER, SELLER, Market
+from ioa_gym.envs.access import dda_env
 from ioa_gym.envs.dda import DoubleDutchAuctionEnv
+from ioa_gym.rollout import Policy, play, predictor
+from ioa_gym.seeding import SEED_STRIDE, episode_seed
 
-SEED_BASE = 2**32
-SEED_STRIDE = 1_000_000
 MISREPORT_STREAM = 1
 """Second entropy word of the misreport generator (the first is the market's reset seed)."""
 GAIN_TOLERANCE = 1e-9
@@ -67,11 +59,9 @@ NEAR_PRICE_OFFSETS = (1e-6, -1e-6, 1e-2, -1e-2)
 """Misreports at p* + offset x (bounds' width), as in max_misreport_gain."""
 
 
-def market_seed(seed: int, index: int) -> int:
-    """Reset seed of market ``index`` of audit seed ``seed`` (the same rule as evaluate.py's episodes)."""
-    if not 0 <= int(index) < SEED_STRIDE:
-        raise ValueError(f"market index must be in [0, {SEED_STRIDE}), got {index}")
-    return SEED_BASE + SEED_STRIDE * int(seed) + int(index)
+market_seed = episode_seed
+"""Reset seed of market ``index`` of audit seed ``seed``: :func:`ioa_gym.seeding.episode_seed`, the rule of
+evaluate.py's episodes."""
 
 
 def misreport_rng(reset_seed: int) -> np.random.Generator:
@@ -157,21 +147,13 @@ class ICAuditResult:
         }
 
 
-def dda_env(env: gym.Env) -> DoubleDutchAuctionEnv:
-    """The IoA-DDA env under ``env``'s wrappers; ValueError for any other env."""
-    base = env.unwrapped
-    if not isinstance(base, DoubleDutchAuctionEnv):
-        raise ValueError(f"the IC audit needs an IoA-DDA environment, got {type(base).__name__}")
-    return base
-
-
 def sample_markets(
     env_id: str, env_kwargs: Mapping[str, Any] | None, n_markets: int, seed: int = 0
 ) -> list[Market]:
     """The markets ``env.reset(seed=market_seed(seed, k))`` samples, k = 0 .. n_markets - 1."""
     env = gym.make(env_id, **dict(env_kwargs or {}))
     try:
-        base = dda_env(env)
+        base = dda_env(env, "the IC audit")
         markets = []
         for index in range(n_markets):
             env.reset(seed=market_seed(seed, index))
@@ -183,30 +165,30 @@ def sample_markets(
 
 
 class _Replayer:
-    """Plays auctions on given markets in lockstep, with one cached deterministic policy per market."""
+    """Plays auctions on given markets in lockstep (:func:`ioa_gym.rollout.play`), with the policy asked once
+    per distinct observation of a market (a cache keyed by the observation's bytes)."""
 
-    def __init__(self, env_id: str, env_kwargs: Mapping[str, Any], policy: Any) -> None:
-        self.env_id, self.env_kwargs, self.policy = env_id, dict(env_kwargs), policy
+    def __init__(self, env_id: str, env_kwargs: Mapping[str, Any], policy: Policy | Any) -> None:
+        self.env_id, self.env_kwargs = env_id, dict(env_kwargs)
+        self.policy: Policy = policy if callable(policy) else predictor(policy, deterministic=True)
         self.envs: list[DoubleDutchAuctionEnv] = []
         self.cache: dict[bytes, Any] = {}
         self.policy_calls = 0
 
     def _env(self, index: int) -> DoubleDutchAuctionEnv:
         while len(self.envs) <= index:
-            self.envs.append(dda_env(gym.make(self.env_id, **self.env_kwargs)))
+            self.envs.append(dda_env(gym.make(self.env_id, **self.env_kwargs), "the IC audit"))
         return self.envs[index]
 
-    def _actions(self, observations: list[np.ndarray]) -> list[Any]:
+    def _actions(self, observations: np.ndarray) -> list[Any]:
         keys = [observation.tobytes() for observation in observations]
         first = {key: observations[i] for i, key in reversed(list(enumerate(keys))) if key not in self.cache}
         missing = list(first)
         if missing:
-            batch = np.stack([first[key] for key in missing])
-            actions, _ = self.policy.predict(batch, deterministic=True)
-            actions = np.asarray(actions)
+            actions = np.asarray(self.policy(np.stack([first[key] for key in missing])))
             if actions.shape[0] != len(missing):
                 raise ValueError(
-                    f"policy.predict returned {actions.shape[0]} actions for a batch of {len(missing)}"
+                    f"the policy returned {actions.shape[0]} actions for a batch of {len(missing)}"
                 )
             self.policy_calls += 1
             for key, action in zip(missing, actions, strict=True):
@@ -215,26 +197,9 @@ class _Replayer:
 
     def play(self, markets: Sequence[Market], reset_seed: int) -> list[tuple[dict[str, Any], float]]:
         """(final info, closing price) of the auction on each market, all reset with ``reset_seed``."""
-        observations = [
-            self._env(i).reset(seed=reset_seed, options={"market": market})[0]
-            for i, market in enumerate(markets)
-        ]
-        outcomes: list[tuple[dict[str, Any], float] | None] = [None] * len(markets)
-        active = list(range(len(markets)))
-        while active:
-            actions = self._actions([observations[i] for i in active])
-            still_active = []
-            for i, action in zip(active, actions, strict=True):
-                env = self.envs[i]
-                observation, _, terminated, truncated, info = env.step(action)
-                if terminated or truncated:
-                    assert env.auction is not None
-                    outcomes[i] = (info, env.auction.closing_price)
-                else:
-                    observations[i] = observation
-                    still_active.append(i)
-            active = still_active
-        return [outcome for outcome in outcomes if outcome is not None]
+        envs = [self._env(index) for index in range(len(markets))]
+        episodes = play(envs, self._actions, [reset_seed] * len(markets), [{"market": m} for m in markets])
+        return [(episode.info, float(episode.info["clearing_price"])) for episode in episodes]
 
 
 def true_utility(info: Mapping[str, Any], side: str, index: int, true_value: float) -> float:
@@ -336,7 +301,7 @@ def audit_market(
 
 
 def audit_policy(
-    policy: Any,
+    policy: Policy | Any,
     env_id: str = "IoA-DDA-v0",
     env_kwargs: Mapping[str, Any] | None = None,
     n_markets: int = 100,
@@ -346,8 +311,10 @@ def audit_policy(
     markets: Sequence[Market] | None = None,
     on_market: Callable[[], None] | None = None,
 ) -> ICAuditResult:
-    """Audit ``policy`` (anything with SB3's ``predict``) on ``n_markets`` markets of ``env_id``.
+    """Audit ``policy`` on ``n_markets`` markets of ``env_id``.
 
+    :param policy: ``policy(observations) -> actions`` (a batch in, one action per row out), or anything with
+        SB3's ``predict`` (asked with ``deterministic=True``).
     :param env_kwargs: env options, e.g. ``{"variant": "strategy-proof"}``.
     :param seed: audit seed (market k is reset with ``market_seed(seed, k)``).
     :param n_deviations: random misreports per participant, besides the 4 near the closing price.
@@ -378,10 +345,6 @@ def audit_policy(
     return result
 
 
-# --------------------------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------------------------
-
 MARKET_COLUMNS = (
     "policy",
     "index",
@@ -407,187 +370,21 @@ MARKET_COLUMNS = (
     "auctions_run",
     "policy_calls",
 )
+"""Columns of the per-market records (``ic_markets.csv``): the policy's label, then :class:`MarketAudit`."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``evaluate.py ic-audit`` argument parser."""
-    from agents.evaluation import add_common_arguments
-
-    parser = argparse.ArgumentParser(
-        prog="evaluate.py ic-audit",
-        description="Largest gain from a unilateral misreport under each auctioneer policy, on sampled "
-        "IoA-DDA markets (a lower bound on the IC gap).",
-    )
-    parser.add_argument("--env", default="IoA-DDA-v0", help="an IoA-DDA env id (default IoA-DDA-v0)")
-    parser.add_argument("--markets", type=int, default=100, help="markets to audit (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="audit seed: which markets (default 0)")
-    parser.add_argument(
-        "--deviations",
-        type=int,
-        default=24,
-        help="random misreports per participant, besides 4 near the clearing price (default 24)",
-    )
-    add_common_arguments(parser)
-    return parser
-
-
-def table_text(results: Sequence[ICAuditResult]) -> str:
-    """The per-policy summary table as plain text."""
-    from agents.evaluation import render_table
-
-    def fmt(value: float) -> str:
-        return "-" if math.isnan(value) else f"{value:.4g}"
-
-    rows = []
-    for result in results:
-        s = result.summary()
-        rows.append(
-            [
-                s["policy"],
-                str(s["markets"]),
-                str(s["auctions_replayed"]),
-                fmt(s["mean_gain"]),
-                fmt(s["max_gain"]),
-                fmt(s["mean_gain_ratio"]),
-                fmt(s["max_gain_ratio"]),
-                fmt(s["share_with_gain"]),
-                fmt(s["mean_truthful_efficiency"]),
-                fmt(s["mean_truthful_rounds"]),
-            ]
-        )
-    title = "IC audit"
-    if results:
-        first = results[0]
-        options = f" {first.env_kwargs}" if first.env_kwargs else ""
-        title += (
-            f" on {first.env_id}{options}: seed {first.seed}, {first.n_deviations} + 4 misreports "
-            "per participant"
-        )
-    columns = [
-        "policy",
-        "markets",
-        "replays",
-        "mean\ngain",
-        "max\ngain",
-        "mean gain\n/ SW_opt",
-        "max gain\n/ SW_opt",
-        "share of markets\nwith a gain",
-        "truthful\nefficiency",
-        "truthful\nrounds",
-    ]
-    return render_table(title, columns, rows) + (
-        "\nGain: the largest increase in a participant's true utility from one misreport, per market "
-        "(a lower bound on the IC gap: sampled misreports).\n"
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``evaluate.py ic-audit``: 0 done, 2 bad input (nothing run), 130 interrupted."""
-    from tqdm import tqdm
-
-    from agents.evaluation import (
-        EXIT_INTERRUPTED,
-        EXIT_USAGE,
-        AgentConfigError,
-        EvaluationConfigError,
-        atomic_write_text,
-        check_env,
-        check_output_dir,
-        command_line,
-        csv_text,
-        default_output_dir,
-        json_text,
-        library_versions,
-        load_agents,
-        set_torch_threads,
-    )
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        set_torch_threads(args.torch_threads)
-        env_id = check_env(args.env, args.env_kwargs)
-        probe = gym.make(env_id, **args.env_kwargs)
-        try:
-            dda_env(probe)
-        except ValueError as error:
-            raise EvaluationConfigError(str(error)) from None
-        finally:
-            probe.close()
-        for name, value, low in (
-            ("--markets", args.markets, 1),
-            ("--deviations", args.deviations, 0),
-            ("--seed", args.seed, 0),
-        ):
-            if value < low:
-                raise EvaluationConfigError(f"{name} must be >= {low}, got {value}")
-        out_dir = args.output or default_output_dir(env_id, prefix="ic-audit")
-        check_output_dir(out_dir, args.overwrite)
-        agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
-        policies = [
-            (loaded.label if len(loaded.runs) == 1 else f"{loaded.label}[{run.name}]", run.agent)
-            for loaded in agents
-            for run in loaded.runs
-        ]
-        markets = sample_markets(env_id, args.env_kwargs, args.markets, args.seed)
-        results = []
-        with tqdm(
-            total=len(policies) * args.markets,
-            disable=args.no_progress,
-            unit="market",
-            desc="IC audit",
-            dynamic_ncols=True,
-        ) as bar:
-            for label, policy in policies:
-                bar.set_postfix_str(label)
-                results.append(
-                    audit_policy(
-                        policy,
-                        env_id,
-                        args.env_kwargs,
-                        args.markets,
-                        args.seed,
-                        args.deviations,
-                        label,
-                        markets,
-                        on_market=lambda: bar.update(1),
-                    )
-                )
-        check_output_dir(out_dir, args.overwrite)
-    except AgentConfigError as error:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\ninterrupted; nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    table = table_text(results)
-    document = {
-        "command": command_line(argv, "evaluate.py ic-audit"),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "versions": library_versions(),
-        "env_id": env_id,
-        "env_kwargs": args.env_kwargs,
-        "seed": args.seed,
-        "markets": args.markets,
-        "n_deviations": args.deviations,
-        "market_seed_rule": f"env.reset(seed={SEED_BASE} + {SEED_STRIDE} * seed + k)",
-        "misreport_rule": "per participant: n_deviations // 2 x true*U[0.5,1.5], rest U[bounds], p* +/- "
-        f"{NEAR_PRICE_OFFSETS[0]:g} W, {NEAR_PRICE_OFFSETS[2]:g} W; "
-        f"rng = np.random.default_rng((reset_seed, {MISREPORT_STREAM}))",
-        "gain_tolerance": GAIN_TOLERANCE,
-        "policies": [result.to_dict() for result in results],
-    }
-    rows = [{"policy": result.policy, **asdict(market)} for result in results for market in result.markets]
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "ic_audit.json", json_text(document))
-    atomic_write_text(folder / "ic_markets.csv", csv_text(MARKET_COLUMNS, rows))
-    atomic_write_text(folder / "table.txt", table)
-    print(table, end="")
-    print(f"Wrote ic_audit.json, ic_markets.csv, table.txt to {folder}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+__all__ = [
+    "GAIN_TOLERANCE",
+    "MARKET_COLUMNS",
+    "MISREPORT_STREAM",
+    "NEAR_PRICE_OFFSETS",
+    "ICAuditResult",
+    "MarketAudit",
+    "audit_market",
+    "audit_policy",
+    "market_seed",
+    "misreport_rng",
+    "sample_markets",
+    "sample_misreports",
+    "true_utility",
+]

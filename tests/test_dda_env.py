@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ioa_gym  # noqa: F401  (registers the environments)
+from agents.baselines import FixedStepAgent
 from ioa_gym.auction import BUYER, Market, efficient_welfare, run_fixed_step
 from ioa_gym.envs.dda import OBS_NAMES, DDAEnvConfig
-from ioa_gym.policies import AdaptiveStepPolicy, FixedStepPolicy
+from ioa_gym.policies import AdaptiveStepPolicy
 
 ENV_ID = "IoA-DDA-v0"
 STEP_INFO_KEYS = {"buyer_price", "seller_price", "round", "active_clock"}
@@ -359,8 +360,8 @@ def evaluate(policy, env: gym.Env, episodes: list[tuple[int, Market]]) -> dict[s
 
 def test_small_steps_are_efficient_but_slow_large_steps_fast_but_lossy(tier1_episodes) -> None:
     env = gym.make(ENV_ID)
-    small = evaluate(FixedStepPolicy(env, 0.2), env, tier1_episodes)
-    large = evaluate(FixedStepPolicy(env, env.unwrapped.config.step_max), env, tier1_episodes)
+    small = evaluate(FixedStepAgent(env, step=0.2), env, tier1_episodes)
+    large = evaluate(FixedStepAgent(env, step=env.unwrapped.config.step_max), env, tier1_episodes)
     assert small["efficiency"].mean() >= 0.97
     assert small["rounds"].mean() >= 100
     assert large["rounds"].mean() <= 10
@@ -375,7 +376,7 @@ def test_adaptive_auctioneer_beats_every_fixed_step(tier1_episodes) -> None:
     n = len(tier1_episodes)
     report = []
     for step in np.geomspace(cfg.step_min, cfg.step_max, N_GRID_STEPS):
-        fixed = evaluate(FixedStepPolicy(env, step), env, tier1_episodes)["return"]
+        fixed = evaluate(FixedStepAgent(env, step=step), env, tier1_episodes)["return"]
         gain = adaptive - fixed  # paired: same markets, same rationing seeds
         report.append((float(step), fixed.mean(), gain.mean(), gain.std(ddof=1) / math.sqrt(n)))
     summary = "; ".join(f"step {s:.3f}: fixed {f:.4f}, gain {g:+.4f} +/- {se:.4f}" for s, f, g, se in report)

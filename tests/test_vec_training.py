@@ -31,7 +31,6 @@ from agents.vec_env import (
     make_vector_env,
     unbatch_info,
 )
-from ioa_gym.policies import FixedStepPolicy
 
 import_env_packages()
 
@@ -254,7 +253,6 @@ VECTOR_ENVS: dict[str, VectorFactory] = {
 POLICIES: dict[str, Callable[[object], object]] = {
     "adaptive": lambda env: make_agent("adaptive", env),  # ioa_gym.policies.AdaptiveStepPolicy
     "fixed-step": lambda env: make_agent("fixed-step", env, step=1.0),  # agents.baselines.FixedStepAgent
-    "FixedStepPolicy": lambda env: FixedStepPolicy(env, 1.0),  # ioa_gym.policies
 }
 
 
