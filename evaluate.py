@@ -3,16 +3,11 @@
     python evaluate.py --env IoA-DDA-v0 --agents ppo=runs/ppo/IoA-DDA-v0_1 greedy adaptive --seeds 0 1 2
     python evaluate.py ic-audit --agents fixed-step:step=1.0 adaptive --markets 100
 
-Thin command-line wrapper: the harness is :mod:`agents.evaluation`, the audit :mod:`ioa_gym.ic_audit`.
+Thin command-line wrapper (like ``ioa-evaluate``); the command line is :mod:`agents.evaluation.cli`, the
+harness :mod:`agents.evaluation`, the audit :mod:`ioa_gym.ic_audit`.
 """
 
-import sys
+from agents.evaluation.cli import main
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["ic-audit"]:
-        from ioa_gym.ic_audit import main as audit_main
-
-        raise SystemExit(audit_main(sys.argv[2:]))
-    from agents.evaluation import main
-
     raise SystemExit(main())

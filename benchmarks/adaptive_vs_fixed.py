@@ -1,10 +1,13 @@
 """Does adaptivity pay on IoA-DDA-v0? The adaptive reference auctioneer against fixed steps, paired on
-the same pre-sampled Tier-1 markets and rationing seeds.
+the same Tier-1 markets and rationing seeds.
 
-    python -m benchmarks.adaptive_vs_fixed [--markets 600] [--steps 12]
+    python -m benchmarks.adaptive_vs_fixed [--markets 600] [--steps 12] [--seed 0]
 
-Prints each fixed step's mean return, efficiency and rounds, the best one, and the adaptive rule's
-paired gain over it with its standard error (quoted in docs/model.md, Sec. 5)."""
+Market ``k`` is the one ``evaluate.py``'s episode ``k`` of evaluation seed ``--seed`` meets
+(:mod:`ioa_gym.seeding`); every auctioneer plays it with that reset seed, through the project's one
+episode loop (:func:`ioa_gym.rollout.play`). Prints each fixed step's mean return, efficiency and rounds,
+the best one, and the adaptive rule's paired gain over it with its standard error (quoted in
+docs/model.md, Sec. 5)."""
 
 from __future__ import annotations
 
@@ -14,23 +17,21 @@ import gymnasium as gym
 import numpy as np
 
 import ioa_gym  # noqa: F401
-from ioa_gym.markets import sample_tier1_market
-from ioa_gym.policies import AdaptiveStepPolicy, FixedStepPolicy
+from agents.baselines import FixedStepAgent
+from ioa_gym.ic_audit import sample_markets
+from ioa_gym.policies import AdaptiveStepPolicy
+from ioa_gym.rollout import play, predictor
+from ioa_gym.seeding import episode_seed
+
+ENV_ID = "IoA-DDA-v0"
 
 
-def play(env, policy, markets) -> np.ndarray:
-    """(return, efficiency, rounds) per market; market k is played with reset seed k."""
+def returns(env: gym.Env, policy, markets, seed: int) -> np.ndarray:
+    """(return, efficiency, rounds) per market; market k is played with reset seed episode_seed(seed, k)."""
     rows = []
     for k, market in enumerate(markets):
-        obs, _ = env.reset(seed=k, options={"market": market})
-        total = 0.0
-        while True:
-            action, _ = policy.predict(obs)
-            obs, reward, terminated, truncated, info = env.step(action)
-            total += reward
-            if terminated or truncated:
-                break
-        rows.append((total, info["efficiency"], info["rounds"]))
+        (episode,) = play([env], predictor(policy), [episode_seed(seed, k)], [{"market": market}])
+        rows.append((episode.total_reward, episode.info["efficiency"], episode.info["rounds"]))
     return np.array(rows)
 
 
@@ -38,25 +39,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--markets", type=int, default=600)
     parser.add_argument("--steps", type=int, default=12, help="fixed steps, geometric in [0.6, 4]")
-    parser.add_argument("--seed", type=int, default=123, help="seed of the market sample")
+    parser.add_argument("--seed", type=int, default=0, help="evaluation seed of the markets")
     args = parser.parse_args()
-    env = gym.make("IoA-DDA-v0")
-    base = env.unwrapped
-    rng = np.random.default_rng(args.seed)
-    markets = [sample_tier1_market(base.scenario_config, rng)[0] for _ in range(args.markets)]
+    env = gym.make(ENV_ID)
+    markets = sample_markets(ENV_ID, {}, args.markets, args.seed)
     fixed = {}
-    for step in np.geomspace(0.6, base.config.step_max, args.steps):
-        fixed[float(step)] = play(env, FixedStepPolicy(env, step), markets)
-        r = fixed[float(step)]
-        print(f"fixed step {step:6.3f}: return {r[:, 0].mean():.4f}  efficiency {r[:, 1].mean():.4f}  "
-              f"rounds {r[:, 2].mean():6.1f}")
+    for step in np.geomspace(0.6, env.unwrapped.config.step_max, args.steps):
+        fixed[float(step)] = r = returns(env, FixedStepAgent(env, step=step), markets, args.seed)
+        print(
+            f"fixed step {step:6.3f}: return {r[:, 0].mean():.4f}  efficiency {r[:, 1].mean():.4f}  "
+            f"rounds {r[:, 2].mean():6.1f}"
+        )
     best = max(fixed, key=lambda s: fixed[s][:, 0].mean())
-    adaptive = play(env, AdaptiveStepPolicy(env), markets)
+    adaptive = returns(env, AdaptiveStepPolicy(env), markets, args.seed)
     gain = adaptive[:, 0] - fixed[best][:, 0]
-    print(f"adaptive       : return {adaptive[:, 0].mean():.4f}  efficiency {adaptive[:, 1].mean():.4f}  "
-          f"rounds {adaptive[:, 2].mean():6.1f}")
-    print(f"best fixed step {best:.3f}; adaptive's paired gain {gain.mean():+.4f} "
-          f"+/- {gain.std(ddof=1) / np.sqrt(gain.size):.4f} (standard error, {gain.size} markets)")
+    print(
+        f"adaptive       : return {adaptive[:, 0].mean():.4f}  efficiency {adaptive[:, 1].mean():.4f}  "
+        f"rounds {adaptive[:, 2].mean():6.1f}"
+    )
+    print(
+        f"best fixed step {best:.3f}; adaptive's paired gain {gain.mean():+.4f} "
+        f"+/- {gain.std(ddof=1) / np.sqrt(gain.size):.4f} (standard error, {gain.size} markets)"
+    )
 
 
 if __name__ == "__main__":

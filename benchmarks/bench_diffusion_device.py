@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,6 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3 import SAC
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agents.diffusion import DiffusionAC  # noqa: E402
 
 T_VALUES = (1, 2, 5, 10, 20)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from stable_baselines3 import SAC
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agents.diffusion import DiffusionAC  # noqa: E402
 
 

@@ -1,4 +1,5 @@
-"""figures.py writes every figure on a tiny budget, and refuses to overwrite without --overwrite."""
+"""figures.py (agents.figures) writes every figure on a tiny budget; it refuses to overwrite without
+--overwrite."""
 
 import subprocess
 import sys
@@ -7,27 +8,54 @@ from pathlib import Path
 import pytest
 import torch
 
+from agents import figures
+from agents.training import main as train_main
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import figures  # noqa: E402
-from agents.training import main as train_main  # noqa: E402
-
-EXPECTED = {"fig3_linear_search.png", "fig4_convergence.png", "efficiency_vs_rounds.png",
-            "welfare_vs_market_size.png", "fig5_training_curves.png"}
+EXPECTED = {
+    "fig3_linear_search.png",
+    "fig4_convergence.png",
+    "efficiency_vs_rounds_frontier.png",
+    "welfare_vs_market_size.png",
+    "fig5_training_curves.png",
+}
 
 
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory):
     torch.set_num_threads(1)
     runs = tmp_path_factory.mktemp("runs")
-    for algo, hyper in (("diffusion", ["learning_starts:50", "batch_size:16", "net_arch:[16]",
-                                       "n_timesteps_denoise:2"]),
-                        ("ppo", ["n_steps:32", "batch_size:32", "n_epochs:1"])):
+    for algo, hyper in (
+        ("diffusion", ["learning_starts:50", "batch_size:16", "net_arch:[16]", "n_timesteps_denoise:2"]),
+        ("ppo", ["n_steps:32", "batch_size:32", "n_epochs:1"]),
+    ):
         for seed in (0, 1):
-            code = train_main(["--algo", algo, "--env", "IoA-DDA-v0", "-n", "128", "--seed", str(seed),
-                               "-f", str(runs), "--eval-freq", "64", "--eval-episodes", "1", "--n-envs", "1",
-                               "--device", "cpu", "--hyperparams", *hyper, "--env-kwargs", "max_rounds:40"])
+            code = train_main(
+                [
+                    "--algo",
+                    algo,
+                    "--env",
+                    "IoA-DDA-v0",
+                    "-n",
+                    "128",
+                    "--seed",
+                    str(seed),
+                    "-f",
+                    str(runs),
+                    "--eval-freq",
+                    "64",
+                    "--eval-episodes",
+                    "1",
+                    "--n-envs",
+                    "1",
+                    "--device",
+                    "cpu",
+                    "--hyperparams",
+                    *hyper,
+                    "--env-kwargs",
+                    "max_rounds:40",
+                ]
+            )
             assert code == 0
     return runs
 
@@ -45,7 +73,12 @@ def test_existing_figures_are_not_overwritten(tmp_path):
     out = tmp_path / "figs"
     out.mkdir()
     (out / "fig3_linear_search.png").write_bytes(b"keep me")
-    result = subprocess.run([sys.executable, str(ROOT / "figures.py"), "--out", str(out), "--budget", "tiny"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "figures.py"), "--out", str(out), "--budget", "tiny"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2 and "--overwrite" in result.stderr
     assert (out / "fig3_linear_search.png").read_bytes() == b"keep me"

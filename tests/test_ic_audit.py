@@ -16,11 +16,11 @@ import pytest
 
 import ioa_gym  # noqa: F401  (registers the environments)
 from agents import make_agent
+from agents.evaluation.ic_audit import main
 from ioa_gym.auction import max_misreport_gain
 from ioa_gym.ic_audit import (
     MARKET_COLUMNS,
     audit_policy,
-    main,
     market_seed,
     misreport_rng,
     sample_markets,

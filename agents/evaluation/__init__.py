@@ -1,0 +1,109 @@
+"""Compare any set of agents on the same seeded episodes of any registered Gymnasium env.
+
+Command line (``evaluate.py`` at the repository root is a thin wrapper around :func:`main`)::
+
+    python evaluate.py --env IoA-DDA-v0 --episodes 100 --seeds 0 1 2 \\
+        --agents diffusion='runs/diffusion/IoA-DDA-v0_*' ppo=runs/ppo/IoA-DDA-v0_1 \\
+                 greedy random fixed-step:step=1.0 adaptive
+
+From Python (e.g. a quickstart or a figures script)::
+
+    from agents.evaluation import evaluate_agents, write_results
+    result = evaluate_agents("IoA-DDA-v0", ["greedy", "adaptive"], episodes=20, seeds=[0, 1])
+    print(result.table())
+    write_results(result, "results/quick")
+
+Agent specs (``--agents``):
+
+- ``LABEL=PATH``: a run folder of ``train.py``, a glob of run folders (several training runs of one label;
+  quote it so that the shell does not expand it), or a saved model file (SB3 ``.zip``, baseline ``.json``).
+  The algorithm comes from the run's ``config.yml`` or the zip (:func:`agents.load_agent`).
+- ``NAME`` or ``NAME:key=value,...``: any registry name (:func:`agents.list_agents`) built for the env with
+  those constructor arguments (``fixed-step:step=1.0``, ``adaptive:gap_fraction=0.3``). An SB3 algorithm
+  by name is an *untrained* model (weights from seed 0); the table says so. ``LABEL=NAME:...`` gives it
+  another label (e.g. two fixed steps side by side).
+
+Episodes (:mod:`ioa_gym.seeding`, the seed rule of the evaluation, the IC audit and the figures): evaluation
+seed ``s``, episode ``i`` (0-based) is ``env.reset(seed=reset_seed(s, i))`` with
+
+    reset_seed(s, i) = 2**32 + 1_000_000 * s + i
+
+for every agent, so all agents meet the same markets; the offset 2**32 keeps these seeds apart from the
+seeds ``train.py`` gives its training and evaluation envs (it draws them below 2**31). Before each episode the
+agent's own random generators are seeded with ``agent_seed(s, i) = 1_000_000 * s + i`` (SB3's
+``set_random_seed``: Python, NumPy, torch; a baseline's action space), so ``--stochastic`` runs and the
+random agent are reproducible too: identical arguments give identical ``episodes.csv`` up to the
+wall-time column.
+
+Statistics: the 95% confidence interval of the mean return is Student t over independent units: the
+training runs of a label when it has several (each run's mean over all its episodes), else the evaluation
+seeds (each seed's mean over its episodes), else, with a single seed, the episodes. The paired comparison
+gives each agent's mean return minus the best agent's over the shared episodes (same reset seeds; a label
+with several runs contributes the mean over its runs), with a Student t interval over those episodes.
+
+Outputs (``--output DIR``, default a new ``results/eval-<env>-<timestamp>/``), each written atomically::
+
+    episodes.csv             one row per agent / run / evaluation seed / episode: return, length,
+                             wall_time_s and every scalar of the episode's final info dict
+    summary.csv              one row per agent: return mean, std, CI, the paired difference to the best,
+                             time per episode, the mean of every numeric info key, and counts of
+                             episodes whose boolean info keys were False (e.g. IR/SBB violations)
+    summary.json             the same plus the full command, versions, env kwargs, seeds, warnings
+    table.txt                the table printed on stdout
+    returns.png              bar chart of the mean return with its CI
+    <y>_vs_<x>.png           the scatter plots the env asks for (IoA-DDA-v0: efficiency_vs_rounds.png)
+
+A non-empty ``DIR`` is refused (exit 2) unless ``--overwrite``. Bad agent specs, missing or corrupt models,
+unknown env ids or env kwargs stop the command before any episode, with exit code 2 and no traceback.
+
+Modules: :mod:`.specs` (the ``--agents`` parser), :mod:`.loading` (agents built before any episode),
+:mod:`.harness` (the episodes), :mod:`.results` (statistics and the table), :mod:`.report` (files and plots),
+:mod:`.cli` (the command line) and :mod:`.ic_audit` (``evaluate.py ic-audit``). This package knows nothing
+of the economics: it uses env ids, ``info`` dicts, the env's ``metadata["report"]`` (which info keys the
+table shows, which scatter plots to draw) and agents' ``predict``.
+"""
+
+from agents.common.files import atomic_write_text, check_output_dir, csv_text, json_text
+from agents.common.stats import mean_confidence_interval, student_t_quantile
+from agents.common.tables import render_table
+from agents.evaluation.cli import build_parser, main
+from agents.evaluation.harness import (
+    agent_seed,
+    evaluate_agents,
+    reset_seed,
+    run_episode,
+    run_vector_episodes,
+    scalar_info,
+)
+from agents.evaluation.loading import AgentRun, LoadedAgent, load_agents
+from agents.evaluation.report import write_results
+from agents.evaluation.results import BASE_COLUMNS, AgentSummary, EvaluationResult
+from agents.evaluation.specs import AgentRequest, EvaluationConfigError, parse_agent_spec
+
+__all__ = [
+    "BASE_COLUMNS",
+    "AgentRequest",
+    "AgentRun",
+    "AgentSummary",
+    "EvaluationConfigError",
+    "EvaluationResult",
+    "LoadedAgent",
+    "agent_seed",
+    "atomic_write_text",
+    "build_parser",
+    "check_output_dir",
+    "csv_text",
+    "evaluate_agents",
+    "json_text",
+    "load_agents",
+    "main",
+    "mean_confidence_interval",
+    "parse_agent_spec",
+    "render_table",
+    "reset_seed",
+    "run_episode",
+    "run_vector_episodes",
+    "scalar_info",
+    "student_t_quantile",
+    "write_results",
+]

@@ -1,0 +1,139 @@
+"""``evaluate.py`` (and the console script ``ioa-evaluate``): compare agents, or ``ic-audit`` them.
+
+    evaluate.py --env ENV --agents SPEC ... [--episodes N] [--seeds S ...] [--compare A B] ...
+    evaluate.py ic-audit --agents SPEC ... [--markets N] [--deviations D] ...
+
+The comparison's flags belong to ``evaluate.py`` itself (so every existing command line keeps working);
+``ic-audit`` is an argparse subcommand with its own flags (:mod:`agents.evaluation.ic_audit`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from agents.common.cli import EXIT_INTERRUPTED, command_line, set_torch_threads, usage_error
+from agents.common.envs import check_env
+from agents.common.files import check_output_dir, default_output_dir
+from agents.evaluation import ic_audit
+from agents.evaluation.arguments import add_common_arguments
+from agents.evaluation.harness import check_seeds, check_vectorization, evaluate_agents
+from agents.evaluation.loading import load_agents
+from agents.evaluation.report import write_results
+from agents.evaluation.results import check_comparisons
+from agents.evaluation.specs import EvaluationConfigError
+from agents.registry import AgentConfigError
+from agents.vec_env import VECTORIZATION_MODES
+
+PROG = "evaluate.py"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``evaluate.py`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Compare agents on the same seeded episodes of a registered env "
+        "('evaluate.py ic-audit --help' for the incentive-compatibility audit).",
+    )
+    parser.add_argument("--env", help="registered env id (IoA-DDA-v0, IoA-Stackelberg-v0, ...); required")
+    parser.add_argument(
+        "--episodes", type=int, default=100, help="episodes per evaluation seed (default 100)"
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="evaluation seeds (default 0)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--deterministic",
+        dest="deterministic",
+        action="store_true",
+        default=True,
+        help="deterministic actions (default)",
+    )
+    mode.add_argument("--stochastic", dest="deterministic", action="store_false", help="sampled actions")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument(
+        "--n-envs",
+        type=int,
+        default=1,
+        help="play episodes in batches of N on a vector env (default 1: one at a time; same rows for "
+        "deterministic agents)",
+    )
+    parser.add_argument(
+        "--vectorization-mode",
+        default="sync",
+        choices=VECTORIZATION_MODES,
+        help="the vector env when --n-envs > 1: Gymnasium's sync or async, or the env's vector_entry_point",
+    )
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("A", "B"),
+        help="also report the paired difference A - B of two agent labels (repeatable)",
+    )
+    add_common_arguments(parser, agents_required=False)
+    commands = parser.add_subparsers(dest="command", title="subcommands", metavar="{ic-audit}")
+    audit = commands.add_parser(
+        "ic-audit",
+        prog=ic_audit.PROG,
+        help="incentive-compatibility audit of auctioneers (evaluate.py ic-audit --help)",
+        description=ic_audit.DESCRIPTION,
+    )
+    ic_audit.add_arguments(audit)
+    audit.set_defaults(command_parser=audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``evaluate.py``: 0 done, 2 bad input (nothing run), 130 interrupted (nothing saved)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    if args.command == "ic-audit":
+        if arguments[0] != "ic-audit":
+            parser.error("ic-audit takes its own options: write evaluate.py ic-audit [options]")
+        return ic_audit.run(args, args.command_parser, arguments)
+    missing = [flag for flag, value in (("--env", args.env), ("--agents", args.agents)) if value is None]
+    if missing:
+        parser.error(f"the following arguments are required: {', '.join(missing)}")
+    try:
+        try:
+            set_torch_threads(args.torch_threads)
+        except ValueError as error:
+            raise EvaluationConfigError(str(error)) from None
+        env_id = check_env(args.env, args.env_kwargs, error=EvaluationConfigError)
+        check_seeds(args.episodes, args.seeds)
+        check_vectorization(env_id, args.n_envs, args.vectorization_mode)
+        out_dir = Path(args.output) if args.output else default_output_dir(env_id)
+        check_output_dir(out_dir, args.overwrite, error=EvaluationConfigError)
+        agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
+        check_comparisons([loaded.label for loaded in agents], args.compare)
+        result = evaluate_agents(
+            env_id,
+            agents,
+            args.episodes,
+            args.seeds,
+            args.env_kwargs,
+            args.deterministic,
+            args.device,
+            args.model,
+            progress=not args.no_progress,
+            command=command_line(arguments, PROG),
+            n_envs=args.n_envs,
+            vectorization_mode=args.vectorization_mode,
+        )
+        result.comparisons = [(a, b) for a, b in args.compare]
+        written = write_results(result, out_dir, overwrite=args.overwrite, plots=not args.no_plots)
+    except AgentConfigError as error:
+        return usage_error(parser, error)
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(result.table(), end="")
+    print(f"Wrote {', '.join(path.name for path in written)} to {out_dir}")
+    return 0
+
+
+__all__ = ["build_parser", "main"]

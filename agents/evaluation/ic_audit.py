@@ -1,0 +1,222 @@
+"""``evaluate.py ic-audit``: the incentive-compatibility audit of trained agents and reference policies.
+
+The audit itself is :mod:`ioa_gym.ic_audit` (NumPy and Gymnasium only: a policy is a plain callable); this
+module loads the agents (:func:`agents.evaluation.loading.load_agents`), shows progress and writes the
+files::
+
+    python evaluate.py ic-audit --agents fixed-step:step=1.0 adaptive ppo=runs/ppo/IoA-DDA-v0_1 \\
+        --markets 100 --seed 0 --deviations 24 [--env-kwargs variant:strategy-proof] [--output DIR]
+
+It writes ``ic_audit.json`` (settings, per-policy summary, per-market records), ``ic_markets.csv`` and
+``table.txt`` into ``--output`` (default a new ``results/ic-audit-<env>-<timestamp>/``; a non-empty folder
+is refused without ``--overwrite``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import gymnasium as gym
+from tqdm import tqdm
+
+from agents.common.cli import EXIT_INTERRUPTED, command_line, set_torch_threads, usage_error
+from agents.common.envs import check_env
+from agents.common.files import atomic_write_text, check_output_dir, csv_text, default_output_dir, json_text
+from agents.common.tables import fmt, render_table
+from agents.common.versions import library_versions
+from agents.evaluation.arguments import add_common_arguments
+from agents.evaluation.loading import load_agents
+from agents.evaluation.specs import EvaluationConfigError
+from agents.registry import AgentConfigError
+from ioa_gym.envs.access import dda_env
+from ioa_gym.ic_audit import (
+    GAIN_TOLERANCE,
+    MARKET_COLUMNS,
+    MISREPORT_STREAM,
+    NEAR_PRICE_OFFSETS,
+    ICAuditResult,
+    audit_policy,
+    sample_markets,
+)
+from ioa_gym.rollout import predictor
+from ioa_gym.seeding import seed_rule
+
+PROG = "evaluate.py ic-audit"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``evaluate.py ic-audit``."""
+    parser.add_argument("--env", default="IoA-DDA-v0", help="an IoA-DDA env id (default IoA-DDA-v0)")
+    parser.add_argument("--markets", type=int, default=100, help="markets to audit (default 100)")
+    parser.add_argument("--seed", type=int, default=0, help="audit seed: which markets (default 0)")
+    parser.add_argument(
+        "--deviations",
+        type=int,
+        default=24,
+        help="random misreports per participant, besides 4 near the clearing price (default 24)",
+    )
+    add_common_arguments(parser)
+
+
+DESCRIPTION = (
+    "Largest gain from a unilateral misreport under each auctioneer policy, on sampled IoA-DDA markets (a "
+    "lower bound on the IC gap)."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``evaluate.py ic-audit`` argument parser on its own (``evaluate.py`` has it as a subcommand)."""
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
+    add_arguments(parser)
+    return parser
+
+
+def table_text(results: Sequence[ICAuditResult]) -> str:
+    """The per-policy summary table as plain text."""
+    rows = []
+    for result in results:
+        s = result.summary()
+        rows.append(
+            [
+                s["policy"],
+                str(s["markets"]),
+                str(s["auctions_replayed"]),
+                fmt(s["mean_gain"]),
+                fmt(s["max_gain"]),
+                fmt(s["mean_gain_ratio"]),
+                fmt(s["max_gain_ratio"]),
+                fmt(s["share_with_gain"]),
+                fmt(s["mean_truthful_efficiency"]),
+                fmt(s["mean_truthful_rounds"]),
+            ]
+        )
+    title = "IC audit"
+    if results:
+        first = results[0]
+        options = f" {first.env_kwargs}" if first.env_kwargs else ""
+        title += (
+            f" on {first.env_id}{options}: seed {first.seed}, {first.n_deviations} + 4 misreports "
+            "per participant"
+        )
+    columns = [
+        "policy",
+        "markets",
+        "replays",
+        "mean\ngain",
+        "max\ngain",
+        "mean gain\n/ SW_opt",
+        "max gain\n/ SW_opt",
+        "share of markets\nwith a gain",
+        "truthful\nefficiency",
+        "truthful\nrounds",
+    ]
+    return render_table(title, columns, rows) + (
+        "\nGain: the largest increase in a participant's true utility from one misreport, per market "
+        "(a lower bound on the IC gap: sampled misreports).\n"
+    )
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Run the audit of parsed arguments: 0 done, 2 bad input (nothing run), 130 interrupted."""
+    try:
+        try:
+            set_torch_threads(args.torch_threads)
+        except ValueError as error:
+            raise EvaluationConfigError(str(error)) from None
+        env_id = check_env(args.env, args.env_kwargs, error=EvaluationConfigError)
+        probe = gym.make(env_id, **args.env_kwargs)
+        try:
+            dda_env(probe, "the IC audit")
+        except ValueError as error:
+            raise EvaluationConfigError(str(error)) from None
+        finally:
+            probe.close()
+        for name, value, low in (
+            ("--markets", args.markets, 1),
+            ("--deviations", args.deviations, 0),
+            ("--seed", args.seed, 0),
+        ):
+            if value < low:
+                raise EvaluationConfigError(f"{name} must be >= {low}, got {value}")
+        out_dir = args.output or default_output_dir(env_id, prefix="ic-audit")
+        check_output_dir(out_dir, args.overwrite, error=EvaluationConfigError)
+        agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
+        policies = [
+            (
+                loaded.label if len(loaded.runs) == 1 else f"{loaded.label}[{run.name}]",
+                predictor(run.agent, deterministic=True),
+            )
+            for loaded in agents
+            for run in loaded.runs
+        ]
+        markets = sample_markets(env_id, args.env_kwargs, args.markets, args.seed)
+        results = []
+        with tqdm(
+            total=len(policies) * args.markets,
+            disable=args.no_progress,
+            unit="market",
+            desc="IC audit",
+            dynamic_ncols=True,
+        ) as bar:
+            for label, policy in policies:
+                bar.set_postfix_str(label)
+                results.append(
+                    audit_policy(
+                        policy,
+                        env_id,
+                        args.env_kwargs,
+                        args.markets,
+                        args.seed,
+                        args.deviations,
+                        label,
+                        markets,
+                        on_market=lambda: bar.update(1),
+                    )
+                )
+        check_output_dir(out_dir, args.overwrite, error=EvaluationConfigError)
+    except AgentConfigError as error:
+        return usage_error(parser, error)
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    table = table_text(results)
+    document = {
+        "command": command_line(argv, "evaluate.py"),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "versions": library_versions(),
+        "env_id": env_id,
+        "env_kwargs": args.env_kwargs,
+        "seed": args.seed,
+        "markets": args.markets,
+        "n_deviations": args.deviations,
+        "market_seed_rule": seed_rule("seed", "k"),
+        "misreport_rule": "per participant: n_deviations // 2 x true*U[0.5,1.5], rest U[bounds], p* +/- "
+        f"{NEAR_PRICE_OFFSETS[0]:g} W, {NEAR_PRICE_OFFSETS[2]:g} W; "
+        f"rng = np.random.default_rng((reset_seed, {MISREPORT_STREAM}))",
+        "gain_tolerance": GAIN_TOLERANCE,
+        "policies": [result.to_dict() for result in results],
+    }
+    rows = [{"policy": result.policy, **asdict(market)} for result in results for market in result.markets]
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "ic_audit.json", json_text(document))
+    atomic_write_text(folder / "ic_markets.csv", csv_text(MARKET_COLUMNS, rows))
+    atomic_write_text(folder / "table.txt", table)
+    print(table, end="")
+    print(f"Wrote ic_audit.json, ic_markets.csv, table.txt to {folder}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``evaluate.py ic-audit`` with ``argv`` the arguments after ``ic-audit``."""
+    parser = build_parser()
+    return run(parser.parse_args(argv), parser, ["ic-audit", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

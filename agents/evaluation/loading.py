@@ -1,0 +1,222 @@
+"""Agents built and loaded for an evaluation, each with its own env instance, before any episode runs."""
+
+from __future__ import annotations
+
+import inspect
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from agents.baselines import BaselineAgent
+from agents.evaluation.specs import AgentRequest, EvaluationConfigError, parse_agent_spec
+from agents.registry import (
+    AgentConfigError,
+    get_agent_spec,
+    list_agents,
+    load_agent,
+    make_agent,
+    read_run_config,
+)
+
+UNTRAINED_SEED = 0
+"""Seed of the weights of an SB3 algorithm built by name (and of a named baseline's generator)."""
+KIND_NOTES = {
+    "trained": "trained",
+    "untrained": "UNTRAINED (SB3 by name)",
+    "baseline": "baseline",
+    "policy": "reference policy",
+}
+
+
+@dataclass
+class AgentRun:
+    """One trained model (or one built agent) of a label, with the env its episodes run on.
+
+    :param name: run folder, model file, or the spec of an agent built by name.
+    :param agent: anything with SB3's ``predict``.
+    :param env: its own instance of the evaluation env.
+    :param algo: registry name (from the run's config.yml, else the agent's class).
+    :param num_timesteps: training steps of a saved SB3 model (None otherwise).
+    """
+
+    name: str
+    agent: Any
+    env: gym.Env
+    algo: str
+    num_timesteps: int | None = None
+
+
+@dataclass
+class LoadedAgent:
+    """A label with its runs, built and checked before any episode.
+
+    :param kind: ``"trained"`` (saved SB3 model), ``"untrained"`` (SB3 algorithm by name), ``"baseline"``
+        or ``"policy"`` (reference policy).
+    :param algo: registry name (or the agent's class name for saved baselines).
+    :param warnings: mismatches worth a look (e.g. a run trained on another env).
+    """
+
+    label: str
+    kind: str
+    algo: str
+    runs: list[AgentRun]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        """One line for tables: what was evaluated."""
+        note = KIND_NOTES.get(self.kind, self.kind)
+        if self.kind == "trained":
+            steps = sorted({run.num_timesteps for run in self.runs if run.num_timesteps is not None})
+            trained = f", {'/'.join(map(str, steps))} steps" if steps else ""
+            return f"{note} {self.algo}{trained}"
+        return f"{note} {self.algo}"
+
+
+def _kind_of(agent: Any) -> str:
+    if isinstance(agent, BaseAlgorithm):
+        return "trained"
+    return "baseline" if isinstance(agent, BaselineAgent) else "policy"
+
+
+def _registry_name(agent: Any) -> str:
+    """Registry name of a loaded agent's class (its class name if it is not registered)."""
+    for name in list_agents():
+        spec = get_agent_spec(name)
+        if spec.is_available() and spec.load() is type(agent):
+            return name
+    return type(agent).__name__
+
+
+def _load_saved(
+    request: AgentRequest,
+    path: Path,
+    env_id: str,
+    env_kwargs: Mapping[str, Any],
+    device: str,
+    model: str,
+    warnings: list[str],
+) -> AgentRun:
+    algo = None
+    if path.is_dir():
+        try:
+            config = read_run_config(path)
+        except AgentConfigError as error:
+            raise EvaluationConfigError(f"agent {request.label!r}: {error}") from None
+        algo = config.get("algo")
+        trained_on = config.get("env_id") or config.get("env")
+        if trained_on and str(trained_on).rsplit(":", 1)[-1] != env_id:
+            warnings.append(f"{path} was trained on {trained_on}, evaluated on {env_id}")
+        trained_kwargs = dict(config.get("env_kwargs") or {})
+        if trained_kwargs != dict(env_kwargs):
+            warnings.append(
+                f"{path} was trained with env kwargs {trained_kwargs}, evaluated with {dict(env_kwargs)}"
+            )
+    model_file = next((f for f in (path, path.with_name(path.name + ".zip")) if f.is_file()), None)
+    if model_file is not None and model_file.suffix != ".json" and not zipfile.is_zipfile(model_file):
+        # agents.load_agent would only say that it cannot tell the algorithm of such a file.
+        raise EvaluationConfigError(
+            f"agent {request.label!r}: cannot load {path}: not a valid zip file (corrupt or truncated?)"
+        )
+    bind_env = gym.make(env_id, **env_kwargs)
+    try:
+        agent = load_agent(path, env=bind_env, device=device, model=model)  # type: ignore[arg-type]
+    except AgentConfigError as error:
+        raise EvaluationConfigError(f"agent {request.label!r}: cannot load {path}: {error}") from None
+    except Exception as error:  # noqa: BLE001 -- a corrupt zip fails in many ways (zipfile, pickle, torch)
+        raise EvaluationConfigError(
+            f"agent {request.label!r}: cannot load {path}: {type(error).__name__}: {error}"
+        ) from None
+    if not hasattr(agent, "predict"):
+        raise EvaluationConfigError(f"agent {request.label!r}: {path} did not load an agent with predict()")
+    steps = getattr(agent, "num_timesteps", None)
+    return AgentRun(
+        name=str(path),
+        agent=agent,
+        env=gym.make(env_id, **env_kwargs),
+        algo=str(algo) if algo else _registry_name(agent),
+        num_timesteps=int(steps) if steps is not None and _kind_of(agent) == "trained" else None,
+    )
+
+
+def _build_named(request: AgentRequest, env_id: str, env_kwargs: Mapping[str, Any], device: str) -> AgentRun:
+    assert request.name is not None
+    spec = get_agent_spec(request.name)
+    bind_env = gym.make(env_id, **env_kwargs)
+    extra = {"device": device} if spec.kind == "sb3" else {}
+    try:
+        agent = make_agent(request.name, bind_env, seed=UNTRAINED_SEED, **extra, **dict(request.kwargs))
+    except AgentConfigError as error:
+        raise EvaluationConfigError(f"agent {request.text!r}: {error}") from None
+    except (TypeError, ValueError, AssertionError) as error:
+        valid = ""
+        if isinstance(error, TypeError) and spec.kind != "sb3":
+            parameters = inspect.signature(spec.load().__init__).parameters
+            names = [
+                p for p in parameters if p not in ("self", "env", "env_or_space", "seed", "observation_space")
+            ]
+            valid = f"; valid arguments: {', '.join(names) or 'none'}"
+        raise EvaluationConfigError(f"agent {request.text!r}: {error}{valid}") from None
+    return AgentRun(name=request.text, agent=agent, env=gym.make(env_id, **env_kwargs), algo=request.name)
+
+
+def load_agents(
+    env_id: str,
+    requests: Sequence[str | AgentRequest],
+    env_kwargs: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+    model: str = "final",
+) -> list[LoadedAgent]:
+    """Parse, build and load every agent (each with its own env instance), before any episode runs.
+
+    :param model: for run folders: ``"final"``, ``"best"`` or ``"checkpoint"`` (:func:`agents.load_agent`).
+    :raises EvaluationConfigError: for a bad spec, label clash, missing or corrupt model, bad kwargs.
+    """
+    env_kwargs = dict(env_kwargs or {})
+    parsed = [parse_agent_spec(r) if isinstance(r, str) else r for r in requests]
+    if not parsed:
+        raise EvaluationConfigError("no agents given")
+    labels = [request.label for request in parsed]
+    duplicates = sorted({label for label in labels if labels.count(label) > 1})
+    if duplicates:
+        raise EvaluationConfigError(
+            f"duplicate agent label(s) {duplicates}; use LABEL=... to tell them apart"
+        )
+    loaded = []
+    for request in parsed:
+        warnings: list[str] = []
+        if request.name is not None:
+            run = _build_named(request, env_id, env_kwargs, device)
+            spec = get_agent_spec(request.name)
+            kind = "untrained" if spec.kind == "sb3" else spec.kind
+            loaded.append(LoadedAgent(request.label, kind, request.name, [run], warnings))
+            continue
+        runs = [
+            _load_saved(request, path, env_id, env_kwargs, device, model, warnings) for path in request.paths
+        ]
+        kinds = {_kind_of(run.agent) for run in runs}
+        algos = {run.algo for run in runs}
+        if len(algos) > 1:
+            warnings.append(f"label {request.label!r} mixes algorithms {sorted(algos)}")
+        loaded.append(
+            LoadedAgent(request.label, "/".join(sorted(kinds)), "/".join(sorted(algos)), runs, warnings)
+        )
+    return loaded
+
+
+def seed_agent(agent: Any, seed: int) -> None:
+    """Seed an agent's own generators: SB3's ``set_random_seed``, else its action space's ``seed``."""
+    if hasattr(agent, "set_random_seed"):
+        agent.set_random_seed(seed)
+        return
+    action_space = getattr(agent, "action_space", None)
+    if action_space is not None and hasattr(action_space, "seed"):
+        action_space.seed(seed)
+
+
+__all__ = ["KIND_NOTES", "UNTRAINED_SEED", "AgentRun", "LoadedAgent", "load_agents", "seed_agent"]

@@ -1,0 +1,133 @@
+"""The ``--agents`` spec parser: ``LABEL=PATH``, ``LABEL=GLOB``, ``NAME``, ``NAME:key=value,...``."""
+
+from __future__ import annotations
+
+import glob
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agents.common.cli import parse_value
+from agents.registry import AgentConfigError, get_agent_spec, list_agents
+
+
+class EvaluationConfigError(AgentConfigError):
+    """Bad input to the evaluation (agent spec, path, env, seeds, output folder); the message says which."""
+
+
+@dataclass(frozen=True)
+class AgentRequest:
+    """A parsed ``--agents`` entry.
+
+    :param label: the name in tables and files.
+    :param text: the entry as given.
+    :param name: registry name of an agent built by name; None for saved models.
+    :param kwargs: constructor arguments of an agent built by name.
+    :param paths: run folders or model files (one per training run) of a saved agent.
+    """
+
+    label: str
+    text: str
+    name: str | None = None
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    paths: tuple[Path, ...] = ()
+
+
+def _split_top_level(text: str, separator: str = ",") -> list[str]:
+    """Split on ``separator`` outside brackets and quotes (``a=[1,2],b=3`` gives two items)."""
+    items, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == separator and depth == 0:
+            items.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    items.append("".join(current))
+    return items
+
+
+def _parse_named(label: str, text: str, spec_text: str) -> AgentRequest:
+    """``NAME`` or ``NAME:key=value,...`` (a ``package.module:Class`` has no ``=`` after its colon)."""
+    name, separator, arguments = spec_text.partition(":")
+    if not separator or "=" not in arguments:
+        name, arguments = spec_text, ""
+    kwargs: dict[str, Any] = {}
+    for item in _split_top_level(arguments) if arguments else []:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip().isidentifier():
+            raise EvaluationConfigError(
+                f"agent {text!r}: expected NAME:key=value,... with identifier keys, got {item!r}"
+            )
+        kwargs[key.strip()] = parse_value(value.strip())
+    try:
+        get_agent_spec(name)
+    except AgentConfigError as error:
+        raise EvaluationConfigError(f"agent {text!r}: {error}") from None
+    return AgentRequest(label=label, text=text, name=name, kwargs=kwargs)
+
+
+def _natural_key(path: str) -> list[Any]:
+    """Sort ``run_2`` before ``run_10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+
+
+def _model_path_exists(path: Path) -> bool:
+    return (
+        path.exists()
+        or path.with_name(path.name + ".zip").is_file()
+        or path.with_name(path.name + ".json").is_file()
+    )
+
+
+def parse_agent_spec(text: str) -> AgentRequest:
+    """Parse one ``--agents`` entry (see the module docstring); raise EvaluationConfigError if it is bad.
+
+    ``LABEL=TARGET`` when ``=`` comes before any ``:``; TARGET is a glob (has ``*?[``), an existing path,
+    or else a registry ``NAME[:key=value,...]``. Otherwise the entry is ``NAME[:key=value,...]`` and
+    its label is the entry itself.
+    """
+    text = text.strip()
+    equals, colon = text.find("="), text.find(":")
+    if equals > 0 and (colon < 0 or equals < colon):
+        label, target = text[:equals].strip(), text[equals + 1 :].strip()
+        if not label or not target:
+            raise EvaluationConfigError(
+                f"agent {text!r}: expected LABEL=PATH with a non-empty label and path"
+            )
+        if glob.has_magic(target):
+            matches = sorted(glob.glob(target), key=_natural_key)
+            if not matches:
+                raise EvaluationConfigError(
+                    f"agent {label!r}: no run folder or model file matches {target!r}"
+                )
+            return AgentRequest(label=label, text=text, paths=tuple(Path(match) for match in matches))
+        if _model_path_exists(Path(target)):
+            return AgentRequest(label=label, text=text, paths=(Path(target),))
+        name = target.partition(":")[0]
+        if name in list_agents() and "/" not in target and not target.endswith((".zip", ".json")):
+            return _parse_named(label, text, target)
+        raise EvaluationConfigError(
+            f"agent {label!r}: no such run folder or model file: {target} (nor is {name!r} an agent name; "
+            f"valid names: {', '.join(list_agents())})"
+        )
+    if not text:
+        raise EvaluationConfigError("empty agent spec")
+    if ("/" in text or text.endswith((".zip", ".json"))) and _model_path_exists(Path(text)):
+        raise EvaluationConfigError(
+            f"agent {text!r} is a path: give it a label, LABEL=PATH (and quote a glob of run folders so "
+            "that the shell passes it unexpanded)"
+        )
+    return _parse_named(text, text, text)
+
+
+__all__ = ["AgentRequest", "EvaluationConfigError", "parse_agent_spec"]

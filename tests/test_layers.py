@@ -1,0 +1,137 @@
+"""The layers depend on each other one way: ``ioa_gym`` (economics and envs: NumPy, numba, Gymnasium) <-
+``agents`` (algorithms, then the tooling) <- the top-level scripts. See docs/architecture.md."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RL_SIDE = ("agents", "torch", "stable_baselines3", "sb3_contrib", "rich", "tqdm", "matplotlib")
+"""What the env package must not import, at any depth, lazily or not (PyYAML is not on the list: Gymnasium's
+own dependencies may load it)."""
+SCRIPTS = ("train.py", "evaluate.py", "figures.py", "quickstart.py")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module an ``import`` or ``from ... import`` anywhere in the file names (lazy imports too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def top_level(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "ioa_gym").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_env_package_imports_nothing_from_the_rl_side(path: Path) -> None:
+    found = sorted(name for name in imported_modules(path) if top_level(name) in (*RL_SIDE, "yaml"))
+    assert not found, f"{path.relative_to(ROOT)} imports {found}"
+
+
+def test_env_package_runs_the_economics_envs_and_audit_without_the_rl_side() -> None:
+    """In a fresh interpreter: import every ioa_gym module, step each env, solve Tier 1 and audit a policy
+    given as a plain callable; then none of the RL side's packages has been imported."""
+    program = textwrap.dedent(
+        f"""
+        import importlib, pkgutil, sys
+        import gymnasium as gym
+        import numpy as np
+        import ioa_gym
+        for module in pkgutil.walk_packages(ioa_gym.__path__, "ioa_gym."):
+            importlib.import_module(module.name)
+        from ioa_gym.ic_audit import audit_policy
+        from ioa_gym.scenario import ScenarioConfig
+        from ioa_gym.stackelberg import solve_equilibrium
+        assert solve_equilibrium(ScenarioConfig().sample(0)).converged
+        for env_id in ("IoA-DDA-v0", "IoA-DDA-Discrete-v0", "IoA-Stackelberg-v0"):
+            env = gym.make(env_id)
+            env.reset(seed=0)
+            env.step(env.action_space.sample())
+        env = gym.make("IoA-DDA-v0", market_source="synthetic")
+        action = env.unwrapped.step_to_action(1.0)
+        result = audit_policy(lambda observations: np.repeat(action[None], len(observations), 0),
+                              "IoA-DDA-v0", {{"market_source": "synthetic"}}, n_markets=1, n_deviations=2)
+        assert result.summary()["auctions_replayed"] > 0
+        loaded = sorted(name for name in sys.modules if name.split(".")[0] in {RL_SIDE!r})
+        assert not loaded, loaded
+        print("ok")
+        """
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert process.returncode == 0 and process.stdout.strip() == "ok", process.stderr
+
+
+def test_economics_imports_no_gymnasium_and_the_mechanism_no_tier_one() -> None:
+    economics = (
+        "scenario",
+        "stackelberg",
+        "markets",
+        "auction",
+        "_auction_analysis",
+        "_auction_market",
+        "_auction_mechanism",
+    )
+    for name in economics:
+        path = ROOT / "ioa_gym" / f"{name}.py"
+        if not path.exists():
+            continue
+        modules = imported_modules(path)
+        assert not {m for m in modules if top_level(m) == "gymnasium" or m.startswith("ioa_gym.envs")}, name
+        if "auction" in name:
+            tier_one = ("ioa_gym.scenario", "ioa_gym.stackelberg", "ioa_gym.markets", "ioa_gym._tier1")
+            assert not {m for m in modules if m.startswith(tier_one)}, name
+
+
+def test_shared_infrastructure_knows_no_algorithm_or_tool() -> None:
+    """agents.common is the bottom of the RL side: it imports neither the algorithms nor the tooling."""
+    for path in sorted((ROOT / "agents" / "common").glob("*.py")):
+        found = sorted(
+            name
+            for name in imported_modules(path)
+            if top_level(name) == "agents" and not name.startswith("agents.common")
+        )
+        assert not found, f"{path.relative_to(ROOT)} imports {found}"
+
+
+def test_algorithms_do_not_import_the_tooling() -> None:
+    """Algorithms (registry, baselines, vector-env adapter, diffusion) never import evaluation, training,
+    figures or the quickstart."""
+    tooling = ("agents.evaluation", "agents.training", "agents.figures", "agents.quickstart")
+    paths = [ROOT / "agents" / name for name in ("__init__.py", "registry.py", "baselines.py", "vec_env.py")]
+    paths += sorted((ROOT / "agents" / "diffusion").glob("*.py"))
+    for path in paths:
+        found = sorted(name for name in imported_modules(path) if name.startswith(tooling))
+        assert not found, f"{path.relative_to(ROOT)} imports {found}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_top_level_scripts_are_thin_and_import_no_other_script(script: str) -> None:
+    modules = imported_modules(ROOT / script)
+    others = {Path(name).stem for name in SCRIPTS} - {Path(script).stem}
+    assert not modules & others, f"{script} imports {sorted(modules & others)}"
+    assert all(top_level(name) == "agents" for name in modules), f"{script} imports {sorted(modules)}"
+
+
+def test_tests_and_benchmarks_do_not_edit_sys_path() -> None:
+    for path in sorted([*(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py")]):
+        text = path.read_text()
+        assert (
+            "sys.path.insert" not in text
+            and "sys.path.append" not in text
+            or path.name == Path(__file__).name
+        ), f"{path.relative_to(ROOT)} edits sys.path"
