@@ -3,7 +3,7 @@
 Thin command-line wrapper; the logic, the flags and the run-folder layout are in :mod:`agents.training`.
 """
 
-from agents.training import main
+from agents.training.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

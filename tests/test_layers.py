@@ -135,3 +135,31 @@ def test_tests_and_benchmarks_do_not_edit_sys_path() -> None:
             and "sys.path.append" not in text
             or path.name == Path(__file__).name
         ), f"{path.relative_to(ROOT)} edits sys.path"
+
+
+def test_console_scripts_are_the_scripts_mains(capsys: pytest.CaptureFixture[str]) -> None:
+    """pyproject's [project.scripts] point at the same ``main`` the top-level wrappers call, and each
+    answers ``--help``; ``ic-audit`` is a real subcommand of ``ioa-evaluate``."""
+    import importlib
+
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert set(scripts) == {"ioa-train", "ioa-evaluate", "ioa-figures", "ioa-quickstart"}
+    for name, target in scripts.items():
+        module, _, function = target.partition(":")
+        main = getattr(importlib.import_module(module), function)
+        wrapper = ROOT / f"{name.removeprefix('ioa-')}.py"
+        assert f"from {module} import {function}" in wrapper.read_text(), wrapper
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--help"])
+        assert exit_info.value.code == 0
+    from agents.evaluation.cli import build_parser, main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ic-audit", "--help"])
+    assert exit_info.value.code == 0 and "--deviations" in capsys.readouterr().out
+    assert build_parser().parse_args(["ic-audit", "--agents", "greedy"]).command == "ic-audit"
+    with pytest.raises(SystemExit):  # the comparison's own flags belong before no subcommand
+        main(["--episodes", "3", "ic-audit", "--agents", "greedy"])
+    assert "ic-audit takes its own options" in capsys.readouterr().err

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from agents.common.cli import StoreDict
+from agents.common.cli import StoreDict, set_torch_threads
+from agents.common.envs import check_env
+from agents.evaluation.specs import EvaluationConfigError
 from agents.registry import list_agents
 
 
@@ -48,4 +50,16 @@ def add_common_arguments(parser: argparse.ArgumentParser, agents_required: bool 
     )
 
 
-__all__ = ["add_common_arguments"]
+def apply_common_arguments(args: argparse.Namespace) -> str:
+    """Set torch's threads and check ``--env`` with ``--env-kwargs``; returns the registered env id.
+
+    :raises EvaluationConfigError: naming the flag, before anything runs.
+    """
+    try:
+        set_torch_threads(args.torch_threads)
+    except ValueError as error:
+        raise EvaluationConfigError(str(error)) from None
+    return check_env(args.env, args.env_kwargs, error=EvaluationConfigError)
+
+
+__all__ = ["add_common_arguments", "apply_common_arguments"]

@@ -14,11 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.common.cli import EXIT_INTERRUPTED, command_line, set_torch_threads, usage_error
-from agents.common.envs import check_env
+from agents.common.cli import EXIT_INTERRUPTED, command_line, usage_error
 from agents.common.files import check_output_dir, default_output_dir
 from agents.evaluation import ic_audit
-from agents.evaluation.arguments import add_common_arguments
+from agents.evaluation.arguments import add_common_arguments, apply_common_arguments
 from agents.evaluation.harness import check_seeds, check_vectorization, evaluate_agents
 from agents.evaluation.loading import load_agents
 from agents.evaluation.report import write_results
@@ -99,11 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         parser.error(f"the following arguments are required: {', '.join(missing)}")
     try:
-        try:
-            set_torch_threads(args.torch_threads)
-        except ValueError as error:
-            raise EvaluationConfigError(str(error)) from None
-        env_id = check_env(args.env, args.env_kwargs, error=EvaluationConfigError)
+        env_id = apply_common_arguments(args)
         check_seeds(args.episodes, args.seeds)
         check_vectorization(env_id, args.n_envs, args.vectorization_mode)
         out_dir = Path(args.output) if args.output else default_output_dir(env_id)

@@ -24,12 +24,11 @@ from pathlib import Path
 import gymnasium as gym
 from tqdm import tqdm
 
-from agents.common.cli import EXIT_INTERRUPTED, command_line, set_torch_threads, usage_error
-from agents.common.envs import check_env
+from agents.common.cli import EXIT_INTERRUPTED, command_line, usage_error
 from agents.common.files import atomic_write_text, check_output_dir, csv_text, default_output_dir, json_text
 from agents.common.tables import fmt, render_table
 from agents.common.versions import library_versions
-from agents.evaluation.arguments import add_common_arguments
+from agents.evaluation.arguments import add_common_arguments, apply_common_arguments
 from agents.evaluation.loading import load_agents
 from agents.evaluation.specs import EvaluationConfigError
 from agents.registry import AgentConfigError
@@ -124,11 +123,7 @@ def table_text(results: Sequence[ICAuditResult]) -> str:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
     """Run the audit of parsed arguments: 0 done, 2 bad input (nothing run), 130 interrupted."""
     try:
-        try:
-            set_torch_threads(args.torch_threads)
-        except ValueError as error:
-            raise EvaluationConfigError(str(error)) from None
-        env_id = check_env(args.env, args.env_kwargs, error=EvaluationConfigError)
+        env_id = apply_common_arguments(args)
         probe = gym.make(env_id, **args.env_kwargs)
         try:
             dda_env(probe, "the IC audit")
