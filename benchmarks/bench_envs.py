@@ -51,13 +51,21 @@ def machine() -> dict[str, str]:
     except (OSError, StopIteration):
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
-            "numpy": np.__version__, "gymnasium": gym.__version__, "ioa_gym": ioa_gym.__version__,
-            "commit": commit, "load average": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "gymnasium": gym.__version__,
+        "ioa_gym": ioa_gym.__version__,
+        "commit": commit,
+        "load average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
 
 
 @dataclass
@@ -74,7 +82,7 @@ class StepTimer:
     def __post_init__(self) -> None:
         self.env.action_space.seed(0)
         self.env.reset(seed=0)
-        self.env.step(self.env.action_space.sample())   # warm-up: first-step checks, lazy imports
+        self.env.step(self.env.action_space.sample())  # warm-up: first-step checks, lazy imports
         self.pool = [self.env.action_space.sample() for _ in range(ACTION_POOL)] if self.presampled else None
         self._length = 0
 
@@ -105,7 +113,7 @@ class StepTimer:
 
 
 def reset_times_ms(env: gym.Env, n_resets: int) -> dict[str, float]:
-    env.reset(seed=0)   # warm-up
+    env.reset(seed=0)  # warm-up
     cpu_times, wall_times = [], []
     for _ in range(n_resets):
         cpu_start, wall_start = time.process_time(), time.perf_counter()
@@ -113,8 +121,12 @@ def reset_times_ms(env: gym.Env, n_resets: int) -> dict[str, float]:
         cpu_times.append(time.process_time() - cpu_start)
         wall_times.append(time.perf_counter() - wall_start)
     cpu_ms, wall_ms = 1e3 * np.array(cpu_times), 1e3 * np.array(wall_times)
-    return {"cpu_median": float(np.median(cpu_ms)), "cpu_p90": float(np.percentile(cpu_ms, 90)),
-            "wall_median": float(np.median(wall_ms)), "n": n_resets}
+    return {
+        "cpu_median": float(np.median(cpu_ms)),
+        "cpu_p90": float(np.percentile(cpu_ms, 90)),
+        "wall_median": float(np.median(wall_ms)),
+        "n": n_resets,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,14 +154,19 @@ def main(argv: list[str] | None = None) -> None:
     rows = [(env_id, env_id, {}) for env_id in IOA_IDS if env_id in gym.registry]
     rows.insert(1, ("IoA-DDA-v0 synthetic", "IoA-DDA-v0", {"market_source": "synthetic"}))
     rows.append((REFERENCE_ID, REFERENCE_ID, {}))
-    timers = {(label, presampled): StepTimer(label, gym.make(env_id, **kwargs), presampled)
-              for label, env_id, kwargs in rows for presampled in (False, True)}
+    timers = {
+        (label, presampled): StepTimer(label, gym.make(env_id, **kwargs), presampled)
+        for label, env_id, kwargs in rows
+        for presampled in (False, True)
+    }
     for _ in range(repeats):
         for timer in timers.values():
             timer.window(seconds)
 
-    header = (f"{'environment':<22}{'steps/CPU-s':>13}{'vs CartPole':>13}{'wall':>9}"
-              f"{'steps/CPU-s':>15}{'vs CartPole':>13}{'wall':>9}{'steps/episode':>15}")
+    header = (
+        f"{'environment':<22}{'steps/CPU-s':>13}{'vs CartPole':>13}{'wall':>9}"
+        f"{'steps/CPU-s':>15}{'vs CartPole':>13}{'wall':>9}{'steps/episode':>15}"
+    )
     print(f"{'':<22}{'action_space.sample() in the loop':^37}{'actions drawn before':^37}")
     print(header)
     print("-" * len(header))
@@ -157,8 +174,10 @@ def main(argv: list[str] | None = None) -> None:
         line = f"{label:<22}"
         for presampled in (False, True):
             timer, reference = timers[(label, presampled)], timers[(REFERENCE_ID, presampled)]
-            line += (f"{timer.best_cpu_rate:>13,.0f}{timer.best_cpu_rate / reference.best_cpu_rate:>13.1%}"
-                     f"{timer.best_wall_rate:>9,.0f}" + (" " * 2 if not presampled else ""))
+            line += (
+                f"{timer.best_cpu_rate:>13,.0f}{timer.best_cpu_rate / reference.best_cpu_rate:>13.1%}"
+                f"{timer.best_wall_rate:>9,.0f}" + (" " * 2 if not presampled else "")
+            )
         print(line + f"{timers[(label, True)].steps_per_episode:>15.1f}")
     for timer in timers.values():
         timer.env.close()
@@ -168,8 +187,10 @@ def main(argv: list[str] | None = None) -> None:
         env = gym.make("IoA-DDA-v0", market_source=source)
         result = reset_times_ms(env, n_resets)
         env.close()
-        print(f"  market_source={source:<10} median {result['cpu_median']:8.3f} ms CPU "
-              f"(p90 {result['cpu_p90']:7.3f}, wall median {result['wall_median']:7.3f})   {n_resets} resets")
+        print(
+            f"  market_source={source:<10} median {result['cpu_median']:8.3f} ms CPU "
+            f"(p90 {result['cpu_p90']:7.3f}, wall median {result['wall_median']:7.3f})   {n_resets} resets"
+        )
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ RESET_BLOCK = 50
 # indexed rows of (..., N, L) arrays, and each sweep a batched grid search of every leader's price
 # (a 17-price scan then 4 zooms of 9 prices), twice the followers per sweep.
 
+
 def _reference_ratios(m: np.ndarray, omega: np.ndarray) -> np.ndarray:
     omega_col = omega[:, None]
     saturated = m <= 0.5 * omega_col
@@ -154,14 +155,23 @@ def reference_solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter:
         last_move = moved
     loads = leader_loads(scenario, ratios)
     overflow, _ = overflow_of(scenario, loads)
-    return Equilibrium(prices=prices, ratios=ratios, loads=loads, overflow=overflow, overflow_share=share,
-                       leader_utilities=leader_utilities(scenario, prices, ratios),
-                       follower_utilities=follower_utility(scenario, ratios, prices, share),
-                       iterations=iterations, converged=converged, price_history=np.array(history),
-                       ratio_history=np.array(ratio_history))
+    return Equilibrium(
+        prices=prices,
+        ratios=ratios,
+        loads=loads,
+        overflow=overflow,
+        overflow_share=share,
+        leader_utilities=leader_utilities(scenario, prices, ratios),
+        follower_utilities=follower_utility(scenario, ratios, prices, share),
+        iterations=iterations,
+        converged=converged,
+        price_history=np.array(history),
+        ratio_history=np.array(ratio_history),
+    )
 
 
 # --- Timing ----------------------------------------------------------------------------------------
+
 
 def _time(call: Callable[[], object], repeats: int) -> tuple[float, float]:
     """Median wall-clock and CPU seconds of `repeats` calls."""
@@ -205,8 +215,9 @@ def default_scenario(n_scenarios: int, repeats: int, reference: bool) -> dict[st
     return out
 
 
-def scaling(wa_counts: Sequence[int], seeds: int, repeats: int, numpy_max_wa: int,
-            reference_max_wa: int) -> list[dict[str, float]]:
+def scaling(
+    wa_counts: Sequence[int], seeds: int, repeats: int, numpy_max_wa: int, reference_max_wa: int
+) -> list[dict[str, float]]:
     """Section 2: per N, medians over seeds 0..seeds-1 of the per-slot median times (ms)."""
     out = []
     for n_wa in wa_counts:
@@ -215,15 +226,21 @@ def scaling(wa_counts: Sequence[int], seeds: int, repeats: int, numpy_max_wa: in
         reps = repeats if n_wa <= 200 else 1
         for seed in range(seeds):
             scenario = cfg.sample(seed)
-            rows.append([*_time(lambda sc=scenario: solve_equilibrium(sc), reps),
-                         *_time(_unit(scenario), 3 * reps)])
+            rows.append(
+                [*_time(lambda sc=scenario: solve_equilibrium(sc), reps), *_time(_unit(scenario), 3 * reps)]
+            )
             if n_wa <= numpy_max_wa:
                 numpy_cpu.append(_time(lambda sc=scenario: numpy_solve_equilibrium(sc), 1)[1])
             if n_wa <= reference_max_wa:
                 reference.append(_time(lambda sc=scenario: reference_solve_equilibrium(sc), 1)[1])
         wall, cpu, unit_wall, unit_cpu = (np.median(np.array(rows), axis=0) * 1e3).tolist()
-        entry = {"n_wa": n_wa, "solve_wall_ms": wall, "solve_cpu_ms": cpu, "unit_wall_ms": unit_wall,
-                 "unit_cpu_ms": unit_cpu}
+        entry = {
+            "n_wa": n_wa,
+            "solve_wall_ms": wall,
+            "solve_cpu_ms": cpu,
+            "unit_wall_ms": unit_wall,
+            "unit_cpu_ms": unit_cpu,
+        }
         line = f"  N={n_wa:5d}: compiled {cpu:9.2f} ms CPU ({wall:9.2f} ms wall)"
         if numpy_cpu:
             entry["numpy_cpu_ms"] = float(np.median(numpy_cpu) * 1e3)
@@ -272,8 +289,13 @@ def certificate_holds(scenario: Scenario, equilibrium: Equilibrium) -> bool:
     everyone = np.arange(scenario.n_leaders)
     near = equilibrium.prices[:, None] + searcher.resolution[:, None] * _UNIT_WINDOW
     with np.errstate(divide="ignore", invalid="ignore"):
-        _, bound, included = searcher.search(everyone, searcher.low, np.full(everyone.size, searcher.high),
-                                             include=near, certify=_EQUILIBRIUM_GAP)
+        _, bound, included = searcher.search(
+            everyone,
+            searcher.low,
+            np.full(everyone.size, searcher.high),
+            include=near,
+            certify=_EQUILIBRIUM_GAP,
+        )
     utility = included[:, 1]
     return bool(np.all(bound - utility <= _EQUILIBRIUM_GAP * np.abs(utility)))
 
@@ -293,15 +315,23 @@ def agreement(n_slots: int) -> dict[str, float]:
             certified += 1
         else:
             uncertified.append(seed)
-    return {"slots": n_slots, "max_price_difference": largest, "worst_slot": worst_slot,
-            "certified": certified, "converged": converged, "numpy_converged": numpy_converged,
-            "uncertified_slots": uncertified}
+    return {
+        "slots": n_slots,
+        "max_price_difference": largest,
+        "worst_slot": worst_slot,
+        "certified": certified,
+        "converged": converged,
+        "numpy_converged": numpy_converged,
+        "uncertified_slots": uncertified,
+    }
 
 
-_FIRST_CALL = ("import time; t = time.perf_counter(); "
-               "from ioa_gym.scenario import ScenarioConfig; "
-               "from ioa_gym.stackelberg import solve_equilibrium; "
-               "solve_equilibrium(ScenarioConfig().sample(0)); print(time.perf_counter() - t)")
+_FIRST_CALL = (
+    "import time; t = time.perf_counter(); "
+    "from ioa_gym.scenario import ScenarioConfig; "
+    "from ioa_gym.stackelberg import solve_equilibrium; "
+    "solve_equilibrium(ScenarioConfig().sample(0)); print(time.perf_counter() - t)"
+)
 
 
 def compile_time() -> dict[str, float]:
@@ -309,8 +339,14 @@ def compile_time() -> dict[str, float]:
     (compiles every kernel) and then warm (loads them)."""
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        runs = [float(subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True,
-                                     text=True, check=True).stdout.strip()) for _ in range(2)]
+        runs = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True, check=True
+                ).stdout.strip()
+            )
+            for _ in range(2)
+        ]
     return {"cold_s": runs[0], "warm_s": runs[1]}
 
 
@@ -327,11 +363,18 @@ def quality(n_slots: int, reference: bool) -> dict[str, float]:
             scenario = ScenarioConfig().sample(seed)
             eq = solver(scenario)
             converged += eq.converged
-            best = [linear_search(scenario, leader, eq.prices, eq.overflow_share, step=0.002).utility
-                    for leader in range(scenario.n_leaders)]
+            best = [
+                linear_search(scenario, leader, eq.prices, eq.overflow_share, step=0.002).utility
+                for leader in range(scenario.n_leaders)
+            ]
             gains.append(float(np.max((np.array(best) - eq.leader_utilities) / np.abs(eq.leader_utilities))))
-        out.update({f"{prefix}max_gain": max(gains), f"{prefix}converged": converged,
-                    f"{prefix}slots_above_1e-3": sum(g > 1e-3 for g in gains)})
+        out.update(
+            {
+                f"{prefix}max_gain": max(gains),
+                f"{prefix}converged": converged,
+                f"{prefix}slots_above_1e-3": sum(g > 1e-3 for g in gains),
+            }
+        )
     return out
 
 
@@ -352,27 +395,43 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-            f"NumPy {np.__version__}{load}")
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, NumPy {np.__version__}{load}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="CI-sized run (fewer slots, seeds and N)")
     parser.add_argument("--scenarios", type=int, default=None, help="default-scenario slots (40; quick 10)")
     parser.add_argument("--repeats", type=int, default=None, help="solves per slot (5; quick 2)")
     parser.add_argument("--seeds", type=int, default=None, help="slots per N (3; quick 1)")
-    parser.add_argument("--numpy-max-wa", type=int, default=None,
-                        help="time the NumPy solver up to this many WAs (2000; quick 500)")
-    parser.add_argument("--reference-max-wa", type=int, default=None,
-                        help="time the older implementation up to this many WAs (200; quick 50)")
-    parser.add_argument("--resets", type=int, default=None,
-                        help="IoA-DDA-v0 resets per solver (300; quick 30)")
-    parser.add_argument("--quality-slots", type=int, default=None,
-                        help="slots checked for deviation gains (30; quick 3)")
-    parser.add_argument("--agreement-slots", type=int, default=None,
-                        help="slots on which the two solvers are compared (1000; quick 100)")
+    parser.add_argument(
+        "--numpy-max-wa",
+        type=int,
+        default=None,
+        help="time the NumPy solver up to this many WAs (2000; quick 500)",
+    )
+    parser.add_argument(
+        "--reference-max-wa",
+        type=int,
+        default=None,
+        help="time the older implementation up to this many WAs (200; quick 50)",
+    )
+    parser.add_argument(
+        "--resets", type=int, default=None, help="IoA-DDA-v0 resets per solver (300; quick 30)"
+    )
+    parser.add_argument(
+        "--quality-slots", type=int, default=None, help="slots checked for deviation gains (30; quick 3)"
+    )
+    parser.add_argument(
+        "--agreement-slots",
+        type=int,
+        default=None,
+        help="slots on which the two solvers are compared (1000; quick 100)",
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip the older implementation")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -388,49 +447,70 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     print(f"machine: {machine()}")
     print("command:", os.path.basename(sys.executable), "-m benchmarks.bench_tier1", *sys.argv[1:])
-    solve_equilibrium(ScenarioConfig().sample(0))                     # compile (or load) the kernels
+    solve_equilibrium(ScenarioConfig().sample(0))  # compile (or load) the kernels
     print(f"\n1. Default scenario, {scenarios} slots x {repeats} solves (medians)")
     default = default_scenario(scenarios, repeats, not args.no_reference)
-    print(f"  solve_equilibrium (compiled): {default['solve_wall_ms']:.3f} ms wall, "
-          f"{default['solve_cpu_ms']:.3f} ms CPU ({default['solve_sweeps_mean']:.2f} sweeps on average)")
-    print(f"  NumPy solver: {default['numpy_wall_ms']:.2f} ms wall, {default['numpy_cpu_ms']:.2f} ms CPU "
-          f"({default['numpy_sweeps_mean']:.2f} sweeps); speed-up "
-          f"{default['numpy_wall_ms'] / default['solve_wall_ms']:.1f}x wall, "
-          f"{default['numpy_cpu_ms'] / default['solve_cpu_ms']:.1f}x CPU")
+    print(
+        f"  solve_equilibrium (compiled): {default['solve_wall_ms']:.3f} ms wall, "
+        f"{default['solve_cpu_ms']:.3f} ms CPU ({default['solve_sweeps_mean']:.2f} sweeps on average)"
+    )
+    print(
+        f"  NumPy solver: {default['numpy_wall_ms']:.2f} ms wall, {default['numpy_cpu_ms']:.2f} ms CPU "
+        f"({default['numpy_sweeps_mean']:.2f} sweeps); speed-up "
+        f"{default['numpy_wall_ms'] / default['solve_wall_ms']:.1f}x wall, "
+        f"{default['numpy_cpu_ms'] / default['solve_cpu_ms']:.1f}x CPU"
+    )
     if "reference_cpu_ms" in default:
-        print(f"  older implementation: {default['reference_wall_ms']:.2f} ms wall, "
-              f"{default['reference_cpu_ms']:.2f} ms CPU ({default['reference_sweeps_mean']:.2f} sweeps); "
-              f"speed-up {default['reference_cpu_ms'] / default['solve_cpu_ms']:.1f}x CPU")
-    print(f"  one follower_best_response (NumPy): {default['unit_cpu_ms'] * 1e3:.0f} us CPU; the compiled "
-          f"solve costs {default['solve_cpu_ms'] / default['unit_cpu_ms']:.1f} of them")
+        print(
+            f"  older implementation: {default['reference_wall_ms']:.2f} ms wall, "
+            f"{default['reference_cpu_ms']:.2f} ms CPU ({default['reference_sweeps_mean']:.2f} sweeps); "
+            f"speed-up {default['reference_cpu_ms'] / default['solve_cpu_ms']:.1f}x CPU"
+        )
+    print(
+        f"  one follower_best_response (NumPy): {default['unit_cpu_ms'] * 1e3:.0f} us CPU; the compiled "
+        f"solve costs {default['solve_cpu_ms'] / default['unit_cpu_ms']:.1f} of them"
+    )
     print(f"\n2. Solve time vs number of WAs (3 MAs + 3 FAs), {seeds} slot(s) per N (medians)")
     rows = scaling(wa_counts, seeds, max(1, repeats // 2), numpy_max_wa, reference_max_wa)
-    print(f"  growth exponent over N >= 50: {growth_exponent(rows):.2f} (compiled, CPU), "
-          f"{growth_exponent(rows, 'numpy_cpu_ms'):.2f} (NumPy, CPU)")
+    print(
+        f"  growth exponent over N >= 50: {growth_exponent(rows):.2f} (compiled, CPU), "
+        f"{growth_exponent(rows, 'numpy_cpu_ms'):.2f} (NumPy, CPU)"
+    )
     print(f"\n3. IoA-DDA-v0 reset, {n_resets} resets per solver (CPU)")
     reset = resets(n_resets)
-    print(f"  compiled: median {reset['reset_ms']:.3f} ms (mean {reset['reset_mean_ms']:.3f} ms); "
-          f"NumPy solver: median {reset['reset_numpy_ms']:.3f} ms")
-    print(f"\n4. Equilibrium quality, default slots 0-{quality_slots - 1}: largest relative gain of a leader "
-          "on a 0.002 price grid")
+    print(
+        f"  compiled: median {reset['reset_ms']:.3f} ms (mean {reset['reset_mean_ms']:.3f} ms); "
+        f"NumPy solver: median {reset['reset_numpy_ms']:.3f} ms"
+    )
+    print(
+        f"\n4. Equilibrium quality, default slots 0-{quality_slots - 1}: largest relative gain of a leader "
+        "on a 0.002 price grid"
+    )
     gains = quality(quality_slots, not args.no_reference)
-    print(f"  compiled: max {gains['max_gain']:.2e}, slots above 1e-3: {gains['slots_above_1e-3']}, "
-          f"converged {gains['converged']}/{quality_slots}")
+    print(
+        f"  compiled: max {gains['max_gain']:.2e}, slots above 1e-3: {gains['slots_above_1e-3']}, "
+        f"converged {gains['converged']}/{quality_slots}"
+    )
     if "reference_max_gain" in gains:
-        print(f"  older implementation: max {gains['reference_max_gain']:.2e}, slots above 1e-3: "
-              f"{gains['reference_slots_above_1e-3']}, "
-              f"converged {gains['reference_converged']}/{quality_slots}")
+        print(
+            f"  older implementation: max {gains['reference_max_gain']:.2e}, slots above 1e-3: "
+            f"{gains['reference_slots_above_1e-3']}, "
+            f"converged {gains['reference_converged']}/{quality_slots}"
+        )
     print(f"\n5. Agreement with the NumPy solver on default slots 0-{agreement_slots - 1}")
     agree = agreement(agreement_slots)
-    print(f"  largest price difference {agree['max_price_difference']:.2e} (slot {agree['worst_slot']}); "
-          f"certificate holds at {agree['certified']}/{agree['slots']} compiled answers; converged: "
-          f"compiled {agree['converged']}, NumPy {agree['numpy_converged']}")
+    print(
+        f"  largest price difference {agree['max_price_difference']:.2e} (slot {agree['worst_slot']}); "
+        f"certificate holds at {agree['certified']}/{agree['slots']} compiled answers; converged: "
+        f"compiled {agree['converged']}, NumPy {agree['numpy_converged']}"
+    )
     if agree["uncertified_slots"]:
         print(f"  slots without the certificate: {agree['uncertified_slots']}")
     print("\n6. First call in a fresh process (scenario sample + solve, wall)")
     compiled = compile_time()
-    print(f"  numba cache empty (compiles): {compiled['cold_s']:.1f} s; "
-          f"cache warm: {compiled['warm_s']:.2f} s")
+    print(
+        f"  numba cache empty (compiles): {compiled['cold_s']:.1f} s; cache warm: {compiled['warm_s']:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,9 @@ def load_average() -> str:
 
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -101,8 +102,14 @@ def sampler_rate(market_source: str, n_markets: int, seed: int) -> float:
         if market_source == "tier1":
             sample_tier1_market(env.scenario_config, rng, **cfg.solver)
         else:
-            sample_synthetic_market(rng, cfg.synthetic_buyers, cfg.synthetic_sellers, cfg.synthetic_units,
-                                    cfg.synthetic_values, cfg.synthetic_costs)
+            sample_synthetic_market(
+                rng,
+                cfg.synthetic_buyers,
+                cfg.synthetic_sellers,
+                cfg.synthetic_units,
+                cfg.synthetic_values,
+                cfg.synthetic_costs,
+            )
     return n_markets / (time.process_time() - start)
 
 
@@ -121,8 +128,10 @@ def main(argv: list[str] | None = None) -> None:
     modes = ("vector_entry_point",) if args.no_sync else ("vector_entry_point", "sync")
     largest = max(args.sizes)
 
-    print(f"{ENV_ID}: native vector env vs one env vs SyncVectorEnv; commit {commit()}, "
-          f"nproc {os.cpu_count()}, numpy {np.__version__}, gymnasium {gym.__version__}")
+    print(
+        f"{ENV_ID}: native vector env vs one env vs SyncVectorEnv; commit {commit()}, "
+        f"nproc {os.cpu_count()}, numpy {np.__version__}, gymnasium {gym.__version__}"
+    )
     print(f"load average before: {load_average()}; {steps} vector steps per measurement, best of {repeats}")
     rates: dict[tuple[str, str, int], float] = {}
     lengths: dict[str, float] = {}
@@ -135,8 +144,9 @@ def main(argv: list[str] | None = None) -> None:
                 for n_envs in args.sizes:
                     rate, lengths[source] = vector_env_rate(mode, n_envs, source, steps, args.seed)
                     rates[source, mode, n_envs] = max(rates.get((source, mode, n_envs), 0.0), rate)
-            markets_per_second[source] = max(markets_per_second.get(source, 0.0),
-                                             sampler_rate(source, max(20, steps // 4), args.seed))
+            markets_per_second[source] = max(
+                markets_per_second.get(source, 0.0), sampler_rate(source, max(20, steps // 4), args.seed)
+            )
 
     labels = {"single": "gym.make", "vector_entry_point": "native vector", "sync": "sync vector"}
     print(f"\n{'markets':<10} {'env':<16} {'N':>5} {'steps/CPU-s':>12} {'x single':>9}")
@@ -146,8 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     print("\nBound set by the market sampler alone (markets per CPU-s x mean episode length):")
     for source in args.markets:
         bound = markets_per_second[source] * lengths[source]
-        print(f"{source:<10} {markets_per_second[source]:>9,.0f} markets/CPU-s x {lengths[source]:.1f} "
-              f"steps = {bound:>10,.0f} steps/CPU-s = {bound / rates[source, 'single', 1]:.1f}x single")
+        print(
+            f"{source:<10} {markets_per_second[source]:>9,.0f} markets/CPU-s x {lengths[source]:.1f} "
+            f"steps = {bound:>10,.0f} steps/CPU-s = {bound / rates[source, 'single', 1]:.1f}x single"
+        )
     print(f"\nload average after: {load_average()}")
 
 

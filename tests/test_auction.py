@@ -542,7 +542,7 @@ def test_market_from_equilibrium_buyers_are_the_overloaded_fas() -> None:
         demand = market.buyer_units * cfg.unit_size
         assert np.all(demand >= eq.overflow[overloaded] - 1e-9)
         assert np.all(demand < eq.overflow[overloaded] + cfg.unit_size)
-        fa_prices = eq.prices[cfg.n_ma:][overloaded]
+        fa_prices = eq.prices[cfg.n_ma :][overloaded]
         assert np.allclose(market.buyer_values, fa_prices + scenario.fa_value_premium[overloaded])
         assert np.array_equal(market.seller_units, np.floor(scenario.aa_supply / cfg.unit_size + 1e-9))
         assert np.allclose(market.seller_costs, scenario.aa_unit_cost)
@@ -568,8 +568,14 @@ def assert_same_market(market: Market, reference: Market) -> None:
         assert not array.flags.writeable, name
 
 
-@pytest.mark.parametrize("ranges", [{}, {"n_buyers": (0, 6), "n_sellers": (0, 3), "units": (0, 5)},
-                                    {"values": (-3, 2), "costs": (5.0, 5.0)}])
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        {},
+        {"n_buyers": (0, 6), "n_sellers": (0, 3), "units": (0, 5)},
+        {"values": (-3, 2), "costs": (5.0, 5.0)},
+    ],
+)
 def test_sample_market_equals_the_validated_constructor(ranges: dict) -> None:
     for seed in range(200):
         rng, reference_rng = np.random.default_rng(seed), np.random.default_rng(seed)
@@ -578,10 +584,12 @@ def test_sample_market_equals_the_validated_constructor(ranges: dict) -> None:
         u, v = ranges.get("units", (1, 4)), ranges.get("values", (4.0, 12.0))
         c = ranges.get("costs", (1.0, 9.0))
         n_b, n_s = int(reference_rng.integers(b[0], b[1] + 1)), int(reference_rng.integers(s[0], s[1] + 1))
-        reference = Market(buyer_values=reference_rng.uniform(v[0], v[1], n_b),
-                           buyer_units=reference_rng.integers(u[0], u[1] + 1, n_b),
-                           seller_costs=reference_rng.uniform(c[0], c[1], n_s),
-                           seller_units=reference_rng.integers(u[0], u[1] + 1, n_s))
+        reference = Market(
+            buyer_values=reference_rng.uniform(v[0], v[1], n_b),
+            buyer_units=reference_rng.integers(u[0], u[1] + 1, n_b),
+            seller_costs=reference_rng.uniform(c[0], c[1], n_s),
+            seller_units=reference_rng.integers(u[0], u[1] + 1, n_s),
+        )
         assert_same_market(market, reference)
         assert rng.bit_generator.state == reference_rng.bit_generator.state
 
@@ -596,8 +604,12 @@ def tie_heavy_markets(n_markets: int, max_units: int):
     rng = np.random.default_rng(0)
     for _ in range(n_markets):
         n_b, n_s = rng.integers(0, 6), rng.integers(0, 8)
-        yield Market(rng.choice([0.0, -0.0, 3.0, 5.0, 5.0, 7.5], n_b), rng.integers(0, max_units, n_b),
-                     rng.choice([0.0, -0.0, 3.0, 5.0, 2.5, 9.0], n_s), rng.integers(0, max_units, n_s))
+        yield Market(
+            rng.choice([0.0, -0.0, 3.0, 5.0, 5.0, 7.5], n_b),
+            rng.integers(0, max_units, n_b),
+            rng.choice([0.0, -0.0, 3.0, 5.0, 2.5, 9.0], n_s),
+            rng.integers(0, max_units, n_s),
+        )
 
 
 @pytest.mark.parametrize("max_units", [5, 300])  # below and above the scalar-code threshold
@@ -611,11 +623,15 @@ def test_scalar_unit_sorting_and_welfare_match_numpy(max_units: int) -> None:
         assert buyer_order == expected_buyers.tolist() and seller_order == expected_sellers.tolist()
         assert np.array(values).tobytes() == market.buyer_unit_values[expected_buyers].tobytes()
         assert np.array(costs).tobytes() == market.seller_unit_costs[expected_sellers].tobytes()
-        assert market._unit_owner_lists == (market.buyer_unit_owners.tolist(),
-                                            market.seller_unit_owners.tolist())
+        assert market._unit_owner_lists == (
+            market.buyer_unit_owners.tolist(),
+            market.seller_unit_owners.tolist(),
+        )
         assert efficient_welfare(market) == _efficient_welfare_arrays(market)
         assert (market.total_buyer_units, market.total_seller_units) == (
-            int(market.buyer_units.sum()), int(market.seller_units.sum()))
+            int(market.buyer_units.sum()),
+            int(market.seller_units.sum()),
+        )
 
 
 @pytest.mark.parametrize("variant", ["classic", "strategy-proof"])
@@ -635,7 +651,8 @@ def test_rationing_matches_numpy_lexsort(variant: str) -> None:
             n_eligible = auction._eligible_count(
                 auction._buyer_sorted if side == BUYER else auction._seller_sorted,
                 auction._buyer_accept_prices if side == BUYER else auction._seller_accept_prices,
-                buyer=side == BUYER)
+                buyer=side == BUYER,
+            )
             eligible = np.array(order[:n_eligible], dtype=np.intp)
             if variant == "classic":
                 ranking = np.lexsort((priority[eligible], record.rounds[eligible]))

@@ -34,7 +34,7 @@ def test_follower_best_response_matches_brute_force(seed):
     share = rng.uniform(0.0, 1.0, sc.n_fa)
     ratios = follower_best_response(sc, prices, share)
     assert np.all(ratios >= 0) and np.all(ratios.sum(axis=1) <= 1 + 1e-9)
-    grid = _simplex_grid(sc.n_leaders, 0.01)                       # (P, L) feasible ratio vectors
+    grid = _simplex_grid(sc.n_leaders, 0.01)  # (P, L) feasible ratio vectors
     for n in range(sc.n_wa):
         cand = np.repeat(ratios[None], grid.shape[0], axis=0)
         cand[:, n, :] = grid
@@ -115,10 +115,10 @@ def test_default_scenario_equilibrium_is_interior_with_overloaded_fas():
     assert all(eq.converged for _, eq in eqs)
     prices = np.array([eq.prices for _, eq in eqs])
     costs = np.array([sc.leader_unit_cost for sc, _ in eqs])
-    assert np.all(prices > costs + 0.05) and np.all(prices < cfg.max_price - 0.05)   # interior
-    fa_prices = prices[:, cfg.n_ma:]
-    assert 4.0 <= fa_prices.mean() <= 9.0                                   # order of the paper's 6.0
-    assert np.mean([eq.overloaded.size > 0 for _, eq in eqs]) >= 0.8       # Tier 2 has buyers
+    assert np.all(prices > costs + 0.05) and np.all(prices < cfg.max_price - 0.05)  # interior
+    fa_prices = prices[:, cfg.n_ma :]
+    assert 4.0 <= fa_prices.mean() <= 9.0  # order of the paper's 6.0
+    assert np.mean([eq.overloaded.size > 0 for _, eq in eqs]) >= 0.8  # Tier 2 has buyers
 
 
 def test_bad_solver_arguments_raise():

@@ -48,7 +48,7 @@ def test_draws_are_the_per_quantity_uniform_draws_bit_for_bit(name):
         got, want = _draws(cfg, fast), _draws_reference(cfg, slow)
         for key, value in want.items():
             assert got[key].shape == value.shape and np.array_equal(got[key], value), (key, seed)
-        assert fast.random() == slow.random()           # the generator is left in the same state
+        assert fast.random() == slow.random()  # the generator is left in the same state
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -73,21 +73,32 @@ def test_compiled_equilibrium_matches_numpy(name):
         np.testing.assert_allclose(fast.overflow_share, slow.overflow_share, atol=1e-6, rtol=0)
         np.testing.assert_allclose(fast.ratios, slow.ratios, atol=1e-6, rtol=0)
         # The outcome the kernel computes itself is what the NumPy definitions give at its answer.
-        np.testing.assert_allclose(fast.ratios, follower_best_response(scenario, fast.prices,
-                                                                       fast.overflow_share), atol=1e-12)
+        np.testing.assert_allclose(
+            fast.ratios, follower_best_response(scenario, fast.prices, fast.overflow_share), atol=1e-12
+        )
         np.testing.assert_allclose(fast.loads, leader_loads(scenario, fast.ratios), rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(fast.overflow, overflow_of(scenario, fast.loads)[0], atol=1e-12)
         leaders = leader_utilities(scenario, fast.prices, fast.ratios)
         np.testing.assert_allclose(fast.leader_utilities, leaders, rtol=1e-12, atol=1e-10)
         np.testing.assert_allclose(
             fast.follower_utilities,
-            follower_utility(scenario, fast.ratios, fast.prices, fast.overflow_share), rtol=1e-12, atol=1e-10)
+            follower_utility(scenario, fast.ratios, fast.prices, fast.overflow_share),
+            rtol=1e-12,
+            atol=1e-10,
+        )
         assert fast.price_history.shape[0] == fast.ratio_history.shape[0] == fast.iterations + 1
 
 
-@pytest.mark.parametrize("options", [{"scheme": "gauss-seidel"}, {"damping": 0.4},
-                                     {"grid_points": 9, "refine_levels": 2, "refine_points": 5},
-                                     {"max_iter": 2}, {"initial_prices": "high"}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"scheme": "gauss-seidel"},
+        {"damping": 0.4},
+        {"grid_points": 9, "refine_levels": 2, "refine_points": 5},
+        {"max_iter": 2},
+        {"initial_prices": "high"},
+    ],
+)
 def test_compiled_equilibrium_matches_numpy_under_options(options):
     for seed in range(3):
         scenario = ScenarioConfig().sample(100 + seed)
@@ -127,8 +138,9 @@ def test_slot_outcome_matches_the_numpy_definitions(name):
         ratios, loads, utilities, new_share = slot_outcome(scenario, prices, share)
         np.testing.assert_allclose(ratios, follower_best_response(scenario, prices, share), atol=1e-12)
         np.testing.assert_allclose(loads, leader_loads(scenario, ratios), rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(utilities, leader_utilities(scenario, prices, ratios), rtol=1e-12,
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            utilities, leader_utilities(scenario, prices, ratios), rtol=1e-12, atol=1e-10
+        )
         np.testing.assert_allclose(new_share, overflow_of(scenario, loads)[1], atol=1e-12)
 
 
@@ -155,19 +167,22 @@ def test_markets_built_from_equilibria_are_valid_markets():
             got, want = getattr(market, field), getattr(checked, field)
             assert got.dtype == want.dtype and np.array_equal(got, want)
             assert not got.flags.writeable
-        assert market.seller_costs is not scenario.aa_unit_cost          # the market owns its arrays
+        assert market.seller_costs is not scenario.aa_unit_cost  # the market owns its arrays
         assert efficient_welfare(market) == _efficient_welfare(checked)
-        assert efficient_welfare(market) == efficient_welfare(market)    # cached, unchanged
+        assert efficient_welfare(market) == efficient_welfare(market)  # cached, unchanged
 
 
 TRAJECTORIES = Path(__file__).parent / "data" / "env_trajectories_069598f.npz"
 
 
-@pytest.mark.parametrize("tag, env_id, seeds, steps", [
-    ("dda", "IoA-DDA-v0", [0, 1, 2], 400),
-    ("dda_discrete", "IoA-DDA-Discrete-v0", [3, 4], 300),
-    ("stackelberg", "IoA-Stackelberg-v0", [5, 6], 60),
-])
+@pytest.mark.parametrize(
+    "tag, env_id, seeds, steps",
+    [
+        ("dda", "IoA-DDA-v0", [0, 1, 2], 400),
+        ("dda_discrete", "IoA-DDA-Discrete-v0", [3, 4], 300),
+        ("stackelberg", "IoA-Stackelberg-v0", [5, 6], 60),
+    ],
+)
 def test_envs_replay_trajectories_recorded_before_the_compiled_core(tag, env_id, seeds, steps):
     """tests/data/record_env_trajectories.py recorded these at commit 069598f (NumPy solver): the same
     seeds and actions must give the same observations, rewards and episode ends, within the solver's
@@ -209,8 +224,9 @@ def test_non_finite_inputs_and_no_leaders_are_refused_by_both_methods(method):
     with pytest.raises(ValueError, match="prices must be finite"):
         best_response_prices(scenario, nan_prices, method=method)
     with pytest.raises(ValueError, match="overflow_share must be finite"):
-        best_response_prices(scenario, scenario.leader_unit_cost, np.full(scenario.n_fa, np.inf),
-                             method=method)
+        best_response_prices(
+            scenario, scenario.leader_unit_cost, np.full(scenario.n_fa, np.inf), method=method
+        )
     with pytest.raises(ValueError, match="leaders must name at least one leader"):
         best_response_prices(scenario, scenario.leader_unit_cost, leaders=[], method=method)
     with pytest.raises(ValueError, match="prices must be finite"):
@@ -220,7 +236,7 @@ def test_non_finite_inputs_and_no_leaders_are_refused_by_both_methods(method):
 def test_max_iter_is_a_limit_not_an_allocation():
     """A huge max_iter means "no limit": the compiled histories grow as sweeps are made (from 64 rows),
     so a slot that needs every one of 100 sweeps and one given 10**12 both match the NumPy solver."""
-    slow_slot = ScenarioConfig().sample(999)           # does not converge within 100 sweeps (benchmarked)
+    slow_slot = ScenarioConfig().sample(999)  # does not converge within 100 sweeps (benchmarked)
     fast, slow = solve_equilibrium(slow_slot), solve_equilibrium(slow_slot, method="numpy")
     assert fast.iterations == slow.iterations == 100 and not fast.converged and not slow.converged
     np.testing.assert_allclose(fast.price_history, slow.price_history, atol=1e-6, rtol=0)

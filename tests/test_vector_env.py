@@ -32,14 +32,23 @@ def same(a: object, b: object) -> bool:
     """Exact equality: arrays by shape, dtype and value (nan equal to nan), object arrays and
     AuctionResults element by element and field by field."""
     if isinstance(a, dict) or isinstance(b, dict):
-        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(
-            same(a[key], b[key]) for key in a)
+        return (
+            isinstance(a, dict)
+            and isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(same(a[key], b[key]) for key in a)
+        )
     if isinstance(a, tuple) or isinstance(b, tuple):
-        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(
-            same(x, y) for x, y in zip(a, b, strict=True))
+        return (
+            isinstance(a, tuple)
+            and isinstance(b, tuple)
+            and len(a) == len(b)
+            and all(same(x, y) for x, y in zip(a, b, strict=True))
+        )
     if dataclasses.is_dataclass(a):
         return type(a) is type(b) and all(
-            same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+            same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
             return False
@@ -54,12 +63,15 @@ def same(a: object, b: object) -> bool:
 
 
 def make_pair(env_id: str, n_envs: int, **kwargs) -> tuple[VectorEnv, VectorEnv]:
-    return (gym.make_vec(env_id, n_envs, vectorization_mode="sync", **kwargs),
-            gym.make_vec(env_id, n_envs, vectorization_mode=NATIVE, **kwargs))
+    return (
+        gym.make_vec(env_id, n_envs, vectorization_mode="sync", **kwargs),
+        gym.make_vec(env_id, n_envs, vectorization_mode=NATIVE, **kwargs),
+    )
 
 
-def assert_same_transitions(sync: VectorEnv, native: VectorEnv, n_steps: int, seed: int,
-                            reset_every: int = 0) -> dict[str, int]:
+def assert_same_transitions(
+    sync: VectorEnv, native: VectorEnv, n_steps: int, seed: int, reset_every: int = 0
+) -> dict[str, int]:
     """Play both envs from reset(seed) with the same random actions and assert every transition is
     identical; every `reset_every` steps, also a partial reset (alternate sub-envs, then the others with
     a seed list). Returns counts of terminations, truncations and steps where several sub-envs ended."""
@@ -161,10 +173,20 @@ def test_info_values_keep_one_type_and_shape_and_are_never_nan() -> None:
     for key, seen in kinds.items():
         assert len(seen) == 1, f"info[{key!r}] changes type or shape: {seen}"
     assert {key: next(iter(seen))[0] for key, seen in kinds.items()} == {
-        "buyer_price": float, "seller_price": float, "round": int, "active_clock": str,
-        "clearing_price": float, "units_traded": int, "social_welfare": float, "efficient_welfare": float,
-        "efficiency": float, "rounds": int, "crossed": bool, "individually_rational": bool,
-        "budget_balanced": bool, "result": AuctionResult,
+        "buyer_price": float,
+        "seller_price": float,
+        "round": int,
+        "active_clock": str,
+        "clearing_price": float,
+        "units_traded": int,
+        "social_welfare": float,
+        "efficient_welfare": float,
+        "efficiency": float,
+        "rounds": int,
+        "crossed": bool,
+        "individually_rational": bool,
+        "budget_balanced": bool,
+        "result": AuctionResult,
     }
 
 
@@ -191,7 +213,9 @@ def test_native_vector_env_follows_gymnasium_conventions(env_id: str) -> None:
         envs.step(envs.action_space.sample())
     obs, info = envs.reset(seed=3)
     assert envs.observation_space.contains(obs) and info.keys() == {
-        *STEP_INFO_KEYS, *(f"_{key}" for key in STEP_INFO_KEYS)}
+        *STEP_INFO_KEYS,
+        *(f"_{key}" for key in STEP_INFO_KEYS),
+    }
     envs.action_space.seed(3)
     for _ in range(60):
         obs, rewards, terminated, truncated, info = envs.step(envs.action_space.sample())
@@ -222,10 +246,24 @@ def test_native_seeding_is_deterministic() -> None:
     ("env_id", "n_envs", "n_steps", "options"),
     [
         ("IoA-DDA-v0", 6, 400, {"market_source": "synthetic"}),
-        ("IoA-DDA-v0", 5, 300, {"market_source": "synthetic", "variant": "strategy-proof",
-                                "per_clock_steps": True}),
-        ("IoA-DDA-v0", 4, 300, {"market_source": "synthetic", "step_scale": "linear", "max_rounds": 25,
-                                "synthetic_values": (4.0, 6.0), "synthetic_costs": (5.0, 6.0)}),
+        (
+            "IoA-DDA-v0",
+            5,
+            300,
+            {"market_source": "synthetic", "variant": "strategy-proof", "per_clock_steps": True},
+        ),
+        (
+            "IoA-DDA-v0",
+            4,
+            300,
+            {
+                "market_source": "synthetic",
+                "step_scale": "linear",
+                "max_rounds": 25,
+                "synthetic_values": (4.0, 6.0),
+                "synthetic_costs": (5.0, 6.0),
+            },
+        ),
         ("IoA-DDA-Discrete-v0", 6, 400, {"market_source": "synthetic"}),
         ("IoA-DDA-Discrete-v0", 3, 200, {"variant": "strategy-proof"}),
         ("IoA-DDA-v0", 4, 150, {}),
@@ -249,8 +287,9 @@ def test_native_time_limit_partial_resets_and_given_markets_are_those_of_sync() 
     sync, native = make_pair("IoA-DDA-v0", 4, market_source="synthetic", step_min=0.2, max_episode_steps=25)
     counts = assert_same_transitions(sync, native, 300, seed=5, reset_every=37)
     assert counts["truncated"] >= 10 and counts["terminated"] >= 10
-    market = Market(buyer_values=[10.0, 8.0], buyer_units=[2, 2], seller_costs=[3.0, 6.0],
-                    seller_units=[3, 2])
+    market = Market(
+        buyer_values=[10.0, 8.0], buyer_units=[2, 2], seller_costs=[3.0, 6.0], seller_units=[3, 2]
+    )
     expected = sync.reset(seed=2, options={"market": market})
     assert same(expected, native.reset(seed=2, options={"market": market}))
     assert native.unwrapped.markets == [market] * 4
@@ -263,16 +302,22 @@ def test_native_time_limit_partial_resets_and_given_markets_are_those_of_sync() 
 def test_native_round_limit_ending_with_the_time_limit_is_that_of_sync() -> None:
     # Step 0.02 from (0, 30) never crosses within 1000 ticks: the round limit ends the auction on the very
     # step where the registered time limit (1000) truncates it.
-    sync, native = make_pair("IoA-DDA-v0", 2, market_source="synthetic", step_min=0.02, step_max=0.02,
-                             max_rounds=1000)
+    sync, native = make_pair(
+        "IoA-DDA-v0", 2, market_source="synthetic", step_min=0.02, step_max=0.02, max_rounds=1000
+    )
     counts = assert_same_transitions(sync, native, 1005, seed=0)
     assert counts["terminated"] == counts["truncated"] == 2
 
 
 @pytest.mark.parametrize(
     ("options", "field"),
-    [({"step_min": -1.0}, "step_min"), ({"variant": "english"}, "variant"), ({"num_envs": 0}, "num_envs"),
-     ({"render_mode": "ansi"}, "render_mode"), ({"max_episode_steps": 0}, "max_episode_steps")],
+    [
+        ({"step_min": -1.0}, "step_min"),
+        ({"variant": "english"}, "variant"),
+        ({"num_envs": 0}, "num_envs"),
+        ({"render_mode": "ansi"}, "render_mode"),
+        ({"max_episode_steps": 0}, "max_episode_steps"),
+    ],
 )
 def test_native_bad_options_fail_naming_the_field(options: dict, field: str) -> None:
     options = {"num_envs": 2, **options}
@@ -316,10 +361,12 @@ def test_batched_auctions_play_exactly_like_single_auctions(seed: int, variant: 
     def start(row: int) -> None:
         n_buyers, n_sellers = rng.integers(1, 5, 2)
         # Reports on a coarse grid, so that units tie and accept in the same tick.
-        market = Market(buyer_values=rng.integers(2, 40, n_buyers) / 2.0,
-                        buyer_units=rng.integers(0, 4, n_buyers),
-                        seller_costs=rng.integers(0, 36, n_sellers) / 2.0,
-                        seller_units=rng.integers(0, 4, n_sellers))
+        market = Market(
+            buyer_values=rng.integers(2, 40, n_buyers) / 2.0,
+            buyer_units=rng.integers(0, 4, n_buyers),
+            seller_costs=rng.integers(0, 36, n_sellers) / 2.0,
+            seller_units=rng.integers(0, 4, n_sellers),
+        )
         auction_seed = int(rng.integers(2**31))
         auctions[row] = DoubleDutchAuction(market, variant, (0.0, 20.0), max_rounds, seed=auction_seed)
         batch.start(row, market, seed=auction_seed)
@@ -338,9 +385,14 @@ def test_batched_auctions_play_exactly_like_single_auctions(seed: int, variant: 
             assert batch.seller_price[row] == auction.seller_price
             assert batch.buyer_turn[row] == (auction.active_clock == BUYER)
             assert (batch.rounds[row], batch.done[row], batch.crossed[row]) == (
-                auction.rounds, auction.done, auction.crossed)
+                auction.rounds,
+                auction.done,
+                auction.crossed,
+            )
             assert (batch.buyer_units_accepted[row], batch.seller_units_accepted[row]) == (
-                auction.buyer_units_accepted, auction.seller_units_accepted)
+                auction.buyer_units_accepted,
+                auction.seller_units_accepted,
+            )
             if auction.done:
                 assert batch.closing_price[row] == auction.closing_price
                 assert same(batch.result(row), auction.result())
