@@ -102,7 +102,7 @@ def fig4_convergence(out: Path) -> Path:
     return save_figure(fig, out / "fig4_convergence.png")
 
 
-def episodes(env: gym.Env, agent: Any, seed: int, count: int) -> list[dict[str, Any]]:
+def play_episodes(env: gym.Env, agent: Any, seed: int, count: int) -> list[dict[str, Any]]:
     """Rows of episodes 0 .. count - 1 of evaluation seed ``seed`` (the evaluation harness's)."""
     return [run_episode(env, agent, seed, episode) for episode in range(count)]
 
@@ -119,15 +119,17 @@ def learned_agents(runs: Path | None, env: gym.Env) -> dict[str, list[Any]]:
     return found
 
 
-def efficiency_vs_rounds(out: Path, count: int, runs: Path | None, seed: int = 0) -> Path:
+def efficiency_vs_rounds(out: Path, episodes: int, runs: Path | None, seed: int = 0) -> Path:
     """Mean efficiency against mean rounds per auctioneer (fixed steps, adaptive, learned runs)."""
     env = gym.make(ENV_ID)
     points = []
     for step in FIXED_STEPS:
-        points.append((f"fixed {step}", episodes(env, make_agent("fixed-step", env, step=step), seed, count)))
-    points.append(("adaptive", episodes(env, make_agent("adaptive", env), seed, count)))
+        points.append(
+            (f"fixed {step}", play_episodes(env, make_agent("fixed-step", env, step=step), seed, episodes))
+        )
+    points.append(("adaptive", play_episodes(env, make_agent("adaptive", env), seed, episodes)))
     for label, models in learned_agents(runs, env).items():
-        points.append((label, [row for model in models for row in episodes(env, model, seed, count)]))
+        points.append((label, [row for model in models for row in play_episodes(env, model, seed, episodes)]))
     fig, ax = new_figure(6, 4)
     for label, rows in points:
         rounds = np.mean([r["rounds"] for r in rows])
@@ -137,7 +139,7 @@ def efficiency_vs_rounds(out: Path, count: int, runs: Path | None, seed: int = 0
     ax.set_xscale("log")
     ax.set_xlabel("mean rounds per auction (log)")
     ax.set_ylabel("mean welfare efficiency SW / SW_opt")
-    ax.set_title(f"{ENV_ID}, {count} Tier-1 markets")
+    ax.set_title(f"{ENV_ID}, {episodes} Tier-1 markets")
     ax.legend(fontsize=7)
     return save_figure(fig, out / "efficiency_vs_rounds_frontier.png")
 
@@ -147,8 +149,8 @@ def welfare_vs_market_size(out: Path, sizes: Sequence[int], slots: int, seed: in
     series: dict[str, list[float]] = {"efficient (SW_opt)": [], "adaptive": [], "fixed step 1.0": []}
     for n_wa in sizes:
         env = gym.make(ENV_ID, n_wa=n_wa)
-        adaptive = episodes(env, make_agent("adaptive", env), seed, slots)
-        fixed = episodes(env, make_agent("fixed-step", env, step=1.0), seed, slots)
+        adaptive = play_episodes(env, make_agent("adaptive", env), seed, slots)
+        fixed = play_episodes(env, make_agent("fixed-step", env, step=1.0), seed, slots)
         series["efficient (SW_opt)"].append(np.mean([r["efficient_welfare"] for r in adaptive]))
         series["adaptive"].append(np.mean([r["social_welfare"] for r in adaptive]))
         series["fixed step 1.0"].append(np.mean([r["social_welfare"] for r in fixed]))
@@ -163,10 +165,10 @@ def welfare_vs_market_size(out: Path, sizes: Sequence[int], slots: int, seed: in
 
 
 def fig5_training_curves(
-    out: Path, runs: Path, count: int, filename: str = "fig5_training_curves.png", seed: int = 0
+    out: Path, runs: Path, episodes: int, filename: str = "fig5_training_curves.png", seed: int = 0
 ) -> Path | None:
     """Test reward during training (each run's evaluations.npz), mean and 95% band over runs, with the
-    baselines' mean return on ``count`` episodes of evaluation seed ``seed`` as reference lines."""
+    baselines' mean return on ``episodes`` episodes of evaluation seed ``seed`` as reference lines."""
     curves = {}
     for algo in ("diffusion", "ppo"):
         data = []
@@ -188,7 +190,7 @@ def fig5_training_curves(
     for name, kwargs in (("greedy", {}), ("random", {}), ("fixed-step", {"step": 1.0}), ("adaptive", {})):
         agent = make_agent(name, env, seed=0, **kwargs)
         label = "fixed step 1.0" if kwargs else name
-        references[label] = np.mean([row["return"] for row in episodes(env, agent, seed, count)])
+        references[label] = np.mean([row["return"] for row in play_episodes(env, agent, seed, episodes)])
     fig, ax = new_figure(7, 4.5)
     for algo, (steps, values) in curves.items():
         mean = values.mean(axis=0)
