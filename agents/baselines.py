@@ -25,6 +25,8 @@ from gymnasium import spaces
 from stable_baselines3.common.utils import is_vectorized_observation
 from stable_baselines3.common.vec_env import VecEnv
 
+from agents.common.files import atomic_write_text
+
 EnvOrSpace = gym.Env | VecEnv | gym.vector.VectorEnv | spaces.Space
 JSON_SUFFIX = ".json"
 
@@ -172,13 +174,7 @@ class BaselineAgent:
             if self.observation_space is None
             else space_to_json(self.observation_space),
         }
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            temporary.write_text(json.dumps(document, indent=2))
-            os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
-        return target
+        return atomic_write_text(target, json.dumps(document, indent=2))
 
     @classmethod
     def load(

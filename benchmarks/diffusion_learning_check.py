@@ -1,5 +1,6 @@
 """Sanity check that DiffusionAC learns: mean return of the deterministic policy after training, against a
-uniformly random policy (and optionally SB3's SAC with the same budget).
+uniformly random policy (and optionally SB3's SAC with the same budget), all on the same episodes of the
+evaluation harness (evaluation seed 0).
 
     python benchmarks/diffusion_learning_check.py --env Pendulum-v1 --steps 6000 --seeds 0 1
 """
@@ -15,26 +16,21 @@ import gymnasium as gym
 import numpy as np
 import torch as th
 from stable_baselines3 import SAC
-from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.monitor import Monitor
 
-from agents.diffusion import DiffusionAC  # noqa: E402
+from agents.baselines import RandomAgent
+from agents.diffusion import DiffusionAC
+from agents.evaluation.harness import run_episode
+
+EVAL_SEED = 0
+"""Evaluation seed of every policy's episodes (the same episodes for the random policy and each run)."""
 
 
-def random_policy_return(env_id: str, episodes: int, seed: int) -> float:
-    """Mean undiscounted return of uniformly random actions."""
+def mean_return(env_id: str, agent: object, seed: int, episodes: int) -> tuple[float, float]:
+    """Mean and std of the return over episodes 0 .. episodes - 1 of evaluation seed ``seed``, played by the
+    evaluation harness (the seed rule of ioa_gym.seeding, the agent seeded per episode)."""
     env = gym.make(env_id)
-    env.action_space.seed(seed)
-    returns = []
-    for episode in range(episodes):
-        env.reset(seed=seed + episode)
-        total, done = 0.0, False
-        while not done:
-            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    return float(np.mean(returns))
+    returns = [run_episode(env, agent, seed, episode)["return"] for episode in range(episodes)]
+    return float(np.mean(returns)), float(np.std(returns))
 
 
 def main() -> None:
@@ -52,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     th.set_num_threads(args.threads)
 
-    baseline = random_policy_return(args.env, args.eval_episodes, seed=10_000)
+    baseline, _ = mean_return(args.env, RandomAgent(gym.make(args.env)), EVAL_SEED, args.eval_episodes)
     print(f"{args.env}: random policy mean return {baseline:.1f}", flush=True)
     results = []
     for seed in args.seeds:
@@ -63,13 +59,11 @@ def main() -> None:
             model = DiffusionAC("MlpPolicy", args.env, seed=seed, device="cpu", **args.kwargs)
         model.learn(args.steps)
         train_s = time.perf_counter() - start
-        eval_env = Monitor(gym.make(args.env))
-        eval_env.reset(seed=20_000 + seed)
-        mean_return, std_return = evaluate_policy(model, eval_env, args.eval_episodes, deterministic=True)
-        results.append({"seed": seed, "mean_return": float(mean_return), "std_return": float(std_return)})
+        mean, std = mean_return(args.env, model, EVAL_SEED, args.eval_episodes)
+        results.append({"seed": seed, "mean_return": mean, "std_return": std})
         print(
-            f"{args.algo} seed={seed} steps={args.steps}: deterministic mean return {mean_return:.1f} "
-            f"+/- {std_return:.1f} (train {train_s:.0f} s)",
+            f"{args.algo} seed={seed} steps={args.steps}: deterministic mean return {mean:.1f} "
+            f"+/- {std:.1f} (train {train_s:.0f} s)",
             flush=True,
         )
     overall = float(np.mean([r["mean_return"] for r in results]))

@@ -170,7 +170,8 @@ class _Replayer:
 
     def __init__(self, env_id: str, env_kwargs: Mapping[str, Any], policy: Policy | Any) -> None:
         self.env_id, self.env_kwargs = env_id, dict(env_kwargs)
-        self.policy: Policy = policy if callable(policy) else predictor(policy, deterministic=True)
+        # Anything with SB3's predict goes through it (an SB3 model's torch policy is callable too).
+        self.policy: Policy = predictor(policy, deterministic=True) if hasattr(policy, "predict") else policy
         self.envs: list[DoubleDutchAuctionEnv] = []
         self.cache: dict[bytes, Any] = {}
         self.policy_calls = 0
@@ -313,8 +314,8 @@ def audit_policy(
 ) -> ICAuditResult:
     """Audit ``policy`` on ``n_markets`` markets of ``env_id``.
 
-    :param policy: ``policy(observations) -> actions`` (a batch in, one action per row out), or anything with
-        SB3's ``predict`` (asked with ``deterministic=True``).
+    :param policy: anything with SB3's ``predict`` (asked with ``deterministic=True``), else a plain callable
+        ``policy(observations) -> actions`` (a batch in, one action per row out).
     :param env_kwargs: env options, e.g. ``{"variant": "strategy-proof"}``.
     :param seed: audit seed (market k is reset with ``market_seed(seed, k)``).
     :param n_deviations: random misreports per participant, besides the 4 near the closing price.
@@ -388,3 +389,13 @@ __all__ = [
     "sample_misreports",
     "true_utility",
 ]
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "the IC audit's command line is: evaluate.py ic-audit --help (or ioa-evaluate ic-audit)",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)

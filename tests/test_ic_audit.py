@@ -173,3 +173,20 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["--agents", "nosuch", "--output", str(tmp_path / "y")]) == 2
     assert "unknown agent 'nosuch'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_a_plain_callable_is_audited_like_the_agent_it_wraps() -> None:
+    """The audit needs no RL library: a policy given as ``observations -> actions`` gives the same audit as
+    the agent with ``predict`` it wraps."""
+    agent, _ = fixed_step_agent({"market_source": "synthetic"}, step=1.0)
+    kwargs = {"market_source": "synthetic"}
+    with_predict = audit_policy(agent, "IoA-DDA-v0", kwargs, n_markets=2, seed=2, n_deviations=4)
+    plain = audit_policy(
+        lambda observations: agent.predict(observations, deterministic=True)[0],
+        "IoA-DDA-v0",
+        kwargs,
+        n_markets=2,
+        seed=2,
+        n_deviations=4,
+    )
+    assert plain.to_dict() == with_predict.to_dict() and plain.summary()["auctions_replayed"] > 0

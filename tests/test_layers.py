@@ -145,10 +145,14 @@ def test_console_scripts_are_the_scripts_mains(capsys: pytest.CaptureFixture[str
     """pyproject's [project.scripts] point at the same ``main`` the top-level wrappers call, and each
     answers ``--help``; ``ic-audit`` is a real subcommand of ``ioa-evaluate``."""
     import importlib
+    import importlib.metadata
 
-    import tomllib
-
-    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    # The installed package's scripts (CI installs afresh; after editing pyproject.toml: pip install -e .).
+    scripts = {
+        entry.name: entry.value
+        for entry in importlib.metadata.entry_points(group="console_scripts")
+        if entry.name.startswith("ioa-")
+    }
     assert set(scripts) == {"ioa-train", "ioa-evaluate", "ioa-figures", "ioa-quickstart"}
     for name, target in scripts.items():
         module, _, function = target.partition(":")
