@@ -15,6 +15,12 @@ import numpy as np
 # Market
 # ----------------------------------------------------------------------------------------------------
 
+MAX_UNITS = 10**6
+"""Upper bound of the units of one side of a market (per participant and in all). An auction expands every
+unit into its own entry of several lists and arrays (values, owners, acceptance order), tens of bytes each,
+so 10**6 units are about 0.1 GB; far larger counts ran out of memory, and counts beyond int64 wrapped to
+negative totals."""
+
 
 def _price_array(name: str, values: object) -> np.ndarray:
     """Validate a 1-D array of finite per-unit values or costs; return a read-only float copy."""
@@ -46,6 +52,12 @@ def _unit_array(name: str, units: object, expected_length: int, values_name: str
     bad = np.flatnonzero(~np.isfinite(as_float) | (as_float < 0) | (as_float != np.round(as_float)))
     if bad.size:
         raise ValueError(f"{name} must be integers >= 0, got {raw[bad[0]]} at index {bad[0]}")
+    total = float(as_float.sum())
+    if total > MAX_UNITS:
+        raise ValueError(
+            f"{name} must be integers in [0, {MAX_UNITS}] adding up to at most {MAX_UNITS} (MAX_UNITS, "
+            f"the units one side of an auction can hold in memory), got a total of {total:.6g} units"
+        )
     array = as_float.astype(np.int64)
     array.setflags(write=False)
     return array
@@ -206,7 +218,13 @@ def sample_market(
     buyer_units = rng.integers(units[0], units[1] + 1, n_b)
     seller_costs = rng.uniform(costs[0], costs[1], n_s)
     seller_units = rng.integers(units[0], units[1] + 1, n_s)
-    if _bounded(values) and _bounded(costs) and isinstance(units[0], (int, np.integer)) and units[0] >= 0:
+    if (
+        _bounded(values)
+        and _bounded(costs)
+        and isinstance(units[0], (int, np.integer))
+        and units[0] >= 0
+        and units[1] * max(n_b, n_s) <= MAX_UNITS
+    ):
         # Valid by construction (fresh 1-D float64 draws between finite bounds, int64 counts >= 0 of
         # matching lengths): skip the constructor's checks, most of the cost of a synthetic market.
         return Market.from_valid_arrays(buyer_values, buyer_units, seller_costs, seller_units)

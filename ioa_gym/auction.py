@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from ioa_gym._auction_analysis import MisreportReport, max_misreport_gain
 from ioa_gym._auction_market import (
+    MAX_UNITS,
     Market,
     efficient_welfare,
     sample_market,
@@ -50,6 +51,7 @@ from ioa_gym._auction_mechanism import check_auction_options as check_auction_op
 __all__ = [
     "BUYER",
     "DEFAULT_PRICE_BOUNDS",
+    "MAX_UNITS",
     "SELLER",
     "Seed",
     "VARIANTS",

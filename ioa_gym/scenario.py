@@ -19,36 +19,74 @@ from typing import Any
 
 import numpy as np
 
+from ioa_gym.errors import unknown_option_error
+
 Range = tuple[float, float]
+
+MAX_WAS = 10_000
+"""Upper bound of ``n_wa``. A slot holds a dozen (N, L) float64 arrays and the equilibrium solver one (N, L)
+array of ratios per sweep (up to ``max_iter`` + 1 = 101 by default), so memory grows as N L; see
+``MAX_WA_LEADER_PAIRS``."""
+MAX_LEADERS = 50
+"""Upper bound of ``n_ma + n_fa``: each leader's best-response search is a batched solve over every WA, and
+a Jacobi sweep searches all leaders at once (60 leaders already took minutes per equilibrium)."""
+MAX_WA_LEADER_PAIRS = 100_000
+"""Upper bound of ``n_wa * (n_ma + n_fa)``: 101 sweeps x 10**5 pairs x 8 bytes = 81 MB of ratio history
+(the default scenario has 120 pairs); beyond it a run's memory, not the model, is the limit."""
+MAX_AAS = 1_000
+"""Upper bound of ``n_aa`` (each AA is a seller, and its units, in every Tier-2 market)."""
+
+
+def _is_number(value: Any) -> bool:
+    """A real number (Python or NumPy), not a bool and not a string that would parse as one."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _bounds_text(low: float, high: float, strict_low: bool) -> str:
+    return f"({low}, {high}]" if strict_low else f"[{low}, {high}]"
 
 
 def _check_range(
     name: str, value: Any, low: float = -math.inf, high: float = math.inf, strict_low: bool = False
 ) -> tuple[float, float]:
-    """Validate a (min, max) pair lying inside [low, high]; raise ValueError naming ``name``."""
+    """Validate a (min, max) pair of numbers lying inside [low, high] with min <= max; raise ValueError
+    naming ``name`` and the allowed range."""
+    bound = _bounds_text(low, high, strict_low)
     try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair (min, max) of numbers, got {value!r}") from None
-    bound = f"({low}, {high}]" if strict_low else f"[{low}, {high}]"
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if isinstance(value, (str, bytes)) or len(pair) != 2 or not all(_is_number(v) for v in pair):
+        raise ValueError(f"{name} must be a pair (min, max) of numbers in {bound}, got {value!r}")
+    lo, hi = float(pair[0]), float(pair[1])
     for v in (lo, hi):
         if not math.isfinite(v) or v > high or v < low or (strict_low and v <= low):
             raise ValueError(f"{name} must lie in {bound}, got {value!r}")
     if lo > hi:
-        raise ValueError(f"{name} must be an increasing range (min <= max), got {value!r}")
+        raise ValueError(f"{name} must be an increasing range (min <= max) in {bound}, got {value!r}")
     return lo, hi
+
+
+def _check_int_range(name: str, value: Any, low: int, high: int) -> tuple[int, int]:
+    """Validate a (min, max) pair of integers inside [low, high] with min <= max (an inclusive range)."""
+    lo, hi = _check_range(name, value, low, high)
+    if any(isinstance(v, (float, np.floating)) and not float(v).is_integer() for v in value):
+        raise ValueError(f"{name} must be a pair (min, max) of integers in [{low}, {high}], got {value!r}")
+    return int(lo), int(hi)
 
 
 def _check_scalar(
     name: str, value: Any, low: float = -math.inf, high: float = math.inf, strict_low: bool = False
 ) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    bad = not math.isfinite(v) or v > high or v < low or (strict_low and v <= low)
-    if bad:
-        bound = f"({low}, {high}]" if strict_low else f"[{low}, {high}]"
+    """Validate a finite number in [low, high] (``strict_low``: (low, high]); raise ValueError naming
+    ``name`` and the allowed range."""
+    bound = _bounds_text(low, high, strict_low)
+    if not _is_number(value):
+        raise ValueError(f"{name} must be a number in {bound}, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v) or v > high or v < low or (strict_low and v <= low):
         raise ValueError(f"{name} must lie in {bound}, got {value!r}")
     return v
 
@@ -164,12 +202,20 @@ class ScenarioConfig:
     )
 
     def __post_init__(self) -> None:
-        _check_int("n_wa", self.n_wa, 1)
-        _check_int("n_ma", self.n_ma, 0)
-        _check_int("n_fa", self.n_fa, 0)
-        _check_int("n_aa", self.n_aa, 0)
-        if self.n_ma + self.n_fa < 1:
-            raise ValueError(f"n_ma + n_fa must be >= 1 (at least one leader), got {self.n_ma + self.n_fa}")
+        _check_int("n_wa", self.n_wa, 1, MAX_WAS)
+        _check_int("n_ma", self.n_ma, 0, MAX_LEADERS)
+        _check_int("n_fa", self.n_fa, 0, MAX_LEADERS)
+        _check_int("n_aa", self.n_aa, 0, MAX_AAS)
+        n_leaders = self.n_ma + self.n_fa
+        if not 1 <= n_leaders <= MAX_LEADERS:
+            raise ValueError(
+                f"n_ma + n_fa must be in [1, {MAX_LEADERS}] (at least one leader), got {n_leaders}"
+            )
+        if self.n_wa * n_leaders > MAX_WA_LEADER_PAIRS:
+            raise ValueError(
+                f"n_wa * (n_ma + n_fa) must be <= {MAX_WA_LEADER_PAIRS} (the memory of the equilibrium "
+                f"solver grows with it), got n_wa={self.n_wa} x {n_leaders} leaders = {self.n_wa * n_leaders}"
+            )
         for name in self._ranges:  # all strictly positive physical quantities
             object.__setattr__(self, name, _check_range(name, getattr(self, name), 0.0, 1e9, strict_low=True))
         for name in ("aa_hover_cost_range", "fa_value_premium_range"):
@@ -227,7 +273,7 @@ class ScenarioConfig:
         names = {f.name for f in dataclasses.fields(cls) if f.init}
         unknown = sorted(set(data) - names)
         if unknown:
-            raise ValueError(f"unknown ScenarioConfig field(s) {unknown}; valid fields: {sorted(names)}")
+            raise unknown_option_error("ScenarioConfig", unknown, names, what="ScenarioConfig field")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**kwargs)
 

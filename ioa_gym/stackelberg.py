@@ -23,10 +23,73 @@ import numpy as np
 from ioa_gym._follower_kkt import _ratios_from_marginal
 from ioa_gym._tier1_search import _PriceSearch, _search_settings
 from ioa_gym._tier1_sweeps import _iterate
-from ioa_gym.scenario import Scenario
+from ioa_gym.errors import unknown_option_error
+from ioa_gym.scenario import Scenario, _check_int, _check_scalar
 
 # How the searches run: scalar loops compiled by numba (ioa_gym._tier1_kernel), or batched NumPy.
 SOLVER_METHODS = ("compiled", "numpy")
+SOLVER_SCHEMES = ("jacobi", "gauss-seidel")
+SOLVER_OPTIONS = (
+    "tol",
+    "max_iter",
+    "damping",
+    "scheme",
+    "initial_prices",
+    "method",
+    "grid_points",
+    "refine_levels",
+    "refine_points",
+)
+"""The keyword arguments of ``solve_equilibrium`` (besides the scenario), which ``check_solver_options``
+validates."""
+MAX_SEARCH_POINTS = 10_000
+"""Upper bound of ``grid_points`` and ``refine_points``: a search evaluates that many prices per leader at
+once, over every WA (memory grows with points x leaders x WAs)."""
+
+
+def check_solver_options(options: object, n_leaders: int | None = None, name: str = "solver") -> dict:
+    """Validate keyword arguments of ``solve_equilibrium`` before any slot is solved (an env checks its
+    ``solver=`` option with this at construction): a dict of known names (else ``OptionError``), each value
+    of its type and range (else ValueError naming ``name[key]`` and the allowed range); ``initial_prices``,
+    finite numbers, one per leader when ``n_leaders`` is given. Returns a copy."""
+    if not isinstance(options, dict):
+        raise ValueError(f"{name} must be a dict of solve_equilibrium arguments, got {options!r}")
+    unknown = set(options) - set(SOLVER_OPTIONS)
+    if unknown:
+        raise unknown_option_error(f"{name}: solve_equilibrium()", map(str, unknown), SOLVER_OPTIONS)
+    for key, value in options.items():
+        label = f"{name}[{key!r}]"
+        if key == "tol":
+            _check_scalar(label, value, 0.0, 1e9, strict_low=True)
+        elif key == "max_iter":  # a limit, not an allocation (histories grow as sweeps are made)
+            _check_int(label, value, 1, 2**62)
+        elif key == "damping":
+            _check_scalar(label, value, 0.0, 1.0)
+            if value >= 1.0:
+                raise ValueError(f"{label} must lie in [0, 1), got {value!r}")
+        elif key in ("scheme", "method"):
+            choices = SOLVER_SCHEMES if key == "scheme" else SOLVER_METHODS
+            if not isinstance(value, str) or value not in choices:
+                raise ValueError(f"{label} must be one of {list(choices)}, got {value!r}")
+        elif key == "grid_points":
+            _check_int(label, value, 2, MAX_SEARCH_POINTS)
+        elif key == "refine_points":
+            _check_int(label, value, 3, MAX_SEARCH_POINTS)
+        elif key == "refine_levels":
+            _check_int(label, value, 0, 50)
+        elif value is not None:  # initial_prices
+            try:
+                prices = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                prices = np.full(1, np.nan)
+            if prices.ndim != 1 or not np.all(np.isfinite(prices)):
+                raise ValueError(f"{label} must be a 1-D sequence of finite prices, got {value!r}")
+            if n_leaders is not None and prices.shape[0] != n_leaders:
+                raise ValueError(
+                    f"{label} must have one price per leader (n_ma + n_fa = {n_leaders}), "
+                    f"got {prices.shape[0]}"
+                )
+    return dict(options)
 
 
 def marginal_costs(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None) -> np.ndarray:
@@ -301,8 +364,8 @@ def solve_equilibrium(
     the same equilibrium up to rounding."""
     if method not in SOLVER_METHODS:
         raise ValueError(f"method must be one of {list(SOLVER_METHODS)}, got {method!r}")
-    if scheme not in ("jacobi", "gauss-seidel"):
-        raise ValueError(f"scheme must be one of ['jacobi', 'gauss-seidel'], got {scheme!r}")
+    if scheme not in SOLVER_SCHEMES:
+        raise ValueError(f"scheme must be one of {list(SOLVER_SCHEMES)}, got {scheme!r}")
     if not 0.0 <= damping < 1.0:
         raise ValueError(f"damping must be in [0, 1), got {damping}")
     if not tol > 0:
