@@ -45,6 +45,7 @@ from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckA
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
+from agents.common.checks import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, UNIT, Range
 from agents.common.envs import env_packages
 from agents.vec_env import VectorEnvAdapter, make_sb3_vec_env
 
@@ -59,6 +60,46 @@ SPECIAL_KEYS = ("policy", "n_envs", "n_timesteps", "noise_type", "noise_std")
 RESERVED_KEYS = ("seed", "device", "tensorboard_log", "verbose", "env")
 # Hyperparameters that may be given as "lin_<value>": a schedule decaying linearly to 0 (zoo convention).
 SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf", "delta_std")
+# Allowed values of the hyperparameters SB3's algorithms share (and of the zoo's special keys), checked
+# before anything is built or written: SB3 itself accepts gamma=5 or batch_size=0 and trains on NaNs.
+HYPERPARAM_RANGES: dict[str, Range] = {
+    "gamma": UNIT,
+    "learning_rate": POSITIVE,
+    "n_steps": POSITIVE_INT,
+    "batch_size": POSITIVE_INT,
+    "buffer_size": POSITIVE_INT,
+    "learning_starts": NON_NEGATIVE_INT,
+    "gradient_steps": Range(1, integer=True, also=((-1, "as many as env steps collected"),)),
+    "n_epochs": POSITIVE_INT,
+    "tau": Range(0.0, 1.0, low_open=True),
+    "gae_lambda": UNIT,
+    "clip_range": POSITIVE,
+    "clip_range_vf": POSITIVE,
+    "ent_coef": NON_NEGATIVE,
+    "vf_coef": NON_NEGATIVE,
+    "max_grad_norm": POSITIVE,
+    "target_update_interval": POSITIVE_INT,
+    "policy_delay": POSITIVE_INT,
+    "target_policy_noise": NON_NEGATIVE,
+    "target_noise_clip": NON_NEGATIVE,
+    "exploration_fraction": UNIT,
+    "exploration_initial_eps": UNIT,
+    "exploration_final_eps": UNIT,
+    "stats_window_size": POSITIVE_INT,
+    "train_freq": POSITIVE_INT,
+    "n_critic_updates": POSITIVE_INT,
+    "cg_max_steps": POSITIVE_INT,
+    "target_kl": POSITIVE,
+    "n_delta": POSITIVE_INT,
+    "delta_std": POSITIVE,
+    "top_quantiles_to_drop_per_net": NON_NEGATIVE_INT,
+    "noise_std": NON_NEGATIVE,
+    "n_envs": POSITIVE_INT,
+    "n_timesteps": POSITIVE_INT,
+}
+"""Numeric hyperparameters and their allowed values; strings SB3 gives a meaning (``ent_coef: auto``,
+``"lin_<x>"`` schedules) and callables (schedules) are checked as far as they can be."""
+TRAIN_FREQ_UNITS = ("step", "episode")
 
 
 class AgentConfigError(ValueError):
@@ -270,8 +311,47 @@ def constructor_parameters(algo_class: type) -> list[str] | None:
     return [p.name for p in parameters if p.name not in excluded and not p.name.startswith("_")]
 
 
+def _check_hyperparam_value(key: str, value: Any) -> None:
+    allowed = HYPERPARAM_RANGES[key]
+    if callable(value) or value is None and key in ("clip_range_vf", "target_kl", "max_grad_norm"):
+        return  # a schedule; None disables these
+    if key == "train_freq" and isinstance(value, list | tuple):
+        if len(value) != 2 or value[1] not in TRAIN_FREQ_UNITS:
+            raise AgentConfigError(
+                f"hyperparameter train_freq must be an integer >= 1 or [n, unit] with unit one of "
+                f"{', '.join(TRAIN_FREQ_UNITS)}, got {value!r}"
+            )
+        value = value[0]
+    if isinstance(value, str):
+        if key in SCHEDULE_KEYS and value.startswith("lin_"):
+            try:
+                number = float(value[len("lin_") :])
+            except ValueError:
+                number = float("nan")
+            if not allowed.contains(number):
+                raise AgentConfigError(
+                    f"hyperparameter {key}={value!r}: the schedule's start must be {allowed.describe()}"
+                )
+            return
+        if key == "ent_coef" and value.startswith("auto"):
+            return  # SAC/TQC: tuned; SB3 checks the initial value
+        schedule = " or 'lin_<start>'" if key in SCHEDULE_KEYS else ""
+        raise AgentConfigError(f"hyperparameter {key} must be {allowed.describe()}{schedule}, got {value!r}")
+    if not allowed.contains(value):
+        raise AgentConfigError(f"hyperparameter {key} must be {allowed.describe()}, got {value!r}")
+
+
+def check_hyperparam_values(hyperparams: Mapping[str, Any]) -> None:
+    """Raise :class:`AgentConfigError` naming the hyperparameter and its allowed range if a value of one of
+    :data:`HYPERPARAM_RANGES` is outside it (``gamma: 5``, ``batch_size: 0``, ``gradient_steps: 0``...)."""
+    for key, value in hyperparams.items():
+        if key in HYPERPARAM_RANGES:
+            _check_hyperparam_value(key, value)
+
+
 def check_hyperparams(algo_class: type, hyperparams: Mapping[str, Any]) -> None:
-    """Raise :class:`AgentConfigError` naming the valid choices if a key is not a hyperparameter."""
+    """Raise :class:`AgentConfigError` naming the valid choices if a key is not a hyperparameter, or
+    naming the allowed range if a value is out of it (:func:`check_hyperparam_values`)."""
     reserved = sorted(set(hyperparams) & set(RESERVED_KEYS))
     if reserved:
         raise AgentConfigError(
@@ -280,14 +360,14 @@ def check_hyperparams(algo_class: type, hyperparams: Mapping[str, Any]) -> None:
     if "normalize" in hyperparams:
         raise AgentConfigError("'normalize' (VecNormalize) is not supported; the environments are normalised")
     valid = constructor_parameters(algo_class)
-    if valid is None:
-        return
-    unknown = sorted(set(hyperparams) - set(valid) - set(SPECIAL_KEYS))
-    if unknown:
-        raise AgentConfigError(
-            f"unknown hyperparameter(s) {', '.join(map(repr, unknown))} for {algo_class.__name__}; "
-            f"valid: {', '.join(sorted([*valid, *SPECIAL_KEYS]))}"
-        )
+    if valid is not None:
+        unknown = sorted(set(hyperparams) - set(valid) - set(SPECIAL_KEYS))
+        if unknown:
+            raise AgentConfigError(
+                f"unknown hyperparameter(s) {', '.join(map(repr, unknown))} for {algo_class.__name__}; "
+                f"valid: {', '.join(sorted([*valid, *SPECIAL_KEYS]))}"
+            )
+    check_hyperparam_values(hyperparams)
 
 
 def _action_noise(noise_type: str, noise_std: float, action_space: spaces.Space) -> Any:
@@ -335,6 +415,9 @@ def constructor_kwargs(
             else value
             for key, value in policy_kwargs.items()
         }
+    for key, value in kwargs.items():
+        if isinstance(value, float) and HYPERPARAM_RANGES.get(key, Range()).integer:
+            kwargs[key] = int(value)  # 1e5 from a command line or YAML file; SB3 wants an int
     if isinstance(kwargs.get("train_freq"), list):
         kwargs["train_freq"] = tuple(kwargs["train_freq"])  # YAML has no tuples; SB3 wants (n, "step")
     for key in SCHEDULE_KEYS:
@@ -470,7 +553,14 @@ def read_run_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     config_file = Path(run_dir) / CONFIG_FILE
     if not config_file.is_file():
         raise AgentConfigError(f"{run_dir} is not a run folder: it has no {CONFIG_FILE}")
-    return yaml.safe_load(config_file.read_text()) or {}
+    try:
+        config = yaml.safe_load(config_file.read_text()) or {}
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
+        problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise AgentConfigError(f"{config_file} is not readable YAML ({problem})") from error
+    if not isinstance(config, dict):
+        raise AgentConfigError(f"{config_file} must hold a mapping of settings, got {type(config).__name__}")
+    return config
 
 
 def _existing_file(path: Path) -> Path | None:

@@ -35,6 +35,15 @@ from stable_baselines3.common.utils import (
 )
 from torch.nn import functional as F
 
+from agents.common.checks import (
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    UNIT,
+    Range,
+    check_range,
+)
 from agents.diffusion.policies import (
     DIFFUSION_ARGS,
     DiffusionActor,
@@ -44,6 +53,91 @@ from agents.diffusion.policies import (
 )
 
 SelfDiffusionAC = TypeVar("SelfDiffusionAC", bound="DiffusionAC")
+
+_RANGES = {
+    "buffer_size": POSITIVE_INT,
+    "learning_starts": NON_NEGATIVE_INT,
+    "batch_size": POSITIVE_INT,
+    "tau": Range(0.0, 1.0, low_open=True),
+    "gamma": UNIT,
+    "gradient_steps": Range(1, integer=True, also=((-1, "as many as env steps collected"),)),
+    "n_steps": POSITIVE_INT,
+    "bound_penalty_coef": NON_NEGATIVE,
+    "exploration_noise_std": NON_NEGATIVE,
+    "bc_coef": NON_NEGATIVE,
+    "target_update_interval": POSITIVE_INT,
+    "stats_window_size": POSITIVE_INT,
+    "verbose": NON_NEGATIVE_INT,
+}
+
+
+def _check_rate(name: str, value: Any, optional: bool = False) -> None:
+    if (optional and value is None) or callable(value):
+        return  # None: learning_rate; a callable: a schedule of the progress remaining
+    if not POSITIVE.contains(value):
+        extra = ", None (learning_rate)" if optional else ""
+        raise ValueError(f"{name} must be a number > 0 or a schedule{extra}, got {value!r}")
+
+
+def _check_net_arch(net_arch: Any) -> None:
+    def is_layers(layers: Any) -> bool:
+        return isinstance(layers, list | tuple) and all(POSITIVE_INT.contains(size) for size in layers)
+
+    if net_arch is None or is_layers(net_arch):
+        return
+    if (
+        isinstance(net_arch, dict)
+        and set(net_arch) <= {"pi", "qf"}
+        and all(map(is_layers, net_arch.values()))
+    ):
+        return
+    raise ValueError(
+        f"net_arch must be a list of sizes (integers >= 1), or dict(pi=[...], qf=[...]); got {net_arch!r}"
+    )
+
+
+def validate_agent_args(**arguments: Any) -> None:
+    """Fail before anything is built, naming the argument and its allowed range, on a ``DiffusionAC``
+    argument out of range (``batch_size=0`` would train on NaN losses, ``gamma=5`` diverge).
+
+    :param arguments: the constructor arguments by name (those not checked by
+        :func:`~agents.diffusion.policies.validate_diffusion_args`).
+    """
+    for name, allowed in _RANGES.items():
+        if name in arguments:
+            check_range(name, arguments[name], allowed)
+    _check_rate("learning_rate", arguments.get("learning_rate", 3e-4))
+    for name in ("actor_lr", "critic_lr"):
+        _check_rate(name, arguments.get(name), optional=True)
+    train_freq = arguments.get("train_freq", 1)
+    if isinstance(train_freq, list | tuple):
+        if len(train_freq) != 2 or train_freq[1] not in ("step", "episode"):
+            raise ValueError(
+                f"train_freq must be an integer >= 1 or (n, 'step' | 'episode'), got {train_freq!r}"
+            )
+        check_range("train_freq", train_freq[0], POSITIVE_INT)
+    else:
+        check_range("train_freq", train_freq, POSITIVE_INT)
+    _check_net_arch(arguments.get("net_arch"))
+    for name in ("clip_denoised", "optimize_memory_usage"):
+        if name in arguments and not isinstance(arguments[name], bool | np.bool_):
+            raise ValueError(f"{name} must be True or False, got {arguments[name]!r}")
+    ent_coef = arguments.get("ent_coef", "auto")
+    if isinstance(ent_coef, str):
+        initial = ent_coef.split("_", 1)[1] if ent_coef.startswith("auto_") else "1.0"
+        try:
+            valid = ent_coef in ("auto",) or (ent_coef.startswith("auto_") and float(initial) > 0.0)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError(
+                f"ent_coef must be a number >= 0, 'auto' or 'auto_<initial value > 0>', got {ent_coef!r}"
+            )
+    else:
+        check_range("ent_coef", ent_coef, NON_NEGATIVE)
+    target_entropy = arguments.get("target_entropy", "auto")
+    if target_entropy != "auto" and not Range().contains(target_entropy):
+        raise ValueError(f"target_entropy must be 'auto' or a number, got {target_entropy!r}")
 
 
 class DiffusionAC(OffPolicyAlgorithm):
@@ -171,16 +265,30 @@ class DiffusionAC(OffPolicyAlgorithm):
         validate_diffusion_args(
             n_timesteps_denoise, noise_schedule, beta_min, beta_max, time_embed_dim, logit_scale
         )
-        if exploration_noise_std < 0.0:
-            raise ValueError(f"exploration_noise_std must be >= 0, got {exploration_noise_std}")
-        if bc_coef < 0.0:
-            raise ValueError(f"bc_coef must be >= 0, got {bc_coef}")
-        if not bound_penalty_coef >= 0.0:
-            raise ValueError(f"bound_penalty_coef must be >= 0, got {bound_penalty_coef}")
-        if target_update_interval < 1:
-            raise ValueError(f"target_update_interval must be >= 1, got {target_update_interval}")
-        if not 0.0 < tau <= 1.0:
-            raise ValueError(f"tau must be in (0, 1], got {tau}")
+        validate_agent_args(
+            learning_rate=learning_rate,
+            buffer_size=buffer_size,
+            learning_starts=learning_starts,
+            batch_size=batch_size,
+            tau=tau,
+            gamma=gamma,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            n_steps=n_steps,
+            actor_lr=actor_lr,
+            critic_lr=critic_lr,
+            net_arch=net_arch,
+            clip_denoised=clip_denoised,
+            bound_penalty_coef=bound_penalty_coef,
+            exploration_noise_std=exploration_noise_std,
+            bc_coef=bc_coef,
+            ent_coef=ent_coef,
+            target_entropy=target_entropy,
+            target_update_interval=target_update_interval,
+            stats_window_size=stats_window_size,
+            optimize_memory_usage=optimize_memory_usage,
+            verbose=verbose,
+        )
         policy_kwargs = dict(policy_kwargs or {})
         for name in DIFFUSION_ARGS:
             if name in policy_kwargs:

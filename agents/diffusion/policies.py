@@ -32,6 +32,8 @@ from stable_baselines3.common.torch_layers import (
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
+from agents.common.checks import POSITIVE, Range, check_range
+
 NOISE_SCHEDULES = ("vp", "cosine", "linear")
 # The diffusion hyperparameters, passed by name from DiffusionAC to DiffusionPolicy to DiffusionActor.
 DIFFUSION_ARGS = (
@@ -74,14 +76,12 @@ def validate_diffusion_args(
         raise ValueError(f"n_timesteps_denoise must be >= 1, got {n_timesteps_denoise}")
     if noise_schedule not in NOISE_SCHEDULES:
         raise ValueError(f"noise_schedule must be one of {NOISE_SCHEDULES}, got {noise_schedule!r}")
-    if not beta_min > 0.0:
-        raise ValueError(f"beta_min must be > 0, got {beta_min}")
-    if not beta_max > beta_min:
-        raise ValueError(f"beta_max must be > beta_min={beta_min}, got {beta_max}")
-    if time_embed_dim < 2 or time_embed_dim % 2 != 0:
-        raise ValueError(f"time_embed_dim must be an even integer >= 2, got {time_embed_dim}")
-    if not logit_scale > 0.0:
-        raise ValueError(f"logit_scale must be > 0, got {logit_scale}")
+    check_range("beta_min", beta_min, POSITIVE)
+    if not Range().contains(beta_max) or not beta_max > beta_min:
+        raise ValueError(f"beta_max must be a number > beta_min={beta_min}, got {beta_max!r}")
+    if not Range(2, integer=True).contains(time_embed_dim) or time_embed_dim % 2 != 0:
+        raise ValueError(f"time_embed_dim must be an even integer >= 2, got {time_embed_dim!r}")
+    check_range("logit_scale", logit_scale, POSITIVE)
 
 
 def make_noise_schedule(

@@ -1,0 +1,103 @@
+"""Range checks of numeric settings that name the setting and its allowed range in the error.
+
+Used by the agent registry (SB3 hyperparameters), ``DiffusionAC`` (every constructor argument) and
+``train.py`` (its flags), so that a bad value fails at once with ``<name> must be <range>, got <value>``
+instead of training with NaN losses or silently doing something else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Range:
+    """An interval of numbers, optionally of integers, plus a few extra allowed values (``-1``).
+
+    :param low: lower bound (None: unbounded).
+    :param high: upper bound (None: unbounded).
+    :param low_open: the lower bound itself is excluded.
+    :param high_open: the upper bound itself is excluded.
+    :param integer: only integers (an integral float such as ``1e5`` counts; a bool never does).
+    :param also: further allowed values outside the interval, with their meaning for the message.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+    also: tuple[tuple[float, str], ...] = ()
+
+    def describe(self) -> str:
+        """``an integer >= 1 (or -1: ...)``, ``a number in [0, 1]``, ``a number > 0``..."""
+        kind = "an integer" if self.integer else "a number"
+        if self.low is not None and self.high is not None:
+            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            text = f"{kind} in {left}{_number(self.low)}, {_number(self.high)}{right}"
+        elif self.low is not None:
+            text = f"{kind} {'>' if self.low_open else '>='} {_number(self.low)}"
+        elif self.high is not None:
+            text = f"{kind} {'<' if self.high_open else '<='} {_number(self.high)}"
+        else:
+            text = kind
+        meanings: dict[str, list[str]] = {}
+        for value, meaning in self.also:
+            meanings.setdefault(meaning, []).append(_number(value))
+        extras = "; ".join(
+            f"{' or '.join(values)}: {meaning}" if meaning else " or ".join(values)
+            for meaning, values in meanings.items()
+        )
+        return f"{text} (or {extras})" if extras else text
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` is allowed (NaN never is)."""
+        if isinstance(value, bool) or not isinstance(value, int | float) and not _is_numpy_number(value):
+            return False
+        number = float(value)
+        if math.isnan(number):
+            return False
+        if any(number == extra for extra, _ in self.also):
+            return True
+        if self.integer and not number.is_integer():
+            return False
+        if self.low is not None and (number < self.low or (self.low_open and number == self.low)):
+            return False
+        if self.high is not None and (number > self.high or (self.high_open and number == self.high)):
+            return False
+        return True
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def _is_numpy_number(value: Any) -> bool:
+    return isinstance(value, np.integer | np.floating) and not isinstance(value, np.bool_)
+
+
+def check_range(name: str, value: Any, allowed: Range, error: type[Exception] = ValueError) -> None:
+    """Raise ``error("<name> must be <range>, got <value>")`` unless ``allowed`` contains ``value``."""
+    if not allowed.contains(value):
+        raise error(f"{name} must be {allowed.describe()}, got {value!r}")
+
+
+POSITIVE = Range(0.0, low_open=True)
+NON_NEGATIVE = Range(0.0)
+UNIT = Range(0.0, 1.0)
+POSITIVE_INT = Range(1, integer=True)
+NON_NEGATIVE_INT = Range(0, integer=True)
+
+__all__ = [
+    "NON_NEGATIVE",
+    "NON_NEGATIVE_INT",
+    "POSITIVE",
+    "POSITIVE_INT",
+    "UNIT",
+    "Range",
+    "check_range",
+]
