@@ -4,16 +4,80 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import shlex
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 """Bad input: nothing was run or written."""
 EXIT_INTERRUPTED = 130
-"""Ctrl-C (SIGINT)."""
+"""Ctrl-C (SIGINT): 128 + 2, as a shell reports a process killed by it."""
+EXIT_TERMINATED = 143
+"""SIGTERM (what ``kill``, ``timeout`` and batch schedulers send): 128 + 15."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM, raised in the main thread by :func:`interrupt_on_signals`' handler.
+
+    A ``KeyboardInterrupt``, so code that already saves its work on Ctrl-C does so on SIGTERM too.
+
+    :param signum: the signal received.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
+        return 128 + self.signum
+
+
+def exit_code_of(interrupt: KeyboardInterrupt) -> int:
+    """:data:`EXIT_INTERRUPTED` for a plain ``KeyboardInterrupt``, else the :class:`Interrupted`'s code."""
+    return interrupt.exit_code if isinstance(interrupt, Interrupted) else EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def interrupt_on_signals(signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Raise :class:`Interrupted` in the main thread on each of ``signals`` while inside; the previous
+    handlers come back on exit. A shell starts background jobs with SIGINT ignored: ``kill -INT`` must
+    still stop the run cleanly, so SIGINT is handled whatever its handler was. Outside the main thread
+    (where handlers cannot be set) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, handler) for number in signals}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+@contextlib.contextmanager
+def signals_ignored(signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Ignore ``signals`` while inside (a second Ctrl-C must not interrupt the save that makes the first
+    one safe); main thread only, like :func:`interrupt_on_signals`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in signals}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def parse_value(text: str) -> Any:
@@ -68,10 +132,15 @@ def set_torch_threads(threads: int, flag: str = "--torch-threads") -> None:
 __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
+    "Interrupted",
     "StoreDict",
     "command_line",
+    "exit_code_of",
+    "interrupt_on_signals",
     "parse_value",
     "set_torch_threads",
+    "signals_ignored",
     "usage_error",
 ]

@@ -16,24 +16,42 @@ Run folder ``<log-folder>/<algo>/<env>_<N>`` (``N`` = 1 + the largest existing; 
     evaluations.npz         timesteps, results (episode returns), ep_lengths of every evaluation
     progress.csv            SB3 logger, CSV format (continued on --resume)
     events.out.tfevents.*   TensorBoard (here, or under -tb <dir>/<algo>/<env>_<N>)
-    checkpoints/            rl_model_<T>_steps.zip every --save-freq steps and at the end or on Ctrl-C;
-                            rl_model_replay_buffer_<T>_steps.pkl (off-policy algorithms; latest only)
+    checkpoints/            rl_model_<T>_steps.zip each time the step count crosses a multiple of
+                            --save-freq, at the end and on interruption; rl_model_replay_buffer_<T>_steps.pkl
+                            (off-policy; latest only) at the end and on interruption, and with every
+                            checkpoint under --save-replay-buffer
+    checkpoints/abandoned/  files of a timeline that --resume dropped (see below)
 
-Every model and result file is written to a temporary name in its folder and then renamed, so a crash
-or Ctrl-C never leaves a partial file under a final name. Ctrl-C saves a checkpoint and exits with 130;
-``--resume RUN_DIR`` continues from the latest checkpoint (and replay buffer) up to ``-n`` total
-timesteps. A bad algorithm, env id, hyperparameter or env kwarg stops the run before anything is written,
-with the valid choices and exit code 2.
+Evaluations happen each time the env step count crosses a multiple of ``--eval-freq`` (once per multiple,
+whatever ``n_envs`` or the rollout length, none past ``-n``). Every model and result file is written to a
+temporary name in its folder and then renamed, so a crash or Ctrl-C never leaves a partial file under a
+final name. Ctrl-C (SIGINT) saves a checkpoint with the replay buffer and exits with 130; SIGTERM (``kill``,
+``timeout``, a batch scheduler) does the same and exits with 143 (128 + the signal).
 
-Modules: :mod:`.config` (defaults, ``resolve_config``, run-folder numbering), :mod:`.callbacks` (atomic
-checkpoints, evaluations and ``progress.csv``), :mod:`.run` (envs, logger, agent, ``config.yml``, the
+``--resume RUN_DIR`` continues from the newest checkpoint that loads (a corrupt newer one is named on
+stderr and set aside), with the replay buffer saved next to it when there is one (stderr says when there
+is none), up to ``-n`` total timesteps. A run folder holds one timeline: rows of ``progress.csv`` and
+entries of ``evaluations.npz`` past the resumed checkpoint are dropped, TensorBoard events past it are
+purged (``SummaryWriter(purge_step=...)``), later checkpoints and a later best or final model move to
+``checkpoints/abandoned/``, staging and temporary files of a killed run are removed
+(:mod:`.timeline`).
+
+A bad algorithm, env id, hyperparameter (name or range: ``gamma`` in [0, 1], ``batch_size >= 1``...), env
+kwarg or flag (``--n-envs 0``, ``--eval-episodes -1``, ``--device cuda`` without CUDA, an unwritable
+``-f``/``-tb``, a corrupt ``config.yml``/``evaluations.npz`` on ``--resume``, bad YAML in ``-conf``...)
+stops the run before anything is written, with a message naming it and its allowed values, and exit
+code 2.
+
+Modules: :mod:`.config` (defaults, flag checks, ``resolve_config``, run-folder numbering),
+:mod:`.callbacks` (atomic checkpoints, evaluations and ``progress.csv``), :mod:`.timeline` (what
+``--resume`` does to the run folder), :mod:`.run` (envs, logger, agent, ``config.yml``, the
 learning loop) and :mod:`.cli` (the parser and :func:`main`). Command-line helpers, atomic files, env
 checks and library versions come from :mod:`agents.common`.
 """
 
 from __future__ import annotations
 
-from agents.common.cli import EXIT_INTERRUPTED, EXIT_USAGE, StoreDict, parse_value
+from agents.common.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, StoreDict, parse_value
 from agents.common.envs import check_env, env_folder_name, env_kwarg_names
 from agents.common.files import atomic_save, yaml_ready
 from agents.common.versions import library_versions
@@ -79,6 +97,7 @@ __all__ = [
     "EVALUATIONS_FILE",
     "EVAL_SEED_OFFSET",
     "EXIT_INTERRUPTED",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "FROZEN_ON_RESUME",
     "RECORDED_DEFAULTS",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
-from stable_baselines3.common.logger import CSVOutputFormat
+from stable_baselines3.common.logger import CSVOutputFormat, filter_excluded_keys
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -20,15 +20,20 @@ from agents.common.files import atomic_save
 from agents.registry import BEST_MODEL, CHECKPOINT_DIR, CHECKPOINT_PREFIX, checkpoint_path
 from agents.training.config import EVALUATIONS_FILE, STAGING_DIR
 
+TIMESTEPS_KEY = "time/total_timesteps"
 
-def save_checkpoint(model: BaseAlgorithm, run_dir: Path) -> Path:
-    """Save a checkpoint at the model's timestep count (and, off-policy, its replay buffer: latest only).
+
+def save_checkpoint(model: BaseAlgorithm, run_dir: Path, replay_buffer: bool = True) -> Path:
+    """Save a checkpoint at the model's timestep count, and (off-policy, when ``replay_buffer``) its replay
+    buffer, keeping only the latest buffer.
 
     :param run_dir: the run folder; the files go to its ``checkpoints/``.
+    :param replay_buffer: also save the replay buffer (at the end and on interruption; with periodic
+        checkpoints only under ``--save-replay-buffer``: it can weigh hundreds of MB).
     :returns: the path of the model checkpoint.
     """
     saved = atomic_save(checkpoint_path(run_dir, model.num_timesteps), model.save)
-    if isinstance(model, OffPolicyAlgorithm) and model.replay_buffer is not None:
+    if replay_buffer and isinstance(model, OffPolicyAlgorithm) and model.replay_buffer is not None:
         buffer = atomic_save(
             checkpoint_path(run_dir, model.num_timesteps, replay_buffer=True), model.save_replay_buffer
         )
@@ -38,43 +43,103 @@ def save_checkpoint(model: BaseAlgorithm, run_dir: Path) -> Path:
     return saved
 
 
-class AtomicCheckpointCallback(BaseCallback):
-    """Checkpoint every ``save_freq`` calls (one call = one step of every env), atomically.
+class Crossings:
+    """Whether the timestep count has crossed a new multiple of ``every`` since the last time it did.
 
-    :param save_freq: calls between checkpoints; ``<= 0`` saves none here.
-    :param run_dir: the run folder.
+    One collection step advances the count by ``n_envs``, and an on-policy rollout may run past the
+    requested total: counting calls (SB3's ``n_calls % freq``) then fires far too often. Here a multiple
+    fires once, whatever the step size, and none past ``limit``.
+
+    :param every: env steps between two events (``<= 0``: never).
+    :param limit: the last timestep count whose multiples fire (None: no limit).
     """
 
-    def __init__(self, save_freq: int, run_dir: Path, verbose: int = 0) -> None:
+    def __init__(self, every: int, limit: int | None = None) -> None:
+        self.every, self.limit, self.done = every, limit, 0
+
+    def start(self, num_timesteps: int) -> None:
+        """Count the multiples up to ``num_timesteps`` as done (a fresh or a resumed run)."""
+        self.done = num_timesteps // self.every if self.every > 0 else 0
+
+    def due(self, num_timesteps: int) -> bool:
+        """True once for each new multiple crossed (several crossed in one step fire once)."""
+        if self.every <= 0:
+            return False
+        reached = (num_timesteps if self.limit is None else min(num_timesteps, self.limit)) // self.every
+        if reached > self.done:
+            self.done = reached
+            return True
+        return False
+
+
+class AtomicCheckpointCallback(BaseCallback):
+    """Checkpoint each time the timestep count crosses a multiple of ``save_freq``, atomically.
+
+    :param save_freq: env steps between checkpoints (any ``n_envs``); ``<= 0`` saves none here.
+    :param run_dir: the run folder.
+    :param n_timesteps: the run's total; no periodic checkpoint past it (None: no limit).
+    :param save_replay_buffer: save the replay buffer with each periodic checkpoint too.
+    """
+
+    def __init__(
+        self,
+        save_freq: int,
+        run_dir: Path,
+        n_timesteps: int | None = None,
+        save_replay_buffer: bool = False,
+        verbose: int = 0,
+    ) -> None:
         super().__init__(verbose)
         self.save_freq = save_freq
         self.run_dir = run_dir
+        self.save_replay_buffer = save_replay_buffer
+        self.crossings = Crossings(save_freq, n_timesteps)
+
+    def _on_training_start(self) -> None:
+        self.crossings.start(self.model.num_timesteps)
 
     def _on_step(self) -> bool:
-        if self.save_freq > 0 and self.n_calls % self.save_freq == 0:
-            path = save_checkpoint(self.model, self.run_dir)
+        if self.crossings.due(self.model.num_timesteps):
+            path = save_checkpoint(self.model, self.run_dir, replay_buffer=self.save_replay_buffer)
             if self.verbose >= 1:
                 print(f"Saving checkpoint to {path}")
         return True
 
 
 class AtomicEvalCallback(EvalCallback):
-    """SB3's ``EvalCallback`` whose ``evaluations.npz`` and ``best_model.zip`` appear atomically.
+    """SB3's ``EvalCallback`` evaluating when the timestep count crosses a multiple of ``eval_freq``, with
+    ``evaluations.npz`` and ``best_model.zip`` appearing atomically.
 
-    SB3 writes them directly; here it writes them in a staging folder inside the run folder, and each is
-    moved into place with ``os.replace`` after the evaluation. On resume, the earlier evaluations are loaded
-    so the file keeps the whole history and the best model is only replaced by a better one.
+    SB3 evaluates every ``eval_freq`` calls and writes its files directly; here a multiple of ``eval_freq``
+    env steps triggers one evaluation (:class:`Crossings`), the files are written in a staging folder
+    inside the run folder and each is moved into place with ``os.replace`` after the evaluation. On
+    resume, the earlier evaluations are loaded so the file keeps the whole history and the best model is
+    only replaced by a better one.
 
     :param eval_env: the evaluation env.
     :param run_dir: the run folder.
+    :param eval_freq: env steps between evaluations (any ``n_envs``); ``<= 0``: none.
+    :param n_timesteps: the run's total; no evaluation for a multiple past it (None: no limit).
     :param kwargs: the other ``EvalCallback`` arguments.
     """
 
-    def __init__(self, eval_env: VecEnv, run_dir: Path, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        eval_env: VecEnv,
+        run_dir: Path,
+        eval_freq: int = 10_000,
+        n_timesteps: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.run_dir = run_dir
         self.staging = run_dir / STAGING_DIR
+        self.crossings = Crossings(eval_freq, n_timesteps)
         super().__init__(
-            eval_env, best_model_save_path=str(self.staging), log_path=str(self.staging), **kwargs
+            eval_env,
+            best_model_save_path=str(self.staging),
+            log_path=str(self.staging),
+            eval_freq=1,  # every call reaches _on_step; self.crossings decides
+            **kwargs,
         )
         previous = run_dir / EVALUATIONS_FILE
         if previous.is_file():
@@ -85,7 +150,13 @@ class AtomicEvalCallback(EvalCallback):
             if self.evaluations_results and (run_dir / f"{BEST_MODEL}.zip").is_file():
                 self.best_mean_reward = float(max(np.mean(results) for results in self.evaluations_results))
 
+    def _on_training_start(self) -> None:
+        super()._on_training_start()
+        self.crossings.start(self.model.num_timesteps)
+
     def _on_step(self) -> bool:
+        if not self.crossings.due(self.model.num_timesteps):
+            return True
         continue_training = super()._on_step()
         for name in (EVALUATIONS_FILE, f"{BEST_MODEL}.zip"):
             if (self.staging / name).is_file():
@@ -94,7 +165,12 @@ class AtomicEvalCallback(EvalCallback):
 
 
 class ResumableCSVOutputFormat(CSVOutputFormat):
-    """SB3's CSV writer that continues an existing ``progress.csv`` (on ``--resume``) instead of truncating.
+    """SB3's CSV writer that continues an existing ``progress.csv`` (on ``--resume``) instead of truncating,
+    with one row per timestep count.
+
+    SB3 dumps twice at one timestep count when an evaluation falls on a logging step (EvalCallback dumps
+    its own row); here the second dump is merged into the row of the first, so the
+    ``time/total_timesteps`` column increases strictly.
 
     :param filename: the CSV file.
     """
@@ -102,10 +178,39 @@ class ResumableCSVOutputFormat(CSVOutputFormat):
     def __init__(self, filename: str) -> None:
         previous = Path(filename).read_text() if Path(filename).is_file() else ""
         super().__init__(filename)
+        self._last_timestep: Any = None
+        self._last_values: dict[str, Any] = {}
+        self._last_start = 0
         if previous.strip():
             self.keys = previous.splitlines()[0].split(self.separator)
             self.file.write(previous if previous.endswith("\n") else previous + "\n")
             self.file.flush()
 
+    def write(
+        self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
+    ) -> None:
+        values = filter_excluded_keys(key_values, key_excluded, "csv")
+        timestep = values.get(TIMESTEPS_KEY)
+        if timestep is not None and timestep == self._last_timestep:
+            values = {**self._last_values, **values}
+            self.file.seek(self._last_start)
+            self.file.truncate()
+        self.file.seek(0, os.SEEK_END)
+        start = self.file.tell()
+        rewrites_header = bool(values.keys() - set(self.keys))
+        super().write(values, {}, step)
+        if rewrites_header:  # SB3 rewrote the file with the new columns: find the last row again
+            self.file.seek(0)
+            lines = self.file.readlines()
+            start = sum(len(line.encode()) for line in lines[:-1])
+            self.file.seek(0, os.SEEK_END)
+        self._last_timestep, self._last_values, self._last_start = timestep, values, start
 
-__all__ = ["AtomicCheckpointCallback", "AtomicEvalCallback", "ResumableCSVOutputFormat", "save_checkpoint"]
+
+__all__ = [
+    "AtomicCheckpointCallback",
+    "AtomicEvalCallback",
+    "Crossings",
+    "ResumableCSVOutputFormat",
+    "save_checkpoint",
+]

@@ -5,10 +5,16 @@ usage message and exit code 2 before anything is written."""
 from __future__ import annotations
 
 import argparse
-import signal
+import sys
 from collections.abc import Sequence
 
-from agents.common.cli import StoreDict, set_torch_threads, usage_error
+from agents.common.cli import (
+    StoreDict,
+    exit_code_of,
+    interrupt_on_signals,
+    set_torch_threads,
+    usage_error,
+)
 from agents.registry import AgentConfigError, list_agents
 from agents.training.config import DEFAULT_EVAL_EPISODES, DEFAULT_EVAL_FREQ, resolve_config
 from agents.training.run import train
@@ -35,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--eval-freq",
         type=int,
-        help=f"evaluate every N env steps, any n_envs; <=0 disables ({DEFAULT_EVAL_FREQ})",
+        help=f"evaluate each time the env step count crosses a multiple of N, any n_envs; 0 or -1: never "
+        f"({DEFAULT_EVAL_FREQ})",
     )
     parser.add_argument(
         "--eval-episodes", type=int, help=f"episodes per evaluation ({DEFAULT_EVAL_EPISODES})"
@@ -51,7 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         "own vector implementation, gym.make_vec vector_entry_point)",
     )
     parser.add_argument(
-        "--save-freq", type=int, help="checkpoint every N env steps; <=0: only at the end (n_timesteps / 10)"
+        "--save-freq",
+        type=int,
+        help="checkpoint each time the env step count crosses a multiple of N; 0 or -1: only at the end "
+        "(n_timesteps / 10)",
+    )
+    parser.add_argument(
+        "--save-replay-buffer",
+        action="store_true",
+        help="save the replay buffer with every checkpoint (off-policy; default: only at the end and on "
+        "interruption, it can weigh hundreds of MB)",
     )
     parser.add_argument(
         "--hyperparams", nargs="+", action=StoreDict, help="override hyperparameters: key:value ..."
@@ -70,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--num-threads",
         type=int,
         default=-1,
-        help="torch CPU threads (-1: torch's default; 1 is often fastest)",
+        help="torch CPU threads, >= 1 (-1: torch's default; 1 is often fastest)",
     )
     parser.add_argument("--verbose", type=int, default=1, help="0: quiet, 1: training logs on stdout")
     return parser
@@ -80,19 +96,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``train.py``.
 
     :param argv: the arguments (None: this process's).
-    :returns: the exit code (0 done, 2 bad input, 130 interrupted).
+    :returns: the exit code (0 done, 2 bad input, 130 Ctrl-C, 143 SIGTERM).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    # A shell starts background jobs with SIGINT ignored; `kill -INT` must still stop the run cleanly.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    if args.num_threads > 0:
-        # Small MLPs gain little from several threads, and lose a lot when the cores are shared.
-        set_torch_threads(args.num_threads, "--num-threads")
-    try:
-        return train(resolve_config(args))
-    except AgentConfigError as error:
-        return usage_error(parser, error)
+    # SIGINT (Ctrl-C, also in a background job) and SIGTERM (kill, timeout, schedulers) raise
+    # KeyboardInterrupt: training saves a checkpoint and the exit code is 128 + the signal.
+    with interrupt_on_signals():
+        try:
+            config = resolve_config(args)
+            if args.num_threads > 0:
+                # Small MLPs gain little from several threads, and lose a lot when the cores are shared.
+                set_torch_threads(args.num_threads, "--num-threads")
+                config["num_threads"] = args.num_threads
+            return train(config)
+        except AgentConfigError as error:
+            return usage_error(parser, error)
+        except KeyboardInterrupt as interrupt:  # before training started: nothing to save
+            print(f"\n{parser.prog}: interrupted before training started", file=sys.stderr)
+            return exit_code_of(interrupt)
 
 
 __all__ = ["build_parser", "main"]

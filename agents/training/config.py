@@ -5,6 +5,7 @@ folders. Every bad value raises :class:`~agents.registry.AgentConfigError` befor
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import torch
 import yaml
 from stable_baselines3.common.utils import get_device
 
+from agents.common.checks import POSITIVE_INT, Range, check_range
 from agents.common.envs import check_env, env_folder_name
 from agents.registry import (
     AgentConfigError,
@@ -48,7 +50,11 @@ def load_conf_file(path: str, env_id: str) -> dict[str, Any]:
     file = Path(path)
     if not file.is_file():
         raise AgentConfigError(f"--conf-file {path}: no such file")
-    table = yaml.safe_load(file.read_text()) or {}
+    try:
+        table = yaml.safe_load(file.read_text()) or {}
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
+        problem = " ".join(str(error).split()) or type(error).__name__
+        raise AgentConfigError(f"--conf-file {path}: not valid YAML ({problem})") from error
     if not isinstance(table, dict):
         raise AgentConfigError(f"--conf-file {path}: expected a mapping, got {type(table).__name__}")
     for key in (env_id, "default"):
@@ -78,6 +84,57 @@ def new_run_dir(log_folder: str, algo: str, env_name: str) -> Path:
             number += 1
             continue
         return run_dir
+
+
+SEED_RANGE = Range(0, 2**31 - 1, integer=True)
+"""``--seed``: NumPy takes seeds below 2**32; the training env adds its index, the evaluation env
+:data:`EVAL_SEED_OFFSET`, a resumed run the checkpoint's timestep count, which this range leaves room for."""
+THREADS_RANGE = Range(1, integer=True, also=((-1, "torch's default"),))
+
+
+def check_device(device: str) -> str:
+    """The torch device of ``--device`` (``auto``: CUDA when available); refuses one this machine lacks
+    instead of SB3's silent fall-back to the CPU."""
+    valid = "auto, cpu, cuda, cuda:<index>"
+    if device == "auto":
+        return str(get_device("auto"))
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError) as error:
+        raise AgentConfigError(f"--device {device!r} is not a torch device; valid: {valid}") from error
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise AgentConfigError(
+                f"--device {device!r}: CUDA is not available on this machine; use cpu or auto"
+            )
+        if parsed.index is not None and parsed.index >= count:
+            raise AgentConfigError(f"--device {device!r}: this machine has CUDA devices 0..{count - 1}")
+    elif parsed.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise AgentConfigError(
+                f"--device {device!r}: MPS is not available on this machine; use cpu or auto"
+            )
+    elif parsed.type != "cpu":
+        raise AgentConfigError(f"--device {device!r} is not supported; valid: {valid}")
+    return str(get_device(device))
+
+
+def check_writable_folder(flag: str, folder: str | os.PathLike[str]) -> None:
+    """Refuse a folder that cannot be created or written (a file in the way, no permission)."""
+    path = Path(folder)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise AgentConfigError(f"{flag} {folder}: {existing} exists and is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise AgentConfigError(f"{flag} {folder}: {existing} is not writable")
+
+
+def check_flag(flag: str, value: Any, allowed: Range) -> None:
+    """:func:`~agents.common.checks.check_range` raising :class:`~agents.registry.AgentConfigError`."""
+    check_range(flag, value, allowed, error=AgentConfigError)
 
 
 def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -121,8 +178,19 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
         check_hyperparams(algo_class, hyperparams)
 
     candidates = (args.n_timesteps, saved.get("n_timesteps"), hyperparams.get("n_timesteps"))
-    n_timesteps = int(float(next((n for n in candidates if n is not None), DEFAULT_N_TIMESTEPS)))
-    n_envs = int(pick("n_envs", None) or hyperparams.get("n_envs", 1))
+    n_timesteps = next((n for n in candidates if n is not None), DEFAULT_N_TIMESTEPS)
+    if isinstance(n_timesteps, str):  # YAML reads 1e6 (no dot) as a string
+        try:
+            n_timesteps = float(n_timesteps)
+        except ValueError:
+            pass
+    check_flag("-n/--n-timesteps", n_timesteps, POSITIVE_INT)
+    n_timesteps = int(n_timesteps)
+    n_envs = pick("n_envs", None)
+    if n_envs is None:  # not `or`: --n-envs 0 is an error, not the file's value
+        n_envs = hyperparams.get("n_envs", 1)
+    check_flag("--n-envs", n_envs, POSITIVE_INT)
+    n_envs = int(n_envs)
     vec_env = pick("vec_env", RECORDED_DEFAULTS["vec_env"])
     if vec_env == "native":
         try:
@@ -134,19 +202,32 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
     seed = pick("seed", None)
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31 - 1))
-    try:
-        device = str(get_device(args.device))
-    except RuntimeError as error:
-        raise AgentConfigError(
-            f"--device {args.device!r}: {error}; valid: auto, cpu, cuda, cuda:<index>"
-        ) from error
-    eval_freq = int(pick("eval_freq", DEFAULT_EVAL_FREQ))
+    check_flag("--seed", seed, SEED_RANGE)
+    device = check_device(args.device)
+    eval_freq = pick("eval_freq", DEFAULT_EVAL_FREQ)
+    check_flag(
+        "--eval-freq", eval_freq, Range(1, integer=True, also=((0, "no evaluation"), (-1, "no evaluation")))
+    )
     save_freq = pick("save_freq", None)
     if save_freq is None:
         save_freq = max(n_timesteps // DEFAULT_CHECKPOINTS, 1)
-    for name, value in (("n_timesteps", n_timesteps), ("n_envs", n_envs)):
-        if value < 1:
-            raise AgentConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    check_flag(
+        "--save-freq",
+        save_freq,
+        Range(1, integer=True, also=((0, "only at the end"), (-1, "only at the end"))),
+    )
+    eval_episodes, n_eval_envs = pick("eval_episodes", DEFAULT_EVAL_EPISODES), pick("n_eval_envs", 1)
+    check_flag("--eval-episodes", eval_episodes, POSITIVE_INT)
+    check_flag("--n-eval-envs", n_eval_envs, POSITIVE_INT)
+    check_flag("--num-threads", getattr(args, "num_threads", -1), THREADS_RANGE)
+    check_flag("--verbose", args.verbose, Range(0, 2, integer=True))
+    log_folder, tensorboard_log = pick("log_folder", "logs"), pick("tensorboard_log", None)
+    if args.resume:
+        check_writable_folder("--resume", args.resume)
+    else:
+        check_writable_folder("-f/--log-folder", log_folder)
+    if tensorboard_log:
+        check_writable_folder("-tb/--tensorboard-log", tensorboard_log)
     return {
         "algo": algo,
         "env": env,
@@ -160,12 +241,15 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
         "vec_env": vec_env,
         "seed": int(seed),
         "device": device,
-        "eval_freq": eval_freq,
-        "eval_episodes": int(pick("eval_episodes", DEFAULT_EVAL_EPISODES)),
-        "n_eval_envs": int(pick("n_eval_envs", 1)),
+        "eval_freq": int(eval_freq),
+        "eval_episodes": int(eval_episodes),
+        "n_eval_envs": int(n_eval_envs),
         "save_freq": int(save_freq),
-        "log_folder": pick("log_folder", "logs"),
-        "tensorboard_log": pick("tensorboard_log", None),
+        "save_replay_buffer": bool(
+            getattr(args, "save_replay_buffer", False) or saved.get("save_replay_buffer")
+        ),
+        "log_folder": log_folder,
+        "tensorboard_log": tensorboard_log,
         "verbose": args.verbose,
         "num_threads": torch.get_num_threads(),
         "progress": args.progress,
@@ -184,7 +268,11 @@ __all__ = [
     "EVAL_SEED_OFFSET",
     "FROZEN_ON_RESUME",
     "RECORDED_DEFAULTS",
+    "SEED_RANGE",
     "STAGING_DIR",
+    "check_device",
+    "check_flag",
+    "check_writable_folder",
     "load_conf_file",
     "new_run_dir",
     "resolve_config",

@@ -5,7 +5,6 @@ with its evaluations, checkpoints and Ctrl-C handling. Non-learning agents are e
 from __future__ import annotations
 
 import shutil
-import signal
 import sys
 import time
 import warnings
@@ -21,17 +20,14 @@ from stable_baselines3.common.logger import HumanOutputFormat, Logger, TensorBoa
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.common.cli import EXIT_INTERRUPTED
+from agents.common.cli import exit_code_of, signals_ignored
 from agents.common.files import atomic_save, atomic_write_text, yaml_ready
 from agents.common.versions import library_versions
 from agents.registry import (
-    CHECKPOINT_DIR,
     CONFIG_FILE,
     AgentConfigError,
-    checkpoint_path,
     checkpoint_timesteps,
     get_agent_spec,
-    latest_checkpoint,
     make_agent,
     make_vec_env_from_id,
     read_run_config,
@@ -49,6 +45,7 @@ from agents.training.config import (
     STAGING_DIR,
     new_run_dir,
 )
+from agents.training.timeline import read_evaluations, replay_buffer_of, resumable_checkpoint, rewind
 
 
 def make_envs(config: dict[str, Any], seed: int) -> tuple[VecEnv, VecEnv]:
@@ -66,9 +63,25 @@ def make_envs(config: dict[str, Any], seed: int) -> tuple[VecEnv, VecEnv]:
     return train_env, eval_env
 
 
-def make_logger(config: dict[str, Any], run_dir: Path) -> tuple[Logger, Path]:
+class PurgingTensorBoardOutputFormat(TensorBoardOutputFormat):
+    """SB3's TensorBoard writer whose ``SummaryWriter`` purges the events at ``purge_step`` and later that
+    earlier event files of the folder hold (the timeline a ``--resume`` dropped).
+
+    :param folder: the TensorBoard folder.
+    :param purge_step: the first step to purge (None: none).
+    """
+
+    def __init__(self, folder: str, purge_step: int | None = None) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
+        self._is_closed = False
+
+
+def make_logger(config: dict[str, Any], run_dir: Path, resumed_at: int | None = None) -> tuple[Logger, Path]:
     """SB3 logger writing ``progress.csv`` in the run folder, TensorBoard events, and stdout when verbose.
 
+    :param resumed_at: the timestep count of the resumed checkpoint: TensorBoard events past it are purged.
     :returns: the logger and the TensorBoard folder.
     """
     if config["tensorboard_log"]:
@@ -78,7 +91,7 @@ def make_logger(config: dict[str, Any], run_dir: Path) -> tuple[Logger, Path]:
     tensorboard_dir.mkdir(parents=True, exist_ok=True)
     formats: list[Any] = [
         ResumableCSVOutputFormat(str(run_dir / "progress.csv")),
-        TensorBoardOutputFormat(str(tensorboard_dir)),
+        PurgingTensorBoardOutputFormat(str(tensorboard_dir), None if resumed_at is None else resumed_at + 1),
     ]
     if config["verbose"] >= 1:
         formats.append(HumanOutputFormat(sys.stdout))
@@ -106,9 +119,17 @@ def build_model(config: dict[str, Any], train_env: VecEnv, resume_from: Path | N
         )
     # SB3's zip holds the schedules and action noise; only the replay buffer is a separate file.
     model = get_agent_spec(config["algo"]).load().load(resume_from, env=train_env, device=config["device"])
-    buffer = checkpoint_path(resume_from.parent.parent, model.num_timesteps, replay_buffer=True)
-    if isinstance(model, OffPolicyAlgorithm) and buffer.is_file():
-        model.load_replay_buffer(buffer)
+    if isinstance(model, OffPolicyAlgorithm):
+        buffer = replay_buffer_of(resume_from)
+        if buffer.is_file():
+            model.load_replay_buffer(buffer)
+            print(f"--resume: replay buffer loaded from {buffer}", file=sys.stderr)
+        else:
+            print(
+                f"--resume: no replay buffer was saved with {resume_from.name} (periodic checkpoints save "
+                f"one only with --save-replay-buffer): the replay buffer starts empty",
+                file=sys.stderr,
+            )
     model.set_random_seed(config["seed"] + model.num_timesteps)
     return model
 
@@ -164,13 +185,12 @@ def train(config: dict[str, Any]) -> int:
     :returns: the process exit code (0 done, 130 interrupted).
     :raises AgentConfigError: no checkpoint to resume from, or an agent that cannot be built for the env.
     """
-    resume_from, run_dir, seed = None, None, config["seed"]
+    resume_from, run_dir, seed, evaluations = None, None, config["seed"], None
     if config["resume"]:
+        # Everything is checked before the run folder changes: the checkpoint, the evaluation history.
         run_dir = Path(config["resume"])
-        checkpoint = latest_checkpoint(run_dir)
-        if checkpoint is None:
-            raise AgentConfigError(f"--resume {run_dir}: no checkpoint in {run_dir / CHECKPOINT_DIR}")
-        resume_from = checkpoint[0]
+        resume_from = resumable_checkpoint(run_dir)
+        evaluations = read_evaluations(run_dir)
         seed += checkpoint_timesteps(resume_from)  # fresh episodes, not a replay of the first ones
     train_env, eval_env = make_envs(config, seed)
     try:
@@ -185,9 +205,13 @@ def train(config: dict[str, Any]) -> int:
             raise AgentConfigError(
                 f"cannot build {config['algo']} for {config['env_id']}: {error}"
             ) from error
+        resumed_at = None
+        if resume_from is not None:
+            resumed_at = checkpoint_timesteps(resume_from)
+            rewind(run_dir, resume_from, evaluations, f"{config['env_name']}.zip")
         if run_dir is None:
             run_dir = new_run_dir(config["log_folder"], config["algo"], config["env_name"])
-        logger, tensorboard_dir = make_logger(config, run_dir)
+        logger, tensorboard_dir = make_logger(config, run_dir, resumed_at)
         write_config(run_record(config, run_dir, tensorboard_dir, resume_from), run_dir)
         if config["verbose"] >= 1:
             print(f"Run folder: {run_dir}")
@@ -209,16 +233,25 @@ def learn(
     logger: Logger,
     resumed: bool,
 ) -> int:
-    """Train up to ``n_timesteps`` in total, with evaluation and checkpoints; Ctrl-C saves a checkpoint.
+    """Train up to ``n_timesteps`` in total, with evaluation and checkpoints; Ctrl-C or SIGTERM (raised as
+    ``KeyboardInterrupt``, :func:`agents.common.cli.interrupt_on_signals`) saves a checkpoint with the
+    replay buffer.
+
+    Evaluations and periodic checkpoints happen when the timestep count crosses a multiple of
+    ``eval_freq`` / ``save_freq`` (once per multiple, none past ``n_timesteps``); the replay buffer is saved
+    at the end and on interruption, and with periodic checkpoints only when ``save_replay_buffer``.
 
     :param resumed: the model comes from a checkpoint (its timestep count is kept).
-    :returns: 0, or 130 (:data:`~agents.common.cli.EXIT_INTERRUPTED`) after Ctrl-C.
+    :returns: 0, or 128 + the signal after an interruption (130 Ctrl-C, 143 SIGTERM).
     """
     model.set_logger(logger)
-    n_envs = config["n_envs"]
+    n_timesteps = config["n_timesteps"]
     callbacks: list[BaseCallback] = [
         AtomicCheckpointCallback(
-            max(config["save_freq"] // n_envs, 1) if config["save_freq"] > 0 else 0, run_dir
+            config["save_freq"],
+            run_dir,
+            n_timesteps=n_timesteps,
+            save_replay_buffer=config.get("save_replay_buffer", False),
         )
     ]
     if config["eval_freq"] > 0:
@@ -226,7 +259,8 @@ def learn(
             AtomicEvalCallback(
                 eval_env,
                 run_dir,
-                eval_freq=max(config["eval_freq"] // n_envs, 1),
+                eval_freq=config["eval_freq"],
+                n_timesteps=n_timesteps,
                 n_eval_episodes=config["eval_episodes"],
                 deterministic=True,
                 verbose=config["verbose"],
@@ -246,24 +280,22 @@ def learn(
                 )
         elif config["verbose"] >= 1:
             print(f"Already at {model.num_timesteps} >= {config['n_timesteps']} timesteps: nothing to train")
-    except KeyboardInterrupt:
-        # A second Ctrl-C must not interrupt the save that makes the first one safe.
-        previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+    except KeyboardInterrupt as interrupt:
+        # A second Ctrl-C (or SIGTERM) must not interrupt the save that makes the first one safe.
+        with signals_ignored():
             path = save_checkpoint(model, run_dir)
-        finally:
-            signal.signal(signal.SIGINT, previous_handler)
         print(
             f"\nInterrupted at {model.num_timesteps} timesteps; checkpoint saved to {path}.\n"
             f"Continue with: python train.py --resume {run_dir}",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return exit_code_of(interrupt)
     finally:
         logger.close()
         shutil.rmtree(run_dir / STAGING_DIR, ignore_errors=True)
-    save_checkpoint(model, run_dir)
-    final = atomic_save(run_dir / f"{config['env_name']}.zip", model.save)
+    with signals_ignored():  # the run is done: finish saving it rather than stop half-way
+        save_checkpoint(model, run_dir)
+        final = atomic_save(run_dir / f"{config['env_name']}.zip", model.save)
     if config["verbose"] >= 1:
         print(f"Saved the final model ({model.num_timesteps} timesteps) to {final}")
     return 0
@@ -275,6 +307,7 @@ __all__ = [
     "learn",
     "make_envs",
     "make_logger",
+    "PurgingTensorBoardOutputFormat",
     "run_record",
     "train",
     "write_config",

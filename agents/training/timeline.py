@@ -1,0 +1,225 @@
+"""One timeline per run folder: what ``--resume`` does to the files of the run it continues.
+
+A run killed between two checkpoints (``kill -9``, a crash, a lost machine) has written evaluations,
+``progress.csv`` rows and TensorBoard events past its last checkpoint. The resumed run starts again from
+that checkpoint, so those records belong to a timeline that no longer exists. Before training resumes:
+
+- the checkpoint is the newest one that loads (a corrupt latest one is set aside, said on stderr);
+- ``progress.csv`` rows and ``evaluations.npz`` entries past its timestep count are dropped;
+- TensorBoard events past it are purged by the new writer (``SummaryWriter(purge_step=T + 1)``);
+- checkpoints, replay buffers, the best model and the final model saved past it move to
+  ``checkpoints/abandoned/``;
+- staging files and temporary files left by the killed process are removed.
+
+Everything is checked first (:func:`resumable_checkpoint`, :func:`read_evaluations`) and only then
+rewritten (:func:`rewind`), so a bad run folder stops ``--resume`` before anything changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from stable_baselines3.common.save_util import load_from_zip_file
+
+from agents.common.files import atomic_save, atomic_write_text
+from agents.registry import (
+    BEST_MODEL,
+    CHECKPOINT_DIR,
+    CHECKPOINT_PREFIX,
+    AgentConfigError,
+    checkpoint_path,
+    checkpoint_timesteps,
+)
+from agents.training.config import EVALUATIONS_FILE, STAGING_DIR
+
+ABANDONED_DIR = "abandoned"
+"""Under ``checkpoints/``: files of a timeline that ``--resume`` dropped (kept, never loaded)."""
+PROGRESS_FILE = "progress.csv"
+TIMESTEPS_COLUMN = "time/total_timesteps"
+EVALUATION_KEYS = ("timesteps", "results", "ep_lengths")
+
+
+def model_checkpoints(run_dir: Path) -> list[Path]:
+    """The model checkpoints of a run folder, newest (most timesteps) first."""
+    models = (run_dir / CHECKPOINT_DIR).glob(f"{CHECKPOINT_PREFIX}_[0-9]*_steps.zip")
+    return sorted(models, key=checkpoint_timesteps, reverse=True)
+
+
+def _loads(path: Path) -> str | None:
+    """None if SB3 can read the checkpoint (data, parameters, tensors), else what went wrong."""
+    try:
+        data, params, _ = load_from_zip_file(path, device="cpu", print_system_info=False)
+    except Exception as error:  # noqa: BLE001 - whatever a damaged file raises, it cannot be resumed
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'unreadable'}"
+    if data is None or not params:
+        return "no model data or parameters in it"
+    return None
+
+
+def resumable_checkpoint(run_dir: Path) -> Path:
+    """The newest checkpoint of ``run_dir`` that loads; each newer, corrupt one is named on stderr.
+
+    :raises AgentConfigError: no checkpoint, or none that loads.
+    """
+    models = model_checkpoints(run_dir)
+    if not models:
+        raise AgentConfigError(f"--resume {run_dir}: no checkpoint in {run_dir / CHECKPOINT_DIR}")
+    for index, model in enumerate(models):
+        problem = _loads(model)
+        if problem is None:
+            return model
+        following = f"; trying {models[index + 1].name}" if index + 1 < len(models) else ""
+        print(f"--resume: checkpoint {model} is corrupt ({problem}){following}", file=sys.stderr)
+    raise AgentConfigError(f"--resume {run_dir}: no checkpoint in {run_dir / CHECKPOINT_DIR} can be loaded")
+
+
+def read_evaluations(run_dir: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of ``evaluations.npz`` (None when the run has none yet).
+
+    :raises AgentConfigError: the file is not an ``np.savez`` archive with timesteps, results and
+        ep_lengths of matching lengths.
+    """
+    path = run_dir / EVALUATIONS_FILE
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as archive:
+            arrays = {key: np.asarray(archive[key]) for key in archive.files}
+    except Exception as error:  # noqa: BLE001 - zip, pickle or format errors alike
+        raise AgentConfigError(
+            f"--resume: {path} is corrupt ({type(error).__name__}); move it away to resume without the "
+            f"evaluation history"
+        ) from error
+    missing = [key for key in EVALUATION_KEYS if key not in arrays]
+    lengths = {len(arrays[key]) for key in EVALUATION_KEYS if key in arrays}
+    if missing or len(lengths) > 1 or arrays["timesteps"].ndim != 1:
+        raise AgentConfigError(
+            f"--resume: {path} is corrupt (expected arrays {', '.join(EVALUATION_KEYS)} of one length, got "
+            f"{ {key: value.shape for key, value in arrays.items()} }); move it away to resume without it"
+        )
+    return arrays
+
+
+def saved_timesteps(model_zip: Path) -> int | None:
+    """The ``num_timesteps`` stored in an SB3 zip (None when unreadable)."""
+    try:
+        with zipfile.ZipFile(model_zip) as archive:
+            return int(json.loads(archive.read("data"))["num_timesteps"])
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile):
+        return None
+
+
+def _abandon(path: Path, run_dir: Path, name: str | None = None) -> None:
+    folder = run_dir / CHECKPOINT_DIR / ABANDONED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path.replace(folder / (name or path.name))
+
+
+def _remove_leftovers(run_dir: Path) -> None:
+    """The staging folder and the temporary files of :func:`~agents.common.files.atomic_save`."""
+    shutil.rmtree(run_dir / STAGING_DIR, ignore_errors=True)
+    for folder in (run_dir, run_dir / CHECKPOINT_DIR):
+        for leftover in folder.glob(".*.tmp*"):
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
+
+
+def truncate_progress(path: Path, timesteps: int) -> int:
+    """Drop the rows of ``progress.csv`` from the first one past ``timesteps`` on; returns how many."""
+    if not path.is_file():
+        return 0
+    text = path.read_text()
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or TIMESTEPS_COLUMN not in rows[0]:
+        return 0
+    column = rows[0].index(TIMESTEPS_COLUMN)
+    keep = len(rows)
+    for index, row in enumerate(rows[1:], start=1):
+        try:
+            past = column < len(row) and row[column] != "" and float(row[column]) > timesteps
+        except ValueError:
+            past = False
+        if past:
+            keep = index
+            break
+    if keep == len(rows):
+        return 0
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows[:keep])
+    atomic_write_text(path, buffer.getvalue())
+    return len(rows) - keep
+
+
+def truncate_evaluations(run_dir: Path, evaluations: dict[str, np.ndarray] | None, timesteps: int) -> int:
+    """Drop the entries of ``evaluations.npz`` past ``timesteps``; returns how many."""
+    if evaluations is None:
+        return 0
+    kept = evaluations["timesteps"] <= timesteps
+    dropped = int((~kept).sum())
+    if dropped:
+        arrays = {
+            key: value[kept] if len(value) == len(kept) else value for key, value in evaluations.items()
+        }
+        atomic_save(run_dir / EVALUATIONS_FILE, lambda path: np.savez(path, **arrays))
+    return dropped
+
+
+def rewind(
+    run_dir: Path, checkpoint: Path, evaluations: dict[str, np.ndarray] | None, final_name: str
+) -> None:
+    """Make ``run_dir`` hold the timeline of ``checkpoint`` only (see the module docstring).
+
+    :param evaluations: :func:`read_evaluations` of the run folder.
+    :param final_name: the file name of the final model (``<env>.zip``).
+    """
+    timesteps = checkpoint_timesteps(checkpoint)
+    _remove_leftovers(run_dir)
+    later: list[str] = []
+    for pattern in (
+        f"{CHECKPOINT_PREFIX}_[0-9]*_steps.zip",
+        f"{CHECKPOINT_PREFIX}_replay_buffer_*_steps.pkl",
+    ):
+        for path in (run_dir / CHECKPOINT_DIR).glob(pattern):
+            if checkpoint_timesteps(path) > timesteps:
+                _abandon(path, run_dir)
+                later.append(path.name)
+    for name in (f"{BEST_MODEL}.zip", final_name):
+        path = run_dir / name
+        saved = saved_timesteps(path) if path.is_file() else None
+        if path.is_file() and (saved is None or saved > timesteps):
+            _abandon(path, run_dir, f"{path.stem}_{saved}_steps{path.suffix}")
+            later.append(name)
+    rows = truncate_progress(run_dir / PROGRESS_FILE, timesteps)
+    entries = truncate_evaluations(run_dir, evaluations, timesteps)
+    if later or rows or entries:
+        print(
+            f"--resume from {timesteps} timesteps: dropped {rows} progress.csv row(s) and {entries} "
+            f"evaluation(s) past it; moved {', '.join(later) or 'nothing'} to "
+            f"{run_dir / CHECKPOINT_DIR / ABANDONED_DIR}",
+            file=sys.stderr,
+        )
+
+
+def replay_buffer_of(checkpoint: Path) -> Path:
+    """The replay buffer file saved with ``checkpoint`` (it may not exist)."""
+    return checkpoint_path(checkpoint.parent.parent, checkpoint_timesteps(checkpoint), replay_buffer=True)
+
+
+__all__ = [
+    "ABANDONED_DIR",
+    "model_checkpoints",
+    "read_evaluations",
+    "replay_buffer_of",
+    "resumable_checkpoint",
+    "rewind",
+    "saved_timesteps",
+    "truncate_evaluations",
+    "truncate_progress",
+]
