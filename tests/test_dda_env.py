@@ -204,11 +204,11 @@ def test_discrete_variant_uses_the_geometric_step_list() -> None:
     # Each tick moves the active clock by exactly the indexed step.
     _, info = env.reset(seed=0)
     for index in [11, 11, 10, 9, 8, 7, 3, 2, 5, 6, 1, 0, 4, 8, 9]:
-        clock = info["active_clock"]
+        clock = info["active_clock"]  # 1: the buyer clock, 0: the seller clock
         _, _, terminated, _, new_info = env.step(index)
         moved = (
             info["buyer_price"] - new_info["buyer_price"]
-            if clock == BUYER
+            if clock == 1
             else new_info["seller_price"] - info["seller_price"]
         )
         assert moved == pytest.approx(steps[index], rel=1e-9)
@@ -228,7 +228,7 @@ def test_per_clock_steps_use_each_clock_component() -> None:
     _, info = env.reset(seed=4)
     terminated = False
     while not terminated:
-        clock = info["active_clock"]
+        clock = BUYER if info["active_clock"] == 1 else "seller"
         _, _, terminated, _, new_info = env.step(action)
         if not terminated:  # the crossing tick is not comparable (the auction stops there)
             moved[clock].append(

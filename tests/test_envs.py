@@ -24,7 +24,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import ioa_gym  # noqa: F401  (registers the environments)
 
 ENV_IDS = sorted(env_id for env_id in gym.registry if env_id.startswith("IoA-"))
-DDA_ENTRY_POINT = "ioa_gym.envs.dda:DoubleDutchAuctionEnv"
+DDA_ENTRY_POINT = "ioa_gym.envs.dda:make_env"
 ROLLOUT_STEPS = 200
 
 

@@ -16,15 +16,36 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from ioa_gym.auction import BUYER, VARIANTS, DoubleDutchAuction, Market, efficient_welfare, welfare_efficiency
-from ioa_gym.envs.rendering import bars
+from ioa_gym.auction import (
+    BUYER,
+    MAX_UNITS,
+    VARIANTS,
+    DoubleDutchAuction,
+    Market,
+    efficient_welfare,
+    welfare_efficiency,
+)
+from ioa_gym.envs.actions import check_box_action, check_discrete_action
+from ioa_gym.envs.rendering import bars, make_with_render_mode
+from ioa_gym.errors import unknown_option_error
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
-from ioa_gym.scenario import ScenarioConfig, _check_int, _check_range, _check_scalar
+from ioa_gym.scenario import ScenarioConfig, _check_int, _check_int_range, _check_range, _check_scalar
+from ioa_gym.stackelberg import check_solver_options
 
 MARKET_SOURCES = ("tier1", "synthetic")
 STEP_SCALES = ("log", "linear")
+MAX_EPISODE_STEPS = 1000
+"""The registered ``TimeLimit`` of IoA-DDA-v0 and IoA-DDA-Discrete-v0 (``max_episode_steps``), and so the
+upper bound of ``max_rounds``: one step is one round, so a longer auction would be cut by the TimeLimit
+(truncated, without its efficiency reward) instead of ending by its own round limit."""
+RESET_OPTIONS = ("market",)
+"""What ``reset(options=...)`` takes: ``"market"``, an ``ioa_gym.auction.Market`` to play instead of a sampled
+one."""
+MAX_SYNTHETIC_PARTICIPANTS = 10_000
+"""Upper bound of ``synthetic_buyers`` and ``synthetic_sellers``."""
 STEP_INFO_KEYS = ("buyer_price", "seller_price", "round", "active_clock")
-"""Info of every step: the clock prices (float), rounds played (int) and the clock that moves next."""
+"""Info of every step: the clock prices (float), rounds played (int) and the clock that moves next (int: 1
+the buyer clock, 0 the seller clock, as observation entry "buyer_clock_active")."""
 FINAL_INFO_KEYS = (
     "clearing_price",
     "units_traded",
@@ -104,14 +125,13 @@ class DDAEnvConfig:
     """Keyword arguments of ``solve_equilibrium`` for Tier-1 markets."""
 
     def __post_init__(self) -> None:
-        if self.market_source not in MARKET_SOURCES:
-            raise ValueError(
-                f"market_source must be one of {list(MARKET_SOURCES)}, got {self.market_source!r}"
-            )
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {list(VARIANTS)}, got {self.variant!r}")
-        if self.step_scale not in STEP_SCALES:
-            raise ValueError(f"step_scale must be one of {list(STEP_SCALES)}, got {self.step_scale!r}")
+        for name, choices in (
+            ("market_source", MARKET_SOURCES),
+            ("variant", VARIANTS),
+            ("step_scale", STEP_SCALES),
+        ):
+            if not isinstance(value := getattr(self, name), str) or value not in choices:
+                raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
         lower, upper = _check_range("price_bounds", self.price_bounds, -1e9, 1e9)
         if not lower < upper:
             raise ValueError(f"price_bounds must have lower < upper, got {self.price_bounds!r}")
@@ -119,7 +139,15 @@ class DDAEnvConfig:
         _check_scalar("step_min", self.step_min, 0.0, upper - lower, strict_low=True)
         _check_scalar("step_max", self.step_max, self.step_min, upper - lower)
         _check_scalar("eta", self.eta, 0.0, 1.0)
-        _check_int("max_rounds", self.max_rounds, 1)
+        if _is_int(self.max_rounds) and self.max_rounds > MAX_EPISODE_STEPS:
+            raise ValueError(
+                f"max_rounds must be an integer in [1, {MAX_EPISODE_STEPS}]: the registered TimeLimit of "
+                f"IoA-DDA-v0 (max_episode_steps={MAX_EPISODE_STEPS}) would cut a longer auction before its "
+                f"round limit, truncated without its efficiency reward; got max_rounds={self.max_rounds}"
+            )
+        _check_int("max_rounds", self.max_rounds, 1, MAX_EPISODE_STEPS)
+        if not isinstance(self.per_clock_steps, (bool, np.bool_)):
+            raise ValueError(f"per_clock_steps must be a bool, got {self.per_clock_steps!r}")
         _check_int("discrete_steps", self.discrete_steps, 0, 1000)
         if self.discrete_steps == 1:
             raise ValueError("discrete_steps must be 0 (continuous) or an integer in [2, 1000], got 1")
@@ -128,20 +156,47 @@ class DDAEnvConfig:
         for name in ("max_buyers", "max_sellers", "max_units"):
             _check_int(name, getattr(self, name), 1)
         for name in ("synthetic_buyers", "synthetic_sellers"):
-            lo, hi = _check_range(name, getattr(self, name), 1, 10**6)
-            object.__setattr__(self, name, (int(lo), int(hi)))
-        lo, hi = _check_range("synthetic_units", self.synthetic_units, 1, 10**6)
-        object.__setattr__(self, "synthetic_units", (int(lo), int(hi)))
-        object.__setattr__(self, "synthetic_values", _check_range("synthetic_values", self.synthetic_values))
-        object.__setattr__(self, "synthetic_costs", _check_range("synthetic_costs", self.synthetic_costs))
-        if not isinstance(self.solver, dict):
-            raise ValueError(f"solver must be a dict of solve_equilibrium arguments, got {self.solver!r}")
+            object.__setattr__(
+                self, name, _check_int_range(name, getattr(self, name), 1, MAX_SYNTHETIC_PARTICIPANTS)
+            )
+        units = _check_int_range("synthetic_units", self.synthetic_units, 1, MAX_UNITS)
+        object.__setattr__(self, "synthetic_units", units)
+        most = max(self.synthetic_buyers[1], self.synthetic_sellers[1])
+        if units[1] * most > MAX_UNITS:
+            raise ValueError(
+                f"synthetic_units max x max(synthetic_buyers max, synthetic_sellers max) must be <= "
+                f"{MAX_UNITS} (MAX_UNITS, the units of one side of a market), got {units[1]} x {most}"
+            )
+        # Values that never exceed costs give no tradable market (it would fail at reset, after 1000 draws).
+        for name in ("synthetic_values", "synthetic_costs"):
+            object.__setattr__(self, name, _check_range(name, getattr(self, name), -1e9, 1e9))
+        if not self.synthetic_values[1] > self.synthetic_costs[0]:
+            raise ValueError(
+                f"synthetic_values max must exceed synthetic_costs min (else no trade has gains and no "
+                f"market is tradable), got synthetic_values={self.synthetic_values}, "
+                f"synthetic_costs={self.synthetic_costs}"
+            )
+        object.__setattr__(self, "solver", check_solver_options(self.solver))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
             for f in dataclasses.fields(self)
         }
+
+
+def check_reset_options(options: Any, valid: tuple[str, ...], owner: str = "reset()") -> None:
+    """``reset``'s options: None or a dict of the ``valid`` names (else ValueError / ``OptionError``)."""
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        raise ValueError(f"options of reset() must be a dict or None, got {options!r}")
+    if unknown := set(options) - set(valid):
+        raise unknown_option_error(f"{owner} options", map(str, unknown), valid)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
@@ -153,8 +208,7 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
     scen_names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
     unknown = sorted(set(kwargs) - env_names - scen_names)
     if unknown:
-        valid = sorted(env_names | scen_names | {"scenario"})
-        raise ValueError(f"unknown IoA-DDA option(s) {unknown}; valid: {valid}")
+        raise unknown_option_error("IoA-DDA", unknown, env_names | scen_names | {"scenario", "render_mode"})
     scen_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in scen_names}
     if isinstance(scenario, ScenarioConfig):
         base = scenario.to_dict()
@@ -175,13 +229,39 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
                     f"{name} must be >= 1 when market_source='tier1' (overloaded FAs buy "
                     f"from AAs), got {count}; or use market_source='synthetic'"
                 )
+        check_solver_options(env_config.solver, scenario_config.n_leaders)
+        _check_tier1_units(scenario_config)
     return scenario_config, env_config
+
+
+def _check_tier1_units(config: ScenarioConfig) -> None:
+    """A Tier-1 market's units on each side stay within ``MAX_UNITS``: the FAs demand at most the whole
+    work of the WAs (plus one unit each for rounding up), the AAs offer at most n_aa x the largest supply,
+    both in units of ``unit_size`` Gcycles."""
+    u = config.unit_size
+    work = config.n_wa * config.task_data_range[1] * config.task_intensity_range[1]
+    sides = (
+        ("the FAs' demand (n_wa x max task work / unit_size)", work / u + config.n_fa),
+        (
+            "the AAs' supply (n_aa x aa_supply_range max / unit_size)",
+            config.n_aa * config.aa_supply_range[1] / u,
+        ),
+    )
+    for what, units in sides:
+        if units > MAX_UNITS:
+            raise ValueError(
+                f"unit_size={u} is too small for this scenario: {what} can reach {units:.6g} units, above "
+                f"MAX_UNITS={MAX_UNITS} per side of a market; raise unit_size or lower the counts and ranges"
+            )
 
 
 class DoubleDutchAuctionEnv(gym.Env):
     """The DDA auctioneer MDP. See ``DDAEnvConfig`` and ``ScenarioConfig`` for every option; pass them
     as keyword arguments of ``gym.make("IoA-DDA-v0", ...)`` (``scenario=`` takes a whole ScenarioConfig
-    or dict). ``OBS_NAMES`` documents the observation.
+    or dict). ``OBS_NAMES`` documents the observation. Bad options fail at construction naming the field
+    and its range (ValueError; unknown ones ``ioa_gym.errors.OptionError``); an action outside the action
+    space raises ValueError naming it (``ioa_gym.envs.actions``: finite Box values outside [-1, 1] are
+    clipped); ``step`` after the auction ended raises RuntimeError until ``reset``.
 
     Every ``info`` value keeps one type and shape from step to step, so that vector envs can stack
     them: every step ``STEP_INFO_KEYS``; at the end also ``FINAL_INFO_KEYS``, scalars that are never nan
@@ -230,17 +310,23 @@ class DoubleDutchAuctionEnv(gym.Env):
     # -- action scale ----------------------------------------------------------------------------
 
     def action_to_step(self, action: Any) -> np.ndarray:
-        """Step size(s) of an action: Discrete index -> ``step_sizes[i]``; Box in [-1, 1] -> [step_min,
-        step_max] on the configured scale (values outside [-1, 1] are clipped)."""
+        """Step size(s) of an action: Discrete index -> ``step_sizes[i]`` (an integer in [0, n), else
+        ValueError); Box entries in [-1, 1] -> [step_min, step_max] on the configured scale, one step per
+        entry of any array (finite values outside [-1, 1] are clipped; NaN or inf raise ValueError).
+        ``step`` itself also checks the action's shape (``ioa_gym.envs.actions``)."""
         if self.step_sizes is not None:
-            return np.array([self._step_list[int(np.asarray(action).reshape(-1)[0])]])
+            return np.array([self._step_list[check_discrete_action(action, self.action_space)]])
         flat = np.asarray(action, dtype=float).reshape(-1)
+        if not np.isfinite(flat).all():
+            raise ValueError(
+                f"action must be finite (the action space is {self.action_space}), got {action!r}"
+            )
         return np.array([self._entry_to_step(a) for a in flat.tolist()])
 
     def _entry_to_step(self, a: float) -> float:
         """Step of one Box action entry. Scalar math: ``step`` calls this once per tick, and NumPy's
         per-call overhead on 1-element arrays was most of the env's step time."""
-        frac = 0.5 * (min(max(a, -1.0), 1.0) + 1.0)  # a NaN stays NaN and is rejected by tick()
+        frac = 0.5 * (min(max(a, -1.0), 1.0) + 1.0)  # finite (checked): clipped to the action space
         if self._log_scale:
             return self._step_min * math.exp(frac * self._log_ratio)
         return self._step_min + frac * self._step_range
@@ -288,6 +374,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         )
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        check_reset_options(options, RESET_OPTIONS)
         super().reset(seed=seed)
         if options and "market" in options:  # evaluate on a given market (e.g. an IC audit)
             market = options["market"]
@@ -335,7 +422,7 @@ class DoubleDutchAuctionEnv(gym.Env):
             "buyer_price": a.buyer_price,
             "seller_price": a.seller_price,
             "round": a.rounds,
-            "active_clock": a.active_clock,
+            "active_clock": 1 if a.active_clock == BUYER else 0,
         }
 
     def step(self, action: Any):
@@ -343,19 +430,16 @@ class DoubleDutchAuctionEnv(gym.Env):
         if auction is None:
             raise RuntimeError("call reset() before step()")
         if auction.done:
-            raise RuntimeError("the auction has ended; call reset()")
-        if self.step_sizes is not None:
-            index = action if isinstance(action, (int, np.integer)) else np.asarray(action).reshape(-1)[0]
-            step = self._step_list[int(index)]
-        else:
-            flat = (
-                action
-                if isinstance(action, np.ndarray) and action.ndim == 1
-                else np.asarray(action, dtype=float).reshape(-1)
+            raise RuntimeError(
+                "the episode has ended (the auction cleared: terminated); call reset() before step()"
             )
+        if self.step_sizes is not None:
+            step = self._step_list[check_discrete_action(action, self.action_space)]
+        else:
+            entries = check_box_action(action, self.action_space)
             # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
-            use_seller_entry = flat.shape[0] > 1 and auction.active_clock != BUYER
-            step = self._entry_to_step(float(flat[1 if use_seller_entry else 0]))
+            use_seller_entry = len(entries) > 1 and auction.active_clock != BUYER
+            step = self._entry_to_step(entries[1 if use_seller_entry else 0])
         buyers_before, sellers_before = auction.buyer_units_accepted, auction.seller_units_accepted
         auction.tick(step)
         cfg = self.config
@@ -397,3 +481,10 @@ class DoubleDutchAuctionEnv(gym.Env):
             f"accepted {a.buyer_units_accepted}/{self.market.total_buyer_units} buyer units, "
             f"{a.seller_units_accepted}/{self.market.total_seller_units} seller units"
         )
+
+
+def make_env(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
+    """Entry point of IoA-DDA-v0 and IoA-DDA-Discrete-v0: ``DoubleDutchAuctionEnv(render_mode, **kwargs)``,
+    with "human" and "<mode>_list" render modes checked here
+    (``ioa_gym.envs.rendering.make_with_render_mode``)."""
+    return make_with_render_mode(DoubleDutchAuctionEnv, render_mode, kwargs)

@@ -25,12 +25,18 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ioa_gym.auction import BUYER, SELLER, Market, efficient_welfare, welfare_efficiency
+from ioa_gym.auction import Market, efficient_welfare, welfare_efficiency
 from ioa_gym.auction_batch import DoubleDutchAuctionBatch
-from ioa_gym.envs.dda import FINAL_INFO_KEYS, OBS_NAMES, STEP_INFO_KEYS, DoubleDutchAuctionEnv
+from ioa_gym.envs.dda import (
+    FINAL_INFO_KEYS,
+    OBS_NAMES,
+    RESET_OPTIONS,
+    STEP_INFO_KEYS,
+    DoubleDutchAuctionEnv,
+    check_reset_options,
+)
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
 
-_CLOCK_NAMES = np.array([SELLER, BUYER], dtype=object)
 _DYNAMIC = [*range(9), OBS_NAMES.index("last_step")]
 """Observation entries that change with the clocks (the others describe the market)."""
 _FINAL_INFO_DTYPES = {
@@ -146,6 +152,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             seeds = list(seed)
             if len(seeds) != n:
                 raise ValueError(f"seed must be None, an int or a list of {n} seeds, got {len(seeds)} seeds")
+        check_reset_options(options, (*RESET_OPTIONS, "reset_mask"))
         options = dict(options or {})
         mask = options.pop("reset_mask", None)
         if mask is None:
@@ -230,23 +237,42 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
     def _steps(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """Step size of each sub-env's action and its position on the action scale (the observed last
         step), computed as ``DoubleDutchAuctionEnv.step`` computes them."""
-        n = self.num_envs
+        n, space = self.num_envs, self.action_space
+        # The single env's checks (ioa_gym.envs.actions), per batch: integers in range, finite entries of the
+        # right shape; finite Box entries outside [-1, 1] are clipped.
         if self.step_sizes is not None:
             index = np.asarray(actions).reshape(-1)
             if index.shape != (n,) or index.dtype.kind not in "iu":
-                raise ValueError(f"actions must be {n} integers (a step index per sub-env), got {actions!r}")
+                raise ValueError(
+                    f"actions must be {n} integers (a step index per sub-env; the action space is {space}), "
+                    f"got {actions!r}"
+                )
             n_steps = self.step_sizes.shape[0]
             bad = np.flatnonzero((index < 0) | (index >= n_steps))
             if bad.size:
                 raise ValueError(
-                    f"actions must lie in [0, {n_steps - 1}], got {index[bad[0]]} (sub-env {bad[0]})"
+                    f"actions must lie in [0, {n_steps - 1}] (the action space is {space}; no negative "
+                    f"indexing), got {index[bad[0]]} (sub-env {bad[0]})"
                 )
             return self.step_sizes[index], self._discrete_fractions[index]
-        entries = np.asarray(actions, dtype=float)
+        try:
+            entries = np.asarray(actions, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"actions must be an array of numbers (the action space is {space}), got {actions!r}"
+            ) from None
         width = self.single_action_space.shape[0]
         if entries.shape != (n, width) and not (width == 1 and entries.shape == (n,)):
-            raise ValueError(f"actions must have shape ({n}, {width}), got {entries.shape}")
+            raise ValueError(
+                f"actions must have shape ({n}, {width}) (the action space is {space}), got {entries.shape}"
+            )
         entries = entries.reshape(n, width)
+        if not np.isfinite(entries).all():
+            bad = int(np.flatnonzero(~np.isfinite(entries).all(axis=1))[0])
+            raise ValueError(
+                f"actions must be finite (the action space is {space}; finite values outside [-1, 1] are "
+                f"clipped), got {entries[bad].tolist()} (sub-env {bad})"
+            )
         # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
         entry = entries[:, 0] if width == 1 else np.where(self.auctions.buyer_turn, *entries.T)
         fraction = 0.5 * (np.clip(entry, -1.0, 1.0) + 1.0)
@@ -287,14 +313,14 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
 
     def _clock_info(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """The every-step info (``STEP_INFO_KEYS``) batched as ``SyncVectorEnv`` batches it, for ``rows``
-        (default all; the others hold zeros, None for the clock name, and a False mask)."""
+        (default all; the others hold zeros and a False mask)."""
         auctions = self.auctions
-        clocks = _CLOCK_NAMES[auctions.buyer_turn.astype(np.intp)]
+        clocks = auctions.buyer_turn.astype(np.int64)  # 1 the buyer clock, 0 the seller clock
         if rows is None:
             rows = np.ones(self.num_envs, dtype=bool)
             values = auctions.buyer_price.copy(), auctions.seller_price.copy(), auctions.rounds.copy()
         else:
-            clocks[~rows] = None
+            clocks[~rows] = 0
             values = (
                 np.where(rows, auctions.buyer_price, 0.0),
                 np.where(rows, auctions.seller_price, 0.0),

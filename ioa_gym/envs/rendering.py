@@ -5,6 +5,10 @@ graphics dependency."""
 
 from __future__ import annotations
 
+import importlib.util
+from typing import Any
+
+import gymnasium as gym
 import numpy as np
 
 PALETTE = np.array(
@@ -33,3 +37,30 @@ def bars(
         top = gap + row * (bar_height + gap)
         image[top : top + bar_height, : int(round(value * width))] = PALETTE[row % len(PALETTE)]
     return image
+
+
+def make_with_render_mode(
+    env_class: type[gym.Env], render_mode: str | None, kwargs: dict[str, Any]
+) -> gym.Env:
+    """The registered entry point of an IoA env: ``env_class(render_mode=..., **kwargs)``, with the render
+    modes that ``gym.make`` adds by wrappers handled here, where a bad one fails at ``gym.make``.
+
+    A function has no ``metadata``, so ``gym.make`` passes ``render_mode`` through unchanged: "human" is then
+    ``HumanRendering`` over "rgb_array" when pygame is installed and a ValueError naming the render modes when
+    it is not (``gym.make`` would wrap it anyway and fail at the first reset, in the wrapper); "<mode>_list"
+    is ``RenderCollection`` over "<mode>", as ``gym.make`` does; the env refuses any other unknown mode."""
+    modes = list(env_class.metadata["render_modes"])
+    if render_mode == "human" and "rgb_array" in modes:
+        if importlib.util.find_spec("pygame") is None:
+            raise ValueError(
+                f"render_mode='human' needs pygame (pip install pygame) to show the 'rgb_array' frames; "
+                f"render_mode must be one of {modes} (or 'human' with pygame, or '<mode>_list') or None"
+            )
+        return gym.wrappers.HumanRendering(env_class(render_mode="rgb_array", **kwargs))
+    if (
+        isinstance(render_mode, str)
+        and render_mode.endswith("_list")
+        and render_mode[: -len("_list")] in modes
+    ):
+        return gym.wrappers.RenderCollection(env_class(render_mode=render_mode[: -len("_list")], **kwargs))
+    return env_class(render_mode=render_mode, **kwargs)

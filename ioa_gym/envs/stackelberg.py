@@ -16,7 +16,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from ioa_gym.envs.rendering import bars
+from ioa_gym.envs.actions import check_box_action
+from ioa_gym.envs.dda import check_reset_options
+from ioa_gym.envs.rendering import bars, make_with_render_mode
+from ioa_gym.errors import unknown_option_error
 from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int
 from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
@@ -35,7 +38,8 @@ class StackelbergPricingEnv(gym.Env):
     prices / p_max, mean WA work / max work, mean satisfaction weight / max weight, mean cost
     adjustment per Gcycle towards the agent / p_max, own previous load / (N max work), own previous
     overflow share, the aerial price / p_max. Action: Box(-1, 1) mapped linearly to [c_l, p_max]
-    of the current slot.
+    of the current slot (finite values outside [-1, 1] are clipped; NaN, inf or a wrong shape raise
+    ValueError naming the action space). Unknown options raise ``ioa_gym.errors.OptionError``.
     """
 
     metadata = {
@@ -57,9 +61,8 @@ class StackelbergPricingEnv(gym.Env):
         names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
         unknown = sorted(set(kwargs) - names)
         if unknown:
-            raise ValueError(
-                f"unknown IoA-Stackelberg option(s) {unknown}; valid: "
-                f"{sorted(names | {'scenario', 'leader', 'render_mode'})}"
+            raise unknown_option_error(
+                "IoA-Stackelberg", unknown, names | {"scenario", "leader", "render_mode"}
             )
         if isinstance(scenario, ScenarioConfig):
             base = scenario.to_dict()
@@ -79,8 +82,9 @@ class StackelbergPricingEnv(gym.Env):
         self.scenario: Scenario | None = None
 
     def action_to_price(self, action: Any) -> float:
-        """Price in [c_l, p_max] of the current slot for an action in [-1, 1] (clipped)."""
-        a = float(np.clip(np.asarray(action, dtype=float).reshape(-1)[0], -1.0, 1.0))
+        """Price in [c_l, p_max] of the current slot for an action in [-1, 1] (finite values outside are
+        clipped; an action outside the action space, wrong shape, NaN or inf, raises ValueError)."""
+        a = float(np.clip(check_box_action(action, self.action_space)[0], -1.0, 1.0))
         low = float(self.scenario.leader_unit_cost[self.leader])
         return low + 0.5 * (a + 1.0) * (self.scenario.max_price - low)
 
@@ -113,6 +117,7 @@ class StackelbergPricingEnv(gym.Env):
         return np.clip(obs, -1.0, 1.0).astype(np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        check_reset_options(options, ())
         super().reset(seed=seed)
         # Start from the equilibrium of a first slot, so the other leaders' prices are meaningful.
         first = self.scenario_config.sample(self.np_random)
@@ -164,3 +169,9 @@ class StackelbergPricingEnv(gym.Env):
         if self.render_mode == "rgb_array":
             return bars(self._prices / self.scenario_config.max_price)
         return "prices " + " ".join(f"{p:6.3f}" for p in self._prices)
+
+
+def make_env(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
+    """Entry point of IoA-Stackelberg-v0: ``StackelbergPricingEnv(render_mode, **kwargs)``, with "human" and
+    "<mode>_list" render modes checked here (``ioa_gym.envs.rendering.make_with_render_mode``)."""
+    return make_with_render_mode(StackelbergPricingEnv, render_mode, kwargs)
