@@ -31,6 +31,7 @@ from agents.vec_env import (
     make_vector_env,
     unbatch_info,
 )
+from ioa_gym.ic_audit import sample_markets
 
 import_env_packages()
 
@@ -122,9 +123,11 @@ def test_unbatch_info_follows_the_masks() -> None:
 
 def test_adapter_seeds_options_and_sub_env_access() -> None:
     adapter = VectorEnvAdapter(make_vector_env(ENV_ID, 2, "sync", FAST))
-    adapter.set_options({"unused": 1})  # one dict for all: passed on
+    (market,) = sample_markets(ENV_ID, FAST, 1, seed=3)
+    adapter.set_options({"market": market})  # one dict for all: passed on
     adapter.reset()
-    adapter.set_options([{}, {"unused": 1}])
+    assert all(np.array_equal(sub.buyer_values, market.buyer_values) for sub in adapter.get_attr("market"))
+    adapter.set_options([{}, {"market": market}])
     with pytest.raises(ValueError, match="one options dict for all sub-envs"):
         adapter.reset()
     config = adapter.get_attr("config", indices=[1])[0]
