@@ -456,7 +456,9 @@ def import_env_packages() -> None:
     for package in env_packages():
         try:
             policies = importlib.import_module(f"{package.__name__}.policies")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as error:
+            if error.name != f"{package.__name__}.policies":
+                raise  # a dependency missing inside the policies module must not hide them silently
             continue
         for name, (target, description) in getattr(policies, "REFERENCE_POLICIES", {}).items():
             if name not in _REGISTRY:

@@ -51,10 +51,15 @@ checks and library versions come from :mod:`agents.common`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from agents.common.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, StoreDict, parse_value
-from agents.common.envs import check_env, env_folder_name, env_kwarg_names
+from agents.common.envs import check_env as _check_env
+from agents.common.envs import env_folder_name, env_kwarg_names
 from agents.common.files import atomic_save, yaml_ready
 from agents.common.versions import library_versions
+from agents.registry import AgentConfigError
 from agents.training.callbacks import (
     AtomicCheckpointCallback,
     AtomicEvalCallback,
@@ -86,6 +91,12 @@ from agents.training.run import (
     train,
     write_config,
 )
+
+
+def check_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> str:
+    """:func:`agents.common.envs.check_env` raising train.py's :class:`~agents.registry.AgentConfigError`."""
+    return _check_env(env_id, env_kwargs, error=AgentConfigError)
+
 
 __all__ = [
     "AtomicCheckpointCallback",
