@@ -53,8 +53,14 @@ Outputs (``--output DIR``, default a new ``results/eval-<env>-<timestamp>/``), e
     returns.png              bar chart of the mean return with its CI
     <y>_vs_<x>.png           the scatter plots the env asks for (IoA-DDA-v0: efficiency_vs_rounds.png)
 
-A non-empty ``DIR`` is refused (exit 2) unless ``--overwrite``. Bad agent specs, missing or corrupt models,
-unknown env ids or env kwargs stop the command before any episode, with exit code 2 and no traceback.
+A non-empty ``DIR`` is refused (exit 2) unless ``--overwrite``. Bad agent specs (and ``NAME:key=value``
+arguments of the wrong type), missing or corrupt models, unknown env ids or env kwargs, and every flag out of
+range stop the command before any episode, with exit code 2, the usage line and a message naming the flag
+and its allowed values, no traceback: ``--episodes`` in ``[1, SEED_STRIDE]``, ``--seeds`` distinct in
+``[0, MAX_EVAL_SEED]`` (:mod:`ioa_gym.seeding`), ``--n-envs`` in ``[1, --episodes]``, ``--compare`` two
+different known labels, ``--device`` one this machine has, ``--torch-threads >= 1``, ``--output`` a
+writable folder (not a file). ``ic-audit``: ``--markets`` in ``[1, SEED_STRIDE]``, ``--seed`` in
+``[0, MAX_EVAL_SEED]``, ``--deviations`` in ``[0, 10000]``.
 
 Modules: :mod:`.specs` (the ``--agents`` parser), :mod:`.loading` (agents built before any episode),
 :mod:`.harness` (the episodes), :mod:`.results` (statistics and the table), :mod:`.report` (files and plots),

@@ -1,13 +1,114 @@
-"""Command-line flags shared by ``evaluate.py`` and ``evaluate.py ic-audit``."""
+"""Command-line flags shared by ``evaluate.py`` and ``evaluate.py ic-audit``, and the checks of flags that
+``figures.py`` and ``quickstart.py`` share with them (output folders, ranges); each check names its flag and
+the allowed values, before anything runs."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
 
+from agents.common.checks import Range, check_range
 from agents.common.cli import StoreDict, set_torch_threads
 from agents.common.envs import check_env
 from agents.evaluation.specs import EvaluationConfigError
 from agents.registry import list_agents
+from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE
+
+EPISODES_RANGE = Range(1, SEED_STRIDE, integer=True)
+"""``--episodes`` (per evaluation seed) and ``ic-audit --markets``: the indices of the seed rule
+(:mod:`ioa_gym.seeding`)."""
+EVAL_SEED_RANGE = Range(0, MAX_EVAL_SEED, integer=True)
+"""``--seeds``, ``ic-audit --seed``, ``figures.py --seed``: agent seeds must stay below 2**32."""
+THREADS_RANGE = Range(1, integer=True)
+DEVICES = "auto, cpu, cuda, cuda:<index>, mps"
+
+
+def check_flag(flag: str, value: Any, allowed: Range) -> None:
+    """``<flag> must be <range>, got <value>`` as an :class:`EvaluationConfigError` unless ``allowed``."""
+    check_range(flag, value, allowed, error=EvaluationConfigError)
+
+
+def check_eval_seeds(flag: str, seeds: Any) -> list[int]:
+    """Evaluation seeds: at least one, each in ``[0, MAX_EVAL_SEED]``, distinct; returns them as ints."""
+    values = list(seeds)
+    if not values:
+        raise EvaluationConfigError(f"{flag}: give at least one evaluation seed")
+    for seed in values:
+        if not EVAL_SEED_RANGE.contains(seed):
+            raise EvaluationConfigError(
+                f"{flag} must be integers in [0, {MAX_EVAL_SEED}] (ioa_gym.seeding.MAX_EVAL_SEED), "
+                f"got {values}"
+            )
+    checked = [int(seed) for seed in values]
+    if len(set(checked)) != len(checked):
+        raise EvaluationConfigError(f"{flag} must be distinct, got {checked}")
+    return checked
+
+
+def check_device(device: str, flag: str = "--device") -> str:
+    """Refuse a torch device this machine lacks (``cuda`` without CUDA, ``cuda:7`` of one GPU, no MPS) or
+    that is no device at all, instead of failing when the first model loads; returns ``device``."""
+    import torch
+
+    if device == "auto":
+        return device
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise EvaluationConfigError(f"{flag} {device!r} is not a torch device; valid: {DEVICES}") from None
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise EvaluationConfigError(f"{flag} {device!r}: CUDA is not available on this machine; use cpu")
+        if parsed.index is not None and parsed.index >= count:
+            raise EvaluationConfigError(
+                f"{flag} {device!r}: this machine has CUDA devices {', '.join(map(str, range(count)))}"
+            )
+    elif parsed.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise EvaluationConfigError(f"{flag} {device!r}: MPS is not available on this machine; use cpu")
+    elif parsed.type != "cpu":
+        raise EvaluationConfigError(f"{flag} {device!r} is not supported; valid: {DEVICES}")
+    return device
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a folder can be made in ``folder`` (tried: an empty hidden folder, removed at once), for
+    what ``os.access`` cannot tell, e.g. root in ``/proc`` or a read-only mount."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".ioa-write-check-", dir=folder))
+    except OSError:
+        return False
+    return True
+
+
+def check_output_folder(
+    flag: str, folder: str | os.PathLike[str], overwrite: bool = False, refuse_non_empty: bool = True
+) -> Path:
+    """An output folder that can be created and written: not a file, nor under one, writable (its nearest
+    existing ancestor when it does not exist yet); non-empty only with ``overwrite`` (when
+    ``refuse_non_empty``). Returns the path; leaves nothing behind (writability is tried with an empty
+    folder, removed at once)."""
+    if not str(folder).strip():
+        raise EvaluationConfigError(f"{flag} must name a folder, got {str(folder)!r}")
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise EvaluationConfigError(f"{flag} {path} exists and is not a folder")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise EvaluationConfigError(f"{flag} {path}: {existing} exists and is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
+        raise EvaluationConfigError(f"{flag} {path}: {existing} is not writable")
+    if refuse_non_empty and path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise EvaluationConfigError(
+            f"{flag}: output folder {path} exists and is not empty; pass --overwrite or choose another {flag}"
+        )
+    return path
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, agents_required: bool = True) -> None:
@@ -31,7 +132,11 @@ def add_common_arguments(parser: argparse.ArgumentParser, agents_required: bool 
         metavar="KEY:VALUE",
         help="env constructor kwargs (values are Python literals or strings)",
     )
-    parser.add_argument("--device", default="cpu", help="torch device of SB3 models (default: cpu)")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help=f"torch device of SB3 models (default: cpu; {DEVICES}; one this machine lacks is refused)",
+    )
     parser.add_argument(
         "--model",
         default="final",
@@ -45,21 +150,35 @@ def add_common_arguments(parser: argparse.ArgumentParser, agents_required: bool 
         "--torch-threads",
         type=int,
         default=1,
-        help="torch intra-op threads (default 1: one observation at a time gains nothing from more, and "
-        "loses much on shared cores)",
+        help="torch intra-op threads, >= 1 (default 1: one observation at a time gains nothing from more, "
+        "and loses much on shared cores)",
     )
 
 
 def apply_common_arguments(args: argparse.Namespace) -> str:
-    """Set torch's threads and check ``--env`` with ``--env-kwargs``; returns the registered env id.
+    """Check ``--torch-threads``, ``--device`` and ``--env`` with ``--env-kwargs``, then set torch's threads;
+    returns the registered env id.
 
     :raises EvaluationConfigError: naming the flag, before anything runs.
     """
+    check_flag("--torch-threads", args.torch_threads, THREADS_RANGE)
+    check_device(args.device)
+    env_id = check_env(args.env, args.env_kwargs, error=EvaluationConfigError)
     try:
         set_torch_threads(args.torch_threads)
     except ValueError as error:
         raise EvaluationConfigError(str(error)) from None
-    return check_env(args.env, args.env_kwargs, error=EvaluationConfigError)
+    return env_id
 
 
-__all__ = ["add_common_arguments", "apply_common_arguments"]
+__all__ = [
+    "EPISODES_RANGE",
+    "EVAL_SEED_RANGE",
+    "THREADS_RANGE",
+    "add_common_arguments",
+    "apply_common_arguments",
+    "check_device",
+    "check_eval_seeds",
+    "check_flag",
+    "check_output_folder",
+]

@@ -12,19 +12,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from agents.common.cli import EXIT_INTERRUPTED, command_line, usage_error
-from agents.common.files import check_output_dir, default_output_dir
+from agents.common.files import default_output_dir
 from agents.evaluation import ic_audit
-from agents.evaluation.arguments import add_common_arguments, apply_common_arguments
+from agents.evaluation.arguments import add_common_arguments, apply_common_arguments, check_output_folder
 from agents.evaluation.harness import check_seeds, check_vectorization, evaluate_agents
 from agents.evaluation.loading import load_agents
 from agents.evaluation.report import write_results
 from agents.evaluation.results import check_comparisons
-from agents.evaluation.specs import EvaluationConfigError
+from agents.evaluation.specs import parse_agent_spec
 from agents.registry import AgentConfigError
 from agents.vec_env import VECTORIZATION_MODES
+from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE
 
 PROG = "evaluate.py"
 
@@ -38,9 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--env", help="registered env id (IoA-DDA-v0, IoA-Stackelberg-v0, ...); required")
     parser.add_argument(
-        "--episodes", type=int, default=100, help="episodes per evaluation seed (default 100)"
+        "--episodes",
+        type=int,
+        default=100,
+        help=f"episodes per evaluation seed, in [1, {SEED_STRIDE}] (default 100)",
     )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="evaluation seeds (default 0)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help=f"evaluation seeds, distinct, in [0, {MAX_EVAL_SEED}] (default 0)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--deterministic",
@@ -55,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-envs",
         type=int,
         default=1,
-        help="play episodes in batches of N on a vector env (default 1: one at a time; same rows for "
-        "deterministic agents)",
+        help="play episodes in batches of N <= --episodes on a vector env (default 1: one at a time; same "
+        "rows for deterministic agents)",
     )
     parser.add_argument(
         "--vectorization-mode",
@@ -70,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar=("A", "B"),
-        help="also report the paired difference A - B of two agent labels (repeatable)",
+        help="also report the paired difference A - B of two different agent labels (repeatable)",
     )
     add_common_arguments(parser, agents_required=False)
     commands = parser.add_subparsers(dest="command", title="subcommands", metavar="{ic-audit}")
@@ -98,13 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         parser.error(f"the following arguments are required: {', '.join(missing)}")
     try:
-        env_id = apply_common_arguments(args)
         check_seeds(args.episodes, args.seeds)
-        check_vectorization(env_id, args.n_envs, args.vectorization_mode)
-        out_dir = Path(args.output) if args.output else default_output_dir(env_id)
-        check_output_dir(out_dir, args.overwrite, error=EvaluationConfigError)
-        agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
-        check_comparisons([loaded.label for loaded in agents], args.compare)
+        env_id = apply_common_arguments(args)
+        check_vectorization(env_id, args.n_envs, args.vectorization_mode, args.episodes)
+        output = default_output_dir(env_id) if args.output is None else args.output
+        out_dir = check_output_folder("--output", output, args.overwrite)
+        requests = [parse_agent_spec(spec) for spec in args.agents]
+        check_comparisons([request.label for request in requests], args.compare)
+        agents = load_agents(env_id, requests, args.env_kwargs, args.device, args.model)
         result = evaluate_agents(
             env_id,
             agents,

@@ -16,8 +16,10 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv
 from tqdm import tqdm
 
+from agents.common.checks import Range
 from agents.common.envs import check_env, report_spec
 from agents.common.versions import library_versions
+from agents.evaluation.arguments import EPISODES_RANGE, check_eval_seeds, check_flag
 from agents.evaluation.loading import LoadedAgent, load_agents, seed_agent
 from agents.evaluation.results import BASE_COLUMNS, EvaluationResult
 from agents.evaluation.specs import AgentRequest, EvaluationConfigError
@@ -31,7 +33,7 @@ from agents.vec_env import (
     make_vector_env,
 )
 from ioa_gym.rollout import Policy, play, row
-from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE, agent_seed
+from ioa_gym.seeding import agent_seed
 from ioa_gym.seeding import episode_seed as reset_seed
 
 
@@ -155,17 +157,10 @@ def run_vector_episodes(
 
 
 def check_seeds(episodes: int, seeds: Sequence[int]) -> list[int]:
-    """Validate the episode count and the evaluation seeds; returns the seeds as ints."""
-    if isinstance(episodes, bool) or int(episodes) != episodes or not 1 <= episodes <= SEED_STRIDE:
-        raise EvaluationConfigError(f"--episodes must be an integer in [1, {SEED_STRIDE}], got {episodes!r}")
-    checked = [int(seed) for seed in seeds]
-    if not checked:
-        raise EvaluationConfigError("give at least one evaluation seed")
-    if any(not 0 <= seed <= MAX_EVAL_SEED for seed in checked):
-        raise EvaluationConfigError(f"--seeds must be integers in [0, {MAX_EVAL_SEED}], got {checked}")
-    if len(set(checked)) != len(checked):
-        raise EvaluationConfigError(f"--seeds must be distinct, got {checked}")
-    return checked
+    """Validate ``--episodes`` (in ``[1, SEED_STRIDE]``) and ``--seeds`` (in ``[0, MAX_EVAL_SEED]``,
+    distinct, :mod:`ioa_gym.seeding`); returns the seeds as ints."""
+    check_flag("--episodes", episodes, EPISODES_RANGE)
+    return check_eval_seeds("--seeds", seeds)
 
 
 def evaluate_agents(
@@ -198,7 +193,7 @@ def evaluate_agents(
     env_kwargs = dict(env_kwargs or {})
     seed_list = check_seeds(episodes, seeds)
     env_id = check_env(env_id, env_kwargs, error=EvaluationConfigError)
-    check_vectorization(env_id, n_envs, vectorization_mode)
+    check_vectorization(env_id, n_envs, vectorization_mode, episodes)
     if agent_specs and all(isinstance(spec, LoadedAgent) for spec in agent_specs):
         agents = list(agent_specs)  # type: ignore[arg-type]
     else:
@@ -248,10 +243,19 @@ def evaluate_agents(
     )
 
 
-def check_vectorization(env_id: str, n_envs: int, vectorization_mode: str) -> None:
-    """Raise ``EvaluationConfigError`` naming ``--n-envs`` / ``--vectorization-mode`` if they are invalid."""
-    if n_envs < 1:
-        raise EvaluationConfigError(f"--n-envs must be >= 1, got {n_envs}")
+def check_vectorization(
+    env_id: str, n_envs: int, vectorization_mode: str, episodes: int | None = None
+) -> None:
+    """Raise ``EvaluationConfigError`` naming ``--n-envs`` / ``--vectorization-mode`` if they are invalid.
+
+    :param episodes: episodes per seed, when known: ``--n-envs`` may not exceed it (more sub-envs than
+        episodes in a batch would only be stepped for nothing).
+    """
+    high = int(episodes) if episodes is not None else None
+    allowed = Range(1, high, integer=True)
+    if not allowed.contains(n_envs):
+        bound = " (at most --episodes: a batch never holds more episodes than a seed has)" if high else ""
+        raise EvaluationConfigError(f"--n-envs must be {allowed.describe()}{bound}, got {n_envs!r}")
     if vectorization_mode not in VECTORIZATION_MODES:
         raise EvaluationConfigError(
             f"--vectorization-mode must be one of {', '.join(VECTORIZATION_MODES)}, "

@@ -24,11 +24,19 @@ from pathlib import Path
 import gymnasium as gym
 from tqdm import tqdm
 
+from agents.common.checks import Range
 from agents.common.cli import EXIT_INTERRUPTED, command_line, usage_error
 from agents.common.files import atomic_write_text, check_output_dir, csv_text, default_output_dir, json_text
 from agents.common.tables import fmt, render_table
 from agents.common.versions import library_versions
-from agents.evaluation.arguments import add_common_arguments, apply_common_arguments
+from agents.evaluation.arguments import (
+    EPISODES_RANGE,
+    EVAL_SEED_RANGE,
+    add_common_arguments,
+    apply_common_arguments,
+    check_flag,
+    check_output_folder,
+)
 from agents.evaluation.loading import load_agents
 from agents.evaluation.specs import EvaluationConfigError
 from agents.registry import AgentConfigError
@@ -43,21 +51,31 @@ from ioa_gym.ic_audit import (
     sample_markets,
 )
 from ioa_gym.rollout import predictor
-from ioa_gym.seeding import seed_rule
+from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE, seed_rule
 
 PROG = "evaluate.py ic-audit"
+MAX_DEVIATIONS = 10_000
+"""Upper bound of ``--deviations``: each misreport is one replayed auction per participant and market, so
+the default 24 (+ 4) already costs 28 auctions per participant; 10 000 is hours per market, not a typo's
+weeks."""
+DEVIATIONS_RANGE = Range(0, MAX_DEVIATIONS, integer=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``evaluate.py ic-audit``."""
     parser.add_argument("--env", default="IoA-DDA-v0", help="an IoA-DDA env id (default IoA-DDA-v0)")
-    parser.add_argument("--markets", type=int, default=100, help="markets to audit (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="audit seed: which markets (default 0)")
+    parser.add_argument(
+        "--markets", type=int, default=100, help=f"markets to audit, in [1, {SEED_STRIDE}] (default 100)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help=f"audit seed: which markets, in [0, {MAX_EVAL_SEED}] (default 0)"
+    )
     parser.add_argument(
         "--deviations",
         type=int,
         default=24,
-        help="random misreports per participant, besides 4 near the clearing price (default 24)",
+        help="random misreports per participant, besides 4 near the clearing price, in "
+        f"[0, {MAX_DEVIATIONS}] (default 24)",
     )
     add_common_arguments(parser)
 
@@ -123,23 +141,19 @@ def table_text(results: Sequence[ICAuditResult]) -> str:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
     """Run the audit of parsed arguments: 0 done, 2 bad input (nothing run), 130 interrupted."""
     try:
+        check_flag("--markets", args.markets, EPISODES_RANGE)
+        check_flag("--seed", args.seed, EVAL_SEED_RANGE)
+        check_flag("--deviations", args.deviations, DEVIATIONS_RANGE)
         env_id = apply_common_arguments(args)
         probe = gym.make(env_id, **args.env_kwargs)
         try:
             dda_env(probe, "the IC audit")
         except ValueError as error:
-            raise EvaluationConfigError(str(error)) from None
+            raise EvaluationConfigError(f"--env {args.env}: {error}") from None
         finally:
             probe.close()
-        for name, value, low in (
-            ("--markets", args.markets, 1),
-            ("--deviations", args.deviations, 0),
-            ("--seed", args.seed, 0),
-        ):
-            if value < low:
-                raise EvaluationConfigError(f"{name} must be >= {low}, got {value}")
-        out_dir = args.output or default_output_dir(env_id, prefix="ic-audit")
-        check_output_dir(out_dir, args.overwrite, error=EvaluationConfigError)
+        output = default_output_dir(env_id, prefix="ic-audit") if args.output is None else args.output
+        out_dir = check_output_folder("--output", output, args.overwrite)
         agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
         policies = [
             (

@@ -107,7 +107,7 @@ def _load_saved(
         try:
             config = read_run_config(path)
         except AgentConfigError as error:
-            raise EvaluationConfigError(f"agent {request.label!r}: {error}") from None
+            raise EvaluationConfigError(f"--agents {request.label!r}: {error}") from None
         algo = config.get("algo")
         trained_on = config.get("env_id") or config.get("env")
         if trained_on and str(trained_on).rsplit(":", 1)[-1] != env_id:
@@ -121,19 +121,21 @@ def _load_saved(
     if model_file is not None and model_file.suffix != ".json" and not zipfile.is_zipfile(model_file):
         # agents.load_agent would only say that it cannot tell the algorithm of such a file.
         raise EvaluationConfigError(
-            f"agent {request.label!r}: cannot load {path}: not a valid zip file (corrupt or truncated?)"
+            f"--agents {request.label!r}: cannot load {path}: not a valid zip file (corrupt or truncated?)"
         )
     bind_env = gym.make(env_id, **env_kwargs)
     try:
         agent = load_agent(path, env=bind_env, device=device, model=model)  # type: ignore[arg-type]
     except AgentConfigError as error:
-        raise EvaluationConfigError(f"agent {request.label!r}: cannot load {path}: {error}") from None
+        raise EvaluationConfigError(f"--agents {request.label!r}: cannot load {path}: {error}") from None
     except Exception as error:  # noqa: BLE001 -- a corrupt zip fails in many ways (zipfile, pickle, torch)
         raise EvaluationConfigError(
-            f"agent {request.label!r}: cannot load {path}: {type(error).__name__}: {error}"
+            f"--agents {request.label!r}: cannot load {path}: {type(error).__name__}: {error}"
         ) from None
     if not hasattr(agent, "predict"):
-        raise EvaluationConfigError(f"agent {request.label!r}: {path} did not load an agent with predict()")
+        raise EvaluationConfigError(
+            f"--agents {request.label!r}: {path} did not load an agent with predict()"
+        )
     steps = getattr(agent, "num_timesteps", None)
     return AgentRun(
         name=str(path),
@@ -144,24 +146,87 @@ def _load_saved(
     )
 
 
+BUILT_BY_HARNESS = ("self", "env", "env_or_space", "seed", "observation_space")
+"""Constructor parameters the harness fills in itself (not given in an ``--agents`` spec)."""
+_KINDS = {"float": "a number", "int": "an integer", "bool": "True or False"}
+
+
+def _expected_kind(parameter: inspect.Parameter) -> tuple[str, bool] | None:
+    """What a constructor parameter takes, from its annotation (``float``, ``int | None``, ``bool``) or else
+    its default's type: ``(kind, None allowed)``; None when it takes anything else."""
+    annotation = parameter.annotation
+    if annotation is inspect.Parameter.empty:
+        default = parameter.default
+        kind = type(default).__name__ if type(default) in (bool, int, float) else None
+        return (_KINDS[kind], False) if kind else None
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    parts = {part.strip() for part in text.replace("Optional[", "").rstrip("]").split("|")}
+    optional = "None" in parts or parameter.default is None
+    parts.discard("None")
+    if len(parts) == 1 and (kind := next(iter(parts))) in _KINDS:
+        return _KINDS[kind], optional
+    return None
+
+
+def _has_kind(value: Any, kind: str) -> bool:
+    if kind == "True or False":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "an integer":
+        return isinstance(value, int)
+    return isinstance(value, int | float)
+
+
+def check_kwarg_types(request: AgentRequest, agent_class: type) -> None:
+    """Refuse an ``--agents NAME:key=value`` argument of the wrong type (``step='a'``, ``step=[1]``,
+    ``close_early=1``) before the constructor sees it, naming the key and what it takes; unknown keys are
+    named with the valid ones."""
+    signature = inspect.signature(agent_class.__init__).parameters.values()
+    open_ended = any(parameter.kind == parameter.VAR_KEYWORD for parameter in signature)
+    parameters = {
+        parameter.name: parameter
+        for parameter in signature
+        if parameter.name not in BUILT_BY_HARNESS
+        and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    }
+    for key, value in request.kwargs.items():
+        if key not in parameters and open_ended:
+            continue
+        if key not in parameters:
+            raise EvaluationConfigError(
+                f"--agents {request.text!r}: {request.name} takes no argument {key!r}; valid arguments: "
+                f"{', '.join(parameters) or 'none'}"
+            )
+        expected = _expected_kind(parameters[key])
+        if expected is None:
+            continue
+        kind, optional = expected
+        if not (_has_kind(value, kind) or (optional and value is None)):
+            raise EvaluationConfigError(
+                f"--agents {request.text!r}: {key} must be {kind}{' or None' if optional else ''}, "
+                f"got {value!r}"
+            )
+
+
 def _build_named(request: AgentRequest, env_id: str, env_kwargs: Mapping[str, Any], device: str) -> AgentRun:
     assert request.name is not None
     spec = get_agent_spec(request.name)
+    if spec.kind != "sb3":  # SB3 hyperparameters are checked by the registry
+        check_kwarg_types(request, spec.load())
     bind_env = gym.make(env_id, **env_kwargs)
     extra = {"device": device} if spec.kind == "sb3" else {}
     try:
         agent = make_agent(request.name, bind_env, seed=UNTRAINED_SEED, **extra, **dict(request.kwargs))
     except AgentConfigError as error:
-        raise EvaluationConfigError(f"agent {request.text!r}: {error}") from None
+        raise EvaluationConfigError(f"--agents {request.text!r}: {error}") from None
     except (TypeError, ValueError, AssertionError) as error:
         valid = ""
         if isinstance(error, TypeError) and spec.kind != "sb3":
             parameters = inspect.signature(spec.load().__init__).parameters
-            names = [
-                p for p in parameters if p not in ("self", "env", "env_or_space", "seed", "observation_space")
-            ]
+            names = [p for p in parameters if p not in BUILT_BY_HARNESS]
             valid = f"; valid arguments: {', '.join(names) or 'none'}"
-        raise EvaluationConfigError(f"agent {request.text!r}: {error}{valid}") from None
+        raise EvaluationConfigError(f"--agents {request.text!r}: {error}{valid}") from None
     return AgentRun(name=request.text, agent=agent, env=gym.make(env_id, **env_kwargs), algo=request.name)
 
 
@@ -180,12 +245,12 @@ def load_agents(
     env_kwargs = dict(env_kwargs or {})
     parsed = [parse_agent_spec(r) if isinstance(r, str) else r for r in requests]
     if not parsed:
-        raise EvaluationConfigError("no agents given")
+        raise EvaluationConfigError("--agents: no agents given")
     labels = [request.label for request in parsed]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
         raise EvaluationConfigError(
-            f"duplicate agent label(s) {duplicates}; use LABEL=... to tell them apart"
+            f"--agents: duplicate agent label(s) {duplicates}; use LABEL=... to tell them apart"
         )
     loaded = []
     for request in parsed:
@@ -219,4 +284,12 @@ def seed_agent(agent: Any, seed: int) -> None:
         action_space.seed(seed)
 
 
-__all__ = ["KIND_NOTES", "UNTRAINED_SEED", "AgentRun", "LoadedAgent", "load_agents", "seed_agent"]
+__all__ = [
+    "KIND_NOTES",
+    "UNTRAINED_SEED",
+    "AgentRun",
+    "LoadedAgent",
+    "check_kwarg_types",
+    "load_agents",
+    "seed_agent",
+]

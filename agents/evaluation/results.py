@@ -319,7 +319,11 @@ class EvaluationResult:
 
 
 def check_comparisons(labels: Sequence[str], pairs: Sequence[Sequence[str]]) -> None:
-    """Raise ``EvaluationConfigError`` if a pair to compare (``--compare A B``) names an unknown label."""
+    """Raise ``EvaluationConfigError`` if a pair to compare (``--compare A B``) names an unknown label, or one
+    label twice (its difference to itself is zero by construction)."""
+    for first, second in pairs:
+        if first == second:
+            raise EvaluationConfigError(f"--compare needs two different agent labels, got {first!r} twice")
     for label in (label for pair in pairs for label in pair):
         if label not in labels:
             raise EvaluationConfigError(f"--compare: unknown agent label {label!r}; labels: {list(labels)}")

@@ -66,13 +66,13 @@ def _parse_named(label: str, text: str, spec_text: str) -> AgentRequest:
         key, equals, value = item.partition("=")
         if not equals or not key.strip().isidentifier():
             raise EvaluationConfigError(
-                f"agent {text!r}: expected NAME:key=value,... with identifier keys, got {item!r}"
+                f"--agents {text!r}: expected NAME:key=value,... with identifier keys, got {item!r}"
             )
         kwargs[key.strip()] = parse_value(value.strip())
     try:
         get_agent_spec(name)
     except AgentConfigError as error:
-        raise EvaluationConfigError(f"agent {text!r}: {error}") from None
+        raise EvaluationConfigError(f"--agents {text!r}: {error}") from None
     return AgentRequest(label=label, text=text, name=name, kwargs=kwargs)
 
 
@@ -102,13 +102,13 @@ def parse_agent_spec(text: str) -> AgentRequest:
         label, target = text[:equals].strip(), text[equals + 1 :].strip()
         if not label or not target:
             raise EvaluationConfigError(
-                f"agent {text!r}: expected LABEL=PATH with a non-empty label and path"
+                f"--agents {text!r}: expected LABEL=PATH with a non-empty label and path"
             )
         if glob.has_magic(target):
             matches = sorted(glob.glob(target), key=_natural_key)
             if not matches:
                 raise EvaluationConfigError(
-                    f"agent {label!r}: no run folder or model file matches {target!r}"
+                    f"--agents {label!r}: no run folder or model file matches {target!r}"
                 )
             return AgentRequest(label=label, text=text, paths=tuple(Path(match) for match in matches))
         if _model_path_exists(Path(target)):
@@ -117,14 +117,14 @@ def parse_agent_spec(text: str) -> AgentRequest:
         if name in list_agents() and "/" not in target and not target.endswith((".zip", ".json")):
             return _parse_named(label, text, target)
         raise EvaluationConfigError(
-            f"agent {label!r}: no such run folder or model file: {target} (nor is {name!r} an agent name; "
+            f"--agents {label!r}: no such run folder or model file: {target} (nor is {name!r} an agent name; "
             f"valid names: {', '.join(list_agents())})"
         )
     if not text:
-        raise EvaluationConfigError("empty agent spec")
+        raise EvaluationConfigError("--agents: empty agent spec")
     if ("/" in text or text.endswith((".zip", ".json"))) and _model_path_exists(Path(text)):
         raise EvaluationConfigError(
-            f"agent {text!r} is a path: give it a label, LABEL=PATH (and quote a glob of run folders so "
+            f"--agents {text!r} is a path: give it a label, LABEL=PATH (and quote a glob of run folders so "
             "that the shell passes it unexpanded)"
         )
     return _parse_named(text, text, text)
