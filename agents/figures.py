@@ -8,8 +8,9 @@ Figures (PNG):
   at 6.0, for the three latency compositions of the paper's Fig. 3;
 - ``fig4_convergence.png``: Algorithm 2, prices and offloading ratios per sweep;
 - ``fig5_training_curves.png``: test reward of the learned auctioneers against environment steps (mean
-  and 95% band over training seeds, from each run's evaluations.npz), with greedy, random, fixed-step
-  and adaptive as reference lines (needs ``--runs`` with diffusion/ and ppo/ run folders);
+  and 95% band over training seeds, from each run's evaluations.npz, at the timesteps all runs share),
+  with greedy, random, fixed-step and adaptive as reference lines (needs ``--runs`` with diffusion/ and
+  ppo/ run folders; a corrupt evaluations.npz is skipped with a warning);
 - ``efficiency_vs_rounds_frontier.png``: mean welfare efficiency against mean rounds for fixed steps of
   several sizes, with the adaptive rule and (when runs exist) the learned auctioneers on the same axes;
 - ``welfare_vs_market_size.png``: social welfare (efficient and achieved by fixed-step and adaptive
@@ -18,6 +19,10 @@ Figures (PNG):
 Every auction here is an episode of the evaluation harness (:func:`agents.evaluation.harness.run_episode`):
 episode ``i`` of evaluation seed ``--seed`` meets the market of ``evaluate.py``'s episode ``i`` of that seed
 (:mod:`ioa_gym.seeding`), and the agent is seeded the same way.
+
+Bad input (``--out`` a file or unwritable, or holding figures without ``--overwrite``; ``--runs`` not a
+folder; ``--seed`` outside ``[0, MAX_EVAL_SEED]``) exits with 2, the usage line and a message naming the
+flag, before anything is written.
 """
 
 from __future__ import annotations
@@ -32,12 +37,15 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.common.cli import EXIT_USAGE
+from agents.common.cli import usage_error
 from agents.common.files import new_figure, save_figure
 from agents.common.stats import t_half_width
+from agents.evaluation.arguments import EVAL_SEED_RANGE, check_flag, check_output_folder
 from agents.evaluation.harness import run_episode
+from agents.evaluation.specs import EvaluationConfigError
 from agents.registry import load_agent, make_agent
 from ioa_gym.scenario import ScenarioConfig
+from ioa_gym.seeding import MAX_EVAL_SEED
 from ioa_gym.stackelberg import linear_search, solve_equilibrium
 
 ENV_ID = "IoA-DDA-v0"
@@ -164,24 +172,90 @@ def welfare_vs_market_size(out: Path, sizes: Sequence[int], slots: int, seed: in
     return save_figure(fig, out / "welfare_vs_market_size.png")
 
 
+def read_training_curve(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(timesteps, mean test reward)`` of one run's ``evaluations.npz`` (SB3's EvalCallback file), sorted
+    by timestep, with the last evaluation kept where a timestep repeats (a resumed run); None, with a
+    warning on stderr naming the file, when it is corrupt (not an ``np.savez`` archive, no ``timesteps`` or
+    ``results``, lengths that disagree, non-finite values)."""
+    try:
+        with np.load(path) as archive:
+            timesteps = np.asarray(archive["timesteps"])
+            results = np.asarray(archive["results"], dtype=float)
+    except Exception as error:  # noqa: BLE001 -- zip, pickle, key or format errors alike
+        print(
+            f"fig5: warning: skipping {path}: unreadable ({type(error).__name__}: {error})", file=sys.stderr
+        )
+        return None
+    if (
+        timesteps.ndim != 1
+        or len(timesteps) == 0
+        or results.ndim not in (1, 2)
+        or len(results) != len(timesteps)
+        or results.size == 0
+        or not np.issubdtype(timesteps.dtype, np.number)
+        or not np.all(np.isfinite(timesteps))
+        or not np.all(np.isfinite(results))
+    ):
+        print(
+            f"fig5: warning: skipping {path}: expected 1-d timesteps and finite results of the same length, "
+            f"got shapes {timesteps.shape} and {results.shape}",
+            file=sys.stderr,
+        )
+        return None
+    rewards = results.mean(axis=1) if results.ndim == 2 else results
+    order = np.argsort(timesteps, kind="stable")
+    timesteps, rewards = timesteps[order].astype(np.int64), rewards[order]
+    last = np.append(timesteps[1:] != timesteps[:-1], True)  # the last evaluation of each timestep
+    return timesteps[last], rewards[last]
+
+
+def align_by_timestep(
+    curves: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The timesteps common to every run and each run's reward there: ``(steps, values[run, step])``.
+
+    Runs are matched by timestep, never by position (a resumed run or another ``--eval-freq`` evaluates at
+    other steps); a timestep some run lacks is left out, nothing is interpolated. ``steps`` is empty when the
+    runs share none."""
+    steps = curves[0][0]
+    for timesteps, _ in curves[1:]:
+        steps = np.intersect1d(steps, timesteps)
+    values = np.array([rewards[np.searchsorted(timesteps, steps)] for timesteps, rewards in curves])
+    return steps, values.reshape(len(curves), len(steps))
+
+
 def fig5_training_curves(
     out: Path, runs: Path, episodes: int, filename: str = "fig5_training_curves.png", seed: int = 0
 ) -> Path | None:
     """Test reward during training (each run's evaluations.npz), mean and 95% band over runs, with the
-    baselines' mean return on ``episodes`` episodes of evaluation seed ``seed`` as reference lines."""
+    baselines' mean return on ``episodes`` episodes of evaluation seed ``seed`` as reference lines.
+
+    The runs of an algorithm are aligned by timestep (:func:`align_by_timestep`): the curve has a point at
+    each timestep that *every* run evaluated at, the mean over the runs' rewards there (no interpolation; a
+    run resumed or evaluated at other steps contributes only at the steps it shares). An algorithm whose
+    runs share no timestep is left out with a warning; a corrupt evaluations.npz is skipped with a warning
+    naming it. Returns None (nothing written) when no curve is left.
+    """
     curves = {}
     for algo in ("diffusion", "ppo"):
         data = []
         for folder in sorted(glob.glob(str(runs / algo / f"{ENV_ID}_*"))):
             path = Path(folder) / "evaluations.npz"
             if path.exists():
-                with np.load(path) as npz:
-                    data.append((npz["timesteps"], npz["results"].mean(axis=1)))
-        if data:
-            length = min(len(t) for t, _ in data)
-            steps = data[0][0][:length]
-            values = np.array([r[:length] for _, r in data])
-            curves[algo] = (steps, values)
+                curve = read_training_curve(path)
+                if curve is not None:
+                    data.append(curve)
+        if not data:
+            continue
+        steps, values = align_by_timestep(data)
+        if len(steps) == 0:
+            print(
+                f"fig5: warning: the {len(data)} {algo} runs under {runs} share no evaluation timestep; "
+                f"{algo} left out",
+                file=sys.stderr,
+            )
+            continue
+        curves[algo] = (steps, values)
     if not curves:
         print(f"fig5: no diffusion/ppo runs with evaluations.npz under {runs}; skipped", file=sys.stderr)
         return None
@@ -223,26 +297,44 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", default=None, help="folder with diffusion/ and ppo/ run folders")
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="full")
     parser.add_argument(
-        "--seed", type=int, default=0, help="evaluation seed of the auctions (ioa_gym.seeding; default 0)"
+        "--seed",
+        type=int,
+        default=0,
+        help=f"evaluation seed of the auctions, in [0, {MAX_EVAL_SEED}] (ioa_gym.seeding; default 0)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing figures in --out")
     return parser
+
+
+def check_arguments(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """``--out`` (a writable folder without figures unless ``--overwrite``), ``--runs`` (a folder) and
+    ``--seed``; returns the two paths.
+
+    :raises EvaluationConfigError: naming the flag, before anything is written.
+    """
+    check_flag("--seed", args.seed, EVAL_SEED_RANGE)
+    out = check_output_folder("--out", args.out, refuse_non_empty=False)
+    if out.is_dir() and any(out.glob("*.png")) and not args.overwrite:
+        raise EvaluationConfigError(
+            f"--out {out} already holds figures; pass --overwrite or choose another --out"
+        )
+    runs = Path(args.runs) if args.runs else None
+    if runs is not None and not runs.is_dir():
+        what = "is not a folder" if runs.exists() else "does not exist"
+        raise EvaluationConfigError(
+            f"--runs {runs} {what} (expected a folder with diffusion/ and ppo/ run folders)"
+        )
+    return out, runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``figures.py``: 0 done, 2 bad input (nothing written)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    if out.exists() and any(out.glob("*.png")) and not args.overwrite:
-        parser.exit(
-            EXIT_USAGE, f"figures.py: {out} already holds figures; pass --overwrite or choose another --out\n"
-        )
-    runs = Path(args.runs) if args.runs else None
-    if runs is not None and not runs.is_dir():
-        parser.exit(EXIT_USAGE, f"figures.py: --runs {runs} is not a folder\n")
-    if args.seed < 0:
-        parser.exit(EXIT_USAGE, f"figures.py: --seed must be >= 0, got {args.seed}\n")
+    try:
+        out, runs = check_arguments(args)
+    except EvaluationConfigError as error:
+        return usage_error(parser, error)
     out.mkdir(parents=True, exist_ok=True)
     budget = BUDGETS[args.budget]
     written = [
