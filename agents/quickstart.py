@@ -6,6 +6,9 @@ TensorBoard logs.
     python quickstart.py                      # 6.7 minutes on our 2-core CPU (idle, first run)
     python quickstart.py --diffusion-steps 100000 --ppo-steps 100000 --episodes 100 --seeds 0 1 2
 
+Every flag is checked before any training: a bad one (``--seeds -1``, ``--episodes 0``, ``--num-threads 0``,
+an ``--out`` that is a file, unwritable or not empty) exits with 2, the usage line and a message naming it.
+
 Everything lands in one new folder (default ``runs/quickstart-<timestamp>/``):
 
     diffusion/IoA-DDA-v0_1/   train.py run folder: config.yml, models, evaluations.npz, TensorBoard
@@ -27,31 +30,89 @@ from pathlib import Path
 ENV_ID = "IoA-DDA-v0"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The ``quickstart.py`` argument parser."""
     parser = argparse.ArgumentParser(
         prog="quickstart.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", default=None, help="output folder (default: runs/quickstart-<timestamp>)")
-    parser.add_argument("--diffusion-steps", type=int, default=30_000, help="diffusion training steps")
-    parser.add_argument("--ppo-steps", type=int, default=60_000, help="PPO training steps")
-    parser.add_argument("--seed", type=int, default=0, help="training seed")
-    parser.add_argument("--episodes", type=int, default=30, help="evaluation episodes per seed")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="evaluation seeds")
     parser.add_argument(
-        "--num-threads", type=int, default=1, help="torch CPU threads (1 is fastest on 2 cores)"
+        "--out", default=None, help="output folder, new or empty (default: runs/quickstart-<timestamp>)"
     )
-    args = parser.parse_args(argv)
-    for name in ("diffusion_steps", "ppo_steps", "episodes"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    out = Path(args.out or f"runs/quickstart-{time.strftime('%Y%m%d-%H%M%S')}")
-    if out.exists() and any(out.iterdir()):
-        parser.exit(2, f"quickstart.py: {out} exists and is not empty; choose another --out\n")
+    parser.add_argument(
+        "--diffusion-steps", type=int, default=30_000, help="diffusion training steps, >= 1 (default 30000)"
+    )
+    parser.add_argument(
+        "--ppo-steps", type=int, default=60_000, help="PPO training steps, >= 1 (default 60000)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="training seed, in [0, 2**31 - 1] (default 0)")
+    parser.add_argument(
+        "--episodes",
+        type=int,
+        default=30,
+        help="evaluation episodes per seed, in [1, ioa_gym.seeding.SEED_STRIDE] (default 30)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="evaluation seeds, distinct, in [0, ioa_gym.seeding.MAX_EVAL_SEED] (default 0 1 2)",
+    )
+    parser.add_argument(
+        "--num-threads", type=int, default=1, help="torch CPU threads, >= 1 (1 is fastest on 2 cores)"
+    )
+    return parser
 
-    # Imported here so that --help and bad arguments answer at once.
+
+def check_arguments(args: argparse.Namespace) -> Path:
+    """Every flag, before any training (a bad evaluation seed used to fail after the training's minutes);
+    returns the output folder.
+
+    :raises agents.registry.AgentConfigError: naming the flag and its allowed values.
+    """
+    from agents.common.checks import POSITIVE_INT
+    from agents.evaluation.arguments import (
+        EPISODES_RANGE,
+        THREADS_RANGE,
+        check_eval_seeds,
+        check_flag,
+        check_output_folder,
+    )
+    from agents.registry import AgentConfigError
+    from agents.training.config import SEED_RANGE
+
+    for flag, value, allowed in (
+        ("--diffusion-steps", args.diffusion_steps, POSITIVE_INT),
+        ("--ppo-steps", args.ppo_steps, POSITIVE_INT),
+        ("--seed", args.seed, SEED_RANGE),
+        ("--episodes", args.episodes, EPISODES_RANGE),
+        ("--num-threads", args.num_threads, THREADS_RANGE),
+    ):
+        check_flag(flag, value, allowed)
+    check_eval_seeds("--seeds", args.seeds)
+    default = f"runs/quickstart-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = check_output_folder("--out", default if args.out is None else args.out, refuse_non_empty=False)
+    if out.is_dir() and any(out.iterdir()):
+        raise AgentConfigError(f"--out {out} exists and is not empty; choose another --out")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``quickstart.py``: 0 done, 2 bad input (SystemExit; nothing trained or written), else
+    the exit code of the step that failed."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    # Imported here so that --help and argparse's own errors answer at once.
     from agents.evaluation.cli import main as evaluate_main
     from agents.figures import fig5_training_curves
+    from agents.registry import AgentConfigError
     from agents.training import main as train_main
+
+    try:
+        out = check_arguments(args)
+    except AgentConfigError as error:
+        parser.error(str(error))
 
     started = time.perf_counter()
     eval_freq = lambda steps: max(steps // 6, 1)  # noqa: E731  (six evaluations per run)
