@@ -1,0 +1,257 @@
+"""evaluate.py, evaluate.py ic-audit, figures.py and quickstart.py refuse bad input by name before any work
+(issue 11, the evaluation side): exit 2, the usage line, a message naming the flag, no traceback, nothing
+written. The mains run in this process with their work (episodes, audits, figures, training) replaced by a
+trap, so that an input that slips through fails at once instead of running for minutes.
+
+Also: figures.py's training curves (fig5) average the runs by timestep, not by position, and skip a corrupt
+evaluations.npz with a warning naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import agents.evaluation.cli
+import agents.evaluation.ic_audit
+import agents.figures
+import agents.quickstart
+import agents.training
+from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+OUT, FILE, UNWRITABLE = "<out>", "<file>", "<unwritable>"
+"""Placeholders: a new output folder, an existing file, a folder nobody can create (not even root)."""
+TOO_MANY_SEEDS = str(MAX_EVAL_SEED + 1)
+TOO_MANY_EPISODES = str(SEED_STRIDE + 1)
+EVALUATE = ["--env", "IoA-DDA-v0", "--agents", "greedy", "--no-progress"]
+AUDIT = ["--agents", "greedy", "--no-progress"]
+
+
+class WorkStarted(AssertionError):
+    """A bad input reached the work it should have stopped before."""
+
+
+def trap(*args: Any, **kwargs: Any) -> Any:
+    raise WorkStarted("the work started: the bad input was not refused up front")
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A working folder holding one file, with every main's work replaced by :func:`trap`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("not a folder")
+    monkeypatch.setattr(agents.evaluation.cli, "evaluate_agents", trap)
+    monkeypatch.setattr(agents.evaluation.ic_audit, "sample_markets", trap)
+    monkeypatch.setattr(agents.evaluation.ic_audit, "audit_policy", trap)
+    for name in ("fig3_linear_search", "fig4_convergence", "efficiency_vs_rounds", "welfare_vs_market_size"):
+        monkeypatch.setattr(agents.figures, name, trap)
+    monkeypatch.setattr(agents.training, "main", trap)
+    yield tmp_path
+
+
+def unwritable_folder() -> str:
+    if not Path("/proc").is_dir():
+        pytest.skip("needs /proc (a folder in which even root cannot create one)")
+    return "/proc/ioa-gym-test-output"
+
+
+def files_under(folder: Path) -> set[str]:
+    return {str(path.relative_to(folder)) for path in folder.rglob("*")}
+
+
+def run_main(main: Callable[[list[str]], int], argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exit_info:
+        return int(exit_info.code or 0)
+
+
+def case(main: str, argv: list[str], flag: str, id: str) -> Any:
+    return pytest.param(main, argv, flag, id=id)
+
+
+CASES = [
+    # evaluate.py
+    case("evaluate", [*EVALUATE, "--episodes", "0"], "--episodes", "evaluate-episodes-0"),
+    case("evaluate", [*EVALUATE, "--episodes", TOO_MANY_EPISODES], "--episodes", "evaluate-episodes-max"),
+    case("evaluate", [*EVALUATE, "--episodes", "many"], "--episodes", "evaluate-episodes-text"),
+    case("evaluate", [*EVALUATE, "--seeds", "-1"], "--seeds", "evaluate-seeds-negative"),
+    case("evaluate", [*EVALUATE, "--seeds", TOO_MANY_SEEDS], "--seeds", "evaluate-seeds-max"),
+    case("evaluate", [*EVALUATE, "--seeds", "1", "1"], "--seeds", "evaluate-seeds-twice"),
+    case("evaluate", [*EVALUATE, "--n-envs", "0"], "--n-envs", "evaluate-n-envs-0"),
+    case("evaluate", [*EVALUATE, "--episodes", "2", "--n-envs", "3"], "--n-envs", "evaluate-n-envs-max"),
+    case("evaluate", [*EVALUATE, "--vectorization-mode", "fast"], "--vectorization-mode", "evaluate-mode"),
+    case("evaluate", [*EVALUATE, "--compare", "greedy", "nosuch"], "--compare", "evaluate-compare-unknown"),
+    case("evaluate", [*EVALUATE, "--compare", "greedy", "greedy"], "--compare", "evaluate-compare-same"),
+    case("evaluate", [*EVALUATE, "--model", "latest"], "--model", "evaluate-model"),
+    case("evaluate", [*EVALUATE, "--device", "cuda:99"], "--device", "evaluate-device-missing-gpu"),
+    case("evaluate", [*EVALUATE, "--device", "gpu-please"], "--device", "evaluate-device-nonsense"),
+    case("evaluate", [*EVALUATE, "--output", FILE], "--output", "evaluate-output-file"),
+    case("evaluate", [*EVALUATE, "--output", f"{FILE}/sub"], "--output", "evaluate-output-under-file"),
+    case("evaluate", [*EVALUATE, "--output", UNWRITABLE], "--output", "evaluate-output-unwritable"),
+    case("evaluate", [*EVALUATE, "--output", ""], "--output", "evaluate-output-empty"),
+    case("evaluate", [*EVALUATE, "--torch-threads", "0"], "--torch-threads", "evaluate-torch-threads"),
+    case("evaluate", [*EVALUATE[:3], "fixed-step:step='a'"], "--agents", "evaluate-kwarg-text"),
+    case("evaluate", [*EVALUATE[:3], "fixed-step:step=[1]"], "--agents", "evaluate-kwarg-list"),
+    case("evaluate", [*EVALUATE[:3], "adaptive:close_early=1"], "--agents", "evaluate-kwarg-bool"),
+    case("evaluate", [*EVALUATE[:3], "fixed-step:size=1"], "--agents", "evaluate-kwarg-unknown"),
+    case("evaluate", ["--agents", "greedy"], "--env", "evaluate-env-missing"),
+    # evaluate.py ic-audit, as its own main and as the subcommand
+    case("ic-audit", [*AUDIT, "--markets", "0"], "--markets", "audit-markets-0"),
+    case("ic-audit", [*AUDIT, "--markets", "2000000"], "--markets", "audit-markets-max"),
+    case("evaluate", ["ic-audit", *AUDIT, "--markets", "2000000"], "--markets", "audit-subcommand-markets"),
+    case("ic-audit", [*AUDIT, "--seed", "-1"], "--seed", "audit-seed-negative"),
+    case("ic-audit", [*AUDIT, "--seed", TOO_MANY_SEEDS], "--seed", "audit-seed-max"),
+    case("ic-audit", [*AUDIT, "--deviations", "-1"], "--deviations", "audit-deviations-negative"),
+    case("ic-audit", [*AUDIT, "--deviations", "10001"], "--deviations", "audit-deviations-max"),
+    case("ic-audit", [*AUDIT, "--output", FILE], "--output", "audit-output-file"),
+    case("ic-audit", [*AUDIT, "--output", UNWRITABLE], "--output", "audit-output-unwritable"),
+    case("ic-audit", [*AUDIT, "--device", "cuda:99"], "--device", "audit-device"),
+    case("ic-audit", [*AUDIT, "--torch-threads", "0"], "--torch-threads", "audit-torch-threads"),
+    case("ic-audit", [*AUDIT, "--env", "IoA-Stackelberg-v0"], "--env", "audit-env-not-dda"),
+    case("ic-audit", ["--agents", "fixed-step:step='a'"], "--agents", "audit-kwarg-text"),
+    # figures.py
+    case("figures", ["--out", FILE], "--out", "figures-out-file"),
+    case("figures", ["--out", f"{FILE}/figs"], "--out", "figures-out-under-file"),
+    case("figures", ["--out", UNWRITABLE], "--out", "figures-out-unwritable"),
+    case("figures", ["--out", ""], "--out", "figures-out-empty"),
+    case("figures", ["--out", OUT, "--runs", FILE], "--runs", "figures-runs-file"),
+    case("figures", ["--out", OUT, "--runs", "no_runs_here"], "--runs", "figures-runs-missing"),
+    case("figures", ["--out", OUT, "--budget", "huge"], "--budget", "figures-budget"),
+    case("figures", ["--out", OUT, "--seed", "-1"], "--seed", "figures-seed-negative"),
+    case("figures", ["--out", OUT, "--seed", TOO_MANY_SEEDS], "--seed", "figures-seed-max"),
+    # quickstart.py
+    case("quickstart", ["--out", OUT, "--seeds", "-1"], "--seeds", "quickstart-seeds-negative"),
+    case("quickstart", ["--out", OUT, "--seeds", TOO_MANY_SEEDS], "--seeds", "quickstart-seeds-max"),
+    case("quickstart", ["--out", OUT, "--seeds", "0", "0"], "--seeds", "quickstart-seeds-twice"),
+    case("quickstart", ["--out", OUT, "--episodes", "0"], "--episodes", "quickstart-episodes-0"),
+    case(
+        "quickstart", ["--out", OUT, "--episodes", TOO_MANY_EPISODES], "--episodes", "quickstart-episodes-max"
+    ),
+    case("quickstart", ["--out", OUT, "--diffusion-steps", "0"], "--diffusion-steps", "quickstart-diffusion"),
+    case("quickstart", ["--out", OUT, "--ppo-steps", "-5"], "--ppo-steps", "quickstart-ppo-steps"),
+    case("quickstart", ["--out", OUT, "--num-threads", "0"], "--num-threads", "quickstart-num-threads"),
+    case("quickstart", ["--out", OUT, "--seed", "-1"], "--seed", "quickstart-seed"),
+    case("quickstart", ["--out", FILE], "--out", "quickstart-out-file"),
+    case("quickstart", ["--out", ""], "--out", "quickstart-out-empty"),
+    case("quickstart", ["--out", UNWRITABLE], "--out", "quickstart-out-unwritable"),
+]
+MAINS = {
+    "evaluate": agents.evaluation.cli.main,
+    "ic-audit": agents.evaluation.ic_audit.main,
+    "figures": agents.figures.main,
+    "quickstart": agents.quickstart.main,
+}
+
+
+@pytest.mark.parametrize(("program", "argv", "flag"), CASES)
+def test_bad_input_is_refused_by_name_before_any_work(
+    program: str, argv: list[str], flag: str, sandbox: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    places = {OUT: str(sandbox / "out"), FILE: str(sandbox / "a_file")}
+    if UNWRITABLE in argv:
+        places[UNWRITABLE] = unwritable_folder()
+    argv = [places.get(argument, argument) for argument in argv]
+    argv = [argument.replace(FILE, places[FILE]) for argument in argv]
+    before = files_under(sandbox)
+    code = run_main(MAINS[program], argv)
+    stderr = capsys.readouterr().err
+    assert code == 2, stderr
+    assert "usage:" in stderr and "error:" in stderr and "Traceback" not in stderr, stderr
+    assert flag in stderr.split("error:", 1)[1], stderr
+    assert files_under(sandbox) == before
+    assert (sandbox / "a_file").read_text() == "not a folder"
+    if UNWRITABLE in places:
+        assert not os.path.exists(places[UNWRITABLE])
+
+
+def test_existing_outputs_are_refused(sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A non-empty --output / --out (figures: one holding figures) without --overwrite is refused too."""
+    full = sandbox / "full"
+    full.mkdir()
+    (full / "fig3_linear_search.png").write_bytes(b"keep me")
+    for program, argv, flag in (
+        ("evaluate", [*EVALUATE, "--output", str(full)], "--output"),
+        ("ic-audit", [*AUDIT, "--output", str(full)], "--output"),
+        ("figures", ["--out", str(full)], "--out"),
+        ("quickstart", ["--out", str(full)], "--out"),
+    ):
+        assert run_main(MAINS[program], argv) == 2, program
+        stderr = capsys.readouterr().err
+        assert flag in stderr and "Traceback" not in stderr, (program, stderr)
+    assert files_under(full) == {"fig3_linear_search.png"}
+    assert (full / "fig3_linear_search.png").read_bytes() == b"keep me"
+
+
+# --- fig5: training curves aligned by timestep ----------------------------------------------------------
+
+
+def save_evaluations(run: Path, timesteps: list[int], rewards: list[float]) -> None:
+    run.mkdir(parents=True)
+    results = np.repeat(np.asarray(rewards, dtype=float)[:, None], 2, axis=1)
+    np.savez(run / "evaluations.npz", timesteps=timesteps, results=results, ep_lengths=np.ones_like(results))
+
+
+@pytest.fixture
+def figure_axes(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The axes of every figure drawn (figures.new_figure wrapped to keep them)."""
+    axes: list[Any] = []
+    real_new_figure = agents.figures.new_figure
+
+    def recording_new_figure(*args: Any, **kwargs: Any) -> Any:
+        figure, ax = real_new_figure(*args, **kwargs)
+        axes.append(ax)
+        return figure, ax
+
+    monkeypatch.setattr(agents.figures, "new_figure", recording_new_figure)
+    return axes
+
+
+def drawn_line(ax: Any, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """The x and y data of the line whose legend label starts with ``label``."""
+    (line,) = [line for line in ax.get_lines() if str(line.get_label()).startswith(label)]
+    return np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+
+
+def test_fig5_averages_runs_by_timestep_and_skips_a_corrupt_file(
+    tmp_path: Path, figure_axes: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    # Run 1 evaluated every 10 steps; run 2 was resumed: its evaluations restart at 20, then every 15.
+    save_evaluations(runs / "diffusion" / "IoA-DDA-v0_1", [10, 20, 30, 40], [1.0, 2.0, 3.0, 4.0])
+    save_evaluations(runs / "diffusion" / "IoA-DDA-v0_2", [20, 35, 40, 55], [20.0, 35.0, 40.0, 55.0])
+    save_evaluations(runs / "ppo" / "IoA-DDA-v0_1", [5, 10], [0.5, 1.0])
+    corrupt = runs / "ppo" / "IoA-DDA-v0_2" / "evaluations.npz"
+    corrupt.parent.mkdir()
+    corrupt.write_bytes(b"PK\x03\x04 truncated")
+    path = agents.figures.fig5_training_curves(tmp_path, runs, episodes=1)
+    assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (ax,) = figure_axes
+    steps, means = drawn_line(ax, "diffusion")
+    np.testing.assert_array_equal(
+        steps, [20, 40]
+    )  # the timesteps both runs share; by position: 10, 20, 30, 40
+    np.testing.assert_allclose(means, [(2.0 + 20.0) / 2, (4.0 + 40.0) / 2])
+    steps, means = drawn_line(ax, "ppo")  # the corrupt run left out, the other drawn
+    np.testing.assert_array_equal(steps, [5, 10])
+    np.testing.assert_allclose(means, [0.5, 1.0])
+    stderr = capsys.readouterr().err
+    assert f"skipping {corrupt}" in stderr
+
+
+def test_fig5_refuses_runs_without_a_common_timestep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    save_evaluations(runs / "ppo" / "IoA-DDA-v0_1", [10, 20], [1.0, 2.0])
+    save_evaluations(runs / "ppo" / "IoA-DDA-v0_2", [15, 25], [1.5, 2.5])
+    assert agents.figures.fig5_training_curves(tmp_path, runs, episodes=1) is None
+    assert "share no evaluation timestep" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.png"))
