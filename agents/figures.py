@@ -127,7 +127,7 @@ def learned_agents(runs: Path | None, env: gym.Env) -> dict[str, list[Any]]:
     return found
 
 
-def efficiency_vs_rounds(out: Path, episodes: int, runs: Path | None, seed: int = 0) -> Path:
+def efficiency_vs_rounds_frontier(out: Path, episodes: int, runs: Path | None, seed: int = 0) -> Path:
     """Mean efficiency against mean rounds per auctioneer (fixed steps, adaptive, learned runs)."""
     env = gym.make(ENV_ID)
     points = []
@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = [
         fig3_linear_search(out),
         fig4_convergence(out),
-        efficiency_vs_rounds(out, budget["episodes"], runs, args.seed),
+        efficiency_vs_rounds_frontier(out, budget["episodes"], runs, args.seed),
         welfare_vs_market_size(out, budget["sizes"], budget["slots"], args.seed),
     ]
     if runs is not None:

@@ -324,8 +324,13 @@ def test_output_folder_rules(tmp_path: Path) -> None:
         write_results(result, out)
     assert [path.name for path in out.iterdir()] == ["notes.txt"]
     (out / "efficiency_vs_rounds.png").write_text("stale")
+    (out / "welfare_vs_market_size.png").write_text("a figure, not an evaluation's file")
     written = write_results(result, out, overwrite=True, plots=False)
-    assert {path.name for path in out.iterdir()} == {"notes.txt", *(path.name for path in written)}
+    assert {path.name for path in out.iterdir()} == {
+        "notes.txt",
+        "welfare_vs_market_size.png",
+        *(path.name for path in written),
+    }
     assert not list(out.glob(".*tmp*"))
 
 

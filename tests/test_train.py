@@ -1,4 +1,4 @@
-"""train.py end to end: run folder, resume, Ctrl-C, bad input, seeding (agents/training.py).
+"""train.py end to end: run folder, resume, Ctrl-C, bad input, seeding (agents.training).
 
 Runs use Pendulum-v1 cut to 20-step episodes and tiny networks so each takes seconds on a slow CPU.
 """

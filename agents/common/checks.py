@@ -1,14 +1,18 @@
 """Range checks of numeric settings that name the setting and its allowed range in the error.
 
-Used by the agent registry (SB3 hyperparameters), ``DiffusionAC`` (every constructor argument) and
-``train.py`` (its flags), so that a bad value fails at once with ``<name> must be <range>, got <value>``
+Used by the agent registry (SB3 hyperparameters), ``DiffusionAC`` (every constructor argument), ``train.py``
+and ``evaluate.py`` (their flags, the torch device and the output folders), so that a bad value fails at
+once with ``<name> must be <range>, got <value>``
 instead of training with NaN losses or silently doing something else.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -101,3 +105,69 @@ __all__ = [
     "Range",
     "check_range",
 ]
+
+
+DEVICES = "auto, cpu, cuda, cuda:<index>, mps"
+"""The torch devices a ``--device`` flag accepts (when the machine has them)."""
+
+
+def check_device(device: str, flag: str = "--device", error: type[Exception] = ValueError) -> str:
+    """Refuse a torch device this machine lacks (``cuda`` without CUDA, ``cuda:7`` of one GPU, no MPS) or
+    that is no device at all, instead of SB3's silent fall-back to the CPU or a failure when a model
+    loads; returns ``device`` as given (``auto`` included).
+
+    :param error: the exception type to raise (the caller's own configuration error).
+    """
+    import torch
+
+    if device == "auto":
+        return device
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise error(f"{flag} {device!r} is not a torch device; valid: {DEVICES}") from None
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise error(f"{flag} {device!r}: CUDA is not available on this machine; use cpu or auto")
+        if parsed.index is not None and parsed.index >= count:
+            raise error(f"{flag} {device!r}: this machine has CUDA devices 0..{count - 1}")
+    elif parsed.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise error(f"{flag} {device!r}: MPS is not available on this machine; use cpu or auto")
+    elif parsed.type != "cpu":
+        raise error(f"{flag} {device!r} is not supported; valid: {DEVICES}")
+    return device
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a folder can be made in ``folder`` (tried: an empty hidden folder, removed at once), for what
+    ``os.access`` cannot tell, e.g. root in ``/proc`` or a read-only mount."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".ioa-write-check-", dir=folder))
+    except OSError:
+        return False
+    return True
+
+
+def check_writable_folder(
+    flag: str, folder: str | os.PathLike[str], error: type[Exception] = ValueError
+) -> Path:
+    """Refuse a folder that cannot be created or written: empty, a file, under a file, or its nearest existing
+    ancestor not writable. Leaves nothing behind. Returns the path.
+
+    :param error: the exception type to raise (the caller's own configuration error).
+    """
+    if not str(folder).strip():
+        raise error(f"{flag} must name a folder, got {str(folder)!r}")
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise error(f"{flag} {path} exists and is not a folder")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise error(f"{flag} {path}: {existing} exists and is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
+        raise error(f"{flag} {path}: {existing} is not writable")
+    return path

@@ -22,7 +22,7 @@ def fmt_ci(low: float, high: float) -> str:
 
 
 def render_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A table as plain text laid out by rich (first column left-aligned, the rest right-aligned)."""
+    """A table as plain text laid out by rich (the first two columns left-aligned, the rest right-aligned)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table

@@ -75,6 +75,7 @@ from agents.common.tables import render_table
 from agents.evaluation.cli import build_parser, main
 from agents.evaluation.harness import (
     agent_seed,
+    check_env,
     evaluate_agents,
     reset_seed,
     run_episode,
@@ -97,6 +98,7 @@ __all__ = [
     "agent_seed",
     "atomic_write_text",
     "build_parser",
+    "check_env",
     "check_output_dir",
     "csv_text",
     "evaluate_agents",

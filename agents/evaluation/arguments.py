@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from agents.common.checks import Range, check_range
+from agents.common.checks import DEVICES, Range, check_range, check_writable_folder
+from agents.common.checks import check_device as _check_device
 from agents.common.cli import StoreDict, set_torch_threads
 from agents.common.envs import check_env
 from agents.evaluation.specs import EvaluationConfigError
@@ -23,7 +23,6 @@ EPISODES_RANGE = Range(1, SEED_STRIDE, integer=True)
 EVAL_SEED_RANGE = Range(0, MAX_EVAL_SEED, integer=True)
 """``--seeds``, ``ic-audit --seed``, ``figures.py --seed``: agent seeds must stay below 2**32."""
 THREADS_RANGE = Range(1, integer=True)
-DEVICES = "auto, cpu, cuda, cuda:<index>, mps"
 
 
 def check_flag(flag: str, value: Any, allowed: Range) -> None:
@@ -49,40 +48,8 @@ def check_eval_seeds(flag: str, seeds: Any) -> list[int]:
 
 
 def check_device(device: str, flag: str = "--device") -> str:
-    """Refuse a torch device this machine lacks (``cuda`` without CUDA, ``cuda:7`` of one GPU, no MPS) or
-    that is no device at all, instead of failing when the first model loads; returns ``device``."""
-    import torch
-
-    if device == "auto":
-        return device
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, ValueError, TypeError):
-        raise EvaluationConfigError(f"{flag} {device!r} is not a torch device; valid: {DEVICES}") from None
-    if parsed.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            raise EvaluationConfigError(f"{flag} {device!r}: CUDA is not available on this machine; use cpu")
-        if parsed.index is not None and parsed.index >= count:
-            raise EvaluationConfigError(
-                f"{flag} {device!r}: this machine has CUDA devices {', '.join(map(str, range(count)))}"
-            )
-    elif parsed.type == "mps":
-        if not torch.backends.mps.is_available():
-            raise EvaluationConfigError(f"{flag} {device!r}: MPS is not available on this machine; use cpu")
-    elif parsed.type != "cpu":
-        raise EvaluationConfigError(f"{flag} {device!r} is not supported; valid: {DEVICES}")
-    return device
-
-
-def _can_create_in(folder: Path) -> bool:
-    """Whether a folder can be made in ``folder`` (tried: an empty hidden folder, removed at once), for
-    what ``os.access`` cannot tell, e.g. root in ``/proc`` or a read-only mount."""
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".ioa-write-check-", dir=folder))
-    except OSError:
-        return False
-    return True
+    """:func:`agents.common.checks.check_device` raising :class:`EvaluationConfigError`."""
+    return _check_device(device, flag, error=EvaluationConfigError)
 
 
 def check_output_folder(
@@ -92,18 +59,7 @@ def check_output_folder(
     existing ancestor when it does not exist yet); non-empty only with ``overwrite`` (when
     ``refuse_non_empty``). Returns the path; leaves nothing behind (writability is tried with an empty
     folder, removed at once)."""
-    if not str(folder).strip():
-        raise EvaluationConfigError(f"{flag} must name a folder, got {str(folder)!r}")
-    path = Path(folder)
-    if path.exists() and not path.is_dir():
-        raise EvaluationConfigError(f"{flag} {path} exists and is not a folder")
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise EvaluationConfigError(f"{flag} {path}: {existing} exists and is not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
-        raise EvaluationConfigError(f"{flag} {path}: {existing} is not writable")
+    path = check_writable_folder(flag, folder, error=EvaluationConfigError)
     if refuse_non_empty and path.is_dir() and any(path.iterdir()) and not overwrite:
         raise EvaluationConfigError(
             f"{flag}: output folder {path} exists and is not empty; pass --overwrite or choose another {flag}"

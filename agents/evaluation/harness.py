@@ -17,7 +17,8 @@ from stable_baselines3.common.vec_env import VecEnv
 from tqdm import tqdm
 
 from agents.common.checks import Range
-from agents.common.envs import check_env, report_spec
+from agents.common.envs import check_env as _check_env
+from agents.common.envs import report_spec
 from agents.common.versions import library_versions
 from agents.evaluation.arguments import EPISODES_RANGE, check_eval_seeds, check_flag
 from agents.evaluation.loading import LoadedAgent, load_agents, seed_agent
@@ -156,6 +157,11 @@ def run_vector_episodes(
     return rows
 
 
+def check_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> str:
+    """:func:`agents.common.envs.check_env` raising :class:`EvaluationConfigError`."""
+    return _check_env(env_id, env_kwargs, error=EvaluationConfigError)
+
+
 def check_seeds(episodes: int, seeds: Sequence[int]) -> list[int]:
     """Validate ``--episodes`` (in ``[1, SEED_STRIDE]``) and ``--seeds`` (in ``[0, MAX_EVAL_SEED]``,
     distinct, :mod:`ioa_gym.seeding`); returns the seeds as ints."""
@@ -192,7 +198,7 @@ def evaluate_agents(
     """
     env_kwargs = dict(env_kwargs or {})
     seed_list = check_seeds(episodes, seeds)
-    env_id = check_env(env_id, env_kwargs, error=EvaluationConfigError)
+    env_id = check_env(env_id, env_kwargs)
     check_vectorization(env_id, n_envs, vectorization_mode, episodes)
     if agent_specs and all(isinstance(spec, LoadedAgent) for spec in agent_specs):
         agents = list(agent_specs)  # type: ignore[arg-type]
@@ -269,6 +275,7 @@ def check_vectorization(
 
 __all__ = [
     "agent_seed",
+    "check_env",
     "check_seeds",
     "check_vectorization",
     "episode_row",

@@ -96,7 +96,9 @@ def write_results(
             if {x_key, y_key} <= info_keys:
                 written.append(plot_scatter(result, x_key, y_key, folder / scatter_file_name(x_key, y_key)))
     # An earlier evaluation's files that this one did not write (overwrite only: the folder was empty else).
-    stale = {folder / name for name in OUTPUT_FILES} | set(folder.glob(scatter_file_name("*", "*")))
+    # Only names an evaluation writes: the base files, this env's scatter plots and the former fixed name.
+    scatter = [scatter_file_name(x_key, y_key) for x_key, y_key in result.report.get("scatter") or ()]
+    stale = {folder / name for name in (*OUTPUT_FILES, *scatter, "efficiency_vs_rounds.png")}
     for path in stale - set(written):
         path.unlink(missing_ok=True)
     return written

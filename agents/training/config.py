@@ -16,6 +16,8 @@ import yaml
 from stable_baselines3.common.utils import get_device
 
 from agents.common.checks import POSITIVE_INT, Range, check_range
+from agents.common.checks import check_device as _check_device
+from agents.common.checks import check_writable_folder as _check_writable_folder
 from agents.common.envs import check_env, env_folder_name
 from agents.registry import (
     AgentConfigError,
@@ -94,42 +96,13 @@ THREADS_RANGE = Range(1, integer=True, also=((-1, "torch's default"),))
 
 def check_device(device: str) -> str:
     """The torch device of ``--device`` (``auto``: CUDA when available); refuses one this machine lacks
-    instead of SB3's silent fall-back to the CPU."""
-    valid = "auto, cpu, cuda, cuda:<index>"
-    if device == "auto":
-        return str(get_device("auto"))
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, ValueError) as error:
-        raise AgentConfigError(f"--device {device!r} is not a torch device; valid: {valid}") from error
-    if parsed.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            raise AgentConfigError(
-                f"--device {device!r}: CUDA is not available on this machine; use cpu or auto"
-            )
-        if parsed.index is not None and parsed.index >= count:
-            raise AgentConfigError(f"--device {device!r}: this machine has CUDA devices 0..{count - 1}")
-    elif parsed.type == "mps":
-        if not torch.backends.mps.is_available():
-            raise AgentConfigError(
-                f"--device {device!r}: MPS is not available on this machine; use cpu or auto"
-            )
-    elif parsed.type != "cpu":
-        raise AgentConfigError(f"--device {device!r} is not supported; valid: {valid}")
-    return str(get_device(device))
+    (:func:`agents.common.checks.check_device`) instead of SB3's silent fall-back to the CPU."""
+    return str(get_device(_check_device(device, "--device", error=AgentConfigError)))
 
 
 def check_writable_folder(flag: str, folder: str | os.PathLike[str]) -> None:
-    """Refuse a folder that cannot be created or written (a file in the way, no permission)."""
-    path = Path(folder)
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise AgentConfigError(f"{flag} {folder}: {existing} exists and is not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise AgentConfigError(f"{flag} {folder}: {existing} is not writable")
+    """Refuse a folder that cannot be created or written (see :func:`agents.common.checks`)."""
+    _check_writable_folder(flag, folder, error=AgentConfigError)
 
 
 def check_flag(flag: str, value: Any, allowed: Range) -> None:
