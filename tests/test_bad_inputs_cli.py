@@ -50,7 +50,12 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(agents.evaluation.cli, "evaluate_agents", trap)
     monkeypatch.setattr(agents.evaluation.ic_audit, "sample_markets", trap)
     monkeypatch.setattr(agents.evaluation.ic_audit, "audit_policy", trap)
-    for name in ("fig3_linear_search", "fig4_convergence", "efficiency_vs_rounds_frontier", "welfare_vs_market_size"):
+    for name in (
+        "fig3_linear_search",
+        "fig4_convergence",
+        "efficiency_vs_rounds_frontier",
+        "welfare_vs_market_size",
+    ):
         monkeypatch.setattr(agents.figures, name, trap)
     monkeypatch.setattr(agents.training, "main", trap)
     yield tmp_path
