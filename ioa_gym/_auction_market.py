@@ -212,6 +212,14 @@ def sample_market(
     The defaults are the small random markets of the project spec (2-5 buyers, 2-7 sellers, 1-4 units
     each, values in [4, 12], costs in [1, 9]).
     """
+    for name, (low, high) in (("n_buyers", n_buyers), ("n_sellers", n_sellers), ("units", units)):
+        # Checked before anything is drawn: the arrays are allocated before the Market checks them.
+        if not all(
+            isinstance(bound, int | np.integer) and not isinstance(bound, bool) for bound in (low, high)
+        ):
+            raise ValueError(f"{name} must be a (low, high) pair of integers, got {(low, high)!r}")
+        if not 0 <= low <= high <= MAX_UNITS:
+            raise ValueError(f"{name} must satisfy 0 <= low <= high <= {MAX_UNITS}, got {(low, high)!r}")
     n_b = int(rng.integers(n_buyers[0], n_buyers[1] + 1))
     n_s = int(rng.integers(n_sellers[0], n_sellers[1] + 1))
     buyer_values = rng.uniform(values[0], values[1], n_b)

@@ -594,9 +594,21 @@ def test_sample_market_equals_the_validated_constructor(ranges: dict) -> None:
         assert rng.bit_generator.state == reference_rng.bit_generator.state
 
 
-def test_sample_market_with_invalid_ranges_still_raises_the_constructors_error() -> None:
-    with pytest.raises(ValueError, match="(buyer|seller)_units must be integers >= 0, got -1 at index"):
-        sample_market(np.random.default_rng(0), units=(-1, 0))  # draws hold -1 units
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"units": (-1, 0)}, r"units must satisfy 0 <= low <= high <= 1000000, got \(-1, 0\)"),
+        ({"n_buyers": (10**9, 10**9)}, r"n_buyers must satisfy 0 <= low <= high <= 1000000"),
+        ({"n_sellers": (3, 2)}, r"n_sellers must satisfy 0 <= low <= high"),
+        ({"units": (1.5, 2)}, r"units must be a \(low, high\) pair of integers"),
+    ],
+)
+def test_sample_market_refuses_bad_ranges_before_drawing(kwargs: dict, message: str) -> None:
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    with pytest.raises(ValueError, match=message):
+        sample_market(rng, **kwargs)
+    assert rng.bit_generator.state == state  # nothing drawn, nothing allocated
 
 
 def tie_heavy_markets(n_markets: int, max_units: int):
