@@ -94,6 +94,36 @@ def _check_hyperparam_value(key: str, value: Any, error: type[Exception]) -> Non
         raise error(f"hyperparameter {key} must be {allowed.describe()}, got {value!r}")
 
 
+NET_ARCH_KEYS = ("pi", "vf", "qf")
+"""The keys of SB3's dict form of ``net_arch``: actor, on-policy critic, off-policy critic."""
+
+
+def _is_layer_sizes(value: Any) -> bool:
+    return isinstance(value, list | tuple) and all(POSITIVE_INT.contains(size) for size in value)
+
+
+def check_net_arch(
+    net_arch: Any, name: str = "policy_kwargs.net_arch", error: type[Exception] = ValueError
+) -> None:
+    """Raise ``error`` naming ``name`` unless ``net_arch`` is a form SB3 accepts: a list of layer sizes
+    (integers >= 1; empty: no hidden layer), or a dict of such lists under ``pi``, ``vf``, ``qf``.
+
+    SB3 itself builds ``nn.Linear(64, -1)`` and fails in torch ("negative dimension"), or trains a
+    network with a zero-width layer.
+    """
+    if net_arch is None or _is_layer_sizes(net_arch):
+        return
+    if isinstance(net_arch, dict):
+        unknown = sorted(map(str, set(net_arch) - set(NET_ARCH_KEYS)))
+        bad = [key for key in NET_ARCH_KEYS if key in net_arch and not _is_layer_sizes(net_arch[key])]
+        if not unknown and not bad:
+            return
+    raise error(
+        f"{name} must be a list of layer sizes (integers >= 1), or a dict of such lists under "
+        f"{', '.join(NET_ARCH_KEYS)}, got {net_arch!r}"
+    )
+
+
 def check_hyperparam_values(hyperparams: Mapping[str, Any], error: type[Exception] = ValueError) -> None:
     """Raise ``error`` naming the hyperparameter and its allowed range if a value of one of
     :data:`HYPERPARAM_RANGES` is outside it (``gamma: 5``, ``batch_size: 0``, ``gradient_steps: 0``...)."""
@@ -102,4 +132,11 @@ def check_hyperparam_values(hyperparams: Mapping[str, Any], error: type[Exceptio
             _check_hyperparam_value(key, value, error)
 
 
-__all__ = ["HYPERPARAM_RANGES", "SCHEDULE_KEYS", "TRAIN_FREQ_UNITS", "check_hyperparam_values"]
+__all__ = [
+    "HYPERPARAM_RANGES",
+    "NET_ARCH_KEYS",
+    "SCHEDULE_KEYS",
+    "TRAIN_FREQ_UNITS",
+    "check_hyperparam_values",
+    "check_net_arch",
+]

@@ -47,7 +47,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from agents.common.checks import Range
 from agents.common.envs import env_packages
-from agents.hyperparameters import HYPERPARAM_RANGES, SCHEDULE_KEYS, check_hyperparam_values
+from agents.hyperparameters import HYPERPARAM_RANGES, SCHEDULE_KEYS, check_hyperparam_values, check_net_arch
 from agents.vec_env import VectorEnvAdapter, make_sb3_vec_env
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parent / "hyperparams"
@@ -289,6 +289,16 @@ def check_hyperparams(algo_class: type, hyperparams: Mapping[str, Any]) -> None:
                 f"valid: {', '.join(sorted([*valid, *SPECIAL_KEYS]))}"
             )
     check_hyperparam_values(hyperparams, error=AgentConfigError)
+    policy_kwargs = hyperparams.get("policy_kwargs")
+    if isinstance(policy_kwargs, str):
+        policy_kwargs = safe_eval(policy_kwargs)
+    if policy_kwargs is not None and not isinstance(policy_kwargs, dict):
+        raise AgentConfigError(
+            f"hyperparameter policy_kwargs must be a dict (dict(net_arch=[64, 64]), ...), "
+            f"got {policy_kwargs!r}"
+        )
+    if policy_kwargs:
+        check_net_arch(policy_kwargs.get("net_arch"), error=AgentConfigError)
 
 
 def _action_noise(noise_type: str, noise_std: float, action_space: spaces.Space) -> Any:

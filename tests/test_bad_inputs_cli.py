@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -93,6 +94,12 @@ CASES = [
     case("evaluate", [*EVALUATE, "--n-envs", "0"], "--n-envs", "evaluate-n-envs-0"),
     case("evaluate", [*EVALUATE, "--episodes", "2", "--n-envs", "3"], "--n-envs", "evaluate-n-envs-max"),
     case("evaluate", [*EVALUATE, "--vectorization-mode", "fast"], "--vectorization-mode", "evaluate-mode"),
+    case(
+        "evaluate",
+        [*EVALUATE, "--vectorization-mode", "async"],
+        "--vectorization-mode async applies with --n-envs > 1",
+        "evaluate-mode-without-n-envs",
+    ),
     case("evaluate", [*EVALUATE, "--compare", "greedy", "nosuch"], "--compare", "evaluate-compare-unknown"),
     case("evaluate", [*EVALUATE, "--compare", "greedy", "greedy"], "--compare", "evaluate-compare-same"),
     case("evaluate", [*EVALUATE, "--model", "latest"], "--model", "evaluate-model"),
@@ -107,6 +114,18 @@ CASES = [
     case("evaluate", [*EVALUATE[:3], "fixed-step:step=[1]"], "--agents", "evaluate-kwarg-list"),
     case("evaluate", [*EVALUATE[:3], "adaptive:close_early=1"], "--agents", "evaluate-kwarg-bool"),
     case("evaluate", [*EVALUATE[:3], "fixed-step:size=1"], "--agents", "evaluate-kwarg-unknown"),
+    case(
+        "evaluate",
+        [*EVALUATE[:3], "fixed-step:step"],
+        "--agents 'fixed-step:step': expected NAME:key=value",
+        "evaluate-kwarg-no-equals",
+    ),
+    case(
+        "evaluate",
+        [*EVALUATE[:3], "fixed-step:0.5"],
+        "--agents 'fixed-step:0.5': expected NAME:key=value",
+        "evaluate-kwarg-value-only",
+    ),
     case("evaluate", ["--agents", "greedy"], "--env", "evaluate-env-missing"),
     # evaluate.py ic-audit, as its own main and as the subcommand
     case("ic-audit", [*AUDIT, "--markets", "0"], "--markets", "audit-markets-0"),
@@ -193,6 +212,44 @@ def test_existing_outputs_are_refused(sandbox: Path, capsys: pytest.CaptureFixtu
         assert flag in stderr and "Traceback" not in stderr, (program, stderr)
     assert files_under(full) == {"fig3_linear_search.png"}
     assert (full / "fig3_linear_search.png").read_bytes() == b"keep me"
+
+
+class ResetFails(gym.Env):
+    """An env whose options make every episode impossible: its reset raises a ValueError naming them."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,))
+
+    def __init__(self, values: float = 0.0) -> None:
+        self.values = values
+
+    def reset(self, *, seed=None, options=None):
+        raise ValueError(f"values={self.values} never exceed costs: every market is untradable")
+
+
+def test_an_env_whose_reset_fails_is_refused_before_any_work(
+    sandbox: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The env check resets the env once: an option that fails only at reset is a usage error naming
+    --env-kwargs, with the env's own message (no "valid kwargs" list of a function entry point)."""
+    gym.register("IoATest/ResetFails-v0", entry_point=ResetFails)
+    try:
+        argv = ["--env", "IoATest/ResetFails-v0", "--env-kwargs", "values:-1", "--agents", "random"]
+        assert run_main(agents.evaluation.cli.main, [*argv, "--no-progress"]) == 2
+    finally:
+        gym.registry.pop("IoATest/ResetFails-v0")
+    stderr = capsys.readouterr().err
+    assert "--env-kwargs {'values': -1} for IoATest/ResetFails-v0: values=-1" in stderr, stderr
+    assert "every market is untradable" in stderr and "valid kwargs" not in stderr
+    assert "usage:" in stderr and "Traceback" not in stderr
+    assert files_under(sandbox) == {"a_file"}
+
+
+def test_an_unknown_env_kwarg_lists_the_valid_ones(sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--env", "Pendulum-v1", "--env-kwargs", "gravity:9", "--agents", "random", "--no-progress"]
+    assert run_main(agents.evaluation.cli.main, argv) == 2
+    stderr = capsys.readouterr().err
+    assert "unexpected keyword argument 'gravity'" in stderr and "valid kwargs: render_mode, g" in stderr
 
 
 # --- fig5: training curves aligned by timestep ----------------------------------------------------------

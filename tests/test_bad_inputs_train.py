@@ -16,10 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+import yaml
 
+import agents.training.run
 from agents.training import main
 from agents.training.timeline import model_checkpoints
 
@@ -80,6 +83,22 @@ BAD_INPUTS = [
         "gradient_steps must be an integer >= 1 (or -1",
         id="gradient_steps",
     ),  # fmt: skip
+    pytest.param(
+        [*TINY_PPO, "policy_kwargs:dict(net_arch=[-1])"], "policy_kwargs.net_arch must be", id="net-arch"
+    ),
+    pytest.param(
+        [*TINY_PPO, "policy_kwargs:dict(net_arch=dict(pi=[8], vf=[0]))"],
+        "policy_kwargs.net_arch must be",
+        id="net-arch-dict",
+    ),
+    pytest.param(
+        [*TINY_PPO, "policy_kwargs:[8]"], "hyperparameter policy_kwargs must be a dict", id="policy-kwargs"
+    ),
+    pytest.param(
+        ["--algo", "ppo", "--hyperparams", "n_steps:16", "batch_size:64", "--n-envs", "1"],
+        "batch_size 64 is larger than the rollout, n_steps * n_envs = 16 * 1",
+        id="batch-over-rollout",
+    ),
     pytest.param([*TINY_PPO, "--n-envs", "0"], "--n-envs must be an integer >= 1, got 0", id="n-envs"),
     pytest.param([*TINY_PPO, "--eval-episodes", "-1"], "--eval-episodes must be", id="eval-episodes"),
     pytest.param([*TINY_PPO, "--n-eval-envs", "0"], "--n-eval-envs must be", id="n-eval-envs"),
@@ -129,6 +148,53 @@ def test_unwritable_folders_and_bad_conf_files_are_named(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a_file", "bad.yml"]
 
 
+def test_an_error_while_building_the_model_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whatever SB3 or torch raise while the agent is built (torch's "negative dimension" a RuntimeError)
+    is named as a usage error, before the run folder exists."""
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("Trying to create tensor with negative dimension -1: [-1, 3]")
+
+    monkeypatch.setattr(agents.training.run, "make_agent", fails)
+    argv = [*TINY_PPO, *PENDULUM, "-n", "64", "--verbose", "0", "-f", str(tmp_path / "logs")]
+    assert main(argv) == 2
+    stderr = capsys.readouterr().err
+    assert "cannot build ppo for Pendulum-v1: Trying to create tensor with negative dimension" in stderr
+    assert "usage: train.py" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "logs").exists()
+
+
+class ResetFails(gym.Env):
+    """An env whose options make every episode impossible: its reset raises a ValueError naming them."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,))
+
+    def __init__(self, values: float = 0.0) -> None:
+        self.values = values
+
+    def reset(self, *, seed=None, options=None):
+        raise ValueError(f"values={self.values} never exceed costs: every market is untradable")
+
+
+def test_an_env_whose_reset_fails_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gym.register("IoATest/ResetFails-v0", entry_point=ResetFails)
+    try:
+        argv = [*TINY_PPO, "--env", "IoATest/ResetFails-v0", "--env-kwargs", "values:-1", "-n", "64",
+                "--verbose", "0", "-f", str(tmp_path / "logs")]  # fmt: skip
+        assert main(argv) == 2
+    finally:
+        gym.registry.pop("IoATest/ResetFails-v0")
+    stderr = capsys.readouterr().err
+    assert "invalid --env-kwargs {'values': -1} for IoATest/ResetFails-v0: values=-1" in stderr
+    assert "every market is untradable" in stderr and "valid kwargs" not in stderr
+    assert "Traceback" not in stderr and not (tmp_path / "logs").exists()
+
+
 @pytest.fixture(scope="module")
 def ppo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished PPO run of 128 steps, checkpoints and evaluations every 64."""
@@ -148,6 +214,17 @@ def ppo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "evaluations.npz is corrupt",
         ),
         (lambda run: np.savez(run / "evaluations.npz", timesteps=[64]), "evaluations.npz is corrupt"),
+        (lambda run: (run / "config.yml").write_text(""), "config.yml is empty"),
+        (lambda run: drop_config_keys(run, "env"), "config.yml is incomplete: it lacks env"),
+        (lambda run: drop_config_keys(run, "algo", "env"), "config.yml is incomplete: it lacks algo, env"),
+        (
+            lambda run: (run / "progress.csv").write_text("garbage,header\n1,2\n"),
+            "progress.csv is corrupt (its header has no time/total_timesteps column)",
+        ),
+        (
+            lambda run: (run / "progress.csv").write_bytes(b"\xff\xfe\x00garbage"),
+            "progress.csv is corrupt (UnicodeDecodeError)",
+        ),
     ],
 )
 def test_a_corrupt_run_folder_stops_resume_before_anything_changes(
@@ -159,6 +236,26 @@ def test_a_corrupt_run_folder_stops_resume_before_anything_changes(
     assert main(["--resume", str(run_dir), "-n", "192", "--verbose", "0"]) == 2
     stderr = capsys.readouterr().err
     assert message in stderr and "Traceback" not in stderr
+    assert files_under(run_dir) == before
+
+
+def drop_config_keys(run_dir: Path, *keys: str) -> None:
+    config = yaml.safe_load((run_dir / "config.yml").read_text())
+    for key in keys:
+        del config[key]
+    (run_dir / "config.yml").write_text(yaml.safe_dump(config))
+
+
+@pytest.mark.parametrize("n", ["64", "128"])
+def test_resume_refuses_n_not_above_the_runs_timesteps(
+    n: str, ppo_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-n at or below the run's timesteps would only re-save the final model and add an events file."""
+    run_dir = shutil.copytree(ppo_run, tmp_path / "run")
+    before = files_under(run_dir)
+    assert main(["--resume", str(run_dir), "-n", n, "--verbose", "0"]) == 2
+    stderr = capsys.readouterr().err
+    assert f"-n {n} is not above the run's 128 timesteps" in stderr and "usage: train.py" in stderr
     assert files_under(run_dir) == before
 
 

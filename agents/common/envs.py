@@ -41,10 +41,18 @@ def env_kwarg_names(env_id: str) -> list[str]:
     return [p.name for p in parameters if p.name != "self" and p.kind in plain]
 
 
+CHECK_SEED = 0
+"""The seed of the one reset :func:`check_env` does."""
+
+
 def check_env(
     env_id: str, env_kwargs: Mapping[str, Any] | None = None, error: type[Exception] = ValueError
 ) -> str:
-    """Check the env id and kwargs by building the env once; returns the registered id.
+    """Check the env id and kwargs by building the env and resetting it once; returns the registered id.
+
+    The message is the env's own; only an unknown kwarg (a ``TypeError`` with Python's "unexpected keyword
+    argument" wording, as ``ioa_gym.errors.OptionError``) gets the constructor's kwargs as a hint when the
+    env's message does not list the valid ones.
 
     :param error: the exception type to raise (the caller's own configuration error); its message names the
         flag (``--env``, ``--env-kwargs``) and the valid choices.
@@ -62,13 +70,19 @@ def check_env(
             "or 'module:Id' to import the module that registers Id."
         ) from cause
     try:
-        gym.make(env_id, **env_kwargs).close()
+        env = gym.make(env_id, **env_kwargs)
+        try:
+            # One reset with a fixed seed (cheap): options that make every episode impossible fail here.
+            env.reset(seed=CHECK_SEED)
+        finally:
+            env.close()
     except (TypeError, ValueError, gym.error.Error) as cause:
-        valid = env_kwarg_names(env_id)
-        raise error(
-            f"invalid --env-kwargs {env_kwargs} for {spec.id}: {cause}; "
-            f"valid kwargs: {', '.join(valid) if valid else 'see the env constructor'}"
-        ) from cause
+        message = f"invalid --env-kwargs {env_kwargs} for {spec.id}: {cause}"
+        if isinstance(cause, TypeError) and "unexpected keyword argument" in str(cause):
+            valid = env_kwarg_names(env_id)
+            if len(valid) > 1 and "valid" not in str(cause):  # a function entry point lists render_mode only
+                message += f"; valid kwargs: {', '.join(valid)}"
+        raise error(message) from cause
     return spec.id
 
 

@@ -21,7 +21,7 @@ from agents.evaluation.harness import check_seeds, check_vectorization, evaluate
 from agents.evaluation.loading import load_agents
 from agents.evaluation.report import write_results
 from agents.evaluation.results import check_comparisons
-from agents.evaluation.specs import parse_agent_spec
+from agents.evaluation.specs import EvaluationConfigError, parse_agent_spec
 from agents.registry import AgentConfigError
 from agents.vec_env import VECTORIZATION_MODES
 from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE
@@ -69,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--vectorization-mode",
-        default="sync",
         choices=VECTORIZATION_MODES,
-        help="the vector env when --n-envs > 1: Gymnasium's sync or async, or the env's vector_entry_point",
+        help="the vector env when --n-envs > 1: Gymnasium's sync (default) or async, or the env's "
+        "vector_entry_point",
     )
     parser.add_argument(
         "--compare",
@@ -109,7 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_seeds(args.episodes, args.seeds)
         env_id = apply_common_arguments(args)
-        check_vectorization(env_id, args.n_envs, args.vectorization_mode, args.episodes)
+        vectorization_mode = args.vectorization_mode or "sync"
+        check_vectorization(env_id, args.n_envs, vectorization_mode, args.episodes)
+        if args.vectorization_mode is not None and args.n_envs == 1:
+            raise EvaluationConfigError(
+                f"--vectorization-mode {args.vectorization_mode} applies with --n-envs > 1 (episodes are "
+                "played one at a time otherwise); give --n-envs N or leave the flag out"
+            )
         output = default_output_dir(env_id) if args.output is None else args.output
         out_dir = check_output_folder("--output", output, args.overwrite)
         requests = [parse_agent_spec(spec) for spec in args.agents]
@@ -127,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
             command=command_line(arguments, PROG),
             n_envs=args.n_envs,
-            vectorization_mode=args.vectorization_mode,
+            vectorization_mode=vectorization_mode,
         )
         result.comparisons = [(a, b) for a, b in args.compare]
         written = write_results(result, out_dir, overwrite=args.overwrite, plots=not args.no_plots)

@@ -59,6 +59,12 @@ def _split_top_level(text: str, separator: str = ",") -> list[str]:
 def _parse_named(label: str, text: str, spec_text: str) -> AgentRequest:
     """``NAME`` or ``NAME:key=value,...`` (a ``package.module:Class`` has no ``=`` after its colon)."""
     name, separator, arguments = spec_text.partition(":")
+    if separator and "=" not in arguments and name.strip() in list_agents():
+        # fixed-step:step, fixed-step:0.5 or fixed-step: (the '=' left out), not a package.module:Class
+        raise EvaluationConfigError(
+            f"--agents {text!r}: expected NAME:key=value,... (e.g. {name.strip()}:step=0.5), got "
+            f"{arguments!r} after the colon"
+        )
     if not separator or "=" not in arguments:
         name, arguments = spec_text, ""
     kwargs: dict[str, Any] = {}

@@ -38,9 +38,11 @@ purged (``SummaryWriter(purge_step=...)``), later checkpoints and a later best o
 
 A bad algorithm, env id, hyperparameter (name or range: ``gamma`` in [0, 1], ``batch_size >= 1``...), env
 kwarg or flag (``--n-envs 0``, ``--eval-episodes -1``, ``--device cuda`` without CUDA, an unwritable
-``-f``/``-tb``, a corrupt ``config.yml``/``evaluations.npz`` on ``--resume``, bad YAML in ``-conf``...)
-stops the run before anything is written, with a message naming it and its allowed values, and exit
-code 2.
+``-f``/``-tb``, a corrupt, empty or incomplete ``config.yml``, a corrupt ``evaluations.npz`` or
+``progress.csv``, or ``-n`` not above the run's timesteps on ``--resume``, bad YAML in ``-conf``, a
+``policy_kwargs.net_arch`` that is no list of layer sizes, a PPO ``batch_size`` above ``n_steps * n_envs``,
+an env that fails at its first reset, any error SB3 or torch raise while building the agent...) stops the
+run before anything is written, with a message naming it and its allowed values, and exit code 2.
 
 Modules: :mod:`.config` (defaults, flag checks, ``resolve_config``, run-folder numbering),
 :mod:`.callbacks` (atomic checkpoints, evaluations and ``progress.csv``), :mod:`.timeline` (what

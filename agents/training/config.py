@@ -5,6 +5,7 @@ folders. Every bad value raises :class:`~agents.registry.AgentConfigError` befor
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import re
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.utils import get_device
 
 from agents.common.checks import POSITIVE_INT, Range, check_range
@@ -20,6 +22,7 @@ from agents.common.checks import check_device as _check_device
 from agents.common.checks import check_writable_folder as _check_writable_folder
 from agents.common.envs import check_env, env_folder_name
 from agents.registry import (
+    CONFIG_FILE,
     AgentConfigError,
     check_hyperparams,
     get_agent_spec,
@@ -39,6 +42,8 @@ EVALUATIONS_FILE = "evaluations.npz"
 STAGING_DIR = ".staging"
 FROZEN_ON_RESUME = ("algo", "env", "hyperparams", "env_kwargs", "conf_file", "n_envs", "vec_env", "seed")
 """Flags that ``--resume`` takes from the run's ``config.yml``; giving them again would fork the run."""
+REQUIRED_ON_RESUME = ("algo", "env")
+"""Keys that ``config.yml`` must hold for ``--resume``."""
 RECORDED_DEFAULTS = {"vec_env": "dummy"}
 """What ``config.yml`` of a run written before a flag existed means by its absence."""
 
@@ -110,6 +115,31 @@ def check_flag(flag: str, value: Any, allowed: Range) -> None:
     check_range(flag, value, allowed, error=AgentConfigError)
 
 
+def check_rollout_batch(algo_class: type, hyperparams: dict[str, Any], n_envs: int) -> None:
+    """On-policy algorithms with minibatches (PPO): refuse ``batch_size`` > ``n_steps * n_envs``, the
+    rollout a minibatch is drawn from (SB3 only warns, and trains on the whole rollout instead).
+
+    The values not given are the constructor's defaults.
+    """
+    if not (isinstance(algo_class, type) and issubclass(algo_class, OnPolicyAlgorithm)):
+        return
+    parameters = inspect.signature(algo_class.__init__).parameters
+    if "batch_size" not in parameters or "n_steps" not in parameters:
+        return
+    values = {}
+    for name in ("batch_size", "n_steps"):
+        value = hyperparams.get(name, parameters[name].default)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return  # checked elsewhere (check_hyperparams)
+        values[name] = int(value)
+    if values["batch_size"] > values["n_steps"] * n_envs:
+        raise AgentConfigError(
+            f"hyperparameter batch_size {values['batch_size']} is larger than the rollout, n_steps * n_envs "
+            f"= {values['n_steps']} * {n_envs} = {values['n_steps'] * n_envs}: lower batch_size or raise "
+            f"n_steps / --n-envs"
+        )
+
+
 def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
     """Validate the arguments and merge them with the defaults (or, on ``--resume``, the run's config.yml).
 
@@ -119,6 +149,15 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
     saved: dict[str, Any] = {}
     if args.resume:
         saved = read_run_config(args.resume)
+        config_file = Path(args.resume) / CONFIG_FILE
+        if not saved:
+            raise AgentConfigError(f"--resume: {config_file} is empty: it has none of the run's settings")
+        missing = [key for key in REQUIRED_ON_RESUME if saved.get(key) in (None, "")]
+        if missing:
+            raise AgentConfigError(
+                f"--resume: {config_file} is incomplete: it lacks {', '.join(missing)} (train.py writes "
+                f"{', '.join(REQUIRED_ON_RESUME)} in every run's config.yml)"
+            )
         for name in FROZEN_ON_RESUME:
             given, recorded = getattr(args, name), saved.get(name, RECORDED_DEFAULTS.get(name))
             if given is not None and given != recorded:
@@ -164,6 +203,8 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
         n_envs = hyperparams.get("n_envs", 1)
     check_flag("--n-envs", n_envs, POSITIVE_INT)
     n_envs = int(n_envs)
+    if spec.kind == "sb3":
+        check_rollout_batch(algo_class, hyperparams, n_envs)
     vec_env = pick("vec_env", RECORDED_DEFAULTS["vec_env"])
     if vec_env == "native":
         try:
@@ -245,6 +286,7 @@ __all__ = [
     "STAGING_DIR",
     "check_device",
     "check_flag",
+    "check_rollout_batch",
     "check_writable_folder",
     "load_conf_file",
     "new_run_dir",

@@ -45,7 +45,13 @@ from agents.training.config import (
     STAGING_DIR,
     new_run_dir,
 )
-from agents.training.timeline import read_evaluations, replay_buffer_of, resumable_checkpoint, rewind
+from agents.training.timeline import (
+    check_progress,
+    read_evaluations,
+    replay_buffer_of,
+    resumable_checkpoint,
+    rewind,
+)
 
 
 def make_envs(config: dict[str, Any], seed: int) -> tuple[VecEnv, VecEnv]:
@@ -190,8 +196,15 @@ def train(config: dict[str, Any]) -> int:
         # Everything is checked before the run folder changes: the checkpoint, the evaluation history.
         run_dir = Path(config["resume"])
         resume_from = resumable_checkpoint(run_dir)
+        at = checkpoint_timesteps(resume_from)
+        if config["n_timesteps"] <= at:
+            raise AgentConfigError(
+                f"-n {config['n_timesteps']} is not above the run's {at} timesteps (its latest checkpoint, "
+                f"{resume_from.name}): give -n/--n-timesteps > {at} to train further"
+            )
         evaluations = read_evaluations(run_dir)
-        seed += checkpoint_timesteps(resume_from)  # fresh episodes, not a replay of the first ones
+        check_progress(run_dir)
+        seed += at  # fresh episodes, not a replay of the first ones
     train_env, eval_env = make_envs(config, seed)
     try:
         try:
@@ -201,9 +214,12 @@ def train(config: dict[str, Any]) -> int:
             agent = build_model(config, agent_env, resume_from)
         except AgentConfigError:
             raise
-        except (ValueError, TypeError, AssertionError) as error:  # SB3's checks of values and spaces
+        except (ValueError, TypeError, AssertionError, RuntimeError, KeyError, IndexError) as error:
+            # SB3's checks of values and spaces, torch's of layer shapes ("negative dimension"): raised
+            # before the run folder is created or changed, so that nothing is written.
+            problem = " ".join(str(error).split()) or type(error).__name__
             raise AgentConfigError(
-                f"cannot build {config['algo']} for {config['env_id']}: {error}"
+                f"cannot build {config['algo']} for {config['env_id']}: {problem}"
             ) from error
         resumed_at = None
         if resume_from is not None:

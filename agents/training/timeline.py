@@ -107,6 +107,37 @@ def read_evaluations(run_dir: Path) -> dict[str, np.ndarray] | None:
     return arrays
 
 
+def check_progress(run_dir: Path) -> None:
+    """Refuse a ``progress.csv`` that ``--resume`` cannot continue: not UTF-8 CSV, no
+    ``time/total_timesteps`` column in its header, or a row with more fields than the header (a short last
+    row, cut by a kill, is dropped by :func:`rewind` like any row past the checkpoint). An empty file is
+    started again.
+
+    :raises AgentConfigError: naming the file, what is wrong and what to do.
+    """
+    path = run_dir / PROGRESS_FILE
+    if not path.is_file():
+        return
+    fix = "move it away to resume without the training log, or repair it"
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_text())))
+    except (UnicodeDecodeError, csv.Error, OSError) as error:
+        raise AgentConfigError(f"--resume: {path} is corrupt ({type(error).__name__}); {fix}") from error
+    rows = [row for row in rows if row]
+    if not rows:
+        return
+    header = rows[0]
+    if TIMESTEPS_COLUMN not in header or len(set(header)) != len(header):
+        problem = "duplicate columns" if TIMESTEPS_COLUMN in header else f"no {TIMESTEPS_COLUMN} column"
+        raise AgentConfigError(f"--resume: {path} is corrupt (its header has {problem}); {fix}")
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) > len(header) or (len(row) < len(header) and number < len(rows)):
+            raise AgentConfigError(
+                f"--resume: {path} is corrupt (row {number} has {len(row)} fields, the header "
+                f"{len(header)}); {fix}"
+            )
+
+
 def saved_timesteps(model_zip: Path) -> int | None:
     """The ``num_timesteps`` stored in an SB3 zip (None when unreadable)."""
     try:
@@ -213,6 +244,7 @@ def replay_buffer_of(checkpoint: Path) -> Path:
 
 
 __all__ = [
+    "check_progress",
     "ABANDONED_DIR",
     "model_checkpoints",
     "read_evaluations",
