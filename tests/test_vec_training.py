@@ -37,7 +37,7 @@ import_env_packages()
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ENV_ID = "IoA-DDA-v0"
-FAST = {"market_source": "synthetic", "max_episode_steps": 12}  # some episodes end by truncation
+FAST = {"market_source": "synthetic", "max_rounds": 12, "max_episode_steps": 12}  # short episodes
 HAS_NATIVE = has_vector_entry_point(ENV_ID)
 NO_NATIVE = f"{ENV_ID} has no vector_entry_point yet (gym.spec({ENV_ID!r}).vector_entry_point is None)"
 NATIVE = pytest.param("vector_entry_point", marks=pytest.mark.skipif(not HAS_NATIVE, reason=NO_NATIVE))
@@ -196,8 +196,8 @@ def test_native_needs_a_vector_entry_point(tmp_path: Path, capsys: pytest.Captur
 def test_train_on_the_native_vector_env_and_resume(tmp_path: Path) -> None:
     """``--vec-env native --n-envs 4``: trained through the adapter, episode statistics logged as with
     Monitor, the choice in config.yml, kept by --resume and not changed by it."""
-    args = [*TINY_PPO, "--env", ENV_ID, "--env-kwargs", "market_source:synthetic", "max_episode_steps:8",
-            "--vec-env", "native",
+    args = [*TINY_PPO, "--env", ENV_ID, "--env-kwargs", "market_source:synthetic", "max_rounds:8",
+            "max_episode_steps:8", "--vec-env", "native",
             "--n-envs", "4", "-n", "64", "--seed", "0", "--eval-freq", "64", "--eval-episodes", "1",
             "--save-freq", "64", "-f", str(tmp_path), "--verbose", "0"]  # fmt: skip
     assert main(args) == 0
