@@ -102,6 +102,11 @@ BAD_INPUTS = [
     pytest.param([*TINY_PPO, "--n-envs", "0"], "--n-envs must be an integer >= 1, got 0", id="n-envs"),
     pytest.param([*TINY_PPO, "--eval-episodes", "-1"], "--eval-episodes must be", id="eval-episodes"),
     pytest.param([*TINY_PPO, "--n-eval-envs", "0"], "--n-eval-envs must be", id="n-eval-envs"),
+    pytest.param(
+        [*TINY_PPO, "--n-eval-envs", "5", "--eval-episodes", "2"],
+        "--n-eval-envs 5 is more than --eval-episodes 2",
+        id="n-eval-envs-over-episodes",
+    ),
     pytest.param([*TINY_PPO, "--eval-freq", "-5"], "--eval-freq must be", id="eval-freq"),
     pytest.param([*TINY_PPO, "--save-freq", "-5"], "--save-freq must be", id="save-freq"),
     pytest.param([*TINY_PPO, "-n", "0"], "-n/--n-timesteps must be", id="n"),

@@ -233,6 +233,11 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
     eval_episodes, n_eval_envs = pick("eval_episodes", DEFAULT_EVAL_EPISODES), pick("n_eval_envs", 1)
     check_flag("--eval-episodes", eval_episodes, POSITIVE_INT)
     check_flag("--n-eval-envs", n_eval_envs, POSITIVE_INT)
+    if n_eval_envs > eval_episodes:  # SB3's evaluate_policy only warns, and the extra envs idle
+        raise AgentConfigError(
+            f"--n-eval-envs {n_eval_envs} is more than --eval-episodes {eval_episodes}: "
+            "each evaluation env plays at least one episode"
+        )
     check_flag("--num-threads", getattr(args, "num_threads", -1), THREADS_RANGE)
     check_flag("--verbose", args.verbose, Range(0, 2, integer=True))
     log_folder, tensorboard_log = pick("log_folder", "logs"), pick("tensorboard_log", None)
