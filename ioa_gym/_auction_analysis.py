@@ -19,9 +19,13 @@ from ioa_gym._auction_mechanism import (
     DoubleDutchAuction,
     Seed,
     StepPolicy,
+    check_seed,
     fixed_step,
     run_auction,
 )
+
+MAX_DEVIATIONS = 10**6
+"""Upper bound of ``max_misreport_gain``'s ``n_deviations`` (each one replays the auction per participant)."""
 
 # ----------------------------------------------------------------------------------------------------
 # Incentive compatibility audit
@@ -90,8 +94,14 @@ def max_misreport_gain(
     :param n_deviations: random misreports per participant (>= 0), besides the 4 near p*.
     :param rng: generator (or seed) for the random misreports.
     """
-    if isinstance(n_deviations, bool) or int(n_deviations) != n_deviations or n_deviations < 0:
-        raise ValueError(f"n_deviations must be an integer >= 0, got {n_deviations!r}")
+    if (
+        not isinstance(n_deviations, (int, np.integer))
+        or isinstance(n_deviations, bool)
+        or not 0 <= n_deviations <= MAX_DEVIATIONS
+    ):
+        raise ValueError(f"n_deviations must be an integer in [0, {MAX_DEVIATIONS}], got {n_deviations!r}")
+    check_seed(rng, "rng")
+    check_seed(seed)
     policy = _as_policy(step)
     rng = np.random.default_rng(rng)
     truthful_auction = DoubleDutchAuction(market, variant, price_bounds, max_rounds, seed)

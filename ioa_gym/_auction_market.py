@@ -22,17 +22,34 @@ so 10**6 units are about 0.1 GB; far larger counts ran out of memory, and counts
 negative totals."""
 
 
+MAX_ABS_PRICE = 1e12
+"""Bound of every buyer value and seller cost (|x| <= 1e12): welfare sums of up to ``MAX_UNITS`` units stay
+finite and exact enough (1e308 overflowed them to inf)."""
+
+
 def _price_array(name: str, values: object) -> np.ndarray:
-    """Validate a 1-D array of finite per-unit values or costs; return a read-only float copy."""
+    """Validate a 1-D array of finite per-unit values or costs in [-MAX_ABS_PRICE, MAX_ABS_PRICE] (real
+    numbers, not bools or strings); return a read-only float copy."""
     try:
-        array = np.array(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a 1-D array of finite numbers, got {values!r}") from exc
+        raw = np.asarray(values)
+    except (TypeError, ValueError):
+        raw = None
+    if raw is None or (raw.size and raw.dtype.kind not in "iuf"):
+        raise ValueError(
+            f"{name} must be a 1-D array of finite numbers (no bools or strings), got {values!r}"
+        )
+    array = np.array(raw, dtype=float)
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array, got shape {array.shape}")
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
         raise ValueError(f"{name} must be finite numbers, got {array[bad[0]]} at index {bad[0]}")
+    bad = np.flatnonzero(np.abs(array) > MAX_ABS_PRICE)
+    if bad.size:
+        raise ValueError(
+            f"{name} must lie in [-{MAX_ABS_PRICE:g}, {MAX_ABS_PRICE:g}] (MAX_ABS_PRICE), got "
+            f"{array[bad[0]]} at index {bad[0]}"
+        )
     array.setflags(write=False)
     return array
 
@@ -46,8 +63,8 @@ def _unit_array(name: str, units: object, expected_length: int, values_name: str
         raise ValueError(
             f"{name} must have one entry per entry of {values_name} ({expected_length}), got {raw.shape[0]}"
         )
-    if raw.dtype.kind not in "iuf" and raw.size:
-        raise ValueError(f"{name} must be integers >= 0, got dtype {raw.dtype}")
+    if raw.dtype.kind not in "iuf" and raw.size:  # bools and strings too
+        raise ValueError(f"{name} must be integers >= 0 (no bools or strings), got dtype {raw.dtype}")
     as_float = raw.astype(float)
     bad = np.flatnonzero(~np.isfinite(as_float) | (as_float < 0) | (as_float != np.round(as_float)))
     if bad.size:

@@ -118,13 +118,48 @@ def check_auction_options(
     return the bounds as floats. Shared by ``DoubleDutchAuction`` and the batched auctions."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    lower, upper = DEFAULT_PRICE_BOUNDS if price_bounds is None else price_bounds
-    lower, upper = float(lower), float(upper)
+    bounds = DEFAULT_PRICE_BOUNDS if price_bounds is None else price_bounds
+    # Fast path (every env reset): a tuple of two floats, as the envs' checked configs hold.
+    if not (
+        type(bounds) is tuple and len(bounds) == 2 and type(bounds[0]) is float and type(bounds[1]) is float
+    ):
+        if (
+            not isinstance(bounds, (tuple, list, np.ndarray))
+            or len(bounds) != 2
+            or not all(_is_real(b) for b in bounds)
+        ):
+            raise ValueError(
+                f"price_bounds must be a (lower, upper) pair of finite numbers with lower < upper, "
+                f"got {bounds!r}"
+            )
+    lower, upper = float(bounds[0]), float(bounds[1])
     if not (math.isfinite(lower) and math.isfinite(upper) and lower < upper):
         raise ValueError(f"price_bounds must be finite with lower < upper, got ({lower}, {upper})")
-    if isinstance(max_rounds, bool) or int(max_rounds) != max_rounds or max_rounds < 1:
+    if type(max_rounds) is not int and (
+        not _is_real(max_rounds) or int(max_rounds) != max_rounds  # type: ignore[arg-type]
+    ):
+        raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
+    if max_rounds < 1:  # type: ignore[operator]
         raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
     return lower, upper
+
+
+def _is_real(value: object) -> bool:
+    """A real number (Python or NumPy), not a bool or a string."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def check_seed(seed: object, name: str = "seed") -> None:
+    """A seed of ``np.random.default_rng``: None, an integer >= 0, a Generator or a SeedSequence (else
+    ValueError naming ``name``)."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return
+    if not (isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) and seed >= 0):
+        raise ValueError(
+            f"{name} must be None, an integer >= 0, a numpy.random.Generator or a SeedSequence, got {seed!r}"
+        )
 
 
 class DoubleDutchAuction:
@@ -161,6 +196,8 @@ class DoubleDutchAuction:
         if not isinstance(market, Market):
             raise ValueError(f"market must be a Market, got {type(market).__name__}")
         lower, upper = check_auction_options(variant, price_bounds, max_rounds)
+        if seed is not None and not isinstance(seed, np.random.Generator):
+            check_seed(seed)
 
         self.market = market
         self.variant = variant
@@ -458,20 +495,19 @@ def fixed_step(step: float | Sequence[float]) -> StepPolicy:
     Such a policy keeps the strategy-proof variant exactly IC; a pair lets the clocks meet elsewhere
     than at the middle of the bounds.
     """
-    if isinstance(step, (int, float, np.number)):
+    if _is_real(step):
         steps: tuple[object, ...] = (step, step)
         names = ("step", "step")
-    else:
+    elif isinstance(step, (tuple, list, np.ndarray)) and len(step) == 2:
         steps = tuple(step)
         names = ("buyer step", "seller step")
-    if len(steps) != 2:
-        raise ValueError(f"step must be a number or a (buyer_step, seller_step) pair, got {step!r}")
+    else:
+        raise ValueError(f"step must be a number > 0 or a (buyer_step, seller_step) pair, got {step!r}")
     checked: list[float] = []
     for name, value in zip(names, steps, strict=True):
-        try:
-            value = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from None
+        if not _is_real(value):
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        value = float(value)  # type: ignore[arg-type]
         if not 0.0 < value < math.inf:
             raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
         checked.append(value)
@@ -490,6 +526,11 @@ def run_auction(
     seed: Seed = None,
 ) -> AuctionResult:
     """Play one auction to the end, asking ``step_policy(auction)`` for every step."""
+    if not callable(step_policy):
+        raise ValueError(
+            f"step_policy must be a callable auction -> step (e.g. fixed_step(0.1)), got {step_policy!r}; "
+            f"for a constant step use run_fixed_step(market, step)"
+        )
     auction = DoubleDutchAuction(market, variant, price_bounds, max_rounds, seed)
     while not auction.done:
         auction.tick(step_policy(auction))

@@ -301,6 +301,10 @@ def audit_market(
     )
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def audit_policy(
     policy: Policy | Any,
     env_id: str = "IoA-DDA-v0",
@@ -319,13 +323,35 @@ def audit_policy(
     :param env_kwargs: env options, e.g. ``{"variant": "strategy-proof"}``.
     :param seed: audit seed (market k is reset with ``market_seed(seed, k)``).
     :param n_deviations: random misreports per participant, besides the 4 near the closing price.
-    :param markets: the markets of :func:`sample_markets` (same arguments), to share them across policies.
+    :param markets: the markets of :func:`sample_markets` (same arguments), to share them across policies;
+        at least ``n_markets`` of them (the first ``n_markets`` are audited).
     :param on_market: called after each market (progress bars).
+
+    Every argument is checked before the first market is audited (ValueError naming it).
     """
-    if isinstance(n_deviations, bool) or int(n_deviations) != n_deviations or n_deviations < 0:
+    if not _is_int(n_deviations) or n_deviations < 0:
         raise ValueError(f"n_deviations must be an integer >= 0, got {n_deviations!r}")
-    if isinstance(n_markets, bool) or int(n_markets) != n_markets or not 1 <= n_markets <= SEED_STRIDE:
+    if not _is_int(n_markets) or not 1 <= n_markets <= SEED_STRIDE:
         raise ValueError(f"n_markets must be an integer in [1, {SEED_STRIDE}], got {n_markets!r}")
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0 (the audit seed), got {seed!r}")
+    if env_kwargs is not None and not isinstance(env_kwargs, Mapping):
+        raise ValueError(f"env_kwargs must be a mapping of env options (or None), got {env_kwargs!r}")
+    if policy is None or not (callable(policy) or callable(getattr(policy, "predict", None))):
+        raise ValueError(
+            f"policy must have SB3's predict() or be a callable observations -> actions, got {policy!r}"
+        )
+    if on_market is not None and not callable(on_market):
+        raise ValueError(f"on_market must be a callable of no arguments (or None), got {on_market!r}")
+    if markets is not None:
+        if not isinstance(markets, Sequence) or len(markets) < n_markets:
+            got = f"{len(markets)} markets" if isinstance(markets, Sequence) else repr(markets)
+            raise ValueError(
+                f"markets must be a sequence of at least n_markets={n_markets} Markets (sample_markets), "
+                f"got {got}"
+            )
+        if not all(isinstance(market, Market) for market in markets[:n_markets]):
+            raise ValueError("markets must hold ioa_gym.auction.Market objects (sample_markets)")
     env_kwargs = dict(env_kwargs or {})
     if markets is None:
         markets = sample_markets(env_id, env_kwargs, n_markets, seed)

@@ -58,17 +58,23 @@ def sample_tier1_market(
     config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100, **solver_kwargs
 ) -> tuple[Market, Scenario, Equilibrium]:
     """Sample slots (scenario -> Stackelberg equilibrium -> market) until the market is tradable
-    (``is_tradable``); raise RuntimeError after ``max_attempts`` slots without one (e.g. capacities so
-    large that no FA is ever overloaded)."""
+    (``is_tradable``); raise ValueError naming the options that decide tradability after ``max_attempts``
+    slots without one (e.g. capacities so large that no FA is ever overloaded: the env refuses the plainly
+    impossible cases at construction, ``ioa_gym.envs.dda``)."""
     for _ in range(max_attempts):
         scenario = config.sample(rng)
         equilibrium = solve_equilibrium(scenario, **solver_kwargs)
         market = market_from_equilibrium(scenario, equilibrium)
         if is_tradable(market):
             return market, scenario, equilibrium
-    raise RuntimeError(
-        f"no tradable Tier-2 market in {max_attempts} sampled slots: no FA was overloaded or no trade "
-        "had gains; lower fa_capacity_range, raise n_aa / aa_supply_range, or use synthetic markets"
+    raise ValueError(
+        f"no tradable Tier-2 market in {max_attempts} sampled slots: no FA was overloaded or no AA "
+        f"offered a whole unit or no trade had gains. The options that decide it: unit_size="
+        f"{config.unit_size}, aa_supply_range={config.aa_supply_range}, fa_capacity_range="
+        f"{config.fa_capacity_range}, n_wa={config.n_wa}, n_fa={config.n_fa}, n_aa={config.n_aa}, "
+        f"task_data_range={config.task_data_range}, task_intensity_range={config.task_intensity_range}; "
+        "lower fa_capacity_range or unit_size, raise n_wa / n_aa / aa_supply_range, or use "
+        "market_source='synthetic'"
     )
 
 
@@ -81,9 +87,36 @@ def sample_synthetic_market(
     costs: tuple[float, float],
     max_attempts: int = 1000,
 ) -> Market:
-    """Synthetic market (uniform counts, units, values and costs), resampled until tradable."""
+    """Synthetic market (uniform counts, units, values and costs), resampled until tradable; ValueError
+    naming the synthetic_* ranges after ``max_attempts`` draws without one (the env refuses ranges whose
+    draws are rarely tradable at construction, ``synthetic_tradable_probability``)."""
     for _ in range(max_attempts):
         market = sample_market(rng, n_buyers, n_sellers, units, values, costs)
         if is_tradable(market):
             return market
-    raise RuntimeError(f"no tradable synthetic market in {max_attempts} draws: values never exceed costs")
+    raise ValueError(
+        f"no tradable synthetic market in {max_attempts} draws: no buyer's value exceeded a seller's cost; "
+        f"synthetic_values={values} must overlap synthetic_costs={costs} more (synthetic_buyers="
+        f"{n_buyers}, synthetic_sellers={n_sellers})"
+    )
+
+
+def synthetic_tradable_probability(
+    n_buyers: int, n_sellers: int, values: tuple[float, float], costs: tuple[float, float]
+) -> float:
+    """Probability that a synthetic market of ``n_buyers`` buyers and ``n_sellers`` sellers (each with
+    at least one unit) is tradable: that the largest of the uniform values exceeds the smallest of the
+    uniform costs. The fewest participants give the smallest probability. Computed by quadrature over the
+    smallest cost's quantiles (4096 points, well under a millisecond)."""
+    v0, v1 = values
+    c0, c1 = costs
+    if c1 > c0:
+        u = (np.arange(4096) + 0.5) / 4096
+        min_cost = c0 + (c1 - c0) * (1.0 - (1.0 - u) ** (1.0 / n_sellers))
+    else:
+        min_cost = np.array([c0])
+    if v1 > v0:
+        below = np.clip((min_cost - v0) / (v1 - v0), 0.0, 1.0)  # P(one value <= the smallest cost)
+    else:
+        below = (min_cost >= v0).astype(float)
+    return float(1.0 - np.mean(below**n_buyers))

@@ -54,12 +54,12 @@ def _check_range(
     """Validate a (min, max) pair of numbers lying inside [low, high] with min <= max; raise ValueError
     naming ``name`` and the allowed range."""
     bound = _bounds_text(low, high, strict_low)
-    try:
-        pair = tuple(value)
-    except TypeError:
-        pair = ()
-    if isinstance(value, (str, bytes)) or len(pair) != 2 or not all(_is_number(v) for v in pair):
-        raise ValueError(f"{name} must be a pair (min, max) of numbers in {bound}, got {value!r}")
+    # A tuple, list or 1-D array: tuple() of a dict or a set would take its keys or an arbitrary order.
+    pair = tuple(value) if isinstance(value, (tuple, list, np.ndarray)) else ()
+    if len(pair) != 2 or not all(_is_number(v) for v in pair):
+        raise ValueError(
+            f"{name} must be a pair (min, max) of numbers in {bound} (a tuple or list), got {value!r}"
+        )
     lo, hi = float(pair[0]), float(pair[1])
     for v in (lo, hi):
         if not math.isfinite(v) or v > high or v < low or (strict_low and v <= low):
@@ -281,8 +281,16 @@ class ScenarioConfig:
         return self.from_dict({**self.to_dict(), **changes})
 
     def sample(self, seed: int | np.random.Generator | None = None) -> Scenario:
-        """Draw one slot's concrete scenario (Eqs. 1-6 and 8) from ``seed`` (an int or a Generator)."""
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        """Draw one slot's concrete scenario (Eqs. 1-6 and 8) from ``seed``: an integer >= 0, None (fresh
+        entropy) or a NumPy Generator (else ValueError)."""
+        if isinstance(seed, np.random.Generator):
+            rng = seed
+        elif seed is None or (
+            isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) and seed >= 0
+        ):
+            rng = np.random.default_rng(seed)
+        else:
+            raise ValueError(f"seed must be an integer >= 0, None or a numpy.random.Generator, got {seed!r}")
         return _sample(self, rng)
 
 

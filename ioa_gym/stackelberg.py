@@ -16,6 +16,7 @@ in ``ioa_gym._follower_kkt``); benchmarks/bench_tier1.py measures it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,24 +46,32 @@ validates."""
 MAX_SEARCH_POINTS = 10_000
 """Upper bound of ``grid_points`` and ``refine_points``: a search evaluates that many prices per leader at
 once, over every WA (memory grows with points x leaders x WAs)."""
+MAX_LINEAR_SEARCH_POINTS = 1_000_000
+"""Upper bound of the prices ``linear_search`` scans, (p_max - c_l) / step: it evaluates them all at once,
+over every WA (a smaller step is refused, not an out-of-memory error)."""
 
 
-def check_solver_options(options: object, n_leaders: int | None = None, name: str = "solver") -> dict:
+def check_solver_options(
+    options: object, n_leaders: int | None = None, name: str = "solver", max_price: float | None = None
+) -> dict:
     """Validate keyword arguments of ``solve_equilibrium`` before any slot is solved (an env checks its
-    ``solver=`` option with this at construction): a dict of known names (else ``OptionError``), each value
-    of its type and range (else ValueError naming ``name[key]`` and the allowed range); ``initial_prices``,
-    finite numbers, one per leader when ``n_leaders`` is given. Returns a copy."""
+    ``solver=`` option with this at construction; ``solve_equilibrium`` checks its own arguments with it,
+    ``name=""``): a dict of known names (else ``OptionError``), each value of its type and range (else
+    ValueError naming ``name[key]``, or ``key`` when ``name`` is empty, and the allowed range);
+    ``initial_prices``, finite numbers in [0, max_price] (when given; p_max, the ``max_price`` of the
+    scenario), one per leader when ``n_leaders`` is given. Returns a copy."""
     if not isinstance(options, dict):
         raise ValueError(f"{name} must be a dict of solve_equilibrium arguments, got {options!r}")
     unknown = set(options) - set(SOLVER_OPTIONS)
     if unknown:
-        raise unknown_option_error(f"{name}: solve_equilibrium()", map(str, unknown), SOLVER_OPTIONS)
+        owner = f"{name}: solve_equilibrium()" if name else "solve_equilibrium()"
+        raise unknown_option_error(owner, map(str, unknown), SOLVER_OPTIONS)
     for key, value in options.items():
-        label = f"{name}[{key!r}]"
+        label = f"{name}[{key!r}]" if name else key
         if key == "tol":
             _check_scalar(label, value, 0.0, 1e9, strict_low=True)
         elif key == "max_iter":  # a limit, not an allocation (histories grow as sweeps are made)
-            _check_int(label, value, 1, 2**62)
+            _check_int_option(label, value, 1, 2**62, bare=not name)
         elif key == "damping":
             _check_scalar(label, value, 0.0, 1.0)
             if value >= 1.0:
@@ -72,24 +81,47 @@ def check_solver_options(options: object, n_leaders: int | None = None, name: st
             if not isinstance(value, str) or value not in choices:
                 raise ValueError(f"{label} must be one of {list(choices)}, got {value!r}")
         elif key == "grid_points":
-            _check_int(label, value, 2, MAX_SEARCH_POINTS)
+            _check_int_option(label, value, 2, MAX_SEARCH_POINTS, bare=not name)
         elif key == "refine_points":
-            _check_int(label, value, 3, MAX_SEARCH_POINTS)
+            _check_int_option(label, value, 3, MAX_SEARCH_POINTS, bare=not name)
         elif key == "refine_levels":
-            _check_int(label, value, 0, 50)
+            _check_int_option(label, value, 0, 50, bare=not name)
         elif value is not None:  # initial_prices
-            try:
-                prices = np.asarray(value, dtype=float)
-            except (TypeError, ValueError):
-                prices = np.full(1, np.nan)
-            if prices.ndim != 1 or not np.all(np.isfinite(prices)):
+            prices = _real_array(value)
+            if not name and prices is not None and prices.ndim == 1 and not np.all(np.isfinite(prices)):
+                raise ValueError(
+                    f"{label} must be finite numbers (prices in [0, p_max]), got {prices.tolist()}"
+                )
+            if prices is None or prices.ndim != 1 or not np.all(np.isfinite(prices)):
                 raise ValueError(f"{label} must be a 1-D sequence of finite prices, got {value!r}")
+            if max_price is not None and not np.all((prices >= 0.0) & (prices <= max_price)):
+                raise ValueError(
+                    f"{label} must lie in [0, max_price] = [0, {max_price}] (p_max; a price below a leader's "
+                    f"unit cost c_l starts at c_l), got {prices.tolist()}"
+                )
             if n_leaders is not None and prices.shape[0] != n_leaders:
                 raise ValueError(
                     f"{label} must have one price per leader (n_ma + n_fa = {n_leaders}), "
                     f"got {prices.shape[0]}"
                 )
     return dict(options)
+
+
+def _check_int_option(label: str, value: object, low: int, high: int, bare: bool) -> None:
+    """An integer in [low, high]; an integer below ``low`` passed to the function itself (``bare``) keeps its
+    historical wording "NAME must be >= LOW"."""
+    if bare and isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < low:
+        raise ValueError(f"{label} must be >= {low} (an integer in [{low}, {high}]), got {value}")
+    _check_int(label, value, low, high)
+
+
+def _real_array(value: object) -> np.ndarray | None:
+    """``value`` as a float array if it holds real numbers (no strings, bools, complex or objects)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    return array.astype(float) if array.dtype.kind in "iuf" else None
 
 
 def marginal_costs(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None) -> np.ndarray:
@@ -124,13 +156,8 @@ def slot_outcome(
     ``leader_utilities`` and ``overflow_of`` (tested), in one call."""
     from ioa_gym import _tier1_kernel as kernel
 
-    prices = np.ascontiguousarray(prices, dtype=float)
-    share = (
-        np.zeros(scenario.n_fa)
-        if overflow_share is None
-        else np.ascontiguousarray(overflow_share, dtype=float)
-    )
-    _check_prices_and_share(scenario, prices, share)
+    prices, share = _prices_and_share(scenario, prices, overflow_share)
+    prices, share = np.ascontiguousarray(prices), np.ascontiguousarray(share)
     direct, aerial = scenario.direct_cost_adjustment, scenario.aerial_cost_extra
     work, omega = scenario.task_work, scenario.satisfaction_weight
     ratios = kernel.ratios_with_share(prices, share, direct, aerial, scenario.n_ma, work, omega)
@@ -198,11 +225,19 @@ def linear_search(
     """Algorithm 1: scan leader ``leader``'s price over [c_l, p_max] in steps of ``step``, the other leaders'
     prices fixed, the WAs best-responding; return the maximiser (the reference method)."""
     _check_leader(scenario, leader)
-    if not step > 0:
-        raise ValueError(f"step must be > 0, got {step}")
+    prices, share = _prices_and_share(scenario, prices, overflow_share)
     low, high = scenario.leader_unit_cost[leader], scenario.max_price
+    _check_scalar("step", step, 0.0, math.inf, strict_low=True)
+    if (high - low) / step > MAX_LINEAR_SEARCH_POINTS:
+        raise ValueError(
+            f"step={step} scans more than MAX_LINEAR_SEARCH_POINTS={MAX_LINEAR_SEARCH_POINTS} prices over "
+            f"[c_l, p_max] = [{low:.6g}, {high:.6g}]; step must be >= "
+            f"{(high - low) / MAX_LINEAR_SEARCH_POINTS:.3g}"
+        )
     grid = np.append(np.arange(low, high, step), high)
-    utilities = _utility_of_leader_at(scenario, leader, grid, prices, overflow_share)
+    utilities = _utility_of_leader_at(
+        scenario, leader, grid, prices, None if overflow_share is None else share
+    )
     best = int(np.argmax(utilities))
     return LinearSearchResult(
         price=float(grid[best]), utility=float(utilities[best]), prices=grid, utilities=utilities
@@ -232,14 +267,23 @@ def best_response_prices(
     ``solve_equilibrium``)."""
     if method not in SOLVER_METHODS:
         raise ValueError(f"method must be one of {list(SOLVER_METHODS)}, got {method!r}")
-    prices = np.asarray(prices, dtype=float)
-    sel = np.arange(scenario.n_leaders) if leaders is None else np.asarray(leaders, dtype=int).reshape(-1)
+    _check_int_option("grid_points", grid_points, 2, MAX_SEARCH_POINTS, bare=True)
+    _check_int_option("refine_levels", refine_levels, 0, 50, bare=True)
+    _check_int_option("refine_points", refine_points, 3, MAX_SEARCH_POINTS, bare=True)
+    if leaders is None:
+        sel = np.arange(scenario.n_leaders)
+    else:
+        raw = np.asarray(leaders)
+        if raw.size and raw.dtype.kind not in "iu":
+            raise ValueError(
+                f"leaders must be integers (leader indices) in [0, {scenario.n_leaders - 1}], got {leaders!r}"
+            )
+        sel = raw.astype(int).reshape(-1)
     if sel.size == 0:
         raise ValueError(f"leaders must name at least one leader in [0, {scenario.n_leaders - 1}], got []")
     for leader in sel:
         _check_leader(scenario, int(leader))
-    share = np.zeros(scenario.n_fa) if overflow_share is None else np.asarray(overflow_share, dtype=float)
-    _check_prices_and_share(scenario, prices, share)
+    prices, share = _prices_and_share(scenario, prices, overflow_share)
     if method == "compiled":
         from ioa_gym import _tier1_kernel as kernel
 
@@ -297,21 +341,41 @@ class Equilibrium:
         return np.flatnonzero(self.overflow > 0.0)
 
 
-def _check_prices_and_share(scenario: Scenario, prices: np.ndarray, share: np.ndarray) -> None:
-    """Posted prices (L,) and FA overflow shares (J,): the right shapes and finite."""
-    if prices.shape != (scenario.n_leaders,):
-        raise ValueError(f"prices must have shape ({scenario.n_leaders},), got {prices.shape}")
-    if not np.all(np.isfinite(prices)):
-        raise ValueError(f"prices must be finite numbers, got {prices.tolist()}")
-    if share.shape != (scenario.n_fa,):
-        raise ValueError(f"overflow_share must have shape ({scenario.n_fa},), got {share.shape}")
+def _prices_and_share(
+    scenario: Scenario, prices: object, overflow_share: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posted prices (L,) of finite real numbers and FA overflow shares (J,) in [0, 1] (zeros for None), as
+    float arrays; else ValueError naming them."""
+    array = _real_array(prices)
+    if array is None or array.shape != (scenario.n_leaders,):
+        got = "no array of real numbers" if array is None else f"shape {array.shape}"
+        raise ValueError(
+            f"prices must have shape ({scenario.n_leaders},) (one per leader), got {got}: {prices!r}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"prices must be finite numbers, got {array.tolist()}")
+    if overflow_share is None:
+        return array, np.zeros(scenario.n_fa)
+    share = _real_array(overflow_share)
+    if share is None or share.shape != (scenario.n_fa,):
+        got = "no array of real numbers" if share is None else f"shape {share.shape}"
+        raise ValueError(
+            f"overflow_share must have shape ({scenario.n_fa},) (one per FA), got {got}: {overflow_share!r}"
+        )
     if not np.all(np.isfinite(share)):
-        raise ValueError(f"overflow_share must be finite numbers, got {share.tolist()}")
+        raise ValueError(f"overflow_share must be finite numbers in [0, 1], got {share.tolist()}")
+    if not np.all((share >= 0.0) & (share <= 1.0)):
+        raise ValueError(f"overflow_share must lie in [0, 1] (phi_j = Q_j / W_j), got {share.tolist()}")
+    return array, share
 
 
-def _check_leader(scenario: Scenario, leader: int) -> None:
-    if not 0 <= int(leader) < scenario.n_leaders:
-        raise ValueError(f"leader must be in [0, {scenario.n_leaders - 1}], got {leader}")
+def _check_leader(scenario: Scenario, leader: object) -> None:
+    if (
+        isinstance(leader, (bool, np.bool_))
+        or not isinstance(leader, (int, np.integer))
+        or not 0 <= leader < scenario.n_leaders
+    ):
+        raise ValueError(f"leader must be an integer in [0, {scenario.n_leaders - 1}], got {leader!r}")
 
 
 def overflow_of(scenario: Scenario, loads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -362,26 +426,21 @@ def solve_equilibrium(
     (``ioa_gym._tier1_kernel``, the same sweeps and searches step by step); ``method="numpy"`` runs it as
     batched NumPy arrays (the reference that benchmarks/bench_tier1.py compares it with). Both give
     the same equilibrium up to rounding."""
-    if method not in SOLVER_METHODS:
-        raise ValueError(f"method must be one of {list(SOLVER_METHODS)}, got {method!r}")
-    if scheme not in SOLVER_SCHEMES:
-        raise ValueError(f"scheme must be one of {list(SOLVER_SCHEMES)}, got {scheme!r}")
-    if not 0.0 <= damping < 1.0:
-        raise ValueError(f"damping must be in [0, 1), got {damping}")
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, got {tol}")
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+    if not isinstance(scenario, Scenario):
+        raise ValueError(
+            f"solve_equilibrium expects a Scenario (one slot's arrays), e.g. ScenarioConfig().sample(seed), "
+            f"got {type(scenario).__name__}"
+        )
+    given = {"tol": tol, "max_iter": max_iter, "damping": damping, "scheme": scheme, "method": method}
+    if initial_prices is not None:
+        given["initial_prices"] = initial_prices
+    # The env's check of its solver= option (the same ranges), here with bare names.
+    check_solver_options({**given, **search}, scenario.n_leaders, name="", max_price=scenario.max_price)
     low, high = scenario.leader_unit_cost, scenario.max_price
     if initial_prices is None:
         prices = np.minimum(1.25 * low, high)
-    else:
-        prices = np.asarray(initial_prices, dtype=float).copy()
-        if prices.shape != low.shape:
-            raise ValueError(f"initial_prices must have shape {low.shape}, got {prices.shape}")
-        if not np.all(np.isfinite(prices)):
-            raise ValueError(f"initial_prices must be finite numbers, got {prices.tolist()}")
-        prices = np.clip(prices, low, high)
+    else:  # in [0, p_max] (checked); a price below c_l starts at c_l
+        prices = np.clip(np.asarray(initial_prices, dtype=float), low, high)
     if method == "compiled":
         return _solve_compiled(scenario, prices, tol, int(max_iter), damping, scheme, **search)
     searcher = _PriceSearch(scenario, **search)

@@ -16,11 +16,19 @@ import numpy as np
 import pytest
 
 import ioa_gym  # noqa: F401  (registers the environments)
-from ioa_gym.auction import MAX_UNITS, Market
+from ioa_gym.auction import (
+    MAX_UNITS,
+    DoubleDutchAuction,
+    Market,
+    fixed_step,
+    max_misreport_gain,
+    run_auction,
+)
 from ioa_gym.envs.dda import MAX_EPISODE_STEPS
 from ioa_gym.errors import OptionError
+from ioa_gym.ic_audit import audit_policy
 from ioa_gym.scenario import ScenarioConfig
-from ioa_gym.stackelberg import best_response_prices, solve_equilibrium
+from ioa_gym.stackelberg import best_response_prices, linear_search, solve_equilibrium
 
 DDA, DISCRETE, STACKELBERG = "IoA-DDA-v0", "IoA-DDA-Discrete-v0", "IoA-Stackelberg-v0"
 SYNTHETIC = {"market_source": "synthetic"}
@@ -282,6 +290,259 @@ CONSTRUCTION_CASES = [
         [r"prices must be finite numbers"],
     ),
 ]
+# Second round (a new-user probe): untradable scenarios at construction, not at reset after 100 slots.
+SCENARIO = ScenarioConfig().sample(0)
+PRICES = np.full(6, 5.0)
+MARKET = Market([10.0, 8.0], [2, 2], [3.0, 6.0], [3, 2])
+CONSTRUCTION_CASES += [
+    (
+        "unit-size-above-supply",
+        make(DDA, unit_size=1e6),
+        ValueError,
+        [r"unit_size=1000000.0 exceeds the largest AA supply", "aa_supply_range"],
+    ),
+    (
+        "aa-supply-tiny",
+        make(DDA, aa_supply_range=(1e-9, 1e-9)),
+        ValueError,
+        [r"unit_size=0.5 exceeds .*aa_supply_range max = 1e-09"],
+    ),
+    (
+        "fa-capacity-huge",
+        make(DDA, fa_capacity_range=(1e8, 1e9)),
+        ValueError,
+        [r"fa_capacity_range min = 100000000.0 .*no FA is ever overloaded", "n_wa"],
+    ),
+    (
+        "synthetic-rarely-tradable",
+        make(DDA, synthetic_values=(1, 5.0001), synthetic_costs=(5, 9), **SYNTHETIC),
+        ValueError,
+        [r"synthetic_values=\(1.0, 5.0001\) and synthetic_costs=\(5.0, 9.0\) overlap too little", "0.02"],
+    ),
+    (
+        "solver-initial-negative",
+        make(DDA, solver={"initial_prices": [-5.0] * 6}),
+        ValueError,
+        [r"solver\['initial_prices'\] must lie in \[0, max_price\] = \[0, 15.0\]"],
+    ),
+    (
+        "equilibrium-initial-negative",
+        lambda: solve_equilibrium(SCENARIO, initial_prices=[-100] * 6),
+        ValueError,
+        [r"initial_prices must lie in \[0, max_price\]"],
+    ),
+    (
+        "equilibrium-tol-inf",
+        lambda: solve_equilibrium(SCENARIO, tol=math.inf),
+        ValueError,
+        [r"tol must lie in"],
+    ),
+    (
+        "equilibrium-max-iter-float",
+        lambda: solve_equilibrium(SCENARIO, max_iter=2.7),
+        ValueError,
+        [r"max_iter must be an integer in \[1, "],
+    ),
+    (
+        "equilibrium-max-iter-string",
+        lambda: solve_equilibrium(SCENARIO, max_iter="5"),
+        ValueError,
+        [r"max_iter must be an integer"],
+    ),
+    (
+        "equilibrium-grid-huge",
+        lambda: solve_equilibrium(SCENARIO, grid_points=10**9),
+        ValueError,
+        [r"grid_points must be an integer in \[2, 10000\]"],
+    ),
+    (
+        "equilibrium-damping-string",
+        lambda: solve_equilibrium(SCENARIO, damping="0.5"),
+        ValueError,
+        [r"damping must be a number in \[0.0, 1.0\]"],
+    ),
+    (
+        "equilibrium-unknown",
+        lambda: solve_equilibrium(SCENARIO, bogus=1),
+        OptionError,
+        [r"^solve_equilibrium\(\) got an unexpected keyword argument 'bogus'"],
+    ),
+    (
+        "equilibrium-config",
+        lambda: solve_equilibrium(ScenarioConfig()),
+        ValueError,
+        [r"solve_equilibrium expects a Scenario .*ScenarioConfig\(\).sample\(seed\), got ScenarioConfig"],
+    ),
+    ("equilibrium-string", lambda: solve_equilibrium("x"), ValueError, [r"expects a Scenario.*got str"]),
+    (
+        "best-response-float-leader",
+        lambda: best_response_prices(SCENARIO, PRICES, leaders=[0.7]),
+        ValueError,
+        [r"leaders must be integers \(leader indices\) in \[0, 5\]"],
+    ),
+    (
+        "best-response-share-above-one",
+        lambda: best_response_prices(SCENARIO, PRICES, overflow_share=[2, 2, 2]),
+        ValueError,
+        [r"overflow_share must lie in \[0, 1\]"],
+    ),
+    (
+        "best-response-share-negative",
+        lambda: best_response_prices(SCENARIO, PRICES, overflow_share=[-0.1, 0, 0]),
+        ValueError,
+        [r"overflow_share must lie in \[0, 1\]"],
+    ),
+    (
+        "best-response-grid-float",
+        lambda: best_response_prices(SCENARIO, PRICES, grid_points=2.5),
+        ValueError,
+        [r"grid_points must be an integer in \[2, 10000\]"],
+    ),
+    (
+        "best-response-string-prices",
+        lambda: best_response_prices(SCENARIO, ["5"] * 6),
+        ValueError,
+        [r"prices must have shape \(6,\) \(one per leader\), got no array of real numbers"],
+    ),
+    (
+        "linear-search-nan",
+        lambda: linear_search(SCENARIO, 0, np.full(6, np.nan)),
+        ValueError,
+        [r"prices must be finite numbers"],
+    ),
+    (
+        "linear-search-share-shape",
+        lambda: linear_search(SCENARIO, 0, PRICES, overflow_share=[0.1]),
+        ValueError,
+        [r"overflow_share must have shape \(3,\)"],
+    ),
+    (
+        "linear-search-tiny-step",
+        lambda: linear_search(SCENARIO, 0, PRICES, step=1e-9),
+        ValueError,
+        [r"step=1e-09 scans more than MAX_LINEAR_SEARCH_POINTS=1000000"],
+    ),
+    (
+        "linear-search-string-step",
+        lambda: linear_search(SCENARIO, 0, PRICES, step="0.1"),
+        ValueError,
+        [r"step must be a number in \(0.0, inf\]"],
+    ),
+    (
+        "linear-search-prices-shape",
+        lambda: linear_search(SCENARIO, 0, PRICES[:3]),
+        ValueError,
+        [r"prices must have shape \(6,\)"],
+    ),
+    (
+        "linear-search-float-leader",
+        lambda: linear_search(SCENARIO, 0.5, PRICES),
+        ValueError,
+        [r"leader must be an integer in \[0, 5\]"],
+    ),
+    (
+        "range-dict",
+        lambda: ScenarioConfig(aa_cpu_range={1: 0, 2: 0}),
+        ValueError,
+        [r"aa_cpu_range must be a pair \(min, max\) of numbers .*\(a tuple or list\)"],
+    ),
+    *[
+        (
+            f"scenario-seed-{seed!r}",
+            lambda seed=seed: ScenarioConfig().sample(seed),
+            ValueError,
+            [r"seed must be an integer >= 0, None or a numpy.random.Generator"],
+        )
+        for seed in (-1, "x", 1.5)
+    ],
+    (
+        "market-huge-value",
+        lambda: Market([1e308], [1], [1.0], [1]),
+        ValueError,
+        [r"buyer_values must lie in \[-1e\+12, 1e\+12\] \(MAX_ABS_PRICE\)"],
+    ),
+    (
+        "market-bool-value",
+        lambda: Market([True], [1], [1.0], [1]),
+        ValueError,
+        [r"buyer_values must be a 1-D array of finite numbers \(no bools"],
+    ),
+    (
+        "market-bool-units",
+        lambda: Market([1.0], [True], [1.0], [1]),
+        ValueError,
+        [r"buyer_units must be integers >= 0 \(no bools"],
+    ),
+    *[
+        (
+            f"fixed-step-{step!r}",
+            lambda step=step: fixed_step(step),
+            ValueError,
+            [r"step must be a number > 0"],
+        )
+        for step in (True, None)
+    ],
+    (
+        "run-auction-number",
+        lambda: run_auction(MARKET, 1.0),
+        ValueError,
+        [r"step_policy must be a callable", "run_fixed_step"],
+    ),
+    *[
+        (
+            f"price-bounds-{bounds!r}",
+            lambda bounds=bounds: DoubleDutchAuction(MARKET, price_bounds=bounds),
+            ValueError,
+            [r"price_bounds must be a \(lower, upper\) pair of finite numbers"],
+        )
+        for bounds in (5, (0, 1, 2), ("a", "b"))
+    ],
+    (
+        "auction-max-rounds-none",
+        lambda: DoubleDutchAuction(MARKET, max_rounds=None),
+        ValueError,
+        [r"max_rounds must be an integer >= 1"],
+    ),
+    *[
+        (
+            f"auction-seed-{seed!r}",
+            lambda seed=seed: DoubleDutchAuction(MARKET, seed=seed),
+            ValueError,
+            [r"seed must be None, an integer >= 0, a numpy.random.Generator or a SeedSequence"],
+        )
+        for seed in (-1, "x", 1.5)
+    ],
+    *[
+        (
+            f"misreport-deviations-{n!r}",
+            lambda n=n: max_misreport_gain(MARKET, fixed_step(1.0), n_deviations=n),
+            ValueError,
+            [r"n_deviations must be an integer in \[0, 1000000\]"],
+        )
+        for n in (None, math.nan)
+    ],
+    (
+        "misreport-rng",
+        lambda: max_misreport_gain(MARKET, fixed_step(1.0), rng=-1),
+        ValueError,
+        [r"rng must be None, an integer >= 0"],
+    ),
+    *[
+        (
+            f"vector-num-envs-{n!r}",
+            lambda n=n: gym.make_vec(DDA, n, vectorization_mode=NATIVE, **SYNTHETIC),
+            ValueError,
+            [r"num_envs must be an integer >= 1"],
+        )
+        for n in (None, 0, 1.5)
+    ],
+    (
+        "vector-time-limit-below-rounds",
+        lambda: gym.make_vec(DDA, 2, vectorization_mode=NATIVE, max_episode_steps=5, **SYNTHETIC),
+        ValueError,
+        [r"max_episode_steps=5 is below max_rounds=300", "lower max_rounds"],
+    ),
+]
 if not HAS_PYGAME:
     CONSTRUCTION_CASES += [
         (
@@ -367,6 +628,10 @@ ACTION_CASES = [
     ("box-empty", DDA, {}, np.array([], np.float32), BOX_SHAPE + r", got shape \(0,\)"),
     ("box-2d", DDA, {}, np.array([[0.5]], np.float32), BOX_SHAPE + r", got shape \(1, 1\)"),
     ("box-string", DDA, {}, "fast", BOX_SHAPE),
+    ("box-numeric-string", DDA, {}, "0.5", BOX_SHAPE + r", got no array of real numbers"),
+    ("box-bool", DDA, {}, True, BOX_SHAPE + r", got no array of real numbers"),
+    ("box-complex", DDA, {}, np.array([1j]), BOX_SHAPE + r", got no array of real numbers"),
+    ("stackelberg-string", STACKELBERG, {}, "0.5", BOX_SHAPE + r", got no array of real numbers"),
     ("box-nan", DDA, {}, np.array([np.nan], np.float32), BOX_FINITE),
     ("box-inf", DDA, {}, [math.inf], BOX_FINITE),
     (
@@ -416,6 +681,8 @@ def test_actions_outside_the_space_fail_naming_the_space(env_id, options, action
         (DDA, np.array([[0.0], [np.inf], [0.5]], np.float32), r"actions must be finite"),
         (DDA, np.zeros((3, 2), np.float32), r"actions must have shape \(3, 1\) \(the action space is Box"),
         (DDA, np.array([["a"], ["b"], ["c"]]), r"actions must be an array of numbers"),
+        (DDA, np.array([["0.5"], ["0.1"], ["0.2"]]), r"actions must be an array of numbers \(real ones"),
+        (DDA, np.array([[True], [False], [True]]), r"actions must be an array of numbers \(real ones"),
         (
             DISCRETE,
             np.array([0, -1, 1]),
@@ -542,3 +809,90 @@ def test_stackelberg_random_actions_never_give_nan() -> None:
         obs, reward, _, _, info = env.step(rng.uniform(-3, 3, 1).astype(np.float32))
         assert np.isfinite(obs).all() and math.isfinite(reward)
         assert all(np.isfinite(np.asarray(v, dtype=float)).all() for v in info.values())
+
+
+# -- second round: failures at reset name the options; time limits, given markets, seeds -----------------
+
+
+def test_an_untradable_tier1_scenario_fails_at_reset_naming_the_options_that_decide_it() -> None:
+    # Not refused at construction (capacities just hold the largest work of most slots), so the sampling
+    # failure itself names the options, as a ValueError.
+    env = gym.make(DDA, fa_capacity_range=(400.0, 450.0))
+    with pytest.raises(ValueError, match=r"no tradable Tier-2 market in 100 sampled slots") as raised:
+        env.reset(seed=0)
+    for name in ("unit_size", "aa_supply_range", "fa_capacity_range", "n_wa", "n_aa"):
+        assert name in str(raised.value)
+
+
+@pytest.mark.parametrize("env_id", [DDA, DISCRETE])
+def test_a_time_limit_below_max_rounds_is_refused_at_reset(env_id: str) -> None:
+    env = gym.make(env_id, max_episode_steps=5, **SYNTHETIC)
+    with pytest.raises(ValueError, match=r"max_episode_steps=5 is below max_rounds=300.*lower max_rounds"):
+        env.reset(seed=0)
+    fitting = gym.make(env_id, max_episode_steps=5, max_rounds=5, **SYNTHETIC)
+    fitting.reset(seed=0)
+    assert fitting.unwrapped.config.max_rounds == 5
+
+
+@pytest.mark.parametrize(
+    "market", [Market([], [], [], []), Market([1.0], [2], [5.0], [2])], ids=["empty", "no-gains"]
+)
+def test_an_untradable_given_market_is_refused(market: Market) -> None:
+    for env in (
+        gym.make(DDA, **SYNTHETIC),
+        gym.make_vec(DDA, 2, vectorization_mode=NATIVE, **SYNTHETIC),
+    ):
+        with pytest.raises(ValueError, match=r"options\['market'\] must be a tradable Market"):
+            env.reset(seed=0, options={"market": market})
+
+
+def test_vector_env_seeds_numpy_ints_work_and_fractions_are_refused() -> None:
+    envs = gym.make_vec(DDA, 2, vectorization_mode=NATIVE, **SYNTHETIC)
+    first = envs.reset(seed=np.int64(3))[0]
+    np.testing.assert_array_equal(first, envs.reset(seed=3)[0])
+    for seed in (1.5, -1, "x", [1, 2.5]):
+        with pytest.raises(ValueError, match=r"seed must be None, an integer >= 0 or a list of 2 seeds"):
+            envs.reset(seed=seed)
+
+
+@pytest.mark.parametrize("mode", ["ansi_list", "rgb_array_list"])
+def test_stackelberg_list_render_modes_work_and_keep_the_episode_guard(mode: str) -> None:
+    env = gym.make(STACKELBERG, render_mode=mode, max_episode_steps=1)
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    frames = env.render()
+    assert isinstance(frames, list) and frames and env.render_mode == mode
+    with pytest.raises(RuntimeError, match=r"the episode has ended"):
+        env.step(env.action_space.sample())
+
+
+def test_action_to_step_refuses_non_numbers_naming_the_space() -> None:
+    with pytest.raises(
+        ValueError, match=r"action must be an array of real numbers \(the action space is Box"
+    ):
+        gym.make(DDA, **SYNTHETIC).unwrapped.action_to_step("abc")
+
+
+def _zero_policy(observations: np.ndarray) -> np.ndarray:
+    return np.zeros((len(observations), 1), np.float32)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"seed": -1}, r"seed must be an integer >= 0"),
+        ({"seed": 1.5}, r"seed must be an integer >= 0"),
+        ({"seed": "x"}, r"seed must be an integer >= 0"),
+        ({"n_markets": None}, r"n_markets must be an integer in \[1, 1000000\]"),
+        ({"env_kwargs": ["market_source"]}, r"env_kwargs must be a mapping"),
+        ({"policy": None}, r"policy must have SB3's predict\(\) or be a callable"),
+        ({"on_market": 3}, r"on_market must be a callable"),
+        ({"markets": []}, r"markets must be a sequence of at least n_markets=2 Markets"),
+        ({"markets": [MARKET]}, r"markets must be a sequence of at least n_markets=2 Markets.*got 1 markets"),
+        ({"markets": ["a", "b"]}, r"markets must hold ioa_gym.auction.Market objects"),
+    ],
+)
+def test_ic_audit_refuses_bad_arguments_up_front(kwargs: dict, pattern: str) -> None:
+    arguments = {"policy": _zero_policy, "env_kwargs": SYNTHETIC, "n_markets": 2, **kwargs}
+    with pytest.raises(ValueError, match=pattern):
+        audit_policy(arguments.pop("policy"), **arguments)

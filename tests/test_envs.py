@@ -111,18 +111,23 @@ def test_sb3_env_checker(env_id: str) -> None:
     env.close()
 
 
+def capped(env_id: str, steps: int = 40) -> dict:
+    """Options of a TimeLimit of ``steps``; the DDA envs refuse one below their round limit, so theirs too."""
+    return {"max_episode_steps": steps, **({"max_rounds": steps} if env_id.startswith("IoA-DDA") else {})}
+
+
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_seeded_runs_are_identical(env_id: str) -> None:
     # Episodes capped so that several of them (seeded reset, then unseeded resets) fit in the budget.
-    first = gym.make(env_id, max_episode_steps=40)
-    second = gym.make(env_id, max_episode_steps=40)
+    first = gym.make(env_id, **capped(env_id))
+    second = gym.make(env_id, **capped(env_id))
     actions = random_actions(first, 120)
     run_first, run_second = rollout(first, actions, seed=123), rollout(second, actions, seed=123)
     assert sum(len(t) == 2 for t in run_first) >= 3, "expected several episodes"
     assert_same_rollouts(run_first, run_second)
     # The seed matters: another seed gives another trajectory under the same actions.
-    short = rollout(gym.make(env_id, max_episode_steps=40), actions[:20], seed=123)
-    other = rollout(gym.make(env_id, max_episode_steps=40), actions[:20], seed=124)
+    short = rollout(gym.make(env_id, **capped(env_id)), actions[:20], seed=123)
+    other = rollout(gym.make(env_id, **capped(env_id)), actions[:20], seed=124)
     assert rollouts_equal(short, run_first[: len(short)])
     assert not rollouts_equal(short, other)
 
@@ -143,7 +148,7 @@ def test_observations_stay_in_space(env_id: str) -> None:
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_truncation_at_the_step_limit(env_id: str) -> None:
-    env = gym.make(env_id, max_episode_steps=3)
+    env = gym.make(env_id, **capped(env_id, 3))
     env.reset(seed=0)
     for step, action in enumerate(random_actions(env, 3), start=1):
         _, _, terminated, truncated, _ = env.step(action)

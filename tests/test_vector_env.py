@@ -284,7 +284,9 @@ def test_native_final_infos_of_simultaneous_ends_are_those_of_sync() -> None:
 
 
 def test_native_time_limit_partial_resets_and_given_markets_are_those_of_sync() -> None:
-    sync, native = make_pair("IoA-DDA-v0", 4, market_source="synthetic", step_min=0.2, max_episode_steps=25)
+    sync, native = make_pair(
+        "IoA-DDA-v0", 4, market_source="synthetic", step_min=0.2, max_episode_steps=25, max_rounds=25
+    )
     counts = assert_same_transitions(sync, native, 300, seed=5, reset_every=37)
     assert counts["truncated"] >= 10 and counts["terminated"] >= 10
     market = Market(

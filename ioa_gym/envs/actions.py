@@ -2,7 +2,8 @@
 
 The rule, the same in every IoA env (single and vector): a Discrete action is an integer (Python or NumPy,
 or an integer array of one element) in [0, n), never a float, a bool or a negative index; a Box action has
-the space's shape (a 1-entry Box also takes a scalar) and finite entries. Finite Box entries outside
+the space's shape (a 1-entry Box also takes a scalar) and finite real entries (no strings, bools or complex
+numbers). Finite Box entries outside
 [low, high] are clipped to the bounds (documented in each env's action mapping); NaN and inf are refused.
 """
 
@@ -45,11 +46,15 @@ def check_box_action(action: Any, space: spaces.Box) -> list[float]:
         entries = action.tolist()
     else:
         try:
-            array = np.asarray(action, dtype=float)
+            array = np.asarray(action)
         except (TypeError, ValueError):
             array = None
+        if array is not None and array.dtype.kind in "iuf":  # no strings, bools, complex or objects
+            array = array.astype(float)
+        else:
+            array = None
         if array is None or not (array.shape == shape or (shape == (1,) and array.shape == ())):
-            got = "no array of numbers" if array is None else f"shape {array.shape}"
+            got = "no array of real numbers" if array is None else f"shape {array.shape}"
             raise ValueError(
                 f"action must be an array of shape {shape} (the action space is {space}), "
                 f"got {got}: {action!r}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,12 @@ from ioa_gym.auction import (
 from ioa_gym.envs.actions import check_box_action, check_discrete_action
 from ioa_gym.envs.rendering import bars, make_with_render_mode
 from ioa_gym.errors import unknown_option_error
-from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
+from ioa_gym.markets import (
+    is_tradable,
+    sample_synthetic_market,
+    sample_tier1_market,
+    synthetic_tradable_probability,
+)
 from ioa_gym.scenario import ScenarioConfig, _check_int, _check_int_range, _check_range, _check_scalar
 from ioa_gym.stackelberg import check_solver_options
 
@@ -41,6 +47,9 @@ upper bound of ``max_rounds``: one step is one round, so a longer auction would 
 RESET_OPTIONS = ("market",)
 """What ``reset(options=...)`` takes: ``"market"``, an ``ioa_gym.auction.Market`` to play instead of a sampled
 one."""
+MIN_TRADABLE_PROBABILITY = 0.02
+"""Smallest accepted probability that one synthetic draw is tradable (with the fewest participants): below
+it a reset could exhaust its 1000 draws (at 0.02 it fails with probability about 2e-9)."""
 MAX_SYNTHETIC_PARTICIPANTS = 10_000
 """Upper bound of ``synthetic_buyers`` and ``synthetic_sellers``."""
 STEP_INFO_KEYS = ("buyer_price", "seller_price", "round", "active_clock")
@@ -176,6 +185,17 @@ class DDAEnvConfig:
                 f"market is tradable), got synthetic_values={self.synthetic_values}, "
                 f"synthetic_costs={self.synthetic_costs}"
             )
+        probability = synthetic_tradable_probability(
+            self.synthetic_buyers[0], self.synthetic_sellers[0], self.synthetic_values, self.synthetic_costs
+        )
+        if probability < MIN_TRADABLE_PROBABILITY:
+            raise ValueError(
+                f"synthetic_values={self.synthetic_values} and synthetic_costs={self.synthetic_costs} "
+                f"overlap too little: with synthetic_buyers min {self.synthetic_buyers[0]} and "
+                f"synthetic_sellers min {self.synthetic_sellers[0]} a draw is tradable (some value "
+                f"above some cost) with probability {probability:.3g}, below "
+                f"{MIN_TRADABLE_PROBABILITY} (a reset draws at most 1000 markets); widen their overlap"
+            )
         object.__setattr__(self, "solver", check_solver_options(self.solver))
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,6 +213,27 @@ def check_reset_options(options: Any, valid: tuple[str, ...], owner: str = "rese
         raise ValueError(f"options of reset() must be a dict or None, got {options!r}")
     if unknown := set(options) - set(valid):
         raise unknown_option_error(f"{owner} options", map(str, unknown), valid)
+
+
+def check_market_option(market: Market) -> None:
+    """``reset(options={"market": ...})`` plays only a tradable market, as sampled ones are (both sides
+    present and SW_opt > 0): on any other the efficiency SW / SW_opt is undefined (else ValueError)."""
+    if not is_tradable(market):
+        raise ValueError(
+            f"options['market'] must be a tradable Market (buyers and sellers with units, and some buyer's "
+            f"value above some seller's cost, so SW_opt > 0), got {market!r}"
+        )
+
+
+def check_time_limit(max_episode_steps: Any, max_rounds: int) -> None:
+    """A TimeLimit below ``max_rounds`` would cut auctions before their own round limit, truncated
+    without the efficiency reward: ValueError naming both."""
+    if max_episode_steps is not None and max_episode_steps < max_rounds:
+        raise ValueError(
+            f"max_episode_steps={max_episode_steps} is below max_rounds={max_rounds}: the TimeLimit would "
+            f"cut auctions before their round limit, truncated without the efficiency reward; lower "
+            f"max_rounds to <= max_episode_steps instead (the auction's own round limit ends every episode)"
+        )
 
 
 def _is_int(value: Any) -> bool:
@@ -229,9 +270,33 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
                     f"{name} must be >= 1 when market_source='tier1' (overloaded FAs buy "
                     f"from AAs), got {count}; or use market_source='synthetic'"
                 )
-        check_solver_options(env_config.solver, scenario_config.n_leaders)
+        check_solver_options(
+            env_config.solver, scenario_config.n_leaders, max_price=scenario_config.max_price
+        )
         _check_tier1_units(scenario_config)
+        _check_tier1_tradable(scenario_config)
     return scenario_config, env_config
+
+
+def _check_tier1_tradable(config: ScenarioConfig) -> None:
+    """Refuse scenarios whose Tier-1 markets can never be tradable (else every reset fails after 100
+    solved slots): no AA offers a whole unit (floor(supply / unit_size) = 0), or no FA is ever overloaded
+    (its smallest capacity holds all the WAs' largest work)."""
+    u = config.unit_size
+    if config.aa_supply_range[1] / u + 1e-9 < 1.0:
+        raise ValueError(
+            f"unit_size={u} exceeds the largest AA supply (aa_supply_range max = {config.aa_supply_range[1]} "
+            f"Gcycles): no AA can offer a whole unit, so no Tier-2 market is tradable; lower unit_size or "
+            f"raise aa_supply_range"
+        )
+    work = config.n_wa * config.task_data_range[1] * config.task_intensity_range[1]
+    if config.fa_capacity_range[0] >= work:
+        raise ValueError(
+            f"fa_capacity_range min = {config.fa_capacity_range[0]} Gcycles holds the WAs' largest total "
+            f"work (n_wa x task_data_range max x task_intensity_range max = {work:.6g} Gcycles): no FA is "
+            f"ever overloaded, so no Tier-2 market has buyers; lower fa_capacity_range or raise n_wa or the "
+            f"task ranges"
+        )
 
 
 def _check_tier1_units(config: ScenarioConfig) -> None:
@@ -280,6 +345,24 @@ class DoubleDutchAuctionEnv(gym.Env):
         },
     }
 
+    _time_limit_checked = False
+
+    def _check_time_limit_wrapper(self) -> None:
+        """Once, at the first reset: ``gym.make``'s TimeLimit (given ``max_episode_steps``) is not visible to
+        the env (its own ``spec.max_episode_steps`` is None), so look for the TimeLimit wrapper that is
+        resetting it among the few calling frames and refuse one below ``max_rounds``
+        (``check_time_limit``)."""
+        self._time_limit_checked = True
+        frame = sys._getframe(2)
+        for _ in range(12):
+            if frame is None:
+                return
+            caller = frame.f_locals.get("self")
+            if isinstance(caller, gym.wrappers.TimeLimit) and caller.unwrapped is self:
+                check_time_limit(caller._max_episode_steps, self.config.max_rounds)
+                return
+            frame = frame.f_back
+
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
@@ -316,7 +399,16 @@ class DoubleDutchAuctionEnv(gym.Env):
         ``step`` itself also checks the action's shape (``ioa_gym.envs.actions``)."""
         if self.step_sizes is not None:
             return np.array([self._step_list[check_discrete_action(action, self.action_space)]])
-        flat = np.asarray(action, dtype=float).reshape(-1)
+        try:
+            flat = np.asarray(action)
+        except (TypeError, ValueError):
+            flat = None
+        if flat is None or flat.dtype.kind not in "iuf":  # no strings, bools, complex or objects
+            raise ValueError(
+                f"action must be an array of real numbers (the action space is {self.action_space}), "
+                f"got {action!r}"
+            )
+        flat = flat.astype(float).reshape(-1)
         if not np.isfinite(flat).all():
             raise ValueError(
                 f"action must be finite (the action space is {self.action_space}), got {action!r}"
@@ -374,12 +466,15 @@ class DoubleDutchAuctionEnv(gym.Env):
         )
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if not self._time_limit_checked:
+            self._check_time_limit_wrapper()
         check_reset_options(options, RESET_OPTIONS)
         super().reset(seed=seed)
         if options and "market" in options:  # evaluate on a given market (e.g. an IC audit)
             market = options["market"]
             if not isinstance(market, Market):
                 raise ValueError(f"options['market'] must be an ioa_gym.auction.Market, got {type(market)}")
+            check_market_option(market)
             self.scenario = self.equilibrium = None
         else:
             market = self._sample_market()

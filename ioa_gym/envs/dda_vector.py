@@ -33,7 +33,9 @@ from ioa_gym.envs.dda import (
     RESET_OPTIONS,
     STEP_INFO_KEYS,
     DoubleDutchAuctionEnv,
+    check_market_option,
     check_reset_options,
+    check_time_limit,
 )
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
 
@@ -53,6 +55,11 @@ _FINAL_INFO_DTYPES = {
 }
 """dtype of each of ``FINAL_INFO_KEYS`` once batched (what ``SyncVectorEnv`` makes of the single env's
 types)."""
+
+
+def _is_seed(value: Any) -> bool:
+    """An integer >= 0 (Python or NumPy, not a bool)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
 
 
 class DoubleDutchAuctionVectorEnv(VectorEnv):
@@ -79,7 +86,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         render_mode: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if isinstance(num_envs, bool) or int(num_envs) != num_envs or num_envs < 1:
+        if not _is_seed(num_envs) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         if max_episode_steps is not None and (
             isinstance(max_episode_steps, bool)
@@ -98,6 +105,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         cfg = self.config
         self.num_envs = int(num_envs)
         self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
+        check_time_limit(self.max_episode_steps, cfg.max_rounds)
         self.single_observation_space = template.observation_space
         self.single_action_space = template.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -146,12 +154,16 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         n = self.num_envs
         if seed is None:
             seeds: list[int | None] = [None] * n
-        elif isinstance(seed, int):
-            seeds = [seed + i for i in range(n)]
+        elif _is_seed(seed):
+            seeds = [int(seed) + i for i in range(n)]
         else:
-            seeds = list(seed)
-            if len(seeds) != n:
-                raise ValueError(f"seed must be None, an int or a list of {n} seeds, got {len(seeds)} seeds")
+            seeds = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) else []
+            if len(seeds) != n or not all(s is None or _is_seed(s) for s in seeds):
+                raise ValueError(
+                    f"seed must be None, an integer >= 0 or a list of {n} seeds (each an integer >= 0 or "
+                    f"None), got {seed!r}"
+                )
+            seeds = [None if s is None else int(s) for s in seeds]
         check_reset_options(options, (*RESET_OPTIONS, "reset_mask"))
         options = dict(options or {})
         mask = options.pop("reset_mask", None)
@@ -169,6 +181,8 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         market = options.get("market")
         if "market" in options and not isinstance(market, Market):  # as the single env checks it
             raise ValueError(f"options['market'] must be an ioa_gym.auction.Market, got {type(market)}")
+        if "market" in options:
+            check_market_option(market)
 
         for i in np.flatnonzero(mask).tolist():
             if seeds[i] is not None or self._rngs[i] is None:
@@ -256,11 +270,15 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
                 )
             return self.step_sizes[index], self._discrete_fractions[index]
         try:
-            entries = np.asarray(actions, dtype=float)
+            raw = np.asarray(actions)
         except (TypeError, ValueError):
+            raw = None
+        if raw is None or raw.dtype.kind not in "iuf":  # no strings, bools, complex or objects
             raise ValueError(
-                f"actions must be an array of numbers (the action space is {space}), got {actions!r}"
-            ) from None
+                f"actions must be an array of numbers (real ones: no strings, bools or complex numbers; "
+                f"the action space is {space}), got {actions!r}"
+            )
+        entries = raw if raw.dtype == np.float64 else raw.astype(float)
         width = self.single_action_space.shape[0]
         if entries.shape != (n, width) and not (width == 1 and entries.shape == (n,)):
             raise ValueError(

@@ -39,8 +39,26 @@ def bars(
     return image
 
 
+class _UnlistedRenderCollection(gym.wrappers.RenderCollection):
+    """``RenderCollection`` that leaves the env's spec as it is: ``gym.make`` then applies a registered
+    ``additional_wrappers`` entry (IoA-Stackelberg-v0's ``EndedEpisodeGuard``) above the TimeLimit as usual,
+    instead of refusing the entry point's wrapper as a mismatch of that list."""
+
+    @property
+    def spec(self):  # noqa: ANN201
+        return self.env.spec
+
+
+class _UnlistedHumanRendering(gym.wrappers.HumanRendering):
+    """``HumanRendering`` that leaves the env's spec as it is (see ``_UnlistedRenderCollection``)."""
+
+    @property
+    def spec(self):  # noqa: ANN201
+        return self.env.spec
+
+
 def make_with_render_mode(
-    env_class: type[gym.Env], render_mode: str | None, kwargs: dict[str, Any]
+    env_class: type[gym.Env], render_mode: str | None, kwargs: dict[str, Any], unlisted: bool = False
 ) -> gym.Env:
     """The registered entry point of an IoA env: ``env_class(render_mode=..., **kwargs)``, with the render
     modes that ``gym.make`` adds by wrappers handled here, where a bad one fails at ``gym.make``.
@@ -48,7 +66,11 @@ def make_with_render_mode(
     A function has no ``metadata``, so ``gym.make`` passes ``render_mode`` through unchanged: "human" is then
     ``HumanRendering`` over "rgb_array" when pygame is installed and a ValueError naming the render modes when
     it is not (``gym.make`` would wrap it anyway and fail at the first reset, in the wrapper); "<mode>_list"
-    is ``RenderCollection`` over "<mode>", as ``gym.make`` does; the env refuses any other unknown mode."""
+    is ``RenderCollection`` over "<mode>", as ``gym.make`` does; the env refuses any other unknown mode.
+    ``unlisted``: the wrapper stays out of the spec's ``additional_wrappers`` (for an id that registers its
+    own additional wrappers, which ``gym.make`` checks against the entry point's)."""
+    collection = _UnlistedRenderCollection if unlisted else gym.wrappers.RenderCollection
+    human = _UnlistedHumanRendering if unlisted else gym.wrappers.HumanRendering
     modes = list(env_class.metadata["render_modes"])
     if render_mode == "human" and "rgb_array" in modes:
         if importlib.util.find_spec("pygame") is None:
@@ -56,11 +78,11 @@ def make_with_render_mode(
                 f"render_mode='human' needs pygame (pip install pygame) to show the 'rgb_array' frames; "
                 f"render_mode must be one of {modes} (or 'human' with pygame, or '<mode>_list') or None"
             )
-        return gym.wrappers.HumanRendering(env_class(render_mode="rgb_array", **kwargs))
+        return human(env_class(render_mode="rgb_array", **kwargs))
     if (
         isinstance(render_mode, str)
         and render_mode.endswith("_list")
         and render_mode[: -len("_list")] in modes
     ):
-        return gym.wrappers.RenderCollection(env_class(render_mode=render_mode[: -len("_list")], **kwargs))
+        return collection(env_class(render_mode=render_mode[: -len("_list")], **kwargs))
     return env_class(render_mode=render_mode, **kwargs)

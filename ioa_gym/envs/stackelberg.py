@@ -174,4 +174,4 @@ class StackelbergPricingEnv(gym.Env):
 def make_env(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """Entry point of IoA-Stackelberg-v0: ``StackelbergPricingEnv(render_mode, **kwargs)``, with "human" and
     "<mode>_list" render modes checked here (``ioa_gym.envs.rendering.make_with_render_mode``)."""
-    return make_with_render_mode(StackelbergPricingEnv, render_mode, kwargs)
+    return make_with_render_mode(StackelbergPricingEnv, render_mode, kwargs, unlisted=True)
