@@ -536,12 +536,6 @@ CONSTRUCTION_CASES += [
         )
         for n in (None, 0, 1.5)
     ],
-    (
-        "vector-time-limit-below-rounds",
-        lambda: gym.make_vec(DDA, 2, vectorization_mode=NATIVE, max_episode_steps=5, **SYNTHETIC),
-        ValueError,
-        [r"max_episode_steps=5 is below max_rounds=300", "lower max_rounds"],
-    ),
 ]
 if not HAS_PYGAME:
     CONSTRUCTION_CASES += [
@@ -825,13 +819,24 @@ def test_an_untradable_tier1_scenario_fails_at_reset_naming_the_options_that_dec
 
 
 @pytest.mark.parametrize("env_id", [DDA, DISCRETE])
-def test_a_time_limit_below_max_rounds_is_refused_at_reset(env_id: str) -> None:
-    env = gym.make(env_id, max_episode_steps=5, **SYNTHETIC)
-    with pytest.raises(ValueError, match=r"max_episode_steps=5 is below max_rounds=300.*lower max_rounds"):
-        env.reset(seed=0)
-    fitting = gym.make(env_id, max_episode_steps=5, max_rounds=5, **SYNTHETIC)
-    fitting.reset(seed=0)
-    assert fitting.unwrapped.config.max_rounds == 5
+def test_a_time_limit_below_max_rounds_truncates_as_documented(env_id: str) -> None:
+    """A TimeLimit the user asks for below max_rounds is Gymnasium's truncation (docs/model.md, Sec. 5): the
+    episode is cut with truncated=True and no efficiency reward; the single and native vector envs agree."""
+    env = gym.make(env_id, max_episode_steps=2, step_min=0.1, step_max=0.1, **SYNTHETIC)
+    env.reset(seed=0)
+    action = env.unwrapped.step_to_action(0.1)
+    steps = [env.step(action) for _ in range(2)]
+    (_, reward, terminated, truncated, info) = steps[-1]
+    assert (terminated, truncated) == (False, True) and reward == pytest.approx(-env.unwrapped.config.eta)
+    assert np.isfinite(reward) and "efficiency" not in info
+    vector = gym.make_vec(
+        env_id, 2, vectorization_mode=NATIVE, max_episode_steps=2, step_min=0.1, step_max=0.1, **SYNTHETIC
+    )
+    vector.reset(seed=0)
+    for _ in range(2):
+        _, _, terminated, truncated, _ = vector.step(np.stack([action, action]))
+    assert not terminated.any() and truncated.all()
+    vector.close()
 
 
 @pytest.mark.parametrize(

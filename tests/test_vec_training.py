@@ -37,7 +37,7 @@ import_env_packages()
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ENV_ID = "IoA-DDA-v0"
-FAST = {"market_source": "synthetic", "max_rounds": 12, "max_episode_steps": 12}  # short episodes
+FAST = {"market_source": "synthetic", "max_episode_steps": 12}  # some episodes end by truncation
 HAS_NATIVE = has_vector_entry_point(ENV_ID)
 NO_NATIVE = f"{ENV_ID} has no vector_entry_point yet (gym.spec({ENV_ID!r}).vector_entry_point is None)"
 NATIVE = pytest.param("vector_entry_point", marks=pytest.mark.skipif(not HAS_NATIVE, reason=NO_NATIVE))

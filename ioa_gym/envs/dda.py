@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,17 +224,6 @@ def check_market_option(market: Market) -> None:
         )
 
 
-def check_time_limit(max_episode_steps: Any, max_rounds: int) -> None:
-    """A TimeLimit below ``max_rounds`` would cut auctions before their own round limit, truncated
-    without the efficiency reward: ValueError naming both."""
-    if max_episode_steps is not None and max_episode_steps < max_rounds:
-        raise ValueError(
-            f"max_episode_steps={max_episode_steps} is below max_rounds={max_rounds}: the TimeLimit would "
-            f"cut auctions before their round limit, truncated without the efficiency reward; lower "
-            f"max_rounds to <= max_episode_steps instead (the auction's own round limit ends every episode)"
-        )
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
@@ -345,24 +333,6 @@ class DoubleDutchAuctionEnv(gym.Env):
         },
     }
 
-    _time_limit_checked = False
-
-    def _check_time_limit_wrapper(self) -> None:
-        """Once, at the first reset: ``gym.make``'s TimeLimit (given ``max_episode_steps``) is not visible to
-        the env (its own ``spec.max_episode_steps`` is None), so look for the TimeLimit wrapper that is
-        resetting it among the few calling frames and refuse one below ``max_rounds``
-        (``check_time_limit``)."""
-        self._time_limit_checked = True
-        frame = sys._getframe(2)
-        for _ in range(12):
-            if frame is None:
-                return
-            caller = frame.f_locals.get("self")
-            if isinstance(caller, gym.wrappers.TimeLimit) and caller.unwrapped is self:
-                check_time_limit(caller._max_episode_steps, self.config.max_rounds)
-                return
-            frame = frame.f_back
-
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
@@ -466,8 +436,6 @@ class DoubleDutchAuctionEnv(gym.Env):
         )
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        if not self._time_limit_checked:
-            self._check_time_limit_wrapper()
         check_reset_options(options, RESET_OPTIONS)
         super().reset(seed=seed)
         if options and "market" in options:  # evaluate on a given market (e.g. an IC audit)

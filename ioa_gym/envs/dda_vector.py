@@ -35,7 +35,6 @@ from ioa_gym.envs.dda import (
     DoubleDutchAuctionEnv,
     check_market_option,
     check_reset_options,
-    check_time_limit,
 )
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
 
@@ -105,7 +104,6 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         cfg = self.config
         self.num_envs = int(num_envs)
         self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
-        check_time_limit(self.max_episode_steps, cfg.max_rounds)
         self.single_observation_space = template.observation_space
         self.single_action_space = template.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
