@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import gymnasium as gym
 import pytest
 
 
@@ -18,3 +19,28 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+class _ResetFails(gym.Env):
+    """An env whose options make every episode impossible: its reset raises a ValueError naming them."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,))
+
+    def __init__(self, values: float = 0.0) -> None:
+        self.values = values
+
+    def reset(self, *, seed=None, options=None):
+        raise ValueError(f"values={self.values} never exceed costs: every market is untradable")
+
+
+@pytest.fixture
+def reset_fails_env() -> Iterator[str]:
+    """The id of a registered env that builds but whose ``reset`` raises a ValueError naming its option
+    (what an IoA env does when its options make every market untradable); unregistered afterwards."""
+    env_id = "IoATest/ResetFails-v0"
+    gym.register(env_id, entry_point=_ResetFails)
+    try:
+        yield env_id
+    finally:
+        gym.registry.pop(env_id)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -214,30 +213,13 @@ def test_existing_outputs_are_refused(sandbox: Path, capsys: pytest.CaptureFixtu
     assert (full / "fig3_linear_search.png").read_bytes() == b"keep me"
 
 
-class ResetFails(gym.Env):
-    """An env whose options make every episode impossible: its reset raises a ValueError naming them."""
-
-    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
-    action_space = gym.spaces.Box(-1.0, 1.0, (1,))
-
-    def __init__(self, values: float = 0.0) -> None:
-        self.values = values
-
-    def reset(self, *, seed=None, options=None):
-        raise ValueError(f"values={self.values} never exceed costs: every market is untradable")
-
-
 def test_an_env_whose_reset_fails_is_refused_before_any_work(
-    sandbox: Path, capsys: pytest.CaptureFixture[str]
+    sandbox: Path, capsys: pytest.CaptureFixture[str], reset_fails_env: str
 ) -> None:
     """The env check resets the env once: an option that fails only at reset is a usage error naming
     --env-kwargs, with the env's own message (no "valid kwargs" list of a function entry point)."""
-    gym.register("IoATest/ResetFails-v0", entry_point=ResetFails)
-    try:
-        argv = ["--env", "IoATest/ResetFails-v0", "--env-kwargs", "values:-1", "--agents", "random"]
-        assert run_main(agents.evaluation.cli.main, [*argv, "--no-progress"]) == 2
-    finally:
-        gym.registry.pop("IoATest/ResetFails-v0")
+    argv = ["--env", reset_fails_env, "--env-kwargs", "values:-1", "--agents", "random"]
+    assert run_main(agents.evaluation.cli.main, [*argv, "--no-progress"]) == 2
     stderr = capsys.readouterr().err
     assert "--env-kwargs {'values': -1} for IoATest/ResetFails-v0: values=-1" in stderr, stderr
     assert "every market is untradable" in stderr and "valid kwargs" not in stderr

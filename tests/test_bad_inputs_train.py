@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -171,29 +170,12 @@ def test_an_error_while_building_the_model_is_a_usage_error(
     assert not (tmp_path / "logs").exists()
 
 
-class ResetFails(gym.Env):
-    """An env whose options make every episode impossible: its reset raises a ValueError naming them."""
-
-    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
-    action_space = gym.spaces.Box(-1.0, 1.0, (1,))
-
-    def __init__(self, values: float = 0.0) -> None:
-        self.values = values
-
-    def reset(self, *, seed=None, options=None):
-        raise ValueError(f"values={self.values} never exceed costs: every market is untradable")
-
-
 def test_an_env_whose_reset_fails_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reset_fails_env: str
 ) -> None:
-    gym.register("IoATest/ResetFails-v0", entry_point=ResetFails)
-    try:
-        argv = [*TINY_PPO, "--env", "IoATest/ResetFails-v0", "--env-kwargs", "values:-1", "-n", "64",
-                "--verbose", "0", "-f", str(tmp_path / "logs")]  # fmt: skip
-        assert main(argv) == 2
-    finally:
-        gym.registry.pop("IoATest/ResetFails-v0")
+    argv = [*TINY_PPO, "--env", reset_fails_env, "--env-kwargs", "values:-1", "-n", "64",
+            "--verbose", "0", "-f", str(tmp_path / "logs")]  # fmt: skip
+    assert main(argv) == 2
     stderr = capsys.readouterr().err
     assert "invalid --env-kwargs {'values': -1} for IoATest/ResetFails-v0: values=-1" in stderr
     assert "every market is untradable" in stderr and "valid kwargs" not in stderr

@@ -67,3 +67,18 @@ def check_box_action(action: Any, space: spaces.Box) -> list[float]:
                 f"[{space.low.min()}, {space.high.max()}] are clipped), got {action!r}"
             )
     return entries
+
+
+def real_array(action: Any, space: Any, name: str = "action") -> np.ndarray:
+    """``action`` as an array of real numbers (ints or floats; no strings, bools, complex numbers or objects),
+    else ValueError naming ``name`` and the action ``space``."""
+    try:
+        array = np.asarray(action)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype.kind not in "iuf":
+        raise ValueError(
+            f"{name} must be an array of real numbers (no strings, bools or complex numbers; "
+            f"the action space is {space}), got {action!r}"
+        )
+    return array

@@ -25,7 +25,7 @@ from ioa_gym.auction import (
     efficient_welfare,
     welfare_efficiency,
 )
-from ioa_gym.envs.actions import check_box_action, check_discrete_action
+from ioa_gym.envs.actions import check_box_action, check_discrete_action, real_array
 from ioa_gym.envs.rendering import bars, make_with_render_mode
 from ioa_gym.errors import unknown_option_error
 from ioa_gym.markets import (
@@ -369,16 +369,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         ``step`` itself also checks the action's shape (``ioa_gym.envs.actions``)."""
         if self.step_sizes is not None:
             return np.array([self._step_list[check_discrete_action(action, self.action_space)]])
-        try:
-            flat = np.asarray(action)
-        except (TypeError, ValueError):
-            flat = None
-        if flat is None or flat.dtype.kind not in "iuf":  # no strings, bools, complex or objects
-            raise ValueError(
-                f"action must be an array of real numbers (the action space is {self.action_space}), "
-                f"got {action!r}"
-            )
-        flat = flat.astype(float).reshape(-1)
+        flat = real_array(action, self.action_space).astype(float).reshape(-1)
         if not np.isfinite(flat).all():
             raise ValueError(
                 f"action must be finite (the action space is {self.action_space}), got {action!r}"

@@ -27,6 +27,7 @@ from gymnasium.vector.utils import batch_space
 
 from ioa_gym.auction import Market, efficient_welfare, welfare_efficiency
 from ioa_gym.auction_batch import DoubleDutchAuctionBatch
+from ioa_gym.envs.actions import real_array
 from ioa_gym.envs.dda import (
     FINAL_INFO_KEYS,
     OBS_NAMES,
@@ -267,15 +268,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
                     f"indexing), got {index[bad[0]]} (sub-env {bad[0]})"
                 )
             return self.step_sizes[index], self._discrete_fractions[index]
-        try:
-            raw = np.asarray(actions)
-        except (TypeError, ValueError):
-            raw = None
-        if raw is None or raw.dtype.kind not in "iuf":  # no strings, bools, complex or objects
-            raise ValueError(
-                f"actions must be an array of numbers (real ones: no strings, bools or complex numbers; "
-                f"the action space is {space}), got {actions!r}"
-            )
+        raw = real_array(actions, space, "actions")
         entries = raw if raw.dtype == np.float64 else raw.astype(float)
         width = self.single_action_space.shape[0]
         if entries.shape != (n, width) and not (width == 1 and entries.shape == (n,)):
