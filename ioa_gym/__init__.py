@@ -30,6 +30,22 @@ _register(
     max_episode_steps=_DDA_MAX_EPISODE_STEPS,
     kwargs={"discrete_steps": 12},
 )
+# The incentive-compatible auctions (docs/model.md, Sec. 4): every policy keeps them IR, IC and SBB, since
+# their observations carry only what the mechanism makes public.
+_register(
+    id="IoA-DDA-DoubleClock-v0",
+    entry_point="ioa_gym.envs.dda:make_env",
+    vector_entry_point="ioa_gym.envs.dda_vector:DoubleDutchAuctionVectorEnv",
+    max_episode_steps=_DDA_MAX_EPISODE_STEPS,
+    kwargs={"variant": "double-clock"},
+)
+_register(
+    id="IoA-DDA-StrategyProof-v0",
+    entry_point="ioa_gym.envs.dda:make_env",
+    vector_entry_point="ioa_gym.envs.dda_vector:DoubleDutchAuctionVectorEnv",
+    max_episode_steps=_DDA_MAX_EPISODE_STEPS,
+    kwargs={"variant": "strategy-proof", "per_clock_steps": True},
+)
 _register(
     id="IoA-Stackelberg-v0",
     entry_point="ioa_gym.envs.stackelberg:make_env",

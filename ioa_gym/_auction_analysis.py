@@ -12,17 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ioa_gym._auction_market import Market
-from ioa_gym._auction_mechanism import (
-    BUYER,
-    SELLER,
-    AuctionResult,
-    DoubleDutchAuction,
-    Seed,
-    StepPolicy,
-    check_seed,
-    fixed_step,
-    run_auction,
-)
+from ioa_gym._auction_mechanism import BUYER, SELLER, AuctionResult, Seed, check_seed
+from ioa_gym._auction_play import StepPolicy, fixed_step, make_auction, run_auction
 
 MAX_DEVIATIONS = 10**6
 """Upper bound of ``max_misreport_gain``'s ``n_deviations`` (each one replays the auction per participant)."""
@@ -87,7 +78,7 @@ def max_misreport_gain(
     :param market: the true market.
     :param step: a fixed step, a (buyer_step, seller_step) pair, or a step policy. A policy must be
         deterministic given the public state, or the replays compare different auctioneers.
-    :param variant: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
+    :param variant: any of ``VARIANTS`` (:func:`~ioa_gym.auction.make_auction`).
     :param price_bounds: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
     :param max_rounds: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
     :param seed: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
@@ -104,7 +95,7 @@ def max_misreport_gain(
     check_seed(seed)
     policy = _as_policy(step)
     rng = np.random.default_rng(rng)
-    truthful_auction = DoubleDutchAuction(market, variant, price_bounds, max_rounds, seed)
+    truthful_auction = make_auction(market, variant, price_bounds, max_rounds, seed)
     while not truthful_auction.done:
         truthful_auction.tick(policy(truthful_auction))
     truthful = truthful_auction.result()

@@ -9,7 +9,6 @@ acceptance is a pointer advance and a tick allocates nothing unless some unit ac
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,11 @@ from ioa_gym._auction_market import _SCALAR_UNITS, Market
 # Public parameters of the mechanism. The default must never be derived from the reports (that would
 # let a participant move the clocks' range, breaking IC).
 DEFAULT_PRICE_BOUNDS: tuple[float, float] = (0.0, 30.0)
-VARIANTS: tuple[str, ...] = ("classic", "strategy-proof")
+VARIANTS: tuple[str, ...] = ("classic", "strategy-proof", "double-clock")
+"""Every Tier-2 mechanism: the two Double Dutch Auctions (:class:`DoubleDutchAuction`) and the double-clock
+auction (``ioa_gym.auction.DoubleClockAuction``); ``ioa_gym.auction.make_auction`` builds any of them."""
+DDA_VARIANTS: tuple[str, ...] = ("classic", "strategy-proof")
+"""The variants of :class:`DoubleDutchAuction`."""
 BUYER = "buyer"
 SELLER = "seller"
 
@@ -144,6 +147,15 @@ def check_auction_options(
     return lower, upper
 
 
+def check_dda_variant(variant: str) -> None:
+    """A variant of the Double Dutch Auction (else ValueError pointing to ``make_auction``)."""
+    if variant not in DDA_VARIANTS:
+        raise ValueError(
+            f"variant must be one of {DDA_VARIANTS} for a Double Dutch Auction, got {variant!r}; the "
+            f"'double-clock' mechanism is DoubleClockAuction (ioa_gym.auction.make_auction builds any)"
+        )
+
+
 def _is_real(value: object) -> bool:
     """A real number (Python or NumPy), not a bool or a string."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
@@ -196,6 +208,7 @@ class DoubleDutchAuction:
         if not isinstance(market, Market):
             raise ValueError(f"market must be a Market, got {type(market).__name__}")
         lower, upper = check_auction_options(variant, price_bounds, max_rounds)
+        check_dda_variant(variant)
         if seed is not None and not isinstance(seed, np.random.Generator):
             check_seed(seed)
 
@@ -479,71 +492,3 @@ class DoubleDutchAuction:
             individually_rational=rational,
             budget_balanced=balanced,
         )
-
-
-# ----------------------------------------------------------------------------------------------------
-# Auctioneers
-# ----------------------------------------------------------------------------------------------------
-
-StepPolicy = Callable[[DoubleDutchAuction], float]
-"""An auctioneer: reads the auction's public state and returns the next step (> 0)."""
-
-
-def fixed_step(step: float | Sequence[float]) -> StepPolicy:
-    """Acceptance-blind auctioneer: one step for both clocks, or a (buyer_step, seller_step) pair.
-
-    Such a policy keeps the strategy-proof variant exactly IC; a pair lets the clocks meet elsewhere
-    than at the middle of the bounds.
-    """
-    if _is_real(step):
-        steps: tuple[object, ...] = (step, step)
-        names = ("step", "step")
-    elif isinstance(step, (tuple, list, np.ndarray)) and len(step) == 2:
-        steps = tuple(step)
-        names = ("buyer step", "seller step")
-    else:
-        raise ValueError(f"step must be a number > 0 or a (buyer_step, seller_step) pair, got {step!r}")
-    checked: list[float] = []
-    for name, value in zip(names, steps, strict=True):
-        if not _is_real(value):
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-        value = float(value)  # type: ignore[arg-type]
-        if not 0.0 < value < math.inf:
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-        checked.append(value)
-    buyer_step, seller_step = checked
-    if buyer_step == seller_step:
-        return lambda auction: buyer_step
-    return lambda auction: buyer_step if auction.active_clock == BUYER else seller_step
-
-
-def run_auction(
-    market: Market,
-    step_policy: StepPolicy,
-    variant: str = "classic",
-    price_bounds: tuple[float, float] | None = None,
-    max_rounds: int = 1000,
-    seed: Seed = None,
-) -> AuctionResult:
-    """Play one auction to the end, asking ``step_policy(auction)`` for every step."""
-    if not callable(step_policy):
-        raise ValueError(
-            f"step_policy must be a callable auction -> step (e.g. fixed_step(0.1)), got {step_policy!r}; "
-            f"for a constant step use run_fixed_step(market, step)"
-        )
-    auction = DoubleDutchAuction(market, variant, price_bounds, max_rounds, seed)
-    while not auction.done:
-        auction.tick(step_policy(auction))
-    return auction.result()
-
-
-def run_fixed_step(
-    market: Market,
-    step: float | Sequence[float],
-    variant: str = "classic",
-    price_bounds: tuple[float, float] | None = None,
-    max_rounds: int = 1000,
-    seed: Seed = None,
-) -> AuctionResult:
-    """Play one auction with a fixed step (or a fixed (buyer_step, seller_step) pair)."""
-    return run_auction(market, fixed_step(step), variant, price_bounds, max_rounds, seed)

@@ -22,10 +22,18 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ioa_gym._auction_double_clock import DOUBLE_CLOCK, DoubleClockAuction
 from ioa_gym._auction_market import Market
-from ioa_gym._auction_mechanism import AuctionResult, Seed, _sorted_units, check_auction_options
+from ioa_gym._auction_mechanism import (
+    BUYER,
+    AuctionResult,
+    Seed,
+    _sorted_units,
+    check_auction_options,
+    check_dda_variant,
+)
 
-__all__ = ["DoubleDutchAuctionBatch"]
+__all__ = ["DoubleClockAuctionBatch", "DoubleDutchAuctionBatch", "make_batch"]
 
 _BUYERS, _SELLERS = 0, 1
 
@@ -69,6 +77,7 @@ class DoubleDutchAuctionBatch:
         if isinstance(n_auctions, bool) or int(n_auctions) != n_auctions or n_auctions < 1:
             raise ValueError(f"n_auctions must be an integer >= 1, got {n_auctions!r}")
         lower, upper = check_auction_options(variant, price_bounds, max_rounds)
+        check_dda_variant(variant)
         n = int(n_auctions)
         self.n_auctions = n
         self.variant = variant
@@ -329,3 +338,111 @@ class DoubleDutchAuctionBatch:
             # Both sides pay / receive the same p* per unit, so SBB is both sides trading q units.
             budget_balanced=sum(buyer_counts) == sum(seller_counts) == q,
         )
+
+
+class DoubleClockAuctionBatch:
+    """``n_auctions`` double-clock auctions (:class:`~ioa_gym.auction.DoubleClockAuction`) with shared public
+    parameters, with the public state of :class:`DoubleDutchAuctionBatch` (one array per quantity, indexed by
+    row; ``buyer_turn`` is True when the buyer clock moves next, and ``buyer_units_exited`` /
+    ``seller_units_exited`` count the exits in place of acceptances).
+
+    Each row is one :class:`~ioa_gym.auction.DoubleClockAuction`, ticked in a Python loop over the rows: the
+    same auction, hence bitwise the same clocks, exits and results, as a single env's. (A tick of this
+    mechanism moves one clock and compares one unit per side, a few microseconds per row.)
+
+    :param n_auctions: number of rows (>= 1).
+    :param price_bounds: public (lower, upper) clock start prices.
+    :param max_rounds: tick limit of every auction (>= 1).
+    """
+
+    variant = DOUBLE_CLOCK
+
+    def __init__(
+        self, n_auctions: int, price_bounds: tuple[float, float] | None = None, max_rounds: int = 1000
+    ) -> None:
+        if isinstance(n_auctions, bool) or int(n_auctions) != n_auctions or n_auctions < 1:
+            raise ValueError(f"n_auctions must be an integer >= 1, got {n_auctions!r}")
+        lower, upper = check_auction_options(DOUBLE_CLOCK, price_bounds, max_rounds)
+        n = int(n_auctions)
+        self.n_auctions = n
+        self.price_bounds = (lower, upper)
+        self.max_rounds = int(max_rounds)
+        self.auctions: list[DoubleClockAuction | None] = [None] * n
+        self.markets: list[Market | None] = [None] * n
+        self.buyer_price = np.full(n, lower)
+        self.seller_price = np.full(n, upper)
+        self.buyer_turn = np.ones(n, dtype=bool)
+        self.rounds = np.zeros(n, dtype=np.int64)
+        self.buyer_units_exited = np.zeros(n, dtype=np.int64)
+        self.seller_units_exited = np.zeros(n, dtype=np.int64)
+        self.done = np.ones(n, dtype=bool)
+        self.crossed = np.zeros(n, dtype=bool)
+        self.closing_price = np.full(n, math.nan)
+        self.last_step = np.full(n, math.nan)
+        self.buyer_units = np.zeros(n, dtype=np.int64)
+        self.seller_units = np.zeros(n, dtype=np.int64)
+
+    def start(self, row: int, market: Market, seed: Seed = None) -> None:
+        """(Re)start row ``row`` on ``market`` (``seed`` as :class:`~ioa_gym.auction.DoubleClockAuction` takes
+        it)."""
+        if not 0 <= row < self.n_auctions:
+            raise ValueError(f"row must be in [0, {self.n_auctions - 1}], got {row}")
+        self.auctions[row] = DoubleClockAuction(market, self.price_bounds, self.max_rounds, seed)
+        self.markets[row] = market
+        self.buyer_units[row] = market.total_buyer_units
+        self.seller_units[row] = market.total_seller_units
+        self._sync(row)
+
+    def _sync(self, row: int) -> None:
+        auction = self.auctions[row]
+        self.buyer_price[row], self.seller_price[row] = auction.buyer_price, auction.seller_price
+        self.buyer_turn[row] = auction.active_clock == BUYER
+        self.rounds[row] = auction.rounds
+        self.buyer_units_exited[row] = auction.buyer_units_exited
+        self.seller_units_exited[row] = auction.seller_units_exited
+        self.done[row], self.crossed[row] = auction.done, auction.crossed
+        self.closing_price[row], self.last_step[row] = auction.closing_price, auction.last_step
+
+    def tick(self, steps: np.ndarray, ticking: np.ndarray | None = None) -> None:
+        """Tick every ticking row by its step (as :meth:`DoubleDutchAuctionBatch.tick` takes them).
+
+        :raises ValueError: if a ticking row's step is not a finite number > 0.
+        :raises RuntimeError: if a ticking row is done (or was never started).
+        """
+        steps = np.asarray(steps, dtype=float)
+        if steps.shape != (self.n_auctions,):
+            raise ValueError(f"steps must have shape ({self.n_auctions},), got {steps.shape}")
+        ticking = np.ones(self.n_auctions, dtype=bool) if ticking is None else np.asarray(ticking, dtype=bool)
+        rows = np.flatnonzero(ticking).tolist()
+        for row in rows:
+            if self.done[row]:
+                raise RuntimeError(f"row {row} is done (or has no market); start() it instead of tick()")
+        step_list = steps.tolist()
+        for row in rows:
+            try:
+                self.auctions[row].tick(step_list[row])
+            except ValueError as error:
+                raise ValueError(f"{error} in row {row}") from None
+            self._sync(row)
+
+    def result(self, row: int) -> AuctionResult:
+        """Clear row ``row`` (:meth:`DoubleClockAuction.result <ioa_gym.auction.DoubleClockAuction.result>`).
+
+        :raises RuntimeError: if the row's auction is not done yet (or was never started).
+        """
+        auction = self.auctions[row]
+        if auction is None or not auction.done:
+            raise RuntimeError(f"the auction of row {row} is not done yet; keep calling tick()")
+        return auction.result()
+
+
+def make_batch(
+    n_auctions: int,
+    variant: str = "classic",
+    price_bounds: tuple[float, float] | None = None,
+    max_rounds: int = 1000,
+) -> DoubleDutchAuctionBatch | DoubleClockAuctionBatch:
+    """The batch of ``variant``'s auctions (:func:`ioa_gym.auction.make_auction`, batched)."""
+    if variant == DOUBLE_CLOCK:
+        return DoubleClockAuctionBatch(n_auctions, price_bounds, max_rounds)
+    return DoubleDutchAuctionBatch(n_auctions, variant, price_bounds, max_rounds)

@@ -22,14 +22,6 @@ import gymnasium as gym
 import numpy as np
 
 from ioa_gym.envs.access import dda_env
-from ioa_gym.envs.dda import OBS_NAMES
-
-_GAP = OBS_NAMES.index("clock_gap")
-_BUYER_ACTIVE = OBS_NAMES.index("buyer_clock_active")
-_BUYER_ACC = OBS_NAMES.index("buyer_units_accepted")
-_SELLER_ACC = OBS_NAMES.index("seller_units_accepted")
-_BUYER_UNITS = OBS_NAMES.index("buyer_units")
-_SELLER_UNITS = OBS_NAMES.index("seller_units")
 
 
 class _ReferencePolicy:
@@ -71,6 +63,11 @@ class AdaptiveStepPolicy(_ReferencePolicy):
        has fully accepted, no further acceptance can add a trade: take the largest step to close fast;
     3. otherwise tick by ``gap_fraction`` of the gap, clipped to [``min_step``, ``max_step``], so the clocks
        slow down as they close in without wasting rounds on tiny ticks.
+
+    It reads the observation by name (``env.obs_names``), so it runs on every variant. Under
+    ``"double-clock"`` exits play the part of acceptances in rule 1 (the active side has had no exit yet) and
+    rule 2 does not apply; the strategy-proof observation has neither, so there it is rule 3 alone (an
+    acceptance-blind step).
     """
 
     def __init__(
@@ -105,21 +102,37 @@ class AdaptiveStepPolicy(_ReferencePolicy):
         self._span = cfg.price_bounds[1] - cfg.price_bounds[0]
         self._step_max = cfg.step_max
         self._max_units = cfg.max_units
+        names = self.env.obs_names
+        self._gap, self._buyer_active = names.index("clock_gap"), names.index("buyer_clock_active")
+        self._buyer_units, self._seller_units = names.index("buyer_units"), names.index("seller_units")
+        # Which entries count the side's progress: acceptances (classic), exits (double-clock), none.
+        self._counts = next(
+            (
+                (names.index(f"buyer_units_{word}"), names.index(f"seller_units_{word}"))
+                for word in ("accepted", "exited")
+                if f"buyer_units_{word}" in names
+            ),
+            None,
+        )
+        self._close_early = self.close_early and "buyer_units_accepted" in names
 
     def _step_size(self, obs: np.ndarray) -> float:
-        gap = max(float(obs[_GAP]), 0.0) * self._span
-        buyer_active = obs[_BUYER_ACTIVE] > 0.5
-        side_accepted = obs[_BUYER_ACC] if buyer_active else obs[_SELLER_ACC]
+        gap = max(float(obs[self._gap]), 0.0) * self._span
+        if self._counts is None:
+            return min(max(self.gap_fraction * gap, self.min_step), self.max_step)
+        buyer_active = obs[self._buyer_active] > 0.5
+        buyer_count, seller_count = (obs[i] for i in self._counts)
+        side_accepted = buyer_count if buyer_active else seller_count
         if side_accepted <= 0.0:
             fraction = self.buyer_far_fraction if buyer_active else self.seller_far_fraction
             return min(self._step_max, max(fraction * gap, self.min_step))
-        if self.close_early and max(obs[_BUYER_UNITS], obs[_SELLER_UNITS]) < 1.0:  # counts not clipped
-            buyer_units = obs[_BUYER_UNITS] * self._max_units
-            seller_units = obs[_SELLER_UNITS] * self._max_units
+        if self._close_early and max(obs[self._buyer_units], obs[self._seller_units]) < 1.0:  # not clipped
+            buyer_units = obs[self._buyer_units] * self._max_units
+            seller_units = obs[self._seller_units] * self._max_units
             if buyer_active:
-                covered = obs[_SELLER_ACC] >= 1.0 and obs[_BUYER_ACC] * buyer_units >= seller_units - 1e-6
+                covered = seller_count >= 1.0 and buyer_count * buyer_units >= seller_units - 1e-6
             else:
-                covered = obs[_BUYER_ACC] >= 1.0 and obs[_SELLER_ACC] * seller_units >= buyer_units - 1e-6
+                covered = buyer_count >= 1.0 and seller_count * seller_units >= buyer_units - 1e-6
             if covered:
                 return self._step_max
         return min(max(self.gap_fraction * gap, self.min_step), self.max_step)

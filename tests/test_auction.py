@@ -139,7 +139,7 @@ def test_empty_sides_are_allowed_and_trade_nothing() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"variant": "dutch"}, r"variant must be one of \('classic', 'strategy-proof'\)"),
+        ({"variant": "dutch"}, r"variant must be one of \('classic', 'strategy-proof', 'double-clock'\)"),
         ({"price_bounds": (5.0, 5.0)}, "price_bounds"),
         ({"price_bounds": (0.0, math.inf)}, "price_bounds"),
         ({"price_bounds": (10.0, 0.0)}, "price_bounds"),

@@ -198,7 +198,7 @@ CONSTRUCTION_CASES = [
         "variant-list",
         make(DDA, variant=["classic"]),
         ValueError,
-        [r"variant must be one of \['classic', 'strategy-proof'\]"],
+        [r"variant must be one of \['classic', 'strategy-proof', 'double-clock'\]"],
     ),
     (
         "render-bogus",

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ioa_gym  # noqa: F401  (registers the environments)
-from ioa_gym.auction import BUYER, VARIANTS, AuctionResult, DoubleDutchAuction, Market
+from ioa_gym.auction import BUYER, DDA_VARIANTS, AuctionResult, DoubleDutchAuction, Market
 from ioa_gym.auction_batch import DoubleDutchAuctionBatch
 from ioa_gym.envs.dda import FINAL_INFO_KEYS, STEP_INFO_KEYS, DDAEnvConfig
 from ioa_gym.envs.dda_vector import DoubleDutchAuctionVectorEnv
@@ -267,6 +267,10 @@ def test_native_seeding_is_deterministic() -> None:
         ("IoA-DDA-Discrete-v0", 6, 400, {"market_source": "synthetic"}),
         ("IoA-DDA-Discrete-v0", 3, 200, {"variant": "strategy-proof"}),
         ("IoA-DDA-v0", 4, 150, {}),
+        ("IoA-DDA-DoubleClock-v0", 4, 300, {"market_source": "synthetic"}),
+        ("IoA-DDA-DoubleClock-v0", 3, 200, {"per_clock_steps": True, "max_rounds": 30}),
+        ("IoA-DDA-StrategyProof-v0", 4, 300, {"market_source": "synthetic"}),
+        ("IoA-DDA-Discrete-v0", 3, 200, {"variant": "double-clock", "market_source": "synthetic"}),
     ],
 )
 def test_native_transitions_are_those_of_sync(env_id: str, n_envs: int, n_steps: int, options: dict) -> None:
@@ -350,7 +354,7 @@ def test_native_rejects_malformed_actions_and_resets() -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), variant=st.sampled_from(VARIANTS), max_rounds=st.integers(1, 120))
+@given(seed=st.integers(0, 2**32 - 1), variant=st.sampled_from(DDA_VARIANTS), max_rounds=st.integers(1, 120))
 def test_batched_auctions_play_exactly_like_single_auctions(seed: int, variant: str, max_rounds: int) -> None:
     """Rows restarted at random times on random markets (ties in the reports, empty sides, units accepting
     in the same tick) against one DoubleDutchAuction each: every public quantity after every tick and the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +19,13 @@ from gymnasium import spaces
 
 from ioa_gym.auction import (
     BUYER,
+    DOUBLE_CLOCK,
     MAX_UNITS,
     VARIANTS,
-    DoubleDutchAuction,
+    Auction,
     Market,
     efficient_welfare,
+    make_auction,
     welfare_efficiency,
 )
 from ioa_gym.envs.actions import check_box_action, check_discrete_action, real_array
@@ -89,7 +92,50 @@ OBS_NAMES = (
 (P_B - P_S) / (upper - lower) in [-1, 1]; 1 if the buyer clock moves next; rounds / max_rounds;
 accepted units as fractions of each side's units; units accepted in the last tick as fractions;
 market size (participants / max participants, units / max units, clipped to 1); the last step
-normalised to [0, 1] on the action scale."""
+normalised to [0, 1] on the action scale. This is the classic DDA's layout; :func:`observation_names` gives
+each variant's."""
+
+DOUBLE_CLOCK_OBS_NAMES = (
+    *OBS_NAMES[:5],
+    "buyer_units_exited",
+    "seller_units_exited",
+    "buyer_exited_last_tick",
+    "seller_exited_last_tick",
+    *OBS_NAMES[9:],
+)
+"""The double-clock auction's layout: as ``OBS_NAMES``, with the clock gap (P_S - P_B) / (upper - lower) in
+[0, 1] and exits (the public history of this mechanism) in place of acceptances."""
+STRATEGY_PROOF_OBS_NAMES = (*OBS_NAMES[:5], *OBS_NAMES[9:])
+"""The strategy-proof DDA's layout: ``OBS_NAMES`` without the four acceptance entries. Its acceptances reveal
+reports, and a step that reacts to them would make the clearing price depend on the reports (T2.13), so the
+observation hides them and every policy keeps the variant IC."""
+_COUNT_ENTRIES = [5, 6, 7, 8]
+"""Entries of the full (classic) layout that count acceptances (double-clock: exits)."""
+
+
+def observation_names(variant: str) -> tuple[str, ...]:
+    """The observation layout of IoA-DDA under ``variant``: every entry public information of that
+    mechanism, so that under the ``"strategy-proof"`` and ``"double-clock"`` variants no policy can make
+    the outcome depend on the reports beyond what keeps them IC (docs/model.md, Sec. 4 and 5)."""
+    if variant == DOUBLE_CLOCK:
+        return DOUBLE_CLOCK_OBS_NAMES
+    if variant == "strategy-proof":
+        return STRATEGY_PROOF_OBS_NAMES
+    return OBS_NAMES
+
+
+def observation_index(variant: str) -> list[int] | None:
+    """Entries of the full 14-entry layout that ``variant``'s observation keeps (None: all)."""
+    if variant == "strategy-proof":
+        return [i for i in range(len(OBS_NAMES)) if i not in _COUNT_ENTRIES]
+    return None
+
+
+def public_counts(auction: Auction) -> tuple[int, int]:
+    """The units counted by observation entries 5-8: accepted (DDA) or exited (double-clock), per side."""
+    if auction.variant == DOUBLE_CLOCK:
+        return auction.buyer_units_exited, auction.seller_units_exited
+    return auction.buyer_units_accepted, auction.seller_units_accepted
 
 
 @dataclass(frozen=True)
@@ -101,7 +147,8 @@ class DDAEnvConfig:
     markets drawn from the ranges below. Either way a market is redrawn until it is tradable (both
     sides present and SW_opt > 0)."""
     variant: str = "classic"
-    """DDA variant: "classic" or "strategy-proof"."""
+    """Mechanism: "classic" or "strategy-proof" (Double Dutch Auctions), or "double-clock" (exits; IR, IC
+    and SBB under every policy). The observation depends on it (:func:`observation_names`)."""
     price_bounds: tuple[float, float] = (0.0, 30.0)
     """Public clock start prices (lower, upper), wide compared with the values."""
     step_min: float = 0.02
@@ -353,10 +400,13 @@ class DoubleDutchAuctionEnv(gym.Env):
         else:
             self.step_sizes = None
             self.action_space = spaces.Box(-1.0, 1.0, (2 if cfg.per_clock_steps else 1,), np.float32)
-        low = np.zeros(len(OBS_NAMES), np.float32)
-        low[OBS_NAMES.index("clock_gap")] = -1.0
-        self.observation_space = spaces.Box(low, np.ones(len(OBS_NAMES), np.float32), dtype=np.float32)
-        self.auction: DoubleDutchAuction | None = None
+        self.obs_names = observation_names(cfg.variant)
+        """Name of each observation entry."""
+        self._obs_index = observation_index(cfg.variant)
+        low = np.zeros(len(self.obs_names), np.float32)
+        low[self.obs_names.index("clock_gap")] = -1.0
+        self.observation_space = spaces.Box(low, np.ones(len(self.obs_names), np.float32), dtype=np.float32)
+        self.auction: Auction | None = None
         self.market: Market | None = None
         self._obs = np.zeros(len(OBS_NAMES), np.float32)
 
@@ -384,19 +434,34 @@ class DoubleDutchAuctionEnv(gym.Env):
             return self._step_min * math.exp(frac * self._log_ratio)
         return self._step_min + frac * self._step_range
 
-    def step_to_action(self, step: float) -> np.ndarray | int:
+    def step_to_action(self, step: float | Sequence[float]) -> np.ndarray | int:
         """Inverse of ``action_to_step``: the action that ticks by ``step`` (for Discrete spaces, the
-        nearest step on the log scale). A step outside [step_min, step_max] raises ValueError."""
+        nearest step on the log scale). With ``per_clock_steps``, ``step`` may also be a (buyer_step,
+        seller_step) pair. A step outside [step_min, step_max] raises ValueError."""
+        if isinstance(step, (list, tuple, np.ndarray)):
+            if not (self.config.per_clock_steps and len(step) == 2):
+                raise ValueError(
+                    f"step must be one number, or a (buyer_step, seller_step) pair with per_clock_steps=True "
+                    f"(per_clock_steps={self.config.per_clock_steps}), got {step!r}"
+                )
+            pair = [float(self._checked_step(entry)) for entry in step]
+            return np.array([2.0 * self._step_fraction(entry) - 1.0 for entry in pair], dtype=np.float32)
+        step = self._checked_step(step)
+        if self.step_sizes is not None:
+            return int(np.argmin(np.abs(np.log(self.step_sizes) - math.log(step))))
+        return np.full(self.action_space.shape, 2.0 * self._step_fraction(step) - 1.0, dtype=np.float32)
+
+    def _checked_step(self, step: Any) -> float:
+        """``step`` as a float clipped into [step_min, step_max] (within 1e-9 relative, else ValueError)."""
         cfg = self.config
+        if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, float, np.integer, np.floating)):
+            raise ValueError(f"step must be a number in [step_min, step_max], got {step!r}")
         step = float(step)
         if not cfg.step_min * (1 - 1e-9) <= step <= cfg.step_max * (1 + 1e-9):
             raise ValueError(
                 f"step must be in [step_min, step_max] = [{cfg.step_min}, {cfg.step_max}], got {step}"
             )
-        step = min(max(step, cfg.step_min), cfg.step_max)
-        if self.step_sizes is not None:
-            return int(np.argmin(np.abs(np.log(self.step_sizes) - math.log(step))))
-        return np.full(self.action_space.shape, 2.0 * self._step_fraction(step) - 1.0, dtype=np.float32)
+        return min(max(step, cfg.step_min), cfg.step_max)
 
     def _step_fraction(self, step: float) -> float:
         """Position of ``step`` in [step_min, step_max] on the action scale, in [0, 1]; 0 when
@@ -439,9 +504,10 @@ class DoubleDutchAuctionEnv(gym.Env):
             market = self._sample_market()
         self.market = market
         cfg = self.config
-        self.auction = DoubleDutchAuction(
+        self.auction = make_auction(
             market, cfg.variant, cfg.price_bounds, cfg.max_rounds, seed=self.np_random
         )
+        self._double_clock = cfg.variant == DOUBLE_CLOCK
         obs = self._obs
         obs[9] = min(market.n_buyers / cfg.max_buyers, 1.0)
         obs[10] = min(market.n_sellers / cfg.max_sellers, 1.0)
@@ -450,21 +516,27 @@ class DoubleDutchAuctionEnv(gym.Env):
         self._efficient_welfare = efficient_welfare(market)
         self._last_step_obs = 0.0
         self._update_obs(0, 0)
-        return obs.copy(), self._clock_info()
+        return self._observation(), self._clock_info()
+
+    def _observation(self) -> np.ndarray:
+        """A copy of the observation in the variant's layout."""
+        return self._obs.copy() if self._obs_index is None else self._obs[self._obs_index]
 
     def _update_obs(self, new_buyers: int, new_sellers: int) -> None:
         auction, market, lower, span = self.auction, self.market, self._lower, self._span
         pb, ps = auction.buyer_price, auction.seller_price
         nb, ns = max(market.total_buyer_units, 1), max(market.total_seller_units, 1)
+        buyers, sellers = public_counts(auction)
+        gap = ps - pb if self._double_clock else pb - ps
         # One slice assignment: per-element writes into the float32 array cost more than the maths.
         self._obs[:9] = (
             min(max((pb - lower) / span, 0.0), 1.0),
             min(max((ps - lower) / span, 0.0), 1.0),
-            min(max((pb - ps) / span, -1.0), 1.0),
+            min(max(gap / span, -1.0), 1.0),
             1.0 if auction.active_clock == BUYER else 0.0,
             auction.rounds / auction.max_rounds,
-            auction.buyer_units_accepted / nb,
-            auction.seller_units_accepted / ns,
+            buyers / nb,
+            sellers / ns,
             new_buyers / nb,
             new_sellers / ns,
         )
@@ -494,13 +566,12 @@ class DoubleDutchAuctionEnv(gym.Env):
             # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
             use_seller_entry = len(entries) > 1 and auction.active_clock != BUYER
             step = self._entry_to_step(entries[1 if use_seller_entry else 0])
-        buyers_before, sellers_before = auction.buyer_units_accepted, auction.seller_units_accepted
+        buyers_before, sellers_before = public_counts(auction)
         auction.tick(step)
         cfg = self.config
         self._last_step_obs = self._step_fraction(step)
-        self._update_obs(
-            auction.buyer_units_accepted - buyers_before, auction.seller_units_accepted - sellers_before
-        )
+        buyers_after, sellers_after = public_counts(auction)
+        self._update_obs(buyers_after - buyers_before, sellers_after - sellers_before)
         reward = -cfg.eta
         info = self._clock_info()
         terminated = auction.done
@@ -520,20 +591,21 @@ class DoubleDutchAuctionEnv(gym.Env):
                 budget_balanced=result.budget_balanced,
                 result=result,
             )
-        return self._obs.copy(), float(reward), terminated, False, info
+        return self._observation(), float(reward), terminated, False, info
 
     def render(self) -> str | np.ndarray | None:
-        """ "ansi": one line of text; "rgb_array": bars for P_B, P_S, accepted buyer and seller units
-        and rounds used (all as fractions)."""
+        """ "ansi": one line of text; "rgb_array": bars for P_B, P_S, accepted (double-clock: exited) buyer
+        and seller units and rounds used (all as fractions)."""
         if self.render_mode is None or self.auction is None:
             return None
         a = self.auction
         if self.render_mode == "rgb_array":
             return bars(self._obs[[0, 1, 5, 6, 4]])
+        buyers, sellers = public_counts(a)
         return (
             f"round {a.rounds:4d}  P_B {a.buyer_price:8.3f}  P_S {a.seller_price:8.3f}  "
-            f"accepted {a.buyer_units_accepted}/{self.market.total_buyer_units} buyer units, "
-            f"{a.seller_units_accepted}/{self.market.total_seller_units} seller units"
+            f"{'exited' if self._double_clock else 'accepted'} {buyers}/{self.market.total_buyer_units} "
+            f"buyer units, {sellers}/{self.market.total_seller_units} seller units"
         )
 
 

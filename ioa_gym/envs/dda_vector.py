@@ -25,8 +25,8 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ioa_gym.auction import Market, efficient_welfare, welfare_efficiency
-from ioa_gym.auction_batch import DoubleDutchAuctionBatch
+from ioa_gym.auction import DOUBLE_CLOCK, Market, efficient_welfare, welfare_efficiency
+from ioa_gym.auction_batch import make_batch
 from ioa_gym.envs.actions import real_array
 from ioa_gym.envs.dda import (
     FINAL_INFO_KEYS,
@@ -128,7 +128,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         n = self.num_envs
         self.markets: list[Market | None] = [None] * n
         """The market each sub-env's current auction runs on."""
-        self.auctions = DoubleDutchAuctionBatch(n, cfg.variant, cfg.price_bounds, cfg.max_rounds)
+        self.auctions = make_batch(n, cfg.variant, cfg.price_bounds, cfg.max_rounds)
+        self._double_clock = cfg.variant == DOUBLE_CLOCK
+        self._obs_index = template._obs_index
         self._rngs: list[np.random.Generator | None] = [None] * n
         self._started = False
         self._efficient_welfare = np.zeros(n)
@@ -190,7 +192,18 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self._started = True
         self._autoreset[mask] = False
         self._observe()
-        return self._obs.copy(), self._clock_info(mask)
+        return self._observation(), self._clock_info(mask)
+
+    def _observation(self) -> np.ndarray:
+        """A copy of the observations in the variant's layout (``DoubleDutchAuctionEnv.obs_names``)."""
+        return self._obs.copy() if self._obs_index is None else self._obs[:, self._obs_index]
+
+    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Units per side counted by observation entries 5-8: accepted (DDA) or exited (double-clock)."""
+        auctions = self.auctions
+        if self._double_clock:
+            return auctions.buyer_units_exited, auctions.seller_units_exited
+        return auctions.buyer_units_accepted, auctions.seller_units_accepted
 
     def _start(self, i: int, market: Market | None = None) -> None:
         """Start sub-env i's next auction: what ``DoubleDutchAuctionEnv.reset`` does after seeding."""
@@ -227,10 +240,11 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         resetting = self._autoreset
         ticking = ~resetting
         steps, fractions = self._steps(actions)
-        buyers, sellers = auctions.buyer_units_accepted.copy(), auctions.seller_units_accepted.copy()
+        buyers, sellers = (count.copy() for count in self._counts())
         auctions.tick(steps, ticking)
-        self._new_buyers = auctions.buyer_units_accepted - buyers
-        self._new_sellers = auctions.seller_units_accepted - sellers
+        buyers_after, sellers_after = self._counts()
+        self._new_buyers = buyers_after - buyers
+        self._new_sellers = sellers_after - sellers
         np.copyto(self._last_step_obs, fractions, where=ticking)
         self._episode_steps += ticking
 
@@ -245,7 +259,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             self._start(i)
         self._autoreset = terminated | truncated
         self._observe()
-        return self._obs.copy(), rewards, terminated, truncated, {**self._clock_info(), **final_info}
+        return self._observation(), rewards, terminated, truncated, {**self._clock_info(), **final_info}
 
     def _steps(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """Step size of each sub-env's action and its position on the action scale (the observed last
@@ -303,8 +317,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         float32 once, as ``DoubleDutchAuctionEnv._update_obs`` computes it."""
         auctions, lower, span, columns = self.auctions, self._lower, self._span, self._columns
         buyer_price, seller_price = auctions.buyer_price, auctions.seller_price
+        gap = (seller_price, buyer_price, -1.0) if self._double_clock else (buyer_price, seller_price, -1.0)
         for column, (high, low, floor) in enumerate(
-            ((buyer_price, lower, 0.0), (seller_price, lower, 0.0), (buyer_price, seller_price, -1.0))
+            ((buyer_price, lower, 0.0), (seller_price, lower, 0.0), gap)
         ):
             np.subtract(high, low, out=columns[column])
             np.divide(columns[column], span, out=columns[column])
@@ -313,8 +328,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         columns[3] = auctions.buyer_turn
         np.divide(auctions.rounds, auctions.max_rounds, out=columns[4])
         buyer_units, seller_units = np.maximum(auctions.buyer_units, 1), np.maximum(auctions.seller_units, 1)
-        np.divide(auctions.buyer_units_accepted, buyer_units, out=columns[5])
-        np.divide(auctions.seller_units_accepted, seller_units, out=columns[6])
+        buyers, sellers = self._counts()
+        np.divide(buyers, buyer_units, out=columns[5])
+        np.divide(sellers, seller_units, out=columns[6])
         np.divide(self._new_buyers, buyer_units, out=columns[7])
         np.divide(self._new_sellers, seller_units, out=columns[8])
         columns[9] = self._last_step_obs

@@ -1,0 +1,300 @@
+"""The double-clock auction (T2.14-T2.18, docs/model.md, Sec. 4): an ascending buyer clock, a descending
+seller clock, and exits. Part of ``ioa_gym.auction``, which re-exports every public name here; import them
+from there.
+
+Exactly individually rational, dominant-strategy incentive compatible and strongly budget balanced for
+*every* auctioneer whose steps depend only on the public history (clock prices, exits, rounds): the
+proofs are in docs/model.md. So the clock steps can be learned from that history without giving up any
+of the three properties.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ioa_gym._auction_market import Market
+from ioa_gym._auction_mechanism import (
+    BUYER,
+    SELLER,
+    AuctionResult,
+    Seed,
+    _sorted_units,
+    check_auction_options,
+    check_seed,
+)
+
+DOUBLE_CLOCK = "double-clock"
+
+
+def _check_step(name: str, step: object) -> float:
+    try:
+        value = float(step)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number > 0, got {step!r}") from None
+    if isinstance(step, (bool, np.bool_)) or not 0.0 < value < math.inf:
+        raise ValueError(f"{name} must be a finite number > 0, got {step!r}")
+    return value
+
+
+class DoubleClockAuction:
+    """One double-clock auction over a reported :class:`~ioa_gym.auction.Market` (T2.14-T2.18).
+
+    The buyer clock P_B starts at the lower price bound and ascends; the seller clock P_S starts at the
+    upper bound and descends. A buyer (all its units together) is *active* while its reported value is at
+    least P_B and exits for good once P_B passes it; a seller is active while its reported cost is at most
+    P_S. The clocks never cross: when a tick would take them past each other they meet at one price m
+    (T2.15), and the auction ends. If ``max_rounds`` ticks pass first, the last tick moves both clocks to
+    their midpoint (T2.16). The active units then trade at m (T2.17): the shorter side all of them, the
+    longer side the first ones in a random priority order drawn at construction.
+
+    Public state an auctioneer may observe (the *public history*): ``buyer_price``, ``seller_price``,
+    ``active_clock`` (which clock a single step moves: the buyer clock while the active buyer units are at
+    least the active seller units, T2.14), ``rounds``, ``max_rounds``, ``price_bounds``, ``last_step``,
+    ``buyer_units_active``, ``seller_units_active``, ``buyer_units_exited``, ``seller_units_exited``,
+    ``done``, ``crossed`` (True when the clocks met, False at the round limit) and the market's sizes.
+    The reports are private.
+
+    :param market: the reported market.
+    :param price_bounds: public (lower, upper) clock start prices (default ``DEFAULT_PRICE_BOUNDS``).
+    :param max_rounds: tick limit (>= 1); the last tick clears at the clocks' midpoint (T2.16).
+    :param seed: seed of the rationing order (``np.random.default_rng``; a Generator is used as is), drawn
+        as :class:`~ioa_gym.auction.DoubleDutchAuction` draws it.
+    """
+
+    variant = DOUBLE_CLOCK
+
+    def __init__(
+        self,
+        market: Market,
+        price_bounds: tuple[float, float] | None = None,
+        max_rounds: int = 1000,
+        seed: Seed = None,
+    ) -> None:
+        if not isinstance(market, Market):
+            raise ValueError(f"market must be a Market, got {type(market).__name__}")
+        lower, upper = check_auction_options(DOUBLE_CLOCK, price_bounds, max_rounds)
+        if seed is not None and not isinstance(seed, np.random.Generator):
+            check_seed(seed)
+        self.market = market
+        self.price_bounds = (lower, upper)
+        self.max_rounds = int(max_rounds)
+        # Rationing priorities per unit in participant order, from the seed alone (no report moves a unit
+        # in the queue), drawn in DoubleDutchAuction's order.
+        rng = np.random.default_rng(seed)
+        self._buyer_priority = rng.permutation(market.total_buyer_units)
+        self._seller_priority = rng.permutation(market.total_seller_units)
+        # Units sorted once (buyers by value descending, sellers by cost ascending): the active units of a
+        # side are always a prefix, and an exit shortens it from the end.
+        self._buyer_order, self._seller_order, self._buyer_sorted, self._seller_sorted = _sorted_units(market)
+        self._buyer_active = len(self._buyer_sorted)
+        self._seller_active = len(self._seller_sorted)
+        self._buyer_price = lower
+        self._seller_price = upper
+        self._rounds = 0
+        self._last_step = math.nan
+        self._done = False
+        self._crossed = False
+        self._closing_price = math.nan
+        self._result: AuctionResult | None = None
+        # Reports outside the bounds exit (or stay) at the start prices, round 0.
+        self._exit()
+
+    # -- public state --------------------------------------------------------------------------------
+
+    @property
+    def buyer_price(self) -> float:
+        """Buyer clock P_B (ascending)."""
+        return self._buyer_price
+
+    @property
+    def seller_price(self) -> float:
+        """Seller clock P_S (descending)."""
+        return self._seller_price
+
+    @property
+    def active_clock(self) -> str:
+        """Clock that a single step moves (T2.14): ``"buyer"`` while the active buyer units are at least the
+        active seller units (excess demand or balance), else ``"seller"``."""
+        return BUYER if self._buyer_active >= self._seller_active else SELLER
+
+    @property
+    def rounds(self) -> int:
+        """Ticks played so far."""
+        return self._rounds
+
+    @property
+    def last_step(self) -> float:
+        """Step of the latest tick (nan before the first)."""
+        return self._last_step
+
+    @property
+    def buyer_units_active(self) -> int:
+        """Buyer units still in the auction (their buyers' values are at least P_B)."""
+        return self._buyer_active
+
+    @property
+    def seller_units_active(self) -> int:
+        """Seller units still in the auction (their sellers' costs are at most P_S)."""
+        return self._seller_active
+
+    @property
+    def buyer_units_exited(self) -> int:
+        """Buyer units that have left the auction."""
+        return len(self._buyer_sorted) - self._buyer_active
+
+    @property
+    def seller_units_exited(self) -> int:
+        """Seller units that have left the auction."""
+        return len(self._seller_sorted) - self._seller_active
+
+    @property
+    def done(self) -> bool:
+        """True once the clocks met or the round limit was reached."""
+        return self._done
+
+    @property
+    def crossed(self) -> bool:
+        """True if the clocks met (T2.15), False if the round limit ended the auction (T2.16)."""
+        return self._crossed
+
+    @property
+    def closing_price(self) -> float:
+        """The price m at which the clocks ended, whether or not any unit trades; nan before."""
+        return self._closing_price
+
+    # -- dynamics ------------------------------------------------------------------------------------
+
+    def tick(self, step: float) -> None:
+        """Play one round (T2.14-T2.16): the clock named by :attr:`active_clock` moves by ``step`` (a finite
+        number > 0) towards the other one, and the units whose reports it passes exit.
+
+        :raises ValueError: if ``step`` is not a finite number > 0.
+        :raises RuntimeError: if the auction is already done.
+        """
+        if self._done:
+            raise RuntimeError("the auction is done; call result() instead of tick()")
+        step = _check_step("step", step)
+        self._rounds += 1
+        self._last_step = step
+        buyer_moves = self._buyer_active >= self._seller_active
+        if step >= self._seller_price - self._buyer_price:
+            # The clocks would cross: the moving clock stops at the other one's price (T2.15).
+            self._end(self._seller_price if buyer_moves else self._buyer_price, crossed=True)
+            return
+        if buyer_moves:
+            self._buyer_price += step
+        else:
+            self._seller_price -= step
+        if self._rounds >= self.max_rounds:
+            # Round limit (T2.16): this last tick moves both clocks on to their midpoint.
+            self._end(0.5 * (self._buyer_price + self._seller_price), crossed=False)
+            return
+        self._exit()
+
+    def _exit(self) -> None:
+        """Exits at the current clocks: buyer units whose value is below P_B, seller units whose cost is
+        above P_S (a participant's units share its report, so they leave together)."""
+        values, price, active = self._buyer_sorted, self._buyer_price, self._buyer_active
+        while active and values[active - 1] < price:
+            active -= 1
+        self._buyer_active = active
+        costs, price, active = self._seller_sorted, self._seller_price, self._seller_active
+        while active and costs[active - 1] > price:
+            active -= 1
+        self._seller_active = active
+
+    def _end(self, price: float, crossed: bool) -> None:
+        self._buyer_price = self._seller_price = price
+        self._exit()
+        self._done = True
+        self._crossed = crossed
+        self._closing_price = price
+
+    # -- clearing ------------------------------------------------------------------------------------
+
+    def result(self) -> AuctionResult:
+        """Clear the auction (T2.17-T2.18). Only callable once :attr:`done`.
+
+        :raises RuntimeError: if the auction is not done yet.
+        """
+        if not self._done:
+            raise RuntimeError("the auction is not done yet; keep calling tick()")
+        if self._result is None:
+            self._result = clear_at(
+                self.market,
+                self._closing_price,
+                (self._buyer_order, self._seller_order),
+                (self._buyer_active, self._seller_active),
+                (self._buyer_priority, self._seller_priority),
+                self._rounds,
+                self._crossed,
+            )
+        return self._result
+
+
+def _ration(order: list[int], priority: np.ndarray, n_active: int, q: int) -> list[int]:
+    """Units (participant-order indices) that trade among the ``n_active`` active ones: all of them, or
+    the ``q`` first by priority (T2.17)."""
+    active_units = order[:n_active]
+    if q >= n_active:
+        return active_units
+    priorities = priority.tolist()
+    return sorted(active_units, key=priorities.__getitem__)[:q]
+
+
+def clear_at(
+    market: Market,
+    price: float,
+    orders: tuple[list[int], list[int]],
+    active: tuple[int, int],
+    priorities: tuple[np.ndarray, np.ndarray],
+    rounds: int,
+    crossed: bool,
+) -> AuctionResult:
+    """Clear a double-clock auction that ended at ``price`` with the ``active`` sorted units of each side
+    (T2.17-T2.18); shared with the batched auctions."""
+    buyer_order, seller_order = orders
+    n_buyers_active, n_sellers_active = active
+    q = min(n_buyers_active, n_sellers_active)
+    buyer_units = _ration(buyer_order, priorities[0], n_buyers_active, q)
+    seller_units = _ration(seller_order, priorities[1], n_sellers_active, q)
+    buyer_owners, seller_owners = market._unit_owner_lists
+    buyer_counts, seller_counts = [0] * market.n_buyers, [0] * market.n_sellers
+    for unit in buyer_units:
+        buyer_counts[buyer_owners[unit]] += 1
+    for unit in seller_units:
+        seller_counts[seller_owners[unit]] += 1
+    buyer_traded = np.array(buyer_counts, dtype=np.int64)
+    seller_traded = np.array(seller_counts, dtype=np.int64)
+    if q == 0:
+        return AuctionResult(
+            clearing_price=math.nan,
+            buyer_units_traded=buyer_traded,
+            seller_units_traded=seller_traded,
+            buyer_payments=np.zeros(market.n_buyers),
+            seller_revenues=np.zeros(market.n_sellers),
+            units_traded=0,
+            social_welfare=0.0,
+            rounds=rounds,
+            crossed=crossed,
+            individually_rational=True,
+            budget_balanced=True,
+        )
+    unit_values, unit_costs = market._unit_lists
+    traded_values = [unit_values[unit] for unit in buyer_units]
+    traded_costs = [unit_costs[unit] for unit in seller_units]
+    return AuctionResult(
+        clearing_price=price,
+        buyer_units_traded=buyer_traded,
+        seller_units_traded=seller_traded,
+        buyer_payments=buyer_traded * price,
+        seller_revenues=seller_traded * price,
+        units_traded=q,
+        social_welfare=math.fsum([*traded_values, *(-cost for cost in traded_costs)]),
+        rounds=rounds,
+        crossed=crossed,
+        individually_rational=min(traded_values) >= price >= max(traded_costs),
+        budget_balanced=sum(buyer_counts) == sum(seller_counts) == q,
+    )
