@@ -1,4 +1,4 @@
-"""The double-clock auction (T2.14-T2.18, docs/model.md, Sec. 4): an ascending buyer clock, a descending
+"""The double-clock auction (T2.14-T2.17, docs/model.md, Sec. 4): an ascending buyer clock, a descending
 seller clock, and exits. Part of ``ioa_gym.auction``, which re-exports every public name here; import them
 from there.
 
@@ -39,22 +39,23 @@ def _check_step(name: str, step: object) -> float:
 
 
 class DoubleClockAuction:
-    """One double-clock auction over a reported :class:`~ioa_gym.auction.Market` (T2.14-T2.18).
+    """One double-clock auction over a reported :class:`~ioa_gym.auction.Market` (T2.14-T2.17).
 
     The buyer clock P_B starts at the lower price bound and ascends; the seller clock P_S starts at the
     upper bound and descends. A buyer (all its units together) is *active* while its reported value is at
     least P_B and exits for good once P_B passes it; a seller is active while its reported cost is at most
-    P_S. The clocks never cross: when a tick would take them past each other they meet at one price m
+    P_S. Each tick moves one clock, chosen from the public counts (T2.14). The clocks never cross: when a
+    tick would take them past each other they meet at one price m
     (T2.15), and the auction ends. If ``max_rounds`` ticks pass first, the last tick moves both clocks to
     their midpoint (T2.16). The active units then trade at m (T2.17): the shorter side all of them, the
     longer side the first ones in a random priority order drawn at construction.
 
     Public state an auctioneer may observe (the *public history*): ``buyer_price``, ``seller_price``,
-    ``active_clock`` (which clock a single step moves: the buyer clock while the active buyer units are at
-    least the active seller units, T2.14), ``rounds``, ``max_rounds``, ``price_bounds``, ``last_step``,
-    ``buyer_units_active``, ``seller_units_active``, ``buyer_units_exited``, ``seller_units_exited``,
-    ``done``, ``crossed`` (True when the clocks met, False at the round limit) and the market's sizes.
-    The reports are private.
+    ``active_clock`` (which clock the next tick moves, T2.14), ``rounds``, ``max_rounds``,
+    ``price_bounds``, ``last_step``, ``buyer_units_active``, ``seller_units_active``,
+    ``buyer_units_exited``, ``seller_units_exited``, ``done``, ``crossed`` (True when the clocks met,
+    False at the round limit) and the market's sizes (unit counts are not reports). The reports are
+    private.
 
     :param market: the reported market.
     :param price_bounds: public (lower, upper) clock start prices (default ``DEFAULT_PRICE_BOUNDS``).
@@ -90,6 +91,12 @@ class DoubleClockAuction:
         self._buyer_order, self._seller_order, self._buyer_sorted, self._seller_sorted = _sorted_units(market)
         self._buyer_active = len(self._buyer_sorted)
         self._seller_active = len(self._seller_sorted)
+        # Largest unit count among the participants of the first k sorted units, for every k (public: unit
+        # counts are not reports): the active participants of a side are those of a prefix.
+        self._buyer_largest = _prefix_largest(self._buyer_order, market.buyer_unit_owners, market.buyer_units)
+        self._seller_largest = _prefix_largest(
+            self._seller_order, market.seller_unit_owners, market.seller_units
+        )
         self._buyer_price = lower
         self._seller_price = upper
         self._rounds = 0
@@ -115,9 +122,19 @@ class DoubleClockAuction:
 
     @property
     def active_clock(self) -> str:
-        """Clock that a single step moves (T2.14): ``"buyer"`` while the active buyer units are at least the
-        active seller units (excess demand or balance), else ``"seller"``."""
-        return BUYER if self._buyer_active >= self._seller_active else SELLER
+        """Clock that the next tick moves (T2.14): ``"buyer"`` or ``"seller"``."""
+        return BUYER if self._buyer_moves() else SELLER
+
+    def _buyer_moves(self) -> bool:
+        """The turn rule (T2.14), on public counts only: a side's clock moves while that side stays covered
+        (at least as many units as the other side) even if its largest active participant exits; when
+        neither side is, the clock of the short side (the buyers' on a tie) moves towards the other."""
+        demand, supply = self._buyer_active, self._seller_active
+        if demand - self._buyer_largest[demand] >= supply:
+            return True
+        if supply - self._seller_largest[supply] >= demand:
+            return False
+        return demand <= supply
 
     @property
     def rounds(self) -> int:
@@ -178,7 +195,7 @@ class DoubleClockAuction:
         step = _check_step("step", step)
         self._rounds += 1
         self._last_step = step
-        buyer_moves = self._buyer_active >= self._seller_active
+        buyer_moves = self._buyer_moves()
         if step >= self._seller_price - self._buyer_price:
             # The clocks would cross: the moving clock stops at the other one's price (T2.15).
             self._end(self._seller_price if buyer_moves else self._buyer_price, crossed=True)
@@ -215,7 +232,7 @@ class DoubleClockAuction:
     # -- clearing ------------------------------------------------------------------------------------
 
     def result(self) -> AuctionResult:
-        """Clear the auction (T2.17-T2.18). Only callable once :attr:`done`.
+        """Clear the auction (T2.17). Only callable once :attr:`done`.
 
         :raises RuntimeError: if the auction is not done yet.
         """
@@ -232,6 +249,16 @@ class DoubleClockAuction:
                 self._crossed,
             )
         return self._result
+
+
+def _prefix_largest(order: list[int], owners: np.ndarray, units: np.ndarray) -> list[int]:
+    """``largest[k]`` = the largest unit count among the owners of the first ``k`` units of ``order``."""
+    owner_of, units_of = owners.tolist(), units.tolist()
+    largest, running = [0], 0
+    for unit in order:
+        running = max(running, units_of[owner_of[unit]])
+        largest.append(running)
+    return largest
 
 
 def _ration(order: list[int], priority: np.ndarray, n_active: int, q: int) -> list[int]:
@@ -254,7 +281,7 @@ def clear_at(
     crossed: bool,
 ) -> AuctionResult:
     """Clear a double-clock auction that ended at ``price`` with the ``active`` sorted units of each side
-    (T2.17-T2.18); shared with the batched auctions."""
+    (T2.17); shared with the batched auctions."""
     buyer_order, seller_order = orders
     n_buyers_active, n_sellers_active = active
     q = min(n_buyers_active, n_sellers_active)

@@ -1,4 +1,4 @@
-"""The incentive-compatible auctions (docs/model.md, Sec. 4, T2.14-T2.18) checked independently: the
+"""The incentive-compatible auctions (docs/model.md, Sec. 4, T2.14-T2.17) checked independently: the
 double-clock auction's clocks and exits against brute force, IR and SBB on random markets,
 dominant-strategy IC by brute-force misreports under random step policies that read the public history
 (and a check that the same search finds gains where IC does not hold), welfare against the
@@ -107,6 +107,20 @@ def best_misreport_gain(market: Market, policy: Any, variant: str, seed: int, ma
     return best
 
 
+def turn_rule(market: Market, buyer_price: float, seller_price: float) -> bool:
+    """T2.14 from the participants themselves: True if the buyer clock moves next."""
+    buyers = market.buyer_values >= buyer_price
+    sellers = market.seller_costs <= seller_price
+    demand, supply = int(market.buyer_units[buyers].sum()), int(market.seller_units[sellers].sum())
+    largest_buyer = int(market.buyer_units[buyers].max(initial=0))
+    largest_seller = int(market.seller_units[sellers].max(initial=0))
+    if demand - largest_buyer >= supply:
+        return True
+    if supply - largest_seller >= demand:
+        return False
+    return demand <= supply
+
+
 # -- the mechanism ------------------------------------------------------------------------------------------
 
 
@@ -116,8 +130,8 @@ def best_misreport_gain(market: Market, policy: Any, variant: str, seed: int, ma
 )
 def test_clocks_and_exits_follow_the_rules(market: Market, salt: int, seed: int, max_rounds: int) -> None:
     """After every tick: P_B rose or P_S fell (never both, never crossing), the active units are exactly those
-    whose reports the clocks have not passed, the clock that moved is the long side's; at the end both clocks
-    stand at the closing price."""
+    whose reports the clocks have not passed, the clock that moved is the turn rule's; at the end both
+    clocks stand at the closing price."""
     policy = history_policy(salt)
     auction = DoubleClockAuction(market, BOUNDS, max_rounds, seed)
     values, costs = market.buyer_unit_values, market.seller_unit_costs
@@ -126,8 +140,7 @@ def test_clocks_and_exits_follow_the_rules(market: Market, salt: int, seed: int,
         assert pb < ps
         assert auction.buyer_units_active == int((values >= pb).sum())
         assert auction.seller_units_active == int((costs <= ps).sum())
-        buyer_moves = auction.buyer_units_active >= auction.seller_units_active
-        assert (auction.active_clock == BUYER) == buyer_moves
+        assert (auction.active_clock == BUYER) == (buyer_moves := turn_rule(market, pb, ps))
         step = policy(auction)
         auction.tick(step)
         if auction.done:
@@ -177,8 +190,9 @@ def test_individually_rational_budget_balanced_and_within_the_optimum(
 def test_no_misreport_gains_under_any_public_history_policy(
     market: Market, salt: int, seed: int, max_rounds: int
 ) -> None:
-    """Dominant-strategy IC (T2.18), checked by brute force: no participant gains by any report of the grid,
-    whatever the policy reads of the public history and wherever the round limit falls."""
+    """Dominant-strategy IC (docs/model.md, Sec. 4), checked by brute force: no participant gains by any
+    report of the grid, whatever the policy reads of the public history and wherever the round limit
+    falls."""
     assert best_misreport_gain(market, history_policy(salt), "double-clock", seed, max_rounds) <= 1e-9
 
 
@@ -202,10 +216,11 @@ def test_the_same_search_finds_gains_where_ic_fails() -> None:
 
 
 def test_a_worked_example() -> None:
-    """Values 10, 8 and costs 3, 6, one unit each; step 1: the seller clock is not long (2 vs 2), so the buyer
-    clock rises 0 -> 9, where the buyer of value 8 exits (round 9); now the seller clock is the long side's
-    and falls 20 -> 10, meeting the buyer clock at 9 in round 20 (it would pass it). Trade: 1 unit at 9, with
-    the buyer of value 10 and one of the two sellers (rationed at random)."""
+    """Values 10, 8 and costs 3, 6, one unit each; step 1. Neither side stays covered if one of its
+    participants leaves (2 - 1 < 2), so the short (here tied) side's clock moves: the buyer clock rises
+    0 -> 9, where the buyer of value 8 exits (round 9). Now the sellers stay covered without one of them
+    (2 - 1 >= 1): the seller clock falls 20 -> 10 and meets the buyer clock at 9 in round 20 (it would pass
+    it). Trade: 1 unit at 9, the buyer of value 10 and one of the two sellers (rationed at random)."""
     market = Market([10.0, 8.0], [1, 1], [3.0, 6.0], [1, 1])
     auction = DoubleClockAuction(market, BOUNDS, 1000, seed=0)
     while not auction.done:
