@@ -168,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             ("classic", 1.0),
             ("classic", 0.1),
             ("strategy-proof", (0.23, 0.07)),
+            ("double-clock", 1.0),
+            ("double-clock", 0.1),
         ]
         for variant, step in cases:
             stats = measure_ic_gap(variant, step, args.markets, args.deviations, args.seed)
@@ -210,7 +212,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         proof_steps: list[float | tuple[float, float]] = [0.1]
         for meeting_price in (6.0, 7.0, 8.0):
             proof_steps.append((0.1 * (30.0 - meeting_price) / meeting_price, 0.1))
-        for variant, steps in (("classic", classic_steps), ("strategy-proof", proof_steps)):
+        for variant, steps in (
+            ("classic", classic_steps),
+            ("strategy-proof", proof_steps),
+            ("double-clock", classic_steps),
+        ):
             for row in measure_efficiency(steps, variant, args.markets, args.seed):
                 print(
                     f"| {variant} | {_format_step(row['step'])} | {row['mean_efficiency']:.4f} | "

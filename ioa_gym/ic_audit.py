@@ -13,7 +13,9 @@ through the environment itself:
    true x U[0.5, 1.5], the rest U[lower, upper] of the price bounds (from
    ``np.random.default_rng((market_seed(s, k), 1))``), and the truthful closing price
    p* +/- 1e-6 W, +/- 1e-2 W (W the bounds' width). Each misreport (``Market.with_buyer_value`` /
-   ``with_seller_cost``) is replayed with the *same* reset seed, so the rationing order is the same.
+   ``with_seller_cost``) is replayed with the *same* reset seed, so the rationing order is the same. A
+   misreport that leaves the reported market untradable (the env refuses to play it) earns 0: no IR
+   mechanism trades there.
 4. The participant's gain is its true utility under the misreport minus under truth, from the final
    info: a buyer trading x units earns x (true value - clearing price), a seller x (clearing price -
    true cost).
@@ -48,6 +50,7 @@ import numpy as np
 from ioa_gym.auction import BUYER, SELLER, Market
 from ioa_gym.envs.access import dda_env
 from ioa_gym.envs.dda import DoubleDutchAuctionEnv
+from ioa_gym.markets import is_tradable
 from ioa_gym.rollout import Policy, play, predictor
 from ioa_gym.seeding import SEED_STRIDE, episode_seed
 
@@ -259,7 +262,12 @@ def audit_market(
                     else market.with_seller_cost(participant, report)
                 )
                 deviations.append((side, participant, true_value, report, deviated))
-    outcomes = replayer.play([deviation[4] for deviation in deviations], reset_seed) if deviations else []
+    # A misreport can leave the reported market untradable (no reported value above any reported cost), which
+    # the env refuses to play; no IR mechanism trades there (a trade needs v >= p >= c), so every
+    # participant's utility is 0 without a replay.
+    playable = [deviation[4] for deviation in deviations if is_tradable(deviation[4])]
+    played = iter(replayer.play(playable, reset_seed) if playable else [])
+    outcomes = [next(played) if is_tradable(deviation[4]) else (None, math.nan) for deviation in deviations]
     best: tuple[float, str | None, int, float, float, float, float] = (
         0.0,
         None,
@@ -271,7 +279,7 @@ def audit_market(
     )
     for (side, participant, true_value, report, _), (info, _) in zip(deviations, outcomes, strict=True):
         baseline = true_utility(truthful, side, participant, true_value)
-        deviating = true_utility(info, side, participant, true_value)
+        deviating = 0.0 if info is None else true_utility(info, side, participant, true_value)
         if deviating - baseline > best[0]:
             best = (deviating - baseline, side, participant, report, true_value, baseline, deviating)
     welfare = float(truthful["efficient_welfare"])
