@@ -20,9 +20,11 @@ from ioa_gym._auction_mechanism import (
     SELLER,
     AuctionResult,
     Seed,
+    _ClockState,
     _sorted_units,
     check_auction_options,
     check_seed,
+    settle,
 )
 
 DOUBLE_CLOCK = "double-clock"
@@ -38,7 +40,7 @@ def _check_step(name: str, step: object) -> float:
     return value
 
 
-class DoubleClockAuction:
+class DoubleClockAuction(_ClockState):
     """One double-clock auction over a reported :class:`~ioa_gym.auction.Market` (T2.14-T2.17).
 
     The buyer clock P_B starts at the lower price bound and ascends; the seller clock P_S starts at the
@@ -111,16 +113,6 @@ class DoubleClockAuction:
     # -- public state --------------------------------------------------------------------------------
 
     @property
-    def buyer_price(self) -> float:
-        """Buyer clock P_B (ascending)."""
-        return self._buyer_price
-
-    @property
-    def seller_price(self) -> float:
-        """Seller clock P_S (descending)."""
-        return self._seller_price
-
-    @property
     def active_clock(self) -> str:
         """Clock that the next tick moves (T2.14): ``"buyer"`` or ``"seller"``."""
         return BUYER if self._buyer_moves() else SELLER
@@ -135,16 +127,6 @@ class DoubleClockAuction:
         if supply - self._seller_largest[supply] >= demand:
             return False
         return demand <= supply
-
-    @property
-    def rounds(self) -> int:
-        """Ticks played so far."""
-        return self._rounds
-
-    @property
-    def last_step(self) -> float:
-        """Step of the latest tick (nan before the first)."""
-        return self._last_step
 
     @property
     def buyer_units_active(self) -> int:
@@ -165,21 +147,6 @@ class DoubleClockAuction:
     def seller_units_exited(self) -> int:
         """Seller units that have left the auction."""
         return len(self._seller_sorted) - self._seller_active
-
-    @property
-    def done(self) -> bool:
-        """True once the clocks met or the round limit was reached."""
-        return self._done
-
-    @property
-    def crossed(self) -> bool:
-        """True if the clocks met (T2.15), False if the round limit ended the auction (T2.16)."""
-        return self._crossed
-
-    @property
-    def closing_price(self) -> float:
-        """The price m at which the clocks ended, whether or not any unit trades; nan before."""
-        return self._closing_price
 
     # -- dynamics ------------------------------------------------------------------------------------
 
@@ -280,48 +247,10 @@ def clear_at(
     rounds: int,
     crossed: bool,
 ) -> AuctionResult:
-    """Clear a double-clock auction that ended at ``price`` with the ``active`` sorted units of each side
-    (T2.17); shared with the batched auctions."""
-    buyer_order, seller_order = orders
+    """Clear a double-clock auction that ended at ``price`` with the ``active`` first sorted units of each
+    side (T2.17)."""
     n_buyers_active, n_sellers_active = active
     q = min(n_buyers_active, n_sellers_active)
-    buyer_units = _ration(buyer_order, priorities[0], n_buyers_active, q)
-    seller_units = _ration(seller_order, priorities[1], n_sellers_active, q)
-    buyer_owners, seller_owners = market._unit_owner_lists
-    buyer_counts, seller_counts = [0] * market.n_buyers, [0] * market.n_sellers
-    for unit in buyer_units:
-        buyer_counts[buyer_owners[unit]] += 1
-    for unit in seller_units:
-        seller_counts[seller_owners[unit]] += 1
-    buyer_traded = np.array(buyer_counts, dtype=np.int64)
-    seller_traded = np.array(seller_counts, dtype=np.int64)
-    if q == 0:
-        return AuctionResult(
-            clearing_price=math.nan,
-            buyer_units_traded=buyer_traded,
-            seller_units_traded=seller_traded,
-            buyer_payments=np.zeros(market.n_buyers),
-            seller_revenues=np.zeros(market.n_sellers),
-            units_traded=0,
-            social_welfare=0.0,
-            rounds=rounds,
-            crossed=crossed,
-            individually_rational=True,
-            budget_balanced=True,
-        )
-    unit_values, unit_costs = market._unit_lists
-    traded_values = [unit_values[unit] for unit in buyer_units]
-    traded_costs = [unit_costs[unit] for unit in seller_units]
-    return AuctionResult(
-        clearing_price=price,
-        buyer_units_traded=buyer_traded,
-        seller_units_traded=seller_traded,
-        buyer_payments=buyer_traded * price,
-        seller_revenues=seller_traded * price,
-        units_traded=q,
-        social_welfare=math.fsum([*traded_values, *(-cost for cost in traded_costs)]),
-        rounds=rounds,
-        crossed=crossed,
-        individually_rational=min(traded_values) >= price >= max(traded_costs),
-        budget_balanced=sum(buyer_counts) == sum(seller_counts) == q,
-    )
+    buyer_units = _ration(orders[0], priorities[0], n_buyers_active, q)
+    seller_units = _ration(orders[1], priorities[1], n_sellers_active, q)
+    return settle(market, price, buyer_units, seller_units, rounds, crossed)

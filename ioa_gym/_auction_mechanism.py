@@ -174,7 +174,108 @@ def check_seed(seed: object, name: str = "seed") -> None:
         )
 
 
-class DoubleDutchAuction:
+def settle(
+    market: Market, price: float, buyer_units: list[int], seller_units: list[int], rounds: int, crossed: bool
+) -> AuctionResult:
+    """The :class:`AuctionResult` of trading ``buyer_units`` and ``seller_units`` (participant-order unit
+    indices, as many on each side) at ``price`` (T2.9-T2.10): units per participant, payments and revenues
+    at the one price, the welfare of the reports, and the IR and SBB checks. Nothing traded: the clearing
+    price is nan. Shared by every mechanism, single or batched.
+
+    Python lists throughout: a market has a few units, where NumPy's per-call overhead dominates.
+    """
+    buyer_owners, seller_owners = market._unit_owner_lists
+    buyer_counts, seller_counts = [0] * market.n_buyers, [0] * market.n_sellers
+    for unit in buyer_units:
+        buyer_counts[buyer_owners[unit]] += 1
+    for unit in seller_units:
+        seller_counts[seller_owners[unit]] += 1
+    buyer_traded = np.array(buyer_counts, dtype=np.int64)
+    seller_traded = np.array(seller_counts, dtype=np.int64)
+    q = len(buyer_units)
+    if q == 0:
+        return AuctionResult(
+            clearing_price=math.nan,
+            buyer_units_traded=buyer_traded,
+            seller_units_traded=seller_traded,
+            buyer_payments=np.zeros(market.n_buyers),
+            seller_revenues=np.zeros(market.n_sellers),
+            units_traded=0,
+            social_welfare=0.0,
+            rounds=rounds,
+            crossed=crossed,
+            individually_rational=True,
+            budget_balanced=True,
+        )
+    unit_values, unit_costs = market._unit_lists
+    traded_values = [unit_values[unit] for unit in buyer_units]
+    traded_costs = [unit_costs[unit] for unit in seller_units]
+    return AuctionResult(
+        clearing_price=price,
+        buyer_units_traded=buyer_traded,
+        seller_units_traded=seller_traded,
+        buyer_payments=buyer_traded * price,
+        seller_revenues=seller_traded * price,
+        units_traded=q,
+        # One correctly rounded sum, like efficient_welfare: SW <= SW_opt then holds in floats too.
+        social_welfare=math.fsum([*traded_values, *(-cost for cost in traded_costs)]),
+        rounds=rounds,
+        crossed=crossed,
+        individually_rational=min(traded_values) >= price >= max(traded_costs),
+        # Both sides pay / receive the same price per unit (payments built above), so SBB reduces to both
+        # sides trading the same number of units.
+        budget_balanced=sum(buyer_counts) == sum(seller_counts) == q,
+    )
+
+
+class _ClockState:
+    """The public clock state every mechanism shares (read-only properties over its attributes)."""
+
+    _buyer_price: float
+    _seller_price: float
+    _rounds: int
+    _last_step: float
+    _done: bool
+    _crossed: bool
+    _closing_price: float
+
+    @property
+    def buyer_price(self) -> float:
+        """Buyer clock P_B."""
+        return self._buyer_price
+
+    @property
+    def seller_price(self) -> float:
+        """Seller clock P_S."""
+        return self._seller_price
+
+    @property
+    def rounds(self) -> int:
+        """Ticks played so far."""
+        return self._rounds
+
+    @property
+    def last_step(self) -> float:
+        """Step of the latest tick (nan before the first)."""
+        return self._last_step
+
+    @property
+    def done(self) -> bool:
+        """True once the auction has ended (its clocks met or crossed, or the round limit)."""
+        return self._done
+
+    @property
+    def crossed(self) -> bool:
+        """True if the clocks ended the auction (crossed, or met), False if the round limit did."""
+        return self._crossed
+
+    @property
+    def closing_price(self) -> float:
+        """The price the auction closed at, whether or not any unit trades; nan before the end."""
+        return self._closing_price
+
+
+class DoubleDutchAuction(_ClockState):
     """One Double Dutch Auction over a reported :class:`~ioa_gym.auction.Market` (T2.2-T2.10).
 
     The buyer clock P_B starts at the upper price bound and descends; the seller clock P_S starts at
@@ -249,29 +350,9 @@ class DoubleDutchAuction:
     # -- public state --------------------------------------------------------------------------------
 
     @property
-    def buyer_price(self) -> float:
-        """Buyer clock P_B (descending)."""
-        return self._buyer_price
-
-    @property
-    def seller_price(self) -> float:
-        """Seller clock P_S (ascending)."""
-        return self._seller_price
-
-    @property
     def active_clock(self) -> str:
         """Clock that the next tick moves: ``"buyer"`` or ``"seller"``."""
         return BUYER if self._buyer_turn else SELLER
-
-    @property
-    def rounds(self) -> int:
-        """Ticks played so far."""
-        return self._rounds
-
-    @property
-    def last_step(self) -> float:
-        """Step of the latest tick (nan before the first)."""
-        return self._last_step
 
     @property
     def buyer_units_accepted(self) -> int:
@@ -282,21 +363,6 @@ class DoubleDutchAuction:
     def seller_units_accepted(self) -> int:
         """Seller units that have accepted the seller clock."""
         return len(self._seller_accept_prices)
-
-    @property
-    def done(self) -> bool:
-        """True once the clocks crossed or the round limit was reached."""
-        return self._done
-
-    @property
-    def crossed(self) -> bool:
-        """True if the auction ended by a crossing P_B <= P_S."""
-        return self._crossed
-
-    @property
-    def closing_price(self) -> float:
-        """Price p* of (T2.6) once done, whether or not any unit trades; nan before."""
-        return self._closing_price
 
     @property
     def buyer_record(self) -> AcceptanceRecord:
@@ -441,8 +507,6 @@ class DoubleDutchAuction:
         return [eligible_units[i] for i in ranking[:q]]
 
     def _clear(self) -> AuctionResult:
-        market = self.market
-        price = self._closing_price
         n_buyer_eligible = self._eligible_count(self._buyer_sorted, self._buyer_accept_prices, buyer=True)
         n_seller_eligible = self._eligible_count(self._seller_sorted, self._seller_accept_prices, buyer=False)
         q = min(n_buyer_eligible, n_seller_eligible)
@@ -452,43 +516,6 @@ class DoubleDutchAuction:
         seller_units = self._ration(
             self._seller_order, self._seller_accept_rounds, self._seller_priority, n_seller_eligible, q
         )
-        buyer_owners, seller_owners = market._unit_owner_lists
-        buyer_counts, seller_counts = [0] * market.n_buyers, [0] * market.n_sellers
-        for unit in buyer_units:
-            buyer_counts[buyer_owners[unit]] += 1
-        for unit in seller_units:
-            seller_counts[seller_owners[unit]] += 1
-        buyer_traded = np.array(buyer_counts, dtype=np.int64)
-        seller_traded = np.array(seller_counts, dtype=np.int64)
-        if q == 0:
-            price = math.nan
-            buyer_payments = np.zeros(market.n_buyers)
-            seller_revenues = np.zeros(market.n_sellers)
-            welfare = 0.0
-            rational = True
-            balanced = True
-        else:
-            buyer_payments = buyer_traded * price
-            seller_revenues = seller_traded * price
-            unit_values, unit_costs = market._unit_lists
-            traded_values = [unit_values[unit] for unit in buyer_units]
-            traded_costs = [unit_costs[unit] for unit in seller_units]
-            # One correctly rounded sum, like efficient_welfare: SW <= SW_opt then holds in floats too.
-            welfare = math.fsum([*traded_values, *(-cost for cost in traded_costs)])
-            rational = min(traded_values) >= price >= max(traded_costs)
-            # Both sides pay / receive the same p* per unit (payments built above), so SBB reduces
-            # to both sides trading the same number of units.
-            balanced = sum(buyer_counts) == sum(seller_counts) == q
-        return AuctionResult(
-            clearing_price=price,
-            buyer_units_traded=buyer_traded,
-            seller_units_traded=seller_traded,
-            buyer_payments=buyer_payments,
-            seller_revenues=seller_revenues,
-            units_traded=q,
-            social_welfare=welfare,
-            rounds=self._rounds,
-            crossed=self._crossed,
-            individually_rational=rational,
-            budget_balanced=balanced,
+        return settle(
+            self.market, self._closing_price, buyer_units, seller_units, self._rounds, self._crossed
         )

@@ -31,6 +31,7 @@ from ioa_gym._auction_mechanism import (
     _sorted_units,
     check_auction_options,
     check_dda_variant,
+    settle,
 )
 
 __all__ = ["DoubleClockAuctionBatch", "DoubleDutchAuctionBatch", "make_batch"]
@@ -291,52 +292,24 @@ class DoubleDutchAuctionBatch:
         return ranking[:q]
 
     def _clear(self, row: int) -> AuctionResult:
-        market = self.markets[row]
         price = float(self.closing_price[row])
         n_buyer_eligible = self._eligible(row, _BUYERS, price)
         n_seller_eligible = self._eligible(row, _SELLERS, price)
         q = min(n_buyer_eligible, n_seller_eligible)
-        if q == 0:
-            return AuctionResult(
-                clearing_price=math.nan,
-                buyer_units_traded=np.zeros(market.n_buyers, dtype=np.int64),
-                seller_units_traded=np.zeros(market.n_sellers, dtype=np.int64),
-                buyer_payments=np.zeros(market.n_buyers),
-                seller_revenues=np.zeros(market.n_sellers),
-                units_traded=0,
-                social_welfare=0.0,
-                rounds=int(self.rounds[row]),
-                crossed=bool(self.crossed[row]),
-                individually_rational=True,
-                budget_balanced=True,
-            )
-        buyer_units = self._ration(row, _BUYERS, n_buyer_eligible, q)
-        seller_units = self._ration(row, _SELLERS, n_seller_eligible, q)
         buyer_side, seller_side = self._sides[row]
-        buyer_owners, seller_owners = market._unit_owner_lists
-        buyer_counts, seller_counts = [0] * market.n_buyers, [0] * market.n_sellers
-        for position in buyer_units:
-            buyer_counts[buyer_owners[buyer_side.order[position]]] += 1
-        for position in seller_units:
-            seller_counts[seller_owners[seller_side.order[position]]] += 1
-        buyer_traded = np.array(buyer_counts, dtype=np.int64)
-        seller_traded = np.array(seller_counts, dtype=np.int64)
-        traded_values = [buyer_side.reports[position] for position in buyer_units]
-        minus_traded_costs = [-seller_side.reports[position] for position in seller_units]
-        return AuctionResult(
-            clearing_price=price,
-            buyer_units_traded=buyer_traded,
-            seller_units_traded=seller_traded,
-            buyer_payments=buyer_traded * price,
-            seller_revenues=seller_traded * price,
-            units_traded=q,
-            # One correctly rounded sum, as DoubleDutchAuction (and efficient_welfare) sum it.
-            social_welfare=math.fsum(traded_values + minus_traded_costs),
-            rounds=int(self.rounds[row]),
-            crossed=bool(self.crossed[row]),
-            individually_rational=min(traded_values) >= price >= -min(minus_traded_costs),
-            # Both sides pay / receive the same p* per unit, so SBB is both sides trading q units.
-            budget_balanced=sum(buyer_counts) == sum(seller_counts) == q,
+        buyer_units = [
+            buyer_side.order[position] for position in self._ration(row, _BUYERS, n_buyer_eligible, q)
+        ]
+        seller_units = [
+            seller_side.order[position] for position in self._ration(row, _SELLERS, n_seller_eligible, q)
+        ]
+        return settle(
+            self.markets[row],
+            price,
+            buyer_units,
+            seller_units,
+            int(self.rounds[row]),
+            bool(self.crossed[row]),
         )
 
 
