@@ -288,7 +288,8 @@ class FixedStepAgent(_ConstantAgent):
 
     :param env_or_space: the environment or its action space.
     :param action: the constant action in the (normalised) action space.
-    :param step: a step size in the env's own units, converted by the env's ``step_to_action(step)``: of
+    :param step: a step size in the env's own units (with ``per_clock_steps``, also a (buyer_step,
+        seller_step) pair), converted by the env's ``step_to_action(step)``: of
         ``env.unwrapped``, else of the sub-envs of a vector env (SB3 ``env_method``, Gymnasium ``call``, any
         process). Without ``action`` or ``step``: the middle action.
     :param seed: ignored (accepted so that every agent is built alike).
@@ -298,7 +299,7 @@ class FixedStepAgent(_ConstantAgent):
         self,
         env_or_space: EnvOrSpace,
         action: Any = None,
-        step: float | None = None,
+        step: float | tuple[float, float] | None = None,
         seed: int | None = None,
         observation_space: spaces.Space | None = None,
     ) -> None:
@@ -314,7 +315,7 @@ class FixedStepAgent(_ConstantAgent):
             raise ValueError(f"action={self.action.tolist()} is outside the action space {self.action_space}")
 
     @staticmethod
-    def _step_to_action(env_or_space: EnvOrSpace, step: float) -> Any:
+    def _step_to_action(env_or_space: EnvOrSpace, step: float | tuple[float, float]) -> Any:
         # An env, or a batched vector env that converts steps itself.
         converter = getattr(getattr(env_or_space, "unwrapped", None), "step_to_action", None)
         if callable(converter):

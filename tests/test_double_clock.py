@@ -373,3 +373,13 @@ def test_audit_settles_misreports_that_leave_nothing_to_trade(env_id: str) -> No
     assert audited.auctions_run == 3 * (16 + 4)  # every participant, every misreport
     if env_id == "IoA-DDA-DoubleClock-v0":
         assert audited.max_gain <= 1e-9
+
+
+def test_fixed_step_pairs_for_the_strategy_proof_env() -> None:
+    from agents import make_agent
+
+    env = gym.make("IoA-DDA-StrategyProof-v0")
+    agent = make_agent("fixed-step", env, step=(0.4, 0.1))
+    assert env.unwrapped.action_to_step(agent.action) == pytest.approx([0.4, 0.1])
+    with pytest.raises(ValueError, match="per_clock_steps"):
+        make_agent("fixed-step", gym.make("IoA-DDA-DoubleClock-v0"), step=(0.4, 0.1))

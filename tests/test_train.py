@@ -216,7 +216,13 @@ def test_same_seed_gives_the_same_run(tmp_path: Path) -> None:
         pytest.param(
             env_id, marks=pytest.mark.skipif(env_id not in gym.registry, reason=f"{env_id} not registered")
         )
-        for env_id in ["IoA-DDA-v0", "IoA-DDA-Discrete-v0", "IoA-Stackelberg-v0"]
+        for env_id in [
+            "IoA-DDA-v0",
+            "IoA-DDA-Discrete-v0",
+            "IoA-DDA-DoubleClock-v0",
+            "IoA-DDA-StrategyProof-v0",
+            "IoA-Stackelberg-v0",
+        ]
     ],
 )
 def test_train_on_the_ioa_envs(env_id: str, tmp_path: Path) -> None:
