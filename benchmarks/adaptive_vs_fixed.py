@@ -6,7 +6,7 @@ steps, paired on the same Tier-1 markets and rationing seeds.
 On an id with a step per clock (IoA-DDA-StrategyProof-v0) the fixed auctioneers are step *pairs*: equal
 steps make the strategy-proof clocks meet at the middle of the price bounds, so the pairs are chosen to meet
 at 4, 5, ..., 10 (buyer and seller steps in the ratio (upper - m) : (m - lower)) with their sum in
-{0.5, 1, 2, 4}.
+{0.5, 1, 2, 4, 5} (where both steps lie in [step_min, step_max]).
 
 Market ``k`` is the one ``evaluate.py``'s episode ``k`` of evaluation seed ``--seed`` meets
 (:mod:`ioa_gym.seeding`); every auctioneer plays it with that reset seed, through the project's one
@@ -59,7 +59,7 @@ def main() -> None:
         candidates = [
             (round(total * (upper - m) / (upper - lower), 4), round(total * (m - lower) / (upper - lower), 4))
             for m in range(4, 11)
-            for total in (0.5, 1.0, 2.0, 4.0)
+            for total in (0.5, 1.0, 2.0, 4.0, 5.0)
         ]
         candidates = [c for c in candidates if min(c) >= config.step_min and max(c) <= config.step_max]
     else:

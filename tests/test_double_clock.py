@@ -383,3 +383,9 @@ def test_fixed_step_pairs_for_the_strategy_proof_env() -> None:
     assert env.unwrapped.action_to_step(agent.action) == pytest.approx([0.4, 0.1])
     with pytest.raises(ValueError, match="per_clock_steps"):
         make_agent("fixed-step", gym.make("IoA-DDA-DoubleClock-v0"), step=(0.4, 0.1))
+    # On the command line (evaluate.py --agents): the brackets are the pair, not a glob of run folders.
+    from agents.evaluation.specs import parse_agent_spec
+
+    for text in ("best=fixed-step:step=[0.4,0.1]", "fixed-step:step=[0.4,0.1]"):
+        request = parse_agent_spec(text)
+        assert (request.name, request.kwargs, request.paths) == ("fixed-step", {"step": [0.4, 0.1]}, ())

@@ -110,7 +110,10 @@ def parse_agent_spec(text: str) -> AgentRequest:
             raise EvaluationConfigError(
                 f"--agents {text!r}: expected LABEL=PATH with a non-empty label and path"
             )
-        if glob.has_magic(target):
+        name = target.partition(":")[0]
+        registry = name in list_agents() and "/" not in target and not target.endswith((".zip", ".json"))
+        # A registry agent's arguments may hold brackets (step=[0.4,0.1]): no glob then.
+        if glob.has_magic(target) and not (registry and ":" in target):
             matches = sorted(glob.glob(target), key=_natural_key)
             if not matches:
                 raise EvaluationConfigError(
@@ -119,8 +122,7 @@ def parse_agent_spec(text: str) -> AgentRequest:
             return AgentRequest(label=label, text=text, paths=tuple(Path(match) for match in matches))
         if _model_path_exists(Path(target)):
             return AgentRequest(label=label, text=text, paths=(Path(target),))
-        name = target.partition(":")[0]
-        if name in list_agents() and "/" not in target and not target.endswith((".zip", ".json")):
+        if registry:
             return _parse_named(label, text, target)
         raise EvaluationConfigError(
             f"--agents {label!r}: no such run folder or model file: {target} (nor is {name!r} an agent name; "
