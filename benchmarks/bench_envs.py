@@ -37,7 +37,13 @@ import numpy as np
 
 import ioa_gym
 
-IOA_IDS = ("IoA-DDA-v0", "IoA-DDA-Discrete-v0", "IoA-Stackelberg-v0")
+IOA_IDS = (
+    "IoA-DDA-v0",
+    "IoA-DDA-Discrete-v0",
+    "IoA-DDA-DoubleClock-v0",
+    "IoA-DDA-StrategyProof-v0",
+    "IoA-Stackelberg-v0",
+)
 REFERENCE_ID = "CartPole-v1"
 ACTION_POOL = 4096
 

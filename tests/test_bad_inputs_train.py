@@ -274,7 +274,7 @@ def start_training(cwd: Path, *extra: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-def wait_for(condition, process: subprocess.Popen[str], timeout: float = 60) -> None:
+def wait_for(condition, process: subprocess.Popen[str], timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert process.poll() is None, process.communicate()[1]
