@@ -196,6 +196,28 @@ def test_no_misreport_gains_under_any_public_history_policy(
     assert best_misreport_gain(market, history_policy(salt), "double-clock", seed, max_rounds) <= 1e-9
 
 
+def blind_policy(salt: int) -> Any:
+    """A step policy of what the strategy-proof env observes: rounds, which clock moves, the clock prices
+    (never an acceptance), in an arbitrary way fixed by ``salt``."""
+
+    def policy(auction: Any) -> float:
+        prices = (round(auction.buyer_price * 8), round(auction.seller_price * 8))
+        return STEPS[hash((salt, auction.rounds, auction.active_clock == BUYER, *prices)) % len(STEPS)]
+
+    return policy
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    market=markets(), salt=st.integers(0, 2**20), seed=st.integers(0, 2**31), max_rounds=st.integers(1, 80)
+)
+def test_strategy_proof_dda_has_no_gains_under_acceptance_blind_policies(
+    market: Market, salt: int, seed: int, max_rounds: int
+) -> None:
+    """What IoA-DDA-StrategyProof-v0 lets a policy see keeps the strategy-proof DDA IC (brute force)."""
+    assert best_misreport_gain(market, blind_policy(salt), "strategy-proof", seed, max_rounds) <= 1e-9
+
+
 def test_the_same_search_finds_gains_where_ic_fails() -> None:
     """The brute force is not blind: under the classic DDA it finds gains with the same policies, and under
     the double clock with a policy that peeks at the reports."""
