@@ -162,15 +162,19 @@ class DoubleClockAuction(_ClockState):
         step = _check_step("step", step)
         self._rounds += 1
         self._last_step = step
-        buyer_moves = self._buyer_moves()
-        if step >= self._seller_price - self._buyer_price:
-            # The clocks would cross: the moving clock stops at the other one's price (T2.15).
-            self._end(self._seller_price if buyer_moves else self._buyer_price, crossed=True)
-            return
-        if buyer_moves:
-            self._buyer_price += step
+        low, high = self._buyer_price, self._seller_price
+        if self._buyer_moves():
+            price = low + step
+            if price >= high:  # the clocks would cross (or touch, in floating point): they meet (T2.15)
+                self._end(high, crossed=True)
+                return
+            self._buyer_price = price
         else:
-            self._seller_price -= step
+            price = high - step
+            if price <= low:
+                self._end(low, crossed=True)
+                return
+            self._seller_price = price
         if self._rounds >= self.max_rounds:
             # Round limit (T2.16): this last tick moves both clocks on to their midpoint.
             self._end(0.5 * (self._buyer_price + self._seller_price), crossed=False)
@@ -192,30 +196,18 @@ class DoubleClockAuction(_ClockState):
     def _end(self, price: float, crossed: bool) -> None:
         self._buyer_price = self._seller_price = price
         self._exit()
-        self._done = True
-        self._crossed = crossed
-        self._closing_price = price
+        self._finish(crossed, price)
 
-    # -- clearing ------------------------------------------------------------------------------------
+    # -- clearing (T2.17; result() is _ClockState's) -------------------------------------------------
 
-    def result(self) -> AuctionResult:
-        """Clear the auction (T2.17). Only callable once :attr:`done`.
-
-        :raises RuntimeError: if the auction is not done yet.
-        """
-        if not self._done:
-            raise RuntimeError("the auction is not done yet; keep calling tick()")
-        if self._result is None:
-            self._result = clear_at(
-                self.market,
-                self._closing_price,
-                (self._buyer_order, self._seller_order),
-                (self._buyer_active, self._seller_active),
-                (self._buyer_priority, self._seller_priority),
-                self._rounds,
-                self._crossed,
-            )
-        return self._result
+    def _clear(self) -> AuctionResult:
+        demand, supply = self._buyer_active, self._seller_active
+        q = min(demand, supply)
+        buyer_units = _ration(self._buyer_order, self._buyer_priority, demand, q)
+        seller_units = _ration(self._seller_order, self._seller_priority, supply, q)
+        return settle(
+            self.market, self._closing_price, buyer_units, seller_units, self._rounds, self._crossed
+        )
 
 
 def _prefix_largest(order: list[int], owners: np.ndarray, units: np.ndarray) -> list[int]:
@@ -236,21 +228,3 @@ def _ration(order: list[int], priority: np.ndarray, n_active: int, q: int) -> li
         return active_units
     priorities = priority.tolist()
     return sorted(active_units, key=priorities.__getitem__)[:q]
-
-
-def clear_at(
-    market: Market,
-    price: float,
-    orders: tuple[list[int], list[int]],
-    active: tuple[int, int],
-    priorities: tuple[np.ndarray, np.ndarray],
-    rounds: int,
-    crossed: bool,
-) -> AuctionResult:
-    """Clear a double-clock auction that ended at ``price`` with the ``active`` first sorted units of each
-    side (T2.17)."""
-    n_buyers_active, n_sellers_active = active
-    q = min(n_buyers_active, n_sellers_active)
-    buyer_units = _ration(orders[0], priorities[0], n_buyers_active, q)
-    seller_units = _ration(orders[1], priorities[1], n_sellers_active, q)
-    return settle(market, price, buyer_units, seller_units, rounds, crossed)

@@ -274,6 +274,27 @@ class _ClockState:
         """The price the auction closed at, whether or not any unit trades; nan before the end."""
         return self._closing_price
 
+    _result: AuctionResult | None = None
+
+    def _finish(self, crossed: bool, closing_price: float) -> None:
+        self._done = True
+        self._crossed = crossed
+        self._closing_price = closing_price
+
+    def _clear(self) -> AuctionResult:
+        raise NotImplementedError
+
+    def result(self) -> AuctionResult:
+        """Clear the auction (the mechanism's rules; computed once). Only callable once :attr:`done`.
+
+        :raises RuntimeError: if the auction is not done yet.
+        """
+        if not self._done:
+            raise RuntimeError("the auction is not done yet; keep calling tick()")
+        if self._result is None:
+            self._result = self._clear()
+        return self._result
+
 
 class DoubleDutchAuction(_ClockState):
     """One Double Dutch Auction over a reported :class:`~ioa_gym.auction.Market` (T2.2-T2.10).
@@ -453,23 +474,7 @@ class DoubleDutchAuction(_ClockState):
             # Round limit before a crossing (T2.6): p* is the midpoint of the two clocks.
             self._finish(crossed=False, closing_price=0.5 * (self._buyer_price + self._seller_price))
 
-    def _finish(self, crossed: bool, closing_price: float) -> None:
-        self._done = True
-        self._crossed = crossed
-        self._closing_price = closing_price
-
-    # -- clearing ------------------------------------------------------------------------------------
-
-    def result(self) -> AuctionResult:
-        """Clear the auction (T2.6-T2.10). Only callable once :attr:`done`.
-
-        :raises RuntimeError: if the auction is not done yet.
-        """
-        if not self._done:
-            raise RuntimeError("the auction is not done yet; keep calling tick()")
-        if self._result is None:
-            self._result = self._clear()
-        return self._result
+    # -- clearing (T2.6-T2.10; result() is _ClockState's) ---------------------------------------------
 
     def _eligible_count(self, sorted_reports: list[float], accept_prices: list[float], buyer: bool) -> int:
         """Number of eligible units (T2.7); they are always a prefix of the sorted units."""

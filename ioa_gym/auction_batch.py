@@ -50,7 +50,33 @@ class _Side(NamedTuple):
     """Rationing priority of each unit in participant order, as drawn at start()."""
 
 
-class DoubleDutchAuctionBatch:
+class _BatchState:
+    """The public arrays every mechanism's batch has, one entry per row; no row started (every row done)."""
+
+    def __init__(
+        self, n_auctions: int, variant: str, price_bounds: tuple[float, float] | None, max_rounds: int
+    ) -> None:
+        if isinstance(n_auctions, bool) or int(n_auctions) != n_auctions or n_auctions < 1:
+            raise ValueError(f"n_auctions must be an integer >= 1, got {n_auctions!r}")
+        lower, upper = check_auction_options(variant, price_bounds, max_rounds)
+        n = int(n_auctions)
+        self.n_auctions = n
+        self.price_bounds = (lower, upper)
+        self.max_rounds = int(max_rounds)
+        self.markets: list[Market | None] = [None] * n
+        self.buyer_price = np.full(n, math.nan)
+        self.seller_price = np.full(n, math.nan)
+        self.buyer_turn = np.ones(n, dtype=bool)
+        self.rounds = np.zeros(n, dtype=np.int64)
+        self.done = np.ones(n, dtype=bool)
+        self.crossed = np.zeros(n, dtype=bool)
+        self.closing_price = np.full(n, math.nan)
+        self.last_step = np.full(n, math.nan)
+        self.buyer_units = np.zeros(n, dtype=np.int64)
+        self.seller_units = np.zeros(n, dtype=np.int64)
+
+
+class DoubleDutchAuctionBatch(_BatchState):
     """``n_auctions`` Double Dutch Auctions with shared public parameters, ticked together (T2.2-T2.10).
 
     Row ``i`` holds nothing (and is ``done``) until :meth:`start` gives it a market; it can be restarted
@@ -75,30 +101,15 @@ class DoubleDutchAuctionBatch:
         price_bounds: tuple[float, float] | None = None,
         max_rounds: int = 1000,
     ) -> None:
-        if isinstance(n_auctions, bool) or int(n_auctions) != n_auctions or n_auctions < 1:
-            raise ValueError(f"n_auctions must be an integer >= 1, got {n_auctions!r}")
-        lower, upper = check_auction_options(variant, price_bounds, max_rounds)
+        super().__init__(n_auctions, variant, price_bounds, max_rounds)
         check_dda_variant(variant)
-        n = int(n_auctions)
-        self.n_auctions = n
+        lower, upper = self.price_bounds
+        n = self.n_auctions
         self.variant = variant
-        self.price_bounds = (lower, upper)
-        self.max_rounds = int(max_rounds)
         self._classic = variant == "classic"
-
-        self.markets: list[Market | None] = [None] * n
-        self.buyer_price = np.full(n, upper)
-        self.seller_price = np.full(n, lower)
-        self.buyer_turn = np.ones(n, dtype=bool)
-        self.rounds = np.zeros(n, dtype=np.int64)
+        self.buyer_price[:], self.seller_price[:] = upper, lower  # the buyer clock descends
         self.buyer_units_accepted = np.zeros(n, dtype=np.int64)
         self.seller_units_accepted = np.zeros(n, dtype=np.int64)
-        self.done = np.ones(n, dtype=bool)
-        self.crossed = np.zeros(n, dtype=bool)
-        self.closing_price = np.full(n, math.nan)
-        self.last_step = np.full(n, math.nan)
-        self.buyer_units = np.zeros(n, dtype=np.int64)
-        self.seller_units = np.zeros(n, dtype=np.int64)
 
         # Keys, acceptance prices and acceptance rounds of the sorted units, shape (rows, 2 sides, slots);
         # each side has one padding slot (key -inf) after its last unit, so the next unit always exists.
@@ -313,7 +324,7 @@ class DoubleDutchAuctionBatch:
         )
 
 
-class DoubleClockAuctionBatch:
+class DoubleClockAuctionBatch(_BatchState):
     """``n_auctions`` double-clock auctions (:class:`~ioa_gym.auction.DoubleClockAuction`) with shared public
     parameters, with the public state of :class:`DoubleDutchAuctionBatch` (one array per quantity, indexed by
     row; ``buyer_turn`` is True when the buyer clock moves next, and ``buyer_units_exited`` /
@@ -333,27 +344,13 @@ class DoubleClockAuctionBatch:
     def __init__(
         self, n_auctions: int, price_bounds: tuple[float, float] | None = None, max_rounds: int = 1000
     ) -> None:
-        if isinstance(n_auctions, bool) or int(n_auctions) != n_auctions or n_auctions < 1:
-            raise ValueError(f"n_auctions must be an integer >= 1, got {n_auctions!r}")
-        lower, upper = check_auction_options(DOUBLE_CLOCK, price_bounds, max_rounds)
-        n = int(n_auctions)
-        self.n_auctions = n
-        self.price_bounds = (lower, upper)
-        self.max_rounds = int(max_rounds)
+        super().__init__(n_auctions, DOUBLE_CLOCK, price_bounds, max_rounds)
+        lower, upper = self.price_bounds
+        n = self.n_auctions
+        self.buyer_price[:], self.seller_price[:] = lower, upper  # the buyer clock ascends
         self.auctions: list[DoubleClockAuction | None] = [None] * n
-        self.markets: list[Market | None] = [None] * n
-        self.buyer_price = np.full(n, lower)
-        self.seller_price = np.full(n, upper)
-        self.buyer_turn = np.ones(n, dtype=bool)
-        self.rounds = np.zeros(n, dtype=np.int64)
         self.buyer_units_exited = np.zeros(n, dtype=np.int64)
         self.seller_units_exited = np.zeros(n, dtype=np.int64)
-        self.done = np.ones(n, dtype=bool)
-        self.crossed = np.zeros(n, dtype=bool)
-        self.closing_price = np.full(n, math.nan)
-        self.last_step = np.full(n, math.nan)
-        self.buyer_units = np.zeros(n, dtype=np.int64)
-        self.seller_units = np.zeros(n, dtype=np.int64)
 
     def start(self, row: int, market: Market, seed: Seed = None) -> None:
         """(Re)start row ``row`` on ``market`` (``seed`` as :class:`~ioa_gym.auction.DoubleClockAuction` takes
