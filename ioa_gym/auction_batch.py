@@ -75,6 +75,14 @@ class _BatchState:
         self.buyer_units = np.zeros(n, dtype=np.int64)
         self.seller_units = np.zeros(n, dtype=np.int64)
 
+    def _tick_arguments(self, steps: np.ndarray, ticking: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """``tick``'s steps as floats of shape (n_auctions,) (else ValueError) and its mask (default all)."""
+        steps = np.asarray(steps, dtype=float)
+        if steps.shape != (self.n_auctions,):
+            raise ValueError(f"steps must have shape ({self.n_auctions},), got {steps.shape}")
+        ticking = np.ones(self.n_auctions, dtype=bool) if ticking is None else np.asarray(ticking, dtype=bool)
+        return steps, ticking
+
 
 class DoubleDutchAuctionBatch(_BatchState):
     """``n_auctions`` Double Dutch Auctions with shared public parameters, ticked together (T2.2-T2.10).
@@ -194,10 +202,7 @@ class DoubleDutchAuctionBatch(_BatchState):
         :raises ValueError: if a ticking row's step is not a finite number > 0.
         :raises RuntimeError: if a ticking row is done (or was never started).
         """
-        steps = np.asarray(steps, dtype=float)
-        if steps.shape != (self.n_auctions,):
-            raise ValueError(f"steps must have shape ({self.n_auctions},), got {steps.shape}")
-        ticking = np.ones(self.n_auctions, dtype=bool) if ticking is None else np.asarray(ticking, dtype=bool)
+        steps, ticking = self._tick_arguments(steps, ticking)
         bad = ticking & ~((steps > 0.0) & (steps < math.inf))  # nan fails both comparisons
         if bad.any():
             row = int(np.argmax(bad))
@@ -379,10 +384,7 @@ class DoubleClockAuctionBatch(_BatchState):
         :raises ValueError: if a ticking row's step is not a finite number > 0.
         :raises RuntimeError: if a ticking row is done (or was never started).
         """
-        steps = np.asarray(steps, dtype=float)
-        if steps.shape != (self.n_auctions,):
-            raise ValueError(f"steps must have shape ({self.n_auctions},), got {steps.shape}")
-        ticking = np.ones(self.n_auctions, dtype=bool) if ticking is None else np.asarray(ticking, dtype=bool)
+        steps, ticking = self._tick_arguments(steps, ticking)
         rows = np.flatnonzero(ticking).tolist()
         for row in rows:
             if self.done[row]:
