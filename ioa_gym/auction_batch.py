@@ -1,4 +1,4 @@
-"""Tier 2: many Double Dutch Auctions ticked together, one row per auction (docs/model.md, T2.2-T2.10).
+"""Tier 2: many auctions ticked together, one row per auction (docs/model.md, T2.2-T2.17).
 
 Plain NumPy, no Gymnasium or torch. :class:`DoubleDutchAuctionBatch` plays, row by row, exactly what
 :class:`ioa_gym.auction.DoubleDutchAuction` plays: for the same market, seed and steps it gives bitwise the
@@ -13,6 +13,9 @@ against P_B, minus the cost of a seller unit against -P_S (negation is exact, so
 mechanism's). The accepted units of a side are a prefix (T2.3); a tick compares, per row, the first unit
 not yet accepted of the side that moves, and repeats only while some row accepts again, so it costs a
 few operations on arrays of one entry per row, whatever the markets' sizes.
+
+:class:`DoubleClockAuctionBatch` gives the double-clock auctions the same public arrays, one
+:class:`~ioa_gym.auction.DoubleClockAuction` per row; :func:`make_batch` builds the batch of any variant.
 """
 
 from __future__ import annotations

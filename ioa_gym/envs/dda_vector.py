@@ -1,8 +1,10 @@
 """IoA-DDA-v0 as one batched ``gymnasium.vector.VectorEnv`` (docs/model.md, Sec. 5).
 
-``gym.make_vec("IoA-DDA-v0", num_envs=N, vectorization_mode="vector_entry_point")`` (also for
-IoA-DDA-Discrete-v0) builds ``DoubleDutchAuctionVectorEnv``: N auctioneer MDPs whose auctions tick together
-in one ``DoubleDutchAuctionBatch``, with no Python loop over the sub-envs in a step's ticks.
+``gym.make_vec("IoA-DDA-v0", num_envs=N, vectorization_mode="vector_entry_point")`` (also for the other
+IoA-DDA ids) builds ``DoubleDutchAuctionVectorEnv``: N auctioneer MDPs whose auctions tick together in one
+batch (``ioa_gym.auction_batch.make_batch``): a ``DoubleDutchAuctionBatch``, with no Python loop over the
+sub-envs in a step's ticks, or under ``variant="double-clock"`` a ``DoubleClockAuctionBatch``, which loops
+over its rows.
 
 Its transitions are those of ``gym.make_vec(..., vectorization_mode="sync")``, bit for bit: observations,
 rewards, terminations, truncations (the registered ``max_episode_steps``, as ``TimeLimit`` counts them), the
