@@ -50,6 +50,7 @@ import numpy as np
 
 from ioa_gym._tier1_search import _UNIT_WINDOW, _PriceSearch
 from ioa_gym._tier1_sweeps import _EQUILIBRIUM_GAP
+from ioa_gym.latency import latency
 from ioa_gym.scenario import Scenario, ScenarioConfig
 from ioa_gym.stackelberg import (
     Equilibrium,
@@ -136,7 +137,7 @@ def reference_solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter:
     prices = np.minimum(1.25 * scenario.leader_unit_cost, scenario.max_price)
     share = np.zeros(scenario.n_fa)
     ratios = _reference_followers(scenario, prices, share)
-    history, ratio_history = [prices.copy()], [ratios]
+    history, ratio_history, share_history = [prices.copy()], [ratios], [share]
     converged, last_move, iterations = False, np.inf, 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is part of the result)
         previous, previous_share = prices.copy(), share
@@ -146,6 +147,7 @@ def reference_solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter:
         ratios = _reference_followers(scenario, prices, share)
         history.append(prices.copy())
         ratio_history.append(ratios)
+        share_history.append(share)
         moved = max(np.max(np.abs(prices - previous)), np.max(np.abs(share - previous_share), initial=0.0))
         if moved < tol:
             converged = True
@@ -167,6 +169,8 @@ def reference_solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter:
         converged=converged,
         price_history=np.array(history),
         ratio_history=np.array(ratio_history),
+        share_history=np.array(share_history),
+        latency=latency(scenario, ratios, share),
     )
 
 

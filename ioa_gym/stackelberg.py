@@ -25,6 +25,7 @@ from ioa_gym._follower_kkt import _ratios_from_marginal
 from ioa_gym._tier1_search import _PriceSearch, _search_settings
 from ioa_gym._tier1_sweeps import _iterate
 from ioa_gym.errors import unknown_option_error
+from ioa_gym.latency import Latency, latency
 from ioa_gym.scenario import Scenario, _check_int, _check_scalar
 
 # How the searches run: scalar loops compiled by numba (ioa_gym._tier1_kernel), or batched NumPy.
@@ -334,6 +335,8 @@ class Equilibrium:
     converged: bool
     price_history: np.ndarray  # (iterations + 1, L), row 0 the initial prices
     ratio_history: np.ndarray  # (iterations + 1, N, L)
+    share_history: np.ndarray  # (iterations + 1, J), the phi_j the WAs answered in each sweep
+    latency: Latency  # every WA's latency and energy at the result (ioa_gym.latency)
 
     @property
     def overloaded(self) -> np.ndarray:
@@ -479,6 +482,8 @@ def _equilibrium(
         converged=converged,
         price_history=price_history,
         ratio_history=ratio_history,
+        share_history=share_history,
+        latency=latency(scenario, ratios, share),
     )
 
 
@@ -552,4 +557,6 @@ def _solve_compiled(
         converged=bool(converged),
         price_history=price_history,
         ratio_history=ratio_history,
+        share_history=share_history,
+        latency=latency(scenario, ratios, share),
     )

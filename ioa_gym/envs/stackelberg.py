@@ -20,6 +20,7 @@ from ioa_gym.envs.actions import check_box_action
 from ioa_gym.envs.dda import check_reset_options
 from ioa_gym.envs.rendering import bars, make_with_render_mode
 from ioa_gym.errors import unknown_option_error
+from ioa_gym.latency import Latency, latency
 from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int
 from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
@@ -40,6 +41,12 @@ class StackelbergPricingEnv(gym.Env):
     overflow share, the aerial price / p_max. Action: Box(-1, 1) mapped linearly to [c_l, p_max]
     of the current slot (finite values outside [-1, 1] are clipped; NaN, inf or a wrong shape raise
     ValueError naming the action space). Unknown options raise ``ioa_gym.errors.OptionError``.
+
+    Step info: the posted prices, the WAs' ratios, the loads, every leader's utility, the agent's utility
+    and its best response's price and utility, the FAs' overflow shares, and the slot's latency
+    (``ioa_gym.latency`` at the realised shares): ``latency`` per WA (s), ``latency_by_composition`` (the
+    WA->MA, WA->FA and WA->FA->AA parts summed over WAs) and the WAs' ``energy`` (J), float arrays of fixed
+    shape.
     """
 
     metadata = {
@@ -157,6 +164,9 @@ class StackelbergPricingEnv(gym.Env):
             "best_response_price": float(best_price),
             "best_response_utility": best_utility,
             "overflow_share": share,
+            # The slot's latency at the realised overflow shares (ioa_gym.latency): per WA, and summed per
+            # composition (WA->MA, WA->FA, WA->FA->AA); the WAs' energy.
+            **_latency_info(latency(sc, ratios, share)),
         }
         self._prices, self._share, self._loads = posted, share, loads
         self.scenario = self.scenario_config.sample(self.np_random)  # the next slot
@@ -169,6 +179,14 @@ class StackelbergPricingEnv(gym.Env):
         if self.render_mode == "rgb_array":
             return bars(self._prices / self.scenario_config.max_price)
         return "prices " + " ".join(f"{p:6.3f}" for p in self._prices)
+
+
+def _latency_info(slot: Latency) -> dict[str, np.ndarray]:
+    return {
+        "latency": slot.total,
+        "latency_by_composition": slot.by_composition,
+        "energy": slot.energy,
+    }
 
 
 def make_env(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
