@@ -267,6 +267,7 @@ def test_native_seeding_is_deterministic() -> None:
         ("IoA-DDA-Discrete-v0", 6, 400, {"market_source": "synthetic"}),
         ("IoA-DDA-Discrete-v0", 3, 200, {"variant": "strategy-proof"}),
         ("IoA-DDA-v0", 4, 150, {}),
+        ("IoA-DDA-v0", 3, 120, {"aerial_price": "clearing"}),
         ("IoA-DDA-DoubleClock-v0", 4, 300, {"market_source": "synthetic"}),
         ("IoA-DDA-DoubleClock-v0", 3, 200, {"per_clock_steps": True, "max_rounds": 30}),
         ("IoA-DDA-StrategyProof-v0", 4, 300, {"market_source": "synthetic"}),

@@ -39,6 +39,7 @@ from ioa_gym.markets import (
 )
 from ioa_gym.scenario import ScenarioConfig, _check_int, _check_int_range, _check_range, _check_scalar
 from ioa_gym.stackelberg import check_solver_options
+from ioa_gym.two_tier import COUPLINGS, TwoTierResult, sample_coupled_market
 
 MARKET_SOURCES = ("tier1", "synthetic")
 STEP_SCALES = ("log", "linear")
@@ -178,12 +179,18 @@ class DDAEnvConfig:
     synthetic_costs: tuple[float, float] = (1.0, 9.0)
     solver: dict = field(default_factory=dict)
     """Keyword arguments of ``solve_equilibrium`` for Tier-1 markets."""
+    coupling: str = "none"
+    """How the FAs of a Tier-1 slot set their aerial price: "none", the scenario's ``aerial_price``;
+    "clearing", iterated with the Tier-2 auction until it is that auction's clearing price under the
+    reference auctioneer (``ioa_gym.two_tier``, from ``aerial_price``). ``aerial_price="clearing"`` is
+    the same as ``coupling="clearing"``. The env's ``two_tier`` then holds the slot's iteration."""
 
     def __post_init__(self) -> None:
         for name, choices in (
             ("market_source", MARKET_SOURCES),
             ("variant", VARIANTS),
             ("step_scale", STEP_SCALES),
+            ("coupling", COUPLINGS),
         ):
             if not isinstance(value := getattr(self, name), str) or value not in choices:
                 raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
@@ -251,6 +258,21 @@ class DDAEnvConfig:
         }
 
 
+def sample_market_coupled(
+    config: DDAEnvConfig, scenario_config: ScenarioConfig, rng: np.random.Generator
+) -> tuple[Market, TwoTierResult]:
+    """A Tier-1 market with the tiers coupled (``coupling="clearing"``): the reference auctioneer plays the
+    env's mechanism, bounds and round limit."""
+    return sample_coupled_market(
+        scenario_config,
+        rng,
+        variant=config.variant,
+        price_bounds=config.price_bounds,
+        max_rounds=config.max_rounds,
+        **config.solver,
+    )
+
+
 def check_reset_options(options: Any, valid: tuple[str, ...], owner: str = "reset()") -> None:
     """``reset``'s options: None or a dict of the ``valid`` names (else ValueError / ``OptionError``)."""
     if options is None:
@@ -285,6 +307,11 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
     unknown = sorted(set(kwargs) - env_names - scen_names)
     if unknown:
         raise unknown_option_error("IoA-DDA", unknown, env_names | scen_names | {"scenario", "render_mode"})
+    if kwargs.get("aerial_price") == "clearing":  # the coupled tiers (ioa_gym.two_tier)
+        if kwargs.get("coupling", "clearing") != "clearing":
+            raise ValueError(f"aerial_price='clearing' contradicts coupling={kwargs['coupling']!r}")
+        kwargs.pop("aerial_price")
+        kwargs["coupling"] = "clearing"
     scen_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in scen_names}
     if isinstance(scenario, ScenarioConfig):
         base = scenario.to_dict()
@@ -297,6 +324,11 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
     env_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     scenario_config = ScenarioConfig.from_dict({**base, **scen_kwargs})
     env_config = DDAEnvConfig(**env_kwargs)
+    if env_config.coupling != "none" and env_config.market_source != "tier1":
+        raise ValueError(
+            f"coupling={env_config.coupling!r} (aerial_price='clearing') needs market_source='tier1', got "
+            f"{env_config.market_source!r}"
+        )
     if env_config.market_source == "tier1":
         # Without FAs or AAs no Tier-1 slot has a market: fail here, not after 100 solved slots at reset.
         for name in ("n_fa", "n_aa"):
@@ -408,6 +440,8 @@ class DoubleDutchAuctionEnv(gym.Env):
         self.observation_space = spaces.Box(low, np.ones(len(self.obs_names), np.float32), dtype=np.float32)
         self.auction: Auction | None = None
         self.market: Market | None = None
+        self.two_tier: TwoTierResult | None = None
+        """With ``coupling="clearing"``: the aerial-price iteration of the episode's slot."""
         self._obs = np.zeros(len(OBS_NAMES), np.float32)
 
     # -- action scale ----------------------------------------------------------------------------
@@ -476,7 +510,12 @@ class DoubleDutchAuctionEnv(gym.Env):
 
     def _sample_market(self) -> Market:
         cfg = self.config
+        self.two_tier = None
         if cfg.market_source == "tier1":
+            if cfg.coupling == "clearing":
+                market, self.two_tier = sample_market_coupled(cfg, self.scenario_config, self.np_random)
+                self.scenario, self.equilibrium = self.two_tier.scenario, self.two_tier.equilibrium
+                return market
             market, self.scenario, self.equilibrium = sample_tier1_market(
                 self.scenario_config, self.np_random, **cfg.solver
             )
@@ -499,7 +538,7 @@ class DoubleDutchAuctionEnv(gym.Env):
             if not isinstance(market, Market):
                 raise ValueError(f"options['market'] must be an ioa_gym.auction.Market, got {type(market)}")
             check_market_option(market)
-            self.scenario = self.equilibrium = None
+            self.scenario = self.equilibrium = self.two_tier = None
         else:
             market = self._sample_market()
         self.market = market

@@ -38,6 +38,7 @@ from ioa_gym.envs.dda import (
     DoubleDutchAuctionEnv,
     check_market_option,
     check_reset_options,
+    sample_market_coupled,
 )
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
 
@@ -211,7 +212,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         """Start sub-env i's next auction: what ``DoubleDutchAuctionEnv.reset`` does after seeding."""
         cfg, rng = self.config, self._rngs[i]
         if market is None:
-            if cfg.market_source == "tier1":
+            if cfg.market_source == "tier1" and cfg.coupling == "clearing":
+                market = sample_market_coupled(cfg, self.scenario_config, rng)[0]
+            elif cfg.market_source == "tier1":
                 market = sample_tier1_market(self.scenario_config, rng, **cfg.solver)[0]
             else:
                 market = sample_synthetic_market(
