@@ -8,6 +8,7 @@ acceptance is a pointer advance and a tick allocates nothing unless some unit ac
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -276,6 +277,17 @@ class _ClockState:
 
     _result: AuctionResult | None = None
 
+    def clone(self) -> _ClockState:
+        """An independent copy of the auction in its current state (the same market, rationing draw and
+        clocks): ticking either leaves the other as it was. For searches over step sequences
+        (``ioa_gym.oracle``)."""
+        twin = copy.copy(self)
+        twin._copy_history()
+        return twin
+
+    def _copy_history(self) -> None:
+        """Replace the mutable containers a tick appends to by copies (a mechanism that keeps any)."""
+
     def _finish(self, crossed: bool, closing_price: float) -> None:
         self._done = True
         self._crossed = crossed
@@ -420,6 +432,12 @@ class DoubleDutchAuction(_ClockState):
         unit_rounds = np.full(n_units, -1, dtype=np.int64)
         unit_rounds[accepted_units] = rounds
         return AcceptanceRecord(owners, reports, accepted, unit_prices, unit_rounds)
+
+    def _copy_history(self) -> None:
+        self._buyer_accept_prices = self._buyer_accept_prices.copy()
+        self._buyer_accept_rounds = self._buyer_accept_rounds.copy()
+        self._seller_accept_prices = self._seller_accept_prices.copy()
+        self._seller_accept_rounds = self._seller_accept_rounds.copy()
 
     # -- dynamics ------------------------------------------------------------------------------------
 

@@ -138,9 +138,68 @@ class AdaptiveStepPolicy(_ReferencePolicy):
         return min(max(self.gap_fraction * gap, self.min_step), self.max_step)
 
 
+class ClairvoyantPolicy(_ReferencePolicy):
+    """The clairvoyant ceiling (:func:`ioa_gym.oracle.clairvoyant`) as an agent: at the first tick of each
+    auction it reads the env's auction, private values and rationing draw included, plans the best step
+    sequence (over the discrete env's step sizes, or event-aligned steps in [step_min, step_max]) and then
+    plays it. Not an auctioneer a real market could run: an upper bound for reading the others against.
+
+    It needs the single env it plays (its ``auction``); a batched observation raises ValueError.
+    ``plans`` holds the :class:`~ioa_gym.oracle.OracleResult` of every auction planned, in order.
+    """
+
+    def __init__(self, env: gym.Env, max_nodes: int | None = None) -> None:
+        super().__init__(env)
+        self._live = getattr(env, "unwrapped", env)
+        if not isinstance(self._live, type(self.env)) or self._live is not self.env:
+            raise ValueError(
+                "the clairvoyant policy needs the single IoA-DDA env it plays (it reads its auction), "
+                f"got {type(env).__name__}"
+            )
+        self.max_nodes = max_nodes
+        self.plans: list = []
+        self._auction = None
+        self._steps: tuple[float, ...] = ()
+        self._start = 0
+
+    def _plan(self) -> None:
+        from ioa_gym.oracle import DEFAULT_MAX_NODES, clairvoyant
+
+        env, cfg = self.env, self.env.config
+        auction = env.auction
+        if auction is None or auction.done:
+            raise ValueError("the clairvoyant policy plays a reset env whose auction is running")
+        budget = DEFAULT_MAX_NODES if self.max_nodes is None else self.max_nodes
+        if env.step_sizes is not None:
+            plan = clairvoyant(auction, cfg.eta, steps=env.step_sizes, max_nodes=budget)
+        else:
+            plan = clairvoyant(auction, cfg.eta, step_range=(cfg.step_min, cfg.step_max), max_nodes=budget)
+        self.plans.append(plan)
+        self._auction, self._steps, self._start = auction, plan.steps, auction.rounds
+
+    def predict(
+        self,
+        observation: np.ndarray,
+        state: Any = None,
+        episode_start: Any = None,
+        deterministic: bool = True,
+    ) -> tuple[np.ndarray, Any]:
+        if np.asarray(observation).ndim != 1:
+            raise ValueError("the clairvoyant policy plays one env at a time (a single observation)")
+        auction = self.env.auction
+        if auction is not self._auction or auction.rounds - self._start >= len(self._steps):
+            self._plan()
+        step = self._steps[auction.rounds - self._start]
+        return self.env.step_to_action((step, step) if self.env.config.per_clock_steps else step), state
+
+
 REFERENCE_POLICIES = {
     "adaptive": ("ioa_gym.policies:AdaptiveStepPolicy", "hand-written adaptive step rule"),
+    "clairvoyant": (
+        "ioa_gym.policies:ClairvoyantPolicy",
+        "upper bound: plans each auction seeing the values and costs (ioa_gym.oracle)",
+    ),
 }
 """Registry name -> (``"module:Class"``, description) of the reference policies this package offers."""
 
-__all__ = ["REFERENCE_POLICIES", "AdaptiveStepPolicy"]
+__all__ = ["REFERENCE_POLICIES", "AdaptiveStepPolicy", "ClairvoyantPolicy"]

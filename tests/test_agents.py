@@ -74,7 +74,7 @@ def _skip_unavailable(name: str) -> None:
 
 
 def _env_for(name: str) -> gym.Env:
-    if name == "adaptive":  # a hand-written rule for the auction env only
+    if name in ("adaptive", "clairvoyant"):  # reference policies of the auction env only
         if "IoA-DDA-v0" not in gym.registry:
             pytest.skip("IoA-DDA-v0 not registered")
         return gym.make("IoA-DDA-v0")

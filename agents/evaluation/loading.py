@@ -227,7 +227,9 @@ def _build_named(request: AgentRequest, env_id: str, env_kwargs: Mapping[str, An
             names = [p for p in parameters if p not in BUILT_BY_HARNESS]
             valid = f"; valid arguments: {', '.join(names) or 'none'}"
         raise EvaluationConfigError(f"--agents {request.text!r}: {error}{valid}") from None
-    return AgentRun(name=request.text, agent=agent, env=gym.make(env_id, **env_kwargs), algo=request.name)
+    # A reference policy plays the env it was built on: the clairvoyant one reads that env's auction.
+    play_env = bind_env if spec.kind == "policy" else gym.make(env_id, **env_kwargs)
+    return AgentRun(name=request.text, agent=agent, env=play_env, algo=request.name)
 
 
 def load_agents(

@@ -1,0 +1,293 @@
+"""The clairvoyant auctioneer: the best return any auctioneer could get on an auction (docs/model.md, Sec. 5).
+
+An auctioneer chooses one step per tick and earns ``SW / SW_opt - eta * rounds`` (the DDA envs' return).
+:func:`clairvoyant` finds the step sequence that maximises it over a finite step set (the discrete env's
+``np.geomspace(step_min, step_max, k)`` by default), seeing everything a real auctioneer must not: the
+values, the costs and the rationing draw. It is an upper bound to read learned auctioneers against, not a
+baseline a real auctioneer could use.
+
+The search is a depth-first branch and bound over tick sequences:
+
+- every node is a copy of the auction (:meth:`~ioa_gym.auction.DoubleDutchAuction.clone`), ticked by the
+  mechanism's own code, so the oracle plays exactly the auction every agent plays;
+- a node is cut when even its best conceivable end cannot beat the best sequence found so far: an
+  efficiency of at most ``efficiency_bound(auction)`` (1, or for the double clock the efficient welfare
+  of the units still active), reached in no fewer than ``ceil(gap / step_max)`` more ticks;
+- a state met again after the same number of ticks (the same clocks and acceptances) is not searched
+  twice;
+- the search starts from the best fixed step of the set, and tries large steps first.
+
+When it ends within ``max_nodes`` nodes the result is the optimum over the step set (``exact=True``); a
+tested brute force over every sequence agrees on small markets. Otherwise it returns the best sequence
+found (``exact=False``), still a valid sequence and at least as good as every fixed step of the set.
+
+Over a step range (a continuous env) the search tries, at each tick, only the event-aligned steps of
+:func:`event_steps`: what a tick does depends only on which reports and whether the other clock lie within
+its step, and within such a class the farthest landing leaves the most progress. The steps stay half a
+margin away from every report and from the other clock, so that the plan survives the float32 rounding of
+an env action (the env plays exactly what was planned; tested). What this leaves out is landing *exactly*
+on a point, e.g. the two clocks touching in exact arithmetic, which can spare the marginal units of the
+crossing tick: a set of measure zero that an auctioneer acting through an env action does not hit in
+practice (docs/results.md counts the auctions where any agent beat the ceiling: none). On a finite step set
+(a discrete env) it is exact without that caveat.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ioa_gym._auction_double_clock import DoubleClockAuction
+from ioa_gym._auction_market import efficient_welfare, welfare_efficiency
+from ioa_gym._auction_play import Auction
+
+DEFAULT_MAX_NODES = 200_000
+"""Node budget of one search (each node is one tick of a cloned auction, a few microseconds)."""
+
+
+@dataclass(frozen=True)
+class OracleResult:
+    """The clairvoyant auctioneer's play of one auction.
+
+    :ivar value: its return, efficiency - eta * rounds (from the auction's state when searched).
+    :ivar efficiency: SW / SW_opt of the auction it ends.
+    :ivar rounds: ticks of the auction at its end (those played before the search included).
+    :ivar steps: the steps it takes, in order.
+    :ivar exact: the search finished: ``value`` is the optimum over the step set.
+    :ivar nodes: ticks the search played.
+    """
+
+    value: float
+    efficiency: float
+    rounds: int
+    steps: tuple[float, ...]
+    exact: bool
+    nodes: int
+
+
+def _gap(auction: Auction) -> float:
+    """How far the clocks still have to move, together, before the auction ends by meeting."""
+    if isinstance(auction, DoubleClockAuction):
+        return auction.seller_price - auction.buyer_price
+    return auction.buyer_price - auction.seller_price
+
+
+def efficiency_bound(auction: Auction, optimum: float, cache: dict | None = None) -> float:
+    """An upper bound of the efficiency the auction can still end with.
+
+    - Double clock: only units still active can trade, so at most their efficient welfare.
+    - Strategy-proof DDA: the clearing price will lie between the clocks, and eligibility compares each
+      report with it (proxy bidding); the bound is the best welfare over the prices between the clocks,
+      with the auction's own rationing draw.
+    - Classic DDA: 1."""
+    if optimum <= 0.0:
+        return 1.0
+    if isinstance(auction, DoubleClockAuction):
+        values = auction._buyer_sorted[: auction.buyer_units_active]
+        costs = auction._seller_sorted[: auction.seller_units_active]
+        gains = [v - c for v, c in zip(values, costs, strict=False) if v > c]
+        return min(1.0, math.fsum(gains) / optimum)
+    if auction._classic:
+        return 1.0
+    low, high = auction.seller_price, auction.buyer_price
+    points = sorted(
+        {low, high, *(r for r in auction._buyer_sorted + auction._seller_sorted if low < r < high)}
+    )
+    prices = points + [0.5 * (a + b) for a, b in zip(points, points[1:], strict=False)]
+    best = -math.inf
+    for price in prices:
+        n_buyers = sum(1 for value in auction._buyer_sorted if value >= price)
+        n_sellers = sum(1 for cost in auction._seller_sorted if cost <= price)
+        key = (n_buyers, n_sellers)
+        welfare = None if cache is None else cache.get(key)
+        if welfare is None:
+            welfare = _proxy_welfare(auction, n_buyers, n_sellers)
+            if cache is not None:
+                cache[key] = welfare
+        best = max(best, welfare)
+    return min(1.0, best / optimum)
+
+
+def _proxy_welfare(auction: Auction, n_buyers: int, n_sellers: int) -> float:
+    """Welfare of the strategy-proof DDA's clearing with these many eligible units on each side."""
+    q = min(n_buyers, n_sellers)
+    if q == 0:
+        return 0.0
+    buyers = auction._ration(auction._buyer_order, [], auction._buyer_priority, n_buyers, q)
+    sellers = auction._ration(auction._seller_order, [], auction._seller_priority, n_sellers, q)
+    values, costs = auction.market._unit_lists
+    return math.fsum([*(values[u] for u in buyers), *(-costs[u] for u in sellers)])
+
+
+def _key(auction: Auction) -> tuple:
+    """Everything that decides an auction's future (the round count included)."""
+    if isinstance(auction, DoubleClockAuction):
+        return (auction.rounds, auction.buyer_price, auction.seller_price)
+    return (
+        auction.rounds,
+        auction.buyer_price,
+        auction.seller_price,
+        auction._buyer_turn,
+        tuple(auction._buyer_accept_prices),
+        tuple(auction._seller_accept_prices),
+        tuple(auction._buyer_accept_rounds),
+        tuple(auction._seller_accept_rounds),
+    )
+
+
+def _end_value(auction: Auction, optimum: float, eta: float) -> tuple[float, float]:
+    efficiency = welfare_efficiency(auction.result().social_welfare, optimum)
+    return efficiency - eta * auction.rounds, efficiency
+
+
+def check_steps(steps: Sequence[float] | np.ndarray) -> tuple[float, ...]:
+    """A non-empty set of finite steps > 0, as a tuple sorted from the largest (else ValueError)."""
+    try:
+        array = np.asarray(steps, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"steps must be a sequence of finite numbers > 0, got {steps!r}") from None
+    if array.size == 0 or not np.all(np.isfinite(array)) or not np.all(array > 0.0):
+        raise ValueError(f"steps must be a non-empty sequence of finite numbers > 0, got {steps!r}")
+    return tuple(sorted(set(array.tolist()), reverse=True))
+
+
+def play_steps(auction: Auction, steps: Sequence[float]) -> Auction:
+    """A copy of ``auction`` ticked by ``steps`` in turn (the last one repeated until the auction ends)."""
+    twin = auction.clone()
+    i = 0
+    while not twin.done:
+        twin.tick(steps[min(i, len(steps) - 1)])
+        i += 1
+    return twin
+
+
+EVENT_MARGIN = 1e-4
+"""How far short of, or past, a report (or the other clock) an event-aligned step lands: far more than the
+rounding of a float32 action (about 1e-6 on a step of 4), so that the step an env makes of the action
+lands on the same side."""
+
+
+def event_steps(auction: Auction, step_min: float, step_max: float) -> tuple[float, ...]:
+    """The steps worth trying from ``auction``'s state when any step in [step_min, step_max] is allowed,
+    largest first. What a tick does depends only on which reports (values and costs) and whether the other
+    clock lie within its step; between two such points the farthest landing leaves the most progress for
+    later. So: for each point b ahead within reach, the steps b - margin (just short of it) and b + margin
+    (just past it), and step_max; all clipped to [step_min, step_max]."""
+    double_clock = isinstance(auction, DoubleClockAuction)
+    buyer_moves = auction.active_clock == "buyer"
+    here = auction.buyer_price if buyer_moves else auction.seller_price
+    there = auction.seller_price if buyer_moves else auction.buyer_price
+    # The direction the active clock moves: the DDA's buyer clock and the double clock's seller clock fall.
+    falling = buyer_moves != double_clock
+    gap = abs(there - here)
+    candidates = {min(step_max, gap + EVENT_MARGIN), gap - EVENT_MARGIN}
+    points = [*auction._buyer_sorted, *auction._seller_sorted]
+    for report in points:
+        distance = here - report if falling else report - here
+        if 0.0 < distance < gap:
+            candidates.add(distance - EVENT_MARGIN)
+            candidates.add(distance + EVENT_MARGIN)
+    points.append(there)
+    steps = []
+    for step in sorted({min(max(step, step_min), step_max) for step in candidates}, reverse=True):
+        # A landing within half a margin of a point (a clipped step can make one) would make the outcome
+        # hang on rounding: leave it out, unless nothing else is left.
+        landing = here - step if falling else here + step
+        if all(abs(landing - point) >= 0.5 * EVENT_MARGIN for point in points):
+            steps.append(step)
+    return tuple(steps) or (step_max,)
+
+
+def clairvoyant(
+    auction: Auction,
+    eta: float,
+    steps: Sequence[float] | np.ndarray | None = None,
+    step_range: tuple[float, float] | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> OracleResult:
+    """The best step sequence from ``auction``'s current state (not modified), see the module docstring:
+    over the finite set ``steps`` (a discrete env's step sizes), or, given ``step_range`` = (step_min,
+    step_max), over the event-aligned steps of :func:`event_steps` (a continuous env's). ``eta`` >= 0 is the
+    cost of a tick."""
+    if auction.done:
+        raise ValueError("auction is already done: there is no step left to choose")
+    if (steps is None) == (step_range is None):
+        raise ValueError("give exactly one of steps (a finite step set) and step_range (step_min, step_max)")
+    if steps is not None:
+        step_set = check_steps(steps)
+        largest = step_set[0]
+        fixed = step_set
+    else:
+        pair = tuple(step_range) if isinstance(step_range, (tuple, list, np.ndarray)) else ()
+        if len(pair) != 2 or not all(isinstance(x, (int, float)) and 0.0 < x < math.inf for x in pair):
+            raise ValueError(
+                f"step_range must be a pair (step_min, step_max) of finite numbers > 0, got {step_range!r}"
+            )
+        low, high = sorted(float(x) for x in pair)
+        largest = high
+        fixed = tuple(np.geomspace(low, high, 12)[::-1].tolist()) if high > low else (high,)
+    if not (isinstance(eta, (int, float)) and math.isfinite(eta) and eta >= 0.0):
+        raise ValueError(f"eta must be a finite number >= 0, got {eta!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be an integer >= 1, got {max_nodes!r}")
+    optimum = efficient_welfare(auction.market)
+    start_rounds = auction.rounds
+
+    # The incumbent: the best fixed step (of the set, or of a geometric grid over the range).
+    best_value, best_efficiency, best_rounds, best_steps = -math.inf, 0.0, 0, ()
+    nodes = 0
+    for step in fixed:
+        end = play_steps(auction, [step])
+        nodes += end.rounds - start_rounds
+        value, efficiency = _end_value(end, optimum, eta)
+        if value > best_value:
+            best_value, best_efficiency, best_rounds = value, efficiency, end.rounds
+            best_steps = (step,) * (end.rounds - start_rounds)
+
+    seen: set[tuple] = set()
+    cache: dict = {}
+    path: list[float] = []
+    complete = True
+
+    def bound(node: Auction) -> float:
+        ticks = max(1, math.ceil(_gap(node) / largest - 1e-12))
+        ticks = min(ticks, node.max_rounds - node.rounds)
+        return efficiency_bound(node, optimum, cache) - eta * (node.rounds + ticks)
+
+    def search(node: Auction) -> None:
+        nonlocal best_value, best_efficiency, best_rounds, best_steps, nodes, complete
+        choices = step_set if steps is not None else event_steps(node, *step_range_f)
+        for step in choices:
+            if nodes >= max_nodes:
+                complete = False
+                return
+            child = node.clone()
+            child.tick(step)
+            nodes += 1
+            path.append(step)
+            if child.done:
+                value, efficiency = _end_value(child, optimum, eta)
+                if value > best_value + 1e-12:
+                    best_value, best_efficiency, best_rounds = value, efficiency, child.rounds
+                    best_steps = tuple(path)
+            elif bound(child) > best_value + 1e-12:
+                key = _key(child)
+                if key not in seen:
+                    seen.add(key)
+                    search(child)
+            path.pop()
+
+    step_range_f = None if step_range is None else (fixed[-1], largest)
+    if bound(auction) > best_value + 1e-12:
+        search(auction)
+    return OracleResult(
+        value=best_value,
+        efficiency=best_efficiency,
+        rounds=best_rounds,
+        steps=best_steps,
+        exact=complete,
+        nodes=nodes,
+    )
