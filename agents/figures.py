@@ -1,16 +1,27 @@
-"""Regenerate every figure of docs/results.md in one command (``figures.py``, console script ``ioa-figures``).
+"""Regenerate every figure and table of docs/results.md in one command (``figures.py``, console script
+``ioa-figures``).
 
     python figures.py --out figures [--runs runs] [--budget tiny|small|full] [--seed 0] [--overwrite]
 
-Figures (PNG):
+Figures (PNG) and tables (Markdown):
 
-- ``fig3_linear_search.png``: Algorithm 1, an MA's utility against its own price with the FA price fixed
-  at 6.0, for the three latency compositions of the paper's Fig. 3;
-- ``fig4_convergence.png``: Algorithm 2, prices and offloading ratios per sweep;
-- ``fig5_training_curves.png``: test reward of the learned auctioneers against environment steps (mean
-  and 95% band over training seeds, from each run's evaluations.npz, at the timesteps all runs share),
-  with greedy, random, fixed-step and adaptive as reference lines (needs ``--runs`` with diffusion/ and
-  ppo/ run folders; a corrupt evaluations.npz is skipped with a warning);
+- ``fig3_linear_search.png``: Algorithm 1 for an MA with the FA's price fixed at p_j = 6.0, on one slot
+  with an MA and an FA: against the MA's price, the total latency of each of the paper's three compositions
+  (WA->MA, WA->FA, WA->FA->AA; transmission and computing) and the MA's utility, Linear-Search's choice
+  marked (:mod:`agents.figures_tier1`);
+- ``fig4_convergence.png``: Algorithm 2's sweeps, each composition's latency with the prices serving it;
+- ``two_tier_coupling.png`` and ``two_tier_coupling.md``: welfare and prices with and without the
+  aerial-price coupling (``ioa_gym.two_tier``) against the number of WAs, with the fixed point's
+  convergence, cycles and iterations;
+- ``ceiling.md``: for each mechanism variant, every agent's return as a fraction of the clairvoyant
+  ceiling (``ioa_gym.oracle``) on the same auctions (:mod:`agents.figures_auctioneers`);
+- ``sensitivity_{n_aa,eta,n_wa}.png`` and ``sensitivity.md``: efficiency, rounds and return of the learned
+  and reference auctioneers and the ceiling against the number of AAs, the tick cost and the number of WAs;
+- ``fig5_training_curves.png`` (IoA-DDA-v0; ``fig5_training_curves_<env id>.png`` for the other envs) and
+  ``learning_speed.md``: test reward during training of every learner with runs under ``--runs``
+  (``<runs>/<algo>/<env id>_<n>``: diffusion, ppo, sac, td3), mean and 95% band over seeds, references as
+  lines, and each learner's steps to 95 % of its final test reward and area under the curve over the
+  horizon every run reached (needs ``--runs``; a corrupt evaluations.npz is skipped with a warning);
 - ``efficiency_vs_rounds_frontier.png``: mean welfare efficiency against mean rounds for fixed steps of
   several sizes, with the adaptive rule and (when runs exist) the learned auctioneers on the same axes;
 - ``welfare_vs_market_size.png``: social welfare (efficient and achieved by fixed-step and adaptive
@@ -38,76 +49,36 @@ import gymnasium as gym
 import numpy as np
 
 from agents.common.cli import usage_error
-from agents.common.files import new_figure, save_figure
+from agents.common.files import atomic_write_text, new_figure, save_figure
 from agents.common.stats import t_half_width
 from agents.evaluation.arguments import EVAL_SEED_RANGE, check_flag, check_output_folder
 from agents.evaluation.harness import run_episode
 from agents.evaluation.specs import EvaluationConfigError
+from agents.figures_auctioneers import (
+    LEARNERS,
+    ceiling_table,
+    learning_speed,
+    learning_speed_table,
+    run_folders,
+    sensitivity,
+)
+from agents.figures_tier1 import fig3_linear_search, fig4_convergence, two_tier_coupling
 from agents.registry import load_agent, make_agent
-from ioa_gym.scenario import ScenarioConfig
 from ioa_gym.seeding import MAX_EVAL_SEED
-from ioa_gym.stackelberg import linear_search, solve_equilibrium
 
 ENV_ID = "IoA-DDA-v0"
 BUDGETS = {
-    "tiny": {"episodes": 2, "sizes": (10, 20), "slots": 2},
-    "small": {"episodes": 20, "sizes": (10, 20, 40), "slots": 8},
-    "full": {"episodes": 100, "sizes": (10, 20, 30, 40, 60, 80), "slots": 30},
+    "tiny": {"episodes": 2, "sizes": (10, 20), "slots": 2, "points": 2, "point_episodes": 2},
+    "small": {"episodes": 20, "sizes": (10, 20, 40), "slots": 8, "points": 3, "point_episodes": 10},
+    "full": {
+        "episodes": 100,
+        "sizes": (10, 20, 30, 40, 60, 80),
+        "slots": 30,
+        "points": 5,
+        "point_episodes": 30,
+    },
 }
 FIXED_STEPS = (0.1, 0.2, 0.5, 1.0, 2.0, 4.0)
-
-
-def fig3_linear_search(out: Path) -> Path:
-    """MA utility vs its price, FA price 6.0. (a) the WAs' only alternative to local computing is the
-    MA (no FA); (b) an FA that serves everything itself (phi = 0); (c) an FA that forwards everything
-    to the AAs (phi = 1, the slowest path). Same WAs and MA in all three."""
-    cfg = ScenarioConfig(n_wa=20, n_ma=1, n_fa=1, rayleigh_fading=False)
-    scenario = cfg.sample(7)
-    prices = np.array([scenario.leader_unit_cost[0] * 1.2, 6.0])
-    fig, ax = new_figure(6, 4)
-    curves = []
-    only_ma = ScenarioConfig(n_wa=20, n_ma=1, n_fa=0, rayleigh_fading=False).sample(7)
-    res = linear_search(only_ma, 0, prices[:1], None, step=0.01)
-    curves.append(("(a) WA→MA only", res))
-    for label, share in (("(b) WA→FA, FA computes (φ=0)", 0.0), ("(c) WA→FA→AA (φ=1)", 1.0)):
-        curves.append((label, linear_search(scenario, 0, prices, np.array([share]), step=0.01)))
-    for label, res in curves:
-        ax.plot(res.prices, res.utilities, label=f"{label}: p* = {res.price:.2f}")
-        ax.plot([res.price], [res.utility], "o", color=ax.lines[-1].get_color())
-    ax.set_xlabel("MA price p_i (money / Gcycle)")
-    ax.set_ylabel("MA utility U_i")
-    ax.set_title("Algorithm 1 (Linear-Search), FA price fixed at 6.0")
-    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
-    ax.legend(fontsize=8)
-    return save_figure(fig, out / "fig3_linear_search.png")
-
-
-def fig4_convergence(out: Path) -> Path:
-    """Algorithm 2 from prices at 90 % of p_max on the default scenario (seed 3): prices and mean
-    offloading ratios per sweep."""
-    cfg = ScenarioConfig()
-    scenario = cfg.sample(3)
-    eq = solve_equilibrium(scenario, tol=1e-4, initial_prices=np.full(cfg.n_leaders, cfg.max_price * 0.9))
-    fig, (ax1, ax2) = new_figure(10, 4, ncols=2)
-    sweeps = np.arange(eq.price_history.shape[0])
-    for leader in range(cfg.n_leaders):
-        kind = "MA" if leader < cfg.n_ma else "FA"
-        ax1.plot(sweeps, eq.price_history[:, leader], marker=".", label=f"{kind} {leader}")
-    ax1.set_xlabel("sweep")
-    ax1.set_ylabel("price")
-    ax1.set_title("Stackelberg algorithm: prices")
-    ax1.legend(fontsize=7)
-    ratios = eq.ratio_history  # (sweeps, N, L)
-    for leader in range(cfg.n_leaders):
-        ax2.plot(sweeps, ratios[:, :, leader].mean(axis=1), marker=".", label=f"leader {leader}")
-    ax2.plot(sweeps, 1 - ratios.sum(axis=2).mean(axis=1), "k--", label="local")
-    ax2.set_xlabel("sweep")
-    ax2.set_ylabel("mean offloading ratio")
-    ax2.set_title(
-        f"offloading ratios ({'converged' if eq.converged else 'not converged'}, {eq.iterations} sweeps)"
-    )
-    ax2.legend(fontsize=7)
-    return save_figure(fig, out / "fig4_convergence.png")
 
 
 def play_episodes(env: gym.Env, agent: Any, seed: int, count: int) -> list[dict[str, Any]]:
@@ -224,29 +195,56 @@ def align_by_timestep(
     return steps, values.reshape(len(curves), len(steps))
 
 
-def fig5_training_curves(
-    out: Path, runs: Path, episodes: int, filename: str = "fig5_training_curves.png", seed: int = 0
-) -> Path | None:
-    """Test reward during training (each run's evaluations.npz), mean and 95% band over runs, with the
-    baselines' mean return on ``episodes`` episodes of evaluation seed ``seed`` as reference lines.
-
-    The runs of an algorithm are aligned by timestep (:func:`align_by_timestep`): the curve has a point at
-    each timestep that *every* run evaluated at, the mean over the runs' rewards there (no interpolation; a
-    run resumed or evaluated at other steps contributes only at the steps it shares). An algorithm whose
-    runs share no timestep is left out with a warning; a corrupt evaluations.npz is skipped with a warning
-    naming it. Returns None (nothing written) when no curve is left.
-    """
-    curves = {}
-    for algo in ("diffusion", "ppo"):
+def training_curves(runs: Path, env_id: str) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """Every readable evaluations.npz of each learner's runs on ``env_id`` under ``runs``, by learner."""
+    found = {}
+    for algo in LEARNERS:
         data = []
-        for folder in sorted(glob.glob(str(runs / algo / f"{ENV_ID}_*"))):
+        for folder in run_folders(runs, algo, env_id):
             path = Path(folder) / "evaluations.npz"
             if path.exists():
                 curve = read_training_curve(path)
                 if curve is not None:
                     data.append(curve)
-        if not data:
-            continue
+        if data:
+            found[algo] = data
+    return found
+
+
+def run_env_ids(runs: Path) -> list[str]:
+    """The env ids with learner runs under ``runs`` (IoA-DDA-v0 first)."""
+    ids = {
+        Path(folder).name.rsplit("_", 1)[0]
+        for algo in LEARNERS
+        for folder in glob.glob(str(runs / algo / "*_*"))
+        if Path(folder).is_dir()
+    }
+    return sorted(ids, key=lambda env_id: (env_id != ENV_ID, env_id))
+
+
+def fig5_training_curves(
+    out: Path,
+    runs: Path,
+    episodes: int,
+    filename: str | None = None,
+    seed: int = 0,
+    env_id: str = ENV_ID,
+) -> tuple[Path | None, str | None]:
+    """Test reward during training on ``env_id`` (each run's evaluations.npz), mean and 95% band over each
+    learner's runs, with the baselines' mean return on ``episodes`` episodes of evaluation seed ``seed`` as
+    reference lines; and the learning-speed table (:func:`agents.figures_auctioneers.learning_speed`).
+
+    The runs of a learner are aligned by timestep (:func:`align_by_timestep`): the curve has a point at each
+    timestep that *every* run evaluated at, the mean over the runs' rewards there (no interpolation; a run
+    resumed or evaluated at other steps contributes only at the steps it shares). A learner whose runs share
+    no timestep is left out with a warning; a corrupt evaluations.npz is skipped with a warning naming it.
+    Returns (figure, table text), (None, None) when no curve is left. ``filename`` defaults to
+    ``fig5_training_curves.png`` for IoA-DDA-v0 and ``fig5_training_curves_<env id>.png`` otherwise.
+    """
+    if filename is None:
+        filename = "fig5_training_curves.png" if env_id == ENV_ID else f"fig5_training_curves_{env_id}.png"
+    curves, found = {}, training_curves(runs, env_id)
+    for algo, data in found.items():
         steps, values = align_by_timestep(data)
         if len(steps) == 0:
             print(
@@ -257,22 +255,38 @@ def fig5_training_curves(
             continue
         curves[algo] = (steps, values)
     if not curves:
-        print(f"fig5: no diffusion/ppo runs with evaluations.npz under {runs}; skipped", file=sys.stderr)
-        return None
-    env = gym.make(ENV_ID)
+        print(
+            f"fig5: no learner runs with evaluations.npz for {env_id} under {runs}; skipped", file=sys.stderr
+        )
+        return None, None
+    try:
+        horizon, speed = learning_speed({algo: found[algo] for algo in curves})
+        table = learning_speed_table(env_id, horizon, speed)
+    except ValueError as error:
+        print(f"fig5: warning: no learning-speed table for {env_id}: {error}", file=sys.stderr)
+        horizon, speed, table = None, {}, None
+    env = gym.make(env_id)
     references = {}
     for name, kwargs in (("greedy", {}), ("random", {}), ("fixed-step", {"step": 1.0}), ("adaptive", {})):
         agent = make_agent(name, env, seed=0, **kwargs)
         label = "fixed step 1.0" if kwargs else name
         references[label] = np.mean([row["return"] for row in play_episodes(env, agent, seed, episodes)])
-    fig, ax = new_figure(7, 4.5)
+    fig, ax = new_figure(8, 5)
     for algo, (steps, values) in curves.items():
         mean = values.mean(axis=0)
         n = values.shape[0]
         if n > 1:
             half = t_half_width(values.std(axis=0, ddof=1), n)
-            ax.fill_between(steps, mean - half, mean + half, alpha=0.25)
-        ax.plot(steps, mean, label=f"{algo} (n={n} seeds)")
+            ax.fill_between(steps, mean - half, mean + half, alpha=0.2)
+        label = f"{algo} (n={n} seeds)"
+        if algo in speed:
+            label += (
+                f": 95% of final at {speed[algo]['steps_to_95'][0] / 1000:.1f}k steps, "
+                f"AUC {speed[algo]['auc'][0]:.3f}"
+            )
+        ax.plot(steps, mean, label=label)
+    if horizon is not None:
+        ax.axvline(horizon, color="k", linewidth=0.6, linestyle=":")
     colors = {
         "greedy": "tab:red",
         "random": "tab:gray",
@@ -283,9 +297,9 @@ def fig5_training_curves(
         ax.axhline(value, linestyle="--", linewidth=1, label=f"{name} ({value:.3f})", color=colors[name])
     ax.set_xlabel("environment steps")
     ax.set_ylabel("test reward (mean return)")
-    ax.set_title(f"{ENV_ID}: test reward during training (mean, 95% CI over seeds)")
+    ax.set_title(f"{env_id}: test reward during training (mean, 95% CI over seeds)")
     ax.legend(fontsize=7)
-    return save_figure(fig, out / filename)
+    return save_figure(fig, out / filename), table
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -294,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="figures.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", default="figures", help="output folder (default: figures)")
-    parser.add_argument("--runs", default=None, help="folder with diffusion/ and ppo/ run folders")
+    parser.add_argument(
+        "--runs", default=None, help="folder with <algo>/<env id>_<n> run folders (diffusion, ppo, sac, td3)"
+    )
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="full")
     parser.add_argument(
         "--seed",
@@ -340,11 +356,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = [
         fig3_linear_search(out),
         fig4_convergence(out),
+        *two_tier_coupling(out, budget["sizes"][:3], budget["slots"]),
         efficiency_vs_rounds_frontier(out, budget["episodes"], runs, args.seed),
         welfare_vs_market_size(out, budget["sizes"], budget["slots"], args.seed),
+        ceiling_table(out, runs, budget["episodes"], args.seed),
+        *sensitivity(out, runs, budget["point_episodes"], budget["points"], args.seed),
     ]
     if runs is not None:
-        written.append(fig5_training_curves(out, runs, budget["episodes"], seed=args.seed))
+        tables = []
+        for env_id in run_env_ids(runs):
+            figure, table = fig5_training_curves(out, runs, budget["episodes"], seed=args.seed, env_id=env_id)
+            written.append(figure)
+            if table is not None:
+                tables.append(table)
+        if tables:
+            written.append(atomic_write_text(out / "learning_speed.md", "\n".join(tables)))
     for path in written:
         if path is not None:
             print(f"wrote {path}")

@@ -171,7 +171,8 @@ def solve_two_tier(
     """Iterate Tier 1 and the Tier-2 auction on one slot until the aerial price is a fixed point (see the
     module docstring). ``step_policy`` is the reference auctioneer (auction -> step; default
     ``fixed_step(REFERENCE_STEP)``), ``variant``, ``price_bounds`` and ``max_rounds`` the auction's;
-    ``solver`` goes to ``solve_equilibrium``."""
+    ``solver`` goes to ``solve_equilibrium``. ``max_iter=0`` makes no update: the slot at the scenario's own
+    aerial price, played by the same auctioneer (the uncoupled tiers)."""
     if not isinstance(scenario, Scenario):
         raise ValueError(
             f"scenario must be a Scenario (ScenarioConfig().sample(seed)), got {type(scenario).__name__}"
@@ -179,7 +180,7 @@ def solve_two_tier(
     if scenario.n_fa == 0:
         raise ValueError("n_fa must be >= 1 to couple the tiers (only FAs buy aerial computing)")
     _check_scalar("tol", tol, 0.0, 1e9, strict_low=True)
-    _check_int("max_iter", max_iter, 1, 10_000)
+    _check_int("max_iter", max_iter, 0, 10_000)
     _check_scalar("damping", damping, 0.0, 1.0)
     if damping >= 1.0:
         raise ValueError(f"damping must lie in [0, 1), got {damping!r}")

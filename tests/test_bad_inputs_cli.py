@@ -275,8 +275,9 @@ def test_fig5_averages_runs_by_timestep_and_skips_a_corrupt_file(
     corrupt = runs / "ppo" / "IoA-DDA-v0_2" / "evaluations.npz"
     corrupt.parent.mkdir()
     corrupt.write_bytes(b"PK\x03\x04 truncated")
-    path = agents.figures.fig5_training_curves(tmp_path, runs, episodes=1)
+    path, table = agents.figures.fig5_training_curves(tmp_path, runs, episodes=1)
     assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert table is None  # diffusion and ppo share no timestep: no common horizon to compare them over
     (ax,) = figure_axes
     steps, means = drawn_line(ax, "diffusion")
     np.testing.assert_array_equal(
@@ -288,6 +289,38 @@ def test_fig5_averages_runs_by_timestep_and_skips_a_corrupt_file(
     np.testing.assert_allclose(means, [0.5, 1.0])
     stderr = capsys.readouterr().err
     assert f"skipping {corrupt}" in stderr
+    assert "no learning-speed table" in stderr
+
+
+def test_learning_speed_by_hand(tmp_path: Path, figure_axes: list[Any]) -> None:
+    from agents.figures_auctioneers import learning_speed, speed_metrics
+
+    steps, rewards = np.array([5, 10, 15, 20]), np.array([0.2, 0.5, 0.9, 1.0])
+    # final 1.0: 0.9 < 0.95, so 95 % is first reached at 20; area (1.75 + 3.5 + 4.75) / 15.
+    assert speed_metrics(steps, rewards, 20) == pytest.approx((1.0, 20.0, 10.0 / 15.0))
+    # over the first 15 steps: final 0.9, 0.855 reached at 15; area (1.75 + 3.5) / 10.
+    assert speed_metrics(steps, rewards, 15) == pytest.approx((0.9, 15.0, 0.525))
+    with pytest.raises(ValueError, match="horizon"):
+        speed_metrics(steps, rewards, 12)
+    # Two learners: the horizon is the last timestep every run shares (15), the CI over runs.
+    slow = [(steps, rewards), (steps, rewards * 0.5)]
+    fast = [(np.array([5, 10, 15]), np.array([1.0, 1.0, 1.0]))]
+    horizon, table = learning_speed({"slow": slow, "fast": fast})
+    assert horizon == 15
+    assert table["fast"]["steps_to_95"][:2] == (5.0, pytest.approx(float("nan"), nan_ok=True))
+    assert table["slow"]["final"][0] == pytest.approx((0.9 + 0.45) / 2)
+    assert table["slow"]["steps_to_95"][0] == 15.0 and table["slow"]["final"][2] == 2
+    # fig5 draws every learner and writes the table over that horizon.
+    runs = tmp_path / "runs"
+    for i, scale in enumerate((1.0, 0.5), start=1):
+        save_evaluations(
+            runs / "td3" / f"IoA-DDA-StrategyProof-v0_{i}", [5, 10, 15, 20], list(rewards * scale)
+        )
+    save_evaluations(runs / "sac" / "IoA-DDA-StrategyProof-v0_1", [5, 10, 15], [1.0, 1.0, 1.0])
+    assert agents.figures.run_env_ids(runs) == ["IoA-DDA-StrategyProof-v0"]
+    path, text = agents.figures.fig5_training_curves(tmp_path, runs, 1, env_id="IoA-DDA-StrategyProof-v0")
+    assert path.name == "fig5_training_curves_IoA-DDA-StrategyProof-v0.png"
+    assert "first 15 environment steps" in text and "| sac | 1 | 1.000 | 5 | 1.000 |" in text
 
 
 def test_fig5_refuses_runs_without_a_common_timestep(
@@ -296,6 +329,6 @@ def test_fig5_refuses_runs_without_a_common_timestep(
     runs = tmp_path / "runs"
     save_evaluations(runs / "ppo" / "IoA-DDA-v0_1", [10, 20], [1.0, 2.0])
     save_evaluations(runs / "ppo" / "IoA-DDA-v0_2", [15, 25], [1.5, 2.5])
-    assert agents.figures.fig5_training_curves(tmp_path, runs, episodes=1) is None
+    assert agents.figures.fig5_training_curves(tmp_path, runs, episodes=1) == (None, None)
     assert "share no evaluation timestep" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.png"))

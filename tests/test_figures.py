@@ -15,10 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
     "fig3_linear_search.png",
     "fig4_convergence.png",
+    "two_tier_coupling.png",
     "efficiency_vs_rounds_frontier.png",
     "welfare_vs_market_size.png",
+    "sensitivity_n_aa.png",
+    "sensitivity_eta.png",
+    "sensitivity_n_wa.png",
     "fig5_training_curves.png",
 }
+TABLES = {"two_tier_coupling.md", "ceiling.md", "sensitivity.md", "learning_speed.md"}
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +70,11 @@ def test_every_figure_is_written(tiny_runs, tmp_path):
     assert figures.main(["--out", str(out), "--runs", str(tiny_runs), "--budget", "tiny"]) == 0
     written = {p.name for p in out.glob("*.png")}
     assert written == EXPECTED
+    assert {p.name for p in out.glob("*.md")} == TABLES
+    ceiling = (out / "ceiling.md").read_text()
+    for env_id in ("IoA-DDA-v0", "IoA-DDA-StrategyProof-v0", "IoA-DDA-DoubleClock-v0"):
+        assert f"### {env_id}" in ceiling
+    assert "| diffusion (2 runs) |" in ceiling and "| ppo (2 runs) |" in ceiling
     for path in out.glob("*.png"):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
 

@@ -84,6 +84,13 @@ def test_default_slots_converge_or_report_a_verified_cycle():
     assert outcomes["converged"] >= 20, outcomes
 
 
+def test_no_update_is_the_uncoupled_slot():
+    scenario = ScenarioConfig().sample(3)
+    plain = solve_two_tier(scenario, max_iter=0)
+    assert plain.aerial_price == 6.0 and plain.iterations == 0
+    assert plain.clearing_price == _closing_price(scenario, 6.0)
+
+
 def test_the_coupled_slot_is_tier1_at_the_found_price():
     scenario = ScenarioConfig().sample(3)
     coupled = solve_two_tier(scenario)
@@ -157,7 +164,7 @@ def test_bad_coupling_options_are_named(kwargs, field):
     ("kwargs", "field"),
     [
         ({"tol": 0.0}, "tol"),
-        ({"max_iter": 0}, "max_iter"),
+        ({"max_iter": -1}, "max_iter"),
         ({"damping": 1.0}, "damping"),
         ({"step_policy": 3}, "step_policy"),
     ],

@@ -1,0 +1,294 @@
+"""The auctioneer figures and tables of ``figures.py`` read against the clairvoyant ceiling
+(``ioa_gym.oracle``): every agent's return as a fraction of the ceiling for each mechanism variant, the
+learning speed of every learner (steps to 95 % of its final test reward, area under its training curve) and
+sensitivity to the number of AAs, the tick cost eta and the number of WAs.
+
+Every auction is an episode of the evaluation harness (``agents.evaluation.harness.run_episode``, the seed
+rule of ``ioa_gym.seeding``), so every agent, the ceiling included, meets the same auctions.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agents.common.files import atomic_write_text, new_figure, save_figure
+from agents.common.stats import t_half_width
+from agents.evaluation.harness import run_episode
+from agents.registry import AgentConfigError, load_agent, make_agent
+
+VARIANT_ENVS = ("IoA-DDA-v0", "IoA-DDA-StrategyProof-v0", "IoA-DDA-DoubleClock-v0")
+"""One env id per mechanism variant: classic DDA, strategy-proof DDA, double clock."""
+BEST_FIXED = {
+    "IoA-DDA-v0": 1.42,
+    "IoA-DDA-StrategyProof-v0": (4.0, 1.0),
+    "IoA-DDA-DoubleClock-v0": 0.713,
+}
+"""Each env's best fixed step on its default Tier-1 markets (``python -m benchmarks.adaptive_vs_fixed --env
+<id>``, docs/results.md)."""
+LEARNERS = ("diffusion", "ppo", "sac", "td3")
+SWEEPS = {
+    "n_aa": ("number of AAs", (2, 3, 5, 8, 12)),
+    "eta": ("tick cost eta", (0.001, 0.002, 0.004, 0.008, 0.016)),
+    "n_wa": ("number of WAs", (10, 20, 30, 40, 60)),
+}
+"""Sensitivity sweeps: env option -> (axis label, values); the defaults are n_aa 5, eta 0.004, n_wa 20."""
+
+
+def run_folders(runs: Path | None, algo: str, env_id: str) -> list[str]:
+    """The run folders of ``algo`` on ``env_id`` under ``runs`` (``runs/<algo>/<env_id>_<n>``), in order."""
+    if runs is None:
+        return []
+    return sorted(glob.glob(str(runs / algo / f"{env_id}_*")), key=lambda f: int(f.rsplit("_", 1)[1]))
+
+
+def learned(runs: Path | None, env_id: str, env: gym.Env) -> dict[str, list[Any]]:
+    """The last model of every run of each learner on ``env_id``, by learner; a run without a final model
+    (still training, or interrupted) is left out with a warning naming it."""
+    found = {}
+    for algo in LEARNERS:
+        models = []
+        for folder in run_folders(runs, algo, env_id):
+            try:
+                models.append(load_agent(folder, env=env))
+            except AgentConfigError as error:
+                print(f"figures: warning: {folder} left out: {error}", file=sys.stderr)
+        if models:
+            found[algo] = models
+    return found
+
+
+def _rows(env: gym.Env, agents: Sequence[Any], seed: int, episodes: int) -> list[dict[str, Any]]:
+    """Episodes 0 .. episodes - 1 of evaluation seed ``seed`` for each agent, in agent-major order."""
+    return [run_episode(env, agent, seed, episode) for agent in agents for episode in range(episodes)]
+
+
+def _fixed(env: gym.Env, env_id: str) -> Any:
+    step = BEST_FIXED.get(env_id, 1.0)
+    return make_agent("fixed-step", env, step=list(step) if isinstance(step, tuple) else step)
+
+
+def _summary(rows: list[dict[str, Any]], ceiling: list[dict[str, Any]]) -> dict[str, float]:
+    """Mean return, efficiency and rounds of ``rows``, and against the ceiling's rows of the same auctions
+    (rows of several runs repeat the auctions in order): the fraction of the ceiling's mean return, the
+    paired difference's 95 % half-width and how many auctions the agent beat the ceiling on."""
+    returns = np.array([r["return"] for r in rows])
+    top = np.tile([r["return"] for r in ceiling], len(rows) // len(ceiling))
+    gap = returns - top
+    return {
+        "return": float(returns.mean()),
+        "fraction": float(returns.mean() / top.mean()),
+        "gap": float(gap.mean()),
+        "gap_half": float(t_half_width(gap.std(ddof=1), gap.size)) if gap.size > 1 else math.nan,
+        "above": int(np.sum(gap > 1e-9)),
+        "efficiency": float(np.mean([r["efficiency"] for r in rows])),
+        "rounds": float(np.mean([r["rounds"] for r in rows])),
+        "auctions": len(rows),
+    }
+
+
+def ceiling_table(out: Path, runs: Path | None, episodes: int, seed: int = 0) -> Path:
+    """``ceiling.md``: for each mechanism variant, every agent's mean return and its fraction of the
+    clairvoyant ceiling on the same auctions (episodes 0 .. episodes - 1 of evaluation seed ``seed``)."""
+    lines = [
+        f"Episodes 0-{episodes - 1} of evaluation seed {seed}; deterministic actions. 'fraction' = the "
+        "agent's mean return / the ceiling's on the same auctions; 'gap' = the paired mean "
+        "difference (95 % t half-width over auctions); 'above' = auctions where the agent beat the "
+        "ceiling. Learned agents: every run's last model, its auctions pooled.",
+        "",
+    ]
+    for env_id in VARIANT_ENVS:
+        env = gym.make(env_id)
+        oracle = make_agent("clairvoyant", env)
+        ceiling = _rows(env, [oracle], seed, episodes)
+        exact = sum(plan.exact for plan in oracle.plans)
+        agents: dict[str, list[Any]] = {
+            f"{algo} ({len(models)} runs)": models for algo, models in learned(runs, env_id, env).items()
+        }
+        agents.update(
+            {
+                "adaptive": [make_agent("adaptive", env)],
+                f"best fixed step {BEST_FIXED[env_id]}": [_fixed(env, env_id)],
+                "random": [make_agent("random", env, seed=0)],
+                "greedy": [make_agent("greedy", env, seed=0)],
+            }
+        )
+        lines += [
+            f"### {env_id}",
+            "",
+            f"Clairvoyant ceiling: mean return {np.mean([r['return'] for r in ceiling]):.3f}, efficiency "
+            f"{np.mean([r['efficiency'] for r in ceiling]):.3f}, "
+            f"{np.mean([r['rounds'] for r in ceiling]):.1f} rounds; "
+            f"search exact on {exact} of {len(oracle.plans)} auctions.",
+            "",
+            "| agent | mean return | fraction of ceiling | gap to ceiling | auctions above | efficiency "
+            "| rounds |",
+            "|---|---:|---:|---|---:|---:|---:|",
+        ]
+        for label, models in agents.items():
+            s = _summary(_rows(env, models, seed, episodes), ceiling)
+            lines.append(
+                f"| {label} | {s['return']:.3f} | {s['fraction']:.3f} | "
+                f"{s['gap']:+.3f} ± {s['gap_half']:.3f} | "
+                f"{s['above']}/{s['auctions']} | {s['efficiency']:.3f} | {s['rounds']:.1f} |"
+            )
+        lines.append("")
+    return atomic_write_text(out / "ceiling.md", "\n".join(lines))
+
+
+# --- learning speed -------------------------------------------------------------------------------------
+
+
+def speed_metrics(steps: np.ndarray, rewards: np.ndarray, horizon: int) -> tuple[float, float, float]:
+    """One run's (final reward, steps to 95 % of it, normalised area under the curve) over its
+    evaluations up to ``horizon``: the final reward is the evaluation at ``horizon``; the steps are the
+    first evaluation timestep whose reward reaches final - 0.05 |final| (95 % of a positive final); the area
+    is the trapezoid integral of the reward from the first evaluation to ``horizon`` divided by that span
+    (a mean reward over training, so 1.0 at the best return from the first evaluation on)."""
+    keep = steps <= horizon
+    steps, rewards = steps[keep], rewards[keep]
+    if steps.size == 0 or steps[-1] != horizon:
+        raise ValueError(f"the run has no evaluation at the horizon {horizon}")
+    final = float(rewards[-1])
+    reached = np.flatnonzero(rewards >= final - 0.05 * abs(final))
+    first = float(steps[reached[0]])
+    span = float(steps[-1] - steps[0])
+    area = float(np.trapezoid(rewards, steps) / span) if span > 0 else final
+    return final, first, area
+
+
+def learning_speed(
+    curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+) -> tuple[int, dict[str, dict[str, tuple[float, float, int]]]]:
+    """Per learner, the mean and 95 % t half-width over its runs of the final reward, the steps to 95 % and
+    the area under the curve, all over the same horizon: the largest timestep every run of every learner
+    evaluated at. Returns (horizon, {learner: {metric: (mean, half-width, runs)}})."""
+    shared = None
+    for runs in curves.values():
+        for steps, _ in runs:
+            shared = set(steps.tolist()) if shared is None else shared & set(steps.tolist())
+    if not shared:
+        raise ValueError("the runs share no evaluation timestep")
+    horizon = int(max(shared))
+    table = {}
+    for algo, runs in curves.items():
+        values = np.array([speed_metrics(steps, rewards, horizon) for steps, rewards in runs])
+        n = len(runs)
+        table[algo] = {
+            name: (
+                float(values[:, k].mean()),
+                float(t_half_width(values[:, k].std(ddof=1), n)) if n > 1 else math.nan,
+                n,
+            )
+            for k, name in enumerate(("final", "steps_to_95", "auc"))
+        }
+    return horizon, table
+
+
+def learning_speed_table(
+    env_id: str, horizon: int, table: dict[str, dict[str, tuple[float, float, int]]]
+) -> str:
+    """The Markdown table of :func:`learning_speed`."""
+    lines = [
+        f"### {env_id}: learning speed over the first {horizon} environment steps",
+        "",
+        "| learner | runs | final test reward | steps to 95 % of it | area under the curve (mean reward) |",
+        "|---|---:|---|---|---|",
+    ]
+    for algo, metrics in table.items():
+        cells = []
+        for name, fmt in (("final", "{:.3f}"), ("steps_to_95", "{:.0f}"), ("auc", "{:.3f}")):
+            mean, half, _ = metrics[name]
+            cells.append(fmt.format(mean) + ("" if math.isnan(half) else " ± " + fmt.format(half)))
+        lines.append(f"| {algo} | {metrics['final'][2]} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("± is the 95 % Student-t half-width over runs (training seeds).")
+    return "\n".join(lines) + "\n"
+
+
+# --- sensitivity ----------------------------------------------------------------------------------------
+
+
+def sensitivity_env(runs: Path | None) -> str:
+    """The env id with the most learned runs under ``runs`` (IoA-DDA-v0 on a tie or without runs)."""
+    counts = {
+        env_id: sum(len(run_folders(runs, algo, env_id)) for algo in LEARNERS) for env_id in VARIANT_ENVS
+    }
+    return max(VARIANT_ENVS, key=lambda env_id: (counts[env_id], env_id == "IoA-DDA-v0"))
+
+
+def sensitivity(
+    out: Path,
+    runs: Path | None,
+    episodes: int,
+    points: int,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """``sensitivity_<option>.png`` for each of ``SWEEPS`` (its first ``points`` values) and
+    ``sensitivity.md``: the welfare efficiency, rounds and return of every learner (all its runs), the
+    adaptive rule, the best fixed step (tuned at the defaults) and the clairvoyant ceiling, on ``episodes``
+    auctions per point, on :func:`sensitivity_env`."""
+    env_id = sensitivity_env(runs)
+    written, lines = (
+        [],
+        [f"Sensitivity on {env_id}: episodes 0-{episodes - 1} of evaluation seed {seed} per point.", ""],
+    )
+    for option, (axis, values) in SWEEPS.items():
+        values = values[:points]
+        series: dict[str, dict[str, list[float]]] = {}
+        lines += [
+            f"### {axis}",
+            "",
+            "| " + option + " | agent | efficiency | rounds | return | fraction of ceiling |",
+            "|---:|---|---:|---:|---:|---:|",
+        ]
+        for value in values:
+            env = gym.make(env_id, **{option: value})
+            oracle = make_agent("clairvoyant", env)
+            agents: dict[str, list[Any]] = {"clairvoyant ceiling": [oracle]}
+            agents.update(learned(runs, env_id, env))
+            agents["adaptive"] = [make_agent("adaptive", env)]
+            agents[f"fixed {BEST_FIXED[env_id]}"] = [_fixed(env, env_id)]
+            ceiling = _rows(env, [oracle], seed, episodes)
+            for label, models in agents.items():
+                rows = ceiling if label == "clairvoyant ceiling" else _rows(env, models, seed, episodes)
+                s = _summary(rows, ceiling)
+                for metric in ("efficiency", "rounds", "return"):
+                    series.setdefault(label, {}).setdefault(metric, []).append(s[metric])
+                lines.append(
+                    f"| {value} | {label} | {s['efficiency']:.3f} | {s['rounds']:.1f} | {s['return']:.3f} | "
+                    f"{s['fraction']:.3f} |"
+                )
+            if progress is not None:
+                progress(f"sensitivity {option}={value} done")
+        lines.append("")
+        fig, axes = new_figure(16, 4.2, ncols=3)
+        for label, metrics in series.items():
+            style = {"linestyle": "--", "color": "k"} if label.startswith("clairvoyant") else {}
+            for ax, metric in zip(axes, ("efficiency", "rounds", "return"), strict=True):
+                ax.plot(values, metrics[metric], marker="o", label=label, **style)
+        for ax, metric in zip(
+            axes,
+            ("welfare efficiency SW / SW_opt", "rounds", "return (efficiency - eta rounds)"),
+            strict=True,
+        ):
+            ax.set_xlabel(axis)
+            ax.set_ylabel(metric)
+            if option == "eta":
+                ax.set_xscale("log")
+        axes[0].legend(fontsize=7)
+        fig.suptitle(
+            f"{env_id}: against the {axis} ({episodes} auctions per point; learners trained at the defaults)",
+            fontsize=10,
+        )
+        written.append(save_figure(fig, out / f"sensitivity_{option}.png"))
+    written.append(atomic_write_text(out / "sensitivity.md", "\n".join(lines)))
+    return written
