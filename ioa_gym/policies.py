@@ -22,6 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 from ioa_gym.envs.access import dda_env
+from ioa_gym.oracle import DEFAULT_MAX_NODES, clairvoyant
 
 
 class _ReferencePolicy:
@@ -150,8 +151,7 @@ class ClairvoyantPolicy(_ReferencePolicy):
 
     def __init__(self, env: gym.Env, max_nodes: int | None = None) -> None:
         super().__init__(env)
-        self._live = getattr(env, "unwrapped", env)
-        if not isinstance(self._live, type(self.env)) or self._live is not self.env:
+        if getattr(env, "unwrapped", env) is not self.env:  # a vector env: dda_env built a private copy
             raise ValueError(
                 "the clairvoyant policy needs the single IoA-DDA env it plays (it reads its auction), "
                 f"got {type(env).__name__}"
@@ -163,8 +163,6 @@ class ClairvoyantPolicy(_ReferencePolicy):
         self._start = 0
 
     def _plan(self) -> None:
-        from ioa_gym.oracle import DEFAULT_MAX_NODES, clairvoyant
-
         env, cfg = self.env, self.env.config
         auction = env.auction
         if auction is None or auction.done:
