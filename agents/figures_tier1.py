@@ -203,35 +203,16 @@ def two_tier_coupling(out: Path, sizes: Sequence[int], slots: int) -> tuple[Path
         return float(np.mean(values)) if values else float("nan")
 
     fig, axes = new_figure(18, 4.6, ncols=3)
+    series = (
+        (0, "clearing_price", True, "o", "Tier-2 clearing price"),
+        (0, "fa_price", False, "s", "mean FA price"),
+        (1, "welfare", False, "o", "Tier-2 welfare"),
+        (2, "fa_utility", False, "o", "FAs' realised utility"),
+    )
     for mode, style in zip(modes, ("--", "-"), strict=True):
-        axes[0].plot(
-            sizes,
-            [mean(n, mode, "clearing_price", True) for n in sizes],
-            style,
-            marker="o",
-            label=f"Tier-2 clearing price ({mode})",
-        )
-        axes[0].plot(
-            sizes,
-            [mean(n, mode, "fa_price") for n in sizes],
-            style,
-            marker="s",
-            label=f"mean FA price ({mode})",
-        )
-        axes[1].plot(
-            sizes,
-            [mean(n, mode, "welfare") for n in sizes],
-            style,
-            marker="o",
-            label=f"Tier-2 welfare ({mode})",
-        )
-        axes[2].plot(
-            sizes,
-            [mean(n, mode, "fa_utility") for n in sizes],
-            style,
-            marker="o",
-            label=f"FAs' realised utility ({mode})",
-        )
+        for panel, key, traded_only, marker, label in series:
+            values = [mean(n, mode, key, traded_only) for n in sizes]
+            axes[panel].plot(sizes, values, style, marker=marker, label=f"{label} ({mode})")
     axes[0].plot(
         sizes,
         [mean(n, "coupled", "aerial_price", True) for n in sizes],

@@ -145,7 +145,7 @@ class ClairvoyantPolicy(_ReferencePolicy):
     sequence (over the discrete env's step sizes, or event-aligned steps in [step_min, step_max]) and then
     plays it. Not an auctioneer a real market could run: an upper bound for reading the others against.
 
-    It needs the single env it plays (its ``auction``); a batched observation raises ValueError.
+    It needs the single env it plays (it reads that env's ``auction``; a vector env raises ValueError).
     ``plans`` holds the :class:`~ioa_gym.oracle.OracleResult` of every auction planned, in order.
     """
 
@@ -175,20 +175,11 @@ class ClairvoyantPolicy(_ReferencePolicy):
         self.plans.append(plan)
         self._auction, self._steps, self._start = auction, plan.steps, auction.rounds
 
-    def predict(
-        self,
-        observation: np.ndarray,
-        state: Any = None,
-        episode_start: Any = None,
-        deterministic: bool = True,
-    ) -> tuple[np.ndarray, Any]:
-        if np.asarray(observation).ndim != 1:
-            raise ValueError("the clairvoyant policy plays one env at a time (a single observation)")
+    def _step_size(self, obs: np.ndarray) -> float:
         auction = self.env.auction
         if auction is not self._auction or auction.rounds - self._start >= len(self._steps):
             self._plan()
-        step = self._steps[auction.rounds - self._start]
-        return self.env.step_to_action((step, step) if self.env.config.per_clock_steps else step), state
+        return self._steps[auction.rounds - self._start]
 
 
 REFERENCE_POLICIES = {
