@@ -50,7 +50,6 @@ import numpy as np
 
 from ioa_gym._tier1_search import _UNIT_WINDOW, _PriceSearch
 from ioa_gym._tier1_sweeps import _EQUILIBRIUM_GAP
-from ioa_gym.latency import latency
 from ioa_gym.scenario import Scenario, ScenarioConfig
 from ioa_gym.stackelberg import (
     Equilibrium,
@@ -170,7 +169,7 @@ def reference_solve_equilibrium(scenario: Scenario, tol: float = 1e-2, max_iter:
         price_history=np.array(history),
         ratio_history=np.array(ratio_history),
         share_history=np.array(share_history),
-        latency=latency(scenario, ratios, share),
+        scenario=scenario,
     )
 
 

@@ -85,22 +85,16 @@ class Latency:
         return np.array([self.via_ma.sum(), self.via_fa.sum(), self.via_aa.sum()])
 
 
-def latency(scenario: Scenario, ratios: np.ndarray, overflow_share: np.ndarray | None = None) -> Latency:
+def latency(
+    scenario: Scenario, ratios: np.ndarray, overflow_share: np.ndarray | None = None, check: bool = True
+) -> Latency:
     """Every WA's latency and energy at ``ratios`` (N, L) with the FAs forwarding ``overflow_share`` (J,)
-    (None: nothing), from the scenario's physics (see the module docstring)."""
+    (None: nothing), from the scenario's physics (see the module docstring). ``check=False`` skips the
+    validation of the ratios and shares, for callers that hold a solver's own (an env's step)."""
     ratios = np.asarray(ratios, dtype=float)
-    n, n_leaders = scenario.n_wa, scenario.n_leaders
-    if ratios.shape != (n, n_leaders):
-        raise ValueError(
-            f"ratios must have shape (n_wa, n_ma + n_fa) = ({n}, {n_leaders}), got {ratios.shape}"
-        )
-    if not np.all(np.isfinite(ratios)) or np.any(ratios < 0.0) or np.any(ratios.sum(axis=1) > 1.0 + 1e-9):
-        raise ValueError("ratios must be finite, >= 0 and sum to at most 1 per WA (o_{n,l} of Eq. 10)")
     share = np.zeros(scenario.n_fa) if overflow_share is None else np.asarray(overflow_share, dtype=float)
-    if share.shape != (scenario.n_fa,) or not np.all((share >= 0.0) & (share <= 1.0)):
-        raise ValueError(
-            f"overflow_share must be n_fa = {scenario.n_fa} numbers in [0, 1], got {overflow_share!r}"
-        )
+    if check:
+        _check(scenario, ratios, share, overflow_share)
     i = scenario.n_ma
     work, data = scenario.task_work, scenario.task_data
     local_share = np.clip(1.0 - ratios.sum(axis=1), 0.0, 1.0)
@@ -130,3 +124,15 @@ def latency(scenario: Scenario, ratios: np.ndarray, overflow_share: np.ndarray |
         n_ma=i,
         overflow_share=share,
     )
+
+
+def _check(scenario: Scenario, ratios: np.ndarray, share: np.ndarray, given: object) -> None:
+    n, n_leaders = scenario.n_wa, scenario.n_leaders
+    if ratios.shape != (n, n_leaders):
+        raise ValueError(
+            f"ratios must have shape (n_wa, n_ma + n_fa) = ({n}, {n_leaders}), got {ratios.shape}"
+        )
+    if not np.all(np.isfinite(ratios)) or np.any(ratios < 0.0) or np.any(ratios.sum(axis=1) > 1.0 + 1e-9):
+        raise ValueError("ratios must be finite, >= 0 and sum to at most 1 per WA (o_{n,l} of Eq. 10)")
+    if share.shape != (scenario.n_fa,) or not np.all((share >= 0.0) & (share <= 1.0)):
+        raise ValueError(f"overflow_share must be n_fa = {scenario.n_fa} numbers in [0, 1], got {given!r}")

@@ -16,8 +16,9 @@ in ``ioa_gym._follower_kkt``); benchmarks/bench_tier1.py measures it.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -336,7 +337,17 @@ class Equilibrium:
     price_history: np.ndarray  # (iterations + 1, L), row 0 the initial prices
     ratio_history: np.ndarray  # (iterations + 1, N, L)
     share_history: np.ndarray  # (iterations + 1, J), the phi_j the WAs answered in each sweep
-    latency: Latency  # every WA's latency and energy at the result (ioa_gym.latency)
+    scenario: Scenario | None = field(default=None, repr=False, compare=False)  # the slot it solves
+
+    @functools.cached_property
+    def latency(self) -> Latency:
+        """Every WA's latency and energy at the result (``ioa_gym.latency``), computed on first use (a few
+        hundred microseconds: not paid by the envs' resets that never read it)."""
+        if self.scenario is None:
+            raise ValueError(
+                "this Equilibrium was built without its scenario; call ioa_gym.latency.latency()"
+            )
+        return latency(self.scenario, self.ratios, self.overflow_share, check=False)
 
     @property
     def overloaded(self) -> np.ndarray:
@@ -483,7 +494,7 @@ def _equilibrium(
         price_history=price_history,
         ratio_history=ratio_history,
         share_history=share_history,
-        latency=latency(scenario, ratios, share),
+        scenario=scenario,
     )
 
 
@@ -558,5 +569,5 @@ def _solve_compiled(
         price_history=price_history,
         ratio_history=ratio_history,
         share_history=share_history,
-        latency=latency(scenario, ratios, share),
+        scenario=scenario,
     )

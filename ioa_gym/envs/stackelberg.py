@@ -166,7 +166,7 @@ class StackelbergPricingEnv(gym.Env):
             "overflow_share": share,
             # The slot's latency at the realised overflow shares (ioa_gym.latency): per WA, and summed per
             # composition (WA->MA, WA->FA, WA->FA->AA); the WAs' energy.
-            **_latency_info(latency(sc, ratios, share)),
+            **_latency_info(latency(sc, ratios, share, check=False)),
         }
         self._prices, self._share, self._loads = posted, share, loads
         self.scenario = self.scenario_config.sample(self.np_random)  # the next slot
