@@ -118,3 +118,22 @@ def test_stackelberg_env_info_carries_latency_of_one_shape():
         # per-WA total = local + the three compositions, summed over WAs = by composition + local
         assert info["latency"].sum() >= info["latency_by_composition"].sum() - 1e-9
     assert len(shapes) == 3
+
+
+@pytest.mark.parametrize(("seed", "n_aa"), [(0, 5), (1, 5), (2, 0), (3, 1)])
+def test_the_compiled_summary_is_the_numpy_latency(seed, n_aa):
+    from ioa_gym.latency import slot_summary
+
+    scenario = ScenarioConfig(n_aa=n_aa).sample(seed)
+    equilibrium = solve_equilibrium(scenario)
+    reference = latency(scenario, equilibrium.ratios, equilibrium.overflow_share)
+    total, by_composition, energy = slot_summary(scenario, equilibrium.ratios, equilibrium.overflow_share)
+    np.testing.assert_allclose(total, reference.total, rtol=1e-12)
+    np.testing.assert_allclose(by_composition, reference.by_composition, rtol=1e-12)
+    np.testing.assert_allclose(energy, reference.energy, rtol=1e-12)
+    hand = _hand_scenario()
+    ratios, share = np.array([[0.2, 0.5], [0.0, 1.0]]), np.array([0.4])
+    total, by_composition, energy = slot_summary(hand, ratios, share)
+    np.testing.assert_allclose(total, [5.0, 2.38])
+    np.testing.assert_allclose(by_composition, [0.6, 1.875, 1.905])
+    np.testing.assert_allclose(energy, [0.48, 0.1])

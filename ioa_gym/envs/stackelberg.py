@@ -20,7 +20,7 @@ from ioa_gym.envs.actions import check_box_action
 from ioa_gym.envs.dda import check_reset_options
 from ioa_gym.envs.rendering import bars, make_with_render_mode
 from ioa_gym.errors import unknown_option_error
-from ioa_gym.latency import Latency, latency
+from ioa_gym.latency import slot_summary
 from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int
 from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
@@ -166,7 +166,13 @@ class StackelbergPricingEnv(gym.Env):
             "overflow_share": share,
             # The slot's latency at the realised overflow shares (ioa_gym.latency): per WA, and summed per
             # composition (WA->MA, WA->FA, WA->FA->AA); the WAs' energy.
-            **_latency_info(latency(sc, ratios, share, check=False)),
+            **dict(
+                zip(
+                    ("latency", "latency_by_composition", "energy"),
+                    slot_summary(sc, ratios, share),
+                    strict=True,
+                )
+            ),
         }
         self._prices, self._share, self._loads = posted, share, loads
         self.scenario = self.scenario_config.sample(self.np_random)  # the next slot
@@ -179,14 +185,6 @@ class StackelbergPricingEnv(gym.Env):
         if self.render_mode == "rgb_array":
             return bars(self._prices / self.scenario_config.max_price)
         return "prices " + " ".join(f"{p:6.3f}" for p in self._prices)
-
-
-def _latency_info(slot: Latency) -> dict[str, np.ndarray]:
-    return {
-        "latency": slot.total,
-        "latency_by_composition": slot.by_composition,
-        "energy": slot.energy,
-    }
 
 
 def make_env(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
