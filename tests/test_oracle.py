@@ -173,3 +173,16 @@ def test_a_finished_auction_and_a_vector_env_are_refused():
         clairvoyant(auction, 0.004, steps=(1.0,))
     with pytest.raises(ValueError, match="single"):
         ClairvoyantPolicy(gym.make_vec("IoA-DDA-v0", 2))
+
+
+def test_strategy_proof_clocks_can_wait():
+    """Episodes 32 and 34 of evaluation seed 0: before the search let a strategy-proof clock creep by
+    step_min while the other catches up, the fixed pair (4.0, 1.0) beat the 'ceiling' there by 0.19-0.37."""
+    from agents.evaluation.harness import run_episode
+    from agents.registry import make_agent
+
+    env = gym.make("IoA-DDA-StrategyProof-v0")
+    oracle, pair = make_agent("clairvoyant", env), make_agent("fixed-step", env, step=[4.0, 1.0])
+    for episode in (32, 34):
+        ceiling = run_episode(env, oracle, 0, episode)["return"]
+        assert ceiling >= run_episode(env, pair, 0, episode)["return"] - 1e-12
