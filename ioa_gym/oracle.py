@@ -1,18 +1,19 @@
 """The clairvoyant auctioneer: the best return any auctioneer could get on an auction (docs/model.md, Sec. 5).
 
 An auctioneer chooses one step per tick and earns ``SW / SW_opt - eta * rounds`` (the DDA envs' return).
-:func:`clairvoyant` finds the step sequence that maximises it over a finite step set (the discrete env's
-``np.geomspace(step_min, step_max, k)`` by default), seeing everything a real auctioneer must not: the
-values, the costs and the rationing draw. It is an upper bound to read learned auctioneers against, not a
-baseline a real auctioneer could use.
+:func:`clairvoyant` finds the step sequence that maximises it, over a finite step set (a discrete env's
+``step_sizes``) or over a step range (a continuous env's [step_min, step_max]), seeing everything a real
+auctioneer must not: the values, the costs and the rationing draw. It is an upper bound to read learned
+auctioneers against, not a baseline a real auctioneer could use.
 
 The search is a depth-first branch and bound over tick sequences:
 
 - every node is a copy of the auction (:meth:`~ioa_gym.auction.DoubleDutchAuction.clone`), ticked by the
   mechanism's own code, so the oracle plays exactly the auction every agent plays;
 - a node is cut when even its best conceivable end cannot beat the best sequence found so far: an
-  efficiency of at most ``efficiency_bound(auction)`` (1, or for the double clock the efficient welfare
-  of the units still active), reached in no fewer than ``ceil(gap / step_max)`` more ticks;
+  efficiency of at most :func:`efficiency_bound` (1 for the classic DDA; for the strategy-proof DDA the
+  best welfare over the clearing prices still possible; for the double clock the efficient welfare of the
+  units still active), reached in no fewer than ``ceil(gap / step_max)`` more ticks;
 - a state met again after the same number of ticks (the same clocks and acceptances) is not searched
   twice;
 - the search starts from the best fixed step of the set, and tries large steps first.
@@ -23,11 +24,12 @@ found (``exact=False``), still a valid sequence and at least as good as every fi
 
 Over a step range (a continuous env) the search tries, at each tick, only the event-aligned steps of
 :func:`event_steps`: what a tick does depends only on which reports and whether the other clock lie within
-its step, and within such a class the farthest landing leaves the most progress. The steps stay half a
-margin away from every report and from the other clock, so that the plan survives the float32 rounding of
-an env action (the env plays exactly what was planned; tested). What this leaves out is landing *exactly*
-on a point, e.g. the two clocks touching in exact arithmetic, which can spare the marginal units of the
-crossing tick: a set of measure zero that an auctioneer acting through an env action does not hit in
+its step, and within such a class the farthest landing leaves the most progress (on the strategy-proof DDA,
+whose clocks alternate whatever happens, it also tries step_min, so that a clock can wait). The steps stay
+half a margin away from every report and from the other clock, so that the plan survives the float32
+rounding of an env action (the env plays exactly what was planned; tested). What this leaves out is landing
+*exactly* on a point, e.g. the two clocks touching in exact arithmetic, which can spare the marginal units
+of the crossing tick: a set of measure zero that an auctioneer acting through an env action does not hit in
 practice (docs/results.md counts the auctions where any agent beat the ceiling: none). On a finite step set
 (a discrete env) it is exact without that caveat.
 """
