@@ -1,0 +1,18 @@
+"""Multi-agent forms of the model as PettingZoo environments (the optional extra ``ioa-gym[multiagent]``).
+
+- ``leaders_v0``: every MA and FA of Tier 1 posts its price each slot (``pettingzoo.ParallelEnv``).
+"""
+
+from __future__ import annotations
+
+try:
+    import pettingzoo  # noqa: F401
+except ModuleNotFoundError as error:  # pragma: no cover - exercised only without the extra
+    raise ModuleNotFoundError(
+        "ioa_gym.multiagent needs PettingZoo: pip install 'ioa-gym[multiagent]' (or pip install pettingzoo)",
+        name=error.name,
+    ) from error
+
+from ioa_gym.multiagent import leaders_v0
+
+__all__ = ["leaders_v0"]
