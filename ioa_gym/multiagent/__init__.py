@@ -1,6 +1,7 @@
 """Multi-agent forms of the model as PettingZoo environments (the optional extra ``ioa-gym[multiagent]``).
 
-- ``leaders_v0``: every MA and FA of Tier 1 posts its price each slot (``pettingzoo.ParallelEnv``).
+- ``leaders_v0``: every MA and FA of Tier 1 posts its price each slot (``pettingzoo.ParallelEnv``);
+- ``bidders_v0``: the buyers and sellers of one Tier-2 auction choose their reports.
 """
 
 from __future__ import annotations
@@ -13,6 +14,6 @@ except ModuleNotFoundError as error:  # pragma: no cover - exercised only withou
         name=error.name,
     ) from error
 
-from ioa_gym.multiagent import leaders_v0
+from ioa_gym.multiagent import bidders_v0, leaders_v0
 
-__all__ = ["leaders_v0"]
+__all__ = ["bidders_v0", "leaders_v0"]

@@ -1,0 +1,265 @@
+"""The Tier-2 bidders as PettingZoo agents: the buyers (overloaded FAs) and sellers (AAs) of one market choose
+what to report to the auction (docs/model.md, Sec. 4 and 7).
+
+One episode is one auction: ``reset`` draws a market (a Tier-1 slot's, or a synthetic one), every participant
+present reports its value (buyers) or cost (sellers) plus an offset it chooses, the auction runs to its end
+under a fixed auctioneer and mechanism variant, and each participant is rewarded with its *true* utility:
+units bought times (value - price) for a buyer, units sold times (price - cost) for a seller. Under the
+incentive-compatible mechanisms ("strategy-proof" with an acceptance-blind auctioneer, "double-clock" with
+any) reporting the truth is a best response; under the classic DDA a misreport can gain (the IC audit's
+finding, ``ioa_gym.ic_audit``).
+
+Agents are the slots ``buyer_0 .. buyer_{max_buyers - 1}`` and ``seller_0 .. seller_{max_sellers - 1}``
+(``possible_agents``); an episode's ``agents`` are those its market has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+
+from ioa_gym.auction import VARIANTS, Auction, Market, fixed_step, make_auction
+from ioa_gym.envs.actions import check_box_action
+from ioa_gym.errors import unknown_option_error
+from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
+from ioa_gym.scenario import ScenarioConfig, _check_int, _check_scalar
+from ioa_gym.two_tier import REFERENCE_STEP
+
+MARKET_SOURCES = ("tier1", "synthetic")
+
+
+class BiddersEnv(ParallelEnv):
+    """The participants of one Tier-2 auction report at once (a ``pettingzoo.ParallelEnv``).
+
+    Keyword arguments: ``variant`` ("classic", "strategy-proof" or "double-clock"; default "classic"),
+    ``step`` (the auctioneer: a fixed step, or a (buyer_step, seller_step) pair; default 1.42, the best
+    fixed step of IoA-DDA-v0), ``max_offset`` (the largest misreport, money per Gcycle; default 3.0),
+    ``market_source`` ("tier1" or "synthetic"), ``max_buyers`` / ``max_sellers`` (agent slots; default 6 and
+    8: a market with more participants is redrawn), ``price_bounds`` and ``max_rounds`` of the auction,
+    ``scenario`` or any ScenarioConfig field (Tier-1 markets).
+
+    Per agent: action ``Box(-1, 1, (1,))``, the report's offset from the truth as a fraction of
+    ``max_offset`` (0 is truthful). Observation: own true value or cost / upper price bound, own units /
+    64, is-buyer flag, buyers / max_buyers, sellers / max_sellers (clipped to [-1, 1]). Reward: true utility
+    (money per Gcycle times units). Info: ``report``, ``truth``, ``units_traded``, ``price`` (the clearing
+    price, the closing price when nothing trades) and ``truthful_utility`` (what the agent would have got
+    reporting the truth, the others' reports unchanged).
+    """
+
+    metadata = {"name": "ioa_bidders_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        variant: str = "classic",
+        step: float | Sequence[float] = REFERENCE_STEP,
+        max_offset: float = 3.0,
+        market_source: str = "tier1",
+        max_buyers: int = 6,
+        max_sellers: int = 8,
+        price_bounds: tuple[float, float] = (0.0, 30.0),
+        max_rounds: int = 300,
+        **kwargs: Any,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        if not isinstance(variant, str) or variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
+        if not isinstance(market_source, str) or market_source not in MARKET_SOURCES:
+            raise ValueError(f"market_source must be one of {list(MARKET_SOURCES)}, got {market_source!r}")
+        self.variant, self.market_source = variant, market_source
+        self.step_policy: Callable[[Auction], float] = fixed_step(step)
+        self.step_size = step
+        self.max_offset = _check_scalar("max_offset", max_offset, 0.0, 1e6)
+        self.max_buyers = _check_int("max_buyers", max_buyers, 1, 1000)
+        self.max_sellers = _check_int("max_sellers", max_sellers, 1, 1000)
+        self.max_rounds = _check_int("max_rounds", max_rounds, 1, 10**6)
+        make_auction(Market([1.0], [1], [0.0], [1]), variant, price_bounds, max_rounds)  # checks the bounds
+        self.price_bounds = (float(price_bounds[0]), float(price_bounds[1]))
+        scenario = kwargs.pop("scenario", None)
+        names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            valid = names | {
+                "scenario",
+                "variant",
+                "step",
+                "max_offset",
+                "market_source",
+                "max_buyers",
+                "max_sellers",
+                "price_bounds",
+                "max_rounds",
+                "render_mode",
+            }
+            raise unknown_option_error("bidders_v0", unknown, valid)
+        base = scenario.to_dict() if isinstance(scenario, ScenarioConfig) else dict(scenario or {})
+        self.config = ScenarioConfig.from_dict({**base, **kwargs})
+        self.possible_agents = [f"buyer_{b}" for b in range(self.max_buyers)] + [
+            f"seller_{s}" for s in range(self.max_sellers)
+        ]
+        self.agents: list[str] = []
+        self._action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self._observation_space = spaces.Box(-1.0, 1.0, (5,), np.float32)
+        self._np_random, _ = seeding.np_random(None)
+        self.market: Market | None = None
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        self._slot(agent)
+        return self._observation_space
+
+    def action_space(self, agent: str) -> spaces.Box:
+        self._slot(agent)
+        return self._action_space
+
+    def _slot(self, agent: str) -> tuple[bool, int]:
+        """(is a buyer, participant index) of an agent name."""
+        if agent not in self.possible_agents:
+            raise ValueError(f"unknown agent {agent!r}; the agent slots are {self.possible_agents}")
+        side, index = agent.split("_")
+        return side == "buyer", int(index)
+
+    def offset_to_action(self, offset: float) -> np.ndarray:
+        """The action that reports ``truth + offset`` (offsets beyond +-max_offset are clipped)."""
+        if self.max_offset == 0.0:
+            return np.zeros(1, np.float32)
+        return np.array([np.clip(offset / self.max_offset, -1.0, 1.0)], dtype=np.float32)
+
+    # -- dynamics --------------------------------------------------------------------------------------
+
+    def _sample(self) -> Market:
+        for _ in range(1000):
+            if self.market_source == "tier1":
+                market = sample_tier1_market(self.config, self._np_random)[0]
+            else:
+                market = sample_synthetic_market(
+                    self._np_random, (2, 5), (2, 7), (1, 4), (4.0, 12.0), (1.0, 9.0)
+                )
+            if market.n_buyers <= self.max_buyers and market.n_sellers <= self.max_sellers:
+                return market
+        raise ValueError(
+            f"no market with at most max_buyers={self.max_buyers} buyers and max_sellers={self.max_sellers} "
+            "sellers in 1000 draws; raise them"
+        )
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        # No reset option is defined; a dict is accepted and ignored, as PettingZoo's API test requires.
+        if options is not None and not isinstance(options, dict):
+            raise ValueError(f"options must be None or a dict, got {options!r}")
+        if seed is not None:
+            self._np_random, _ = seeding.np_random(seed)
+        self.market = market = self._sample()
+        self._rationing_seed = int(self._np_random.integers(2**63))
+        self.agents = [f"buyer_{b}" for b in range(market.n_buyers)] + [
+            f"seller_{s}" for s in range(market.n_sellers)
+        ]
+        observations = {agent: self._observation(agent) for agent in self.agents}
+        return observations, {agent: {} for agent in self.agents}
+
+    def _truth(self, agent: str) -> tuple[float, int]:
+        buyer, index = self._slot(agent)
+        market = self.market
+        if buyer:
+            return float(market.buyer_values[index]), int(market.buyer_units[index])
+        return float(market.seller_costs[index]), int(market.seller_units[index])
+
+    def _observation(self, agent: str) -> np.ndarray:
+        truth, units = self._truth(agent)
+        buyer, _ = self._slot(agent)
+        obs = (
+            truth / self.price_bounds[1],
+            units / 64.0,
+            float(buyer),
+            self.market.n_buyers / self.max_buyers,
+            self.market.n_sellers / self.max_sellers,
+        )
+        return np.clip(np.array(obs), -1.0, 1.0).astype(np.float32)
+
+    def _play(self, values: np.ndarray, costs: np.ndarray):
+        market = self.market
+        reported = Market(values, market.buyer_units, costs, market.seller_units)
+        auction = make_auction(
+            reported, self.variant, self.price_bounds, self.max_rounds, self._rationing_seed
+        )
+        while not auction.done:
+            auction.tick(self.step_policy(auction))
+        return auction.result(), auction.closing_price
+
+    def _utilities(self, result) -> np.ndarray:
+        market, price = self.market, result.clearing_price
+        if result.units_traded == 0:
+            return np.zeros(market.n_buyers + market.n_sellers)
+        buyers = result.buyer_units_traded * (market.buyer_values - price)
+        sellers = result.seller_units_traded * (price - market.seller_costs)
+        return np.concatenate([buyers, sellers])
+
+    def step(self, actions: dict[str, Any]):
+        if not self.agents:
+            raise RuntimeError("the auction has been played; call reset() before step()")
+        missing = sorted(set(self.agents) - set(actions))
+        extra = sorted(set(actions) - set(self.agents))
+        if missing or extra:
+            raise ValueError(
+                f"actions must name every live agent once: missing {missing}, unknown {extra} "
+                f"(agents: {self.agents})"
+            )
+        market = self.market
+        offsets = (
+            np.array(
+                [
+                    float(np.clip(check_box_action(actions[a], self._action_space)[0], -1.0, 1.0))
+                    for a in self.agents
+                ]
+            )
+            * self.max_offset
+        )
+        n_buyers = market.n_buyers
+        values = market.buyer_values + offsets[:n_buyers]
+        costs = market.seller_costs + offsets[n_buyers:]
+        result, closing = self._play(values, costs)
+        utilities = self._utilities(result)
+        traded = np.concatenate([result.buyer_units_traded, result.seller_units_traded])
+        reports = np.concatenate([values, costs])
+        infos = {}
+        for i, agent in enumerate(self.agents):
+            truthful_values, truthful_costs = values.copy(), costs.copy()
+            if i < n_buyers:
+                truthful_values[i] = market.buyer_values[i]
+            else:
+                truthful_costs[i - n_buyers] = market.seller_costs[i - n_buyers]
+            truthful = (
+                utilities[i]
+                if offsets[i] == 0.0
+                else self._utilities(self._play(truthful_values, truthful_costs)[0])[i]
+            )
+            infos[agent] = {
+                "report": float(reports[i]),
+                "truth": self._truth(agent)[0],
+                "units_traded": int(traded[i]),
+                "price": float(closing if math.isnan(result.clearing_price) else result.clearing_price),
+                "truthful_utility": float(truthful),
+            }
+        rewards = {agent: float(utilities[i]) for i, agent in enumerate(self.agents)}
+        terminations = {agent: True for agent in self.agents}
+        truncations = {agent: False for agent in self.agents}
+        observations = {agent: self._observation(agent) for agent in self.agents}
+        self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def render(self) -> str | None:
+        if self.render_mode is None or self.market is None:
+            return None
+        return f"market: {self.market.n_buyers} buyers, {self.market.n_sellers} sellers ({self.variant})"
+
+    def close(self) -> None:
+        pass
