@@ -25,7 +25,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
-from ioa_gym.auction import VARIANTS, Auction, Market, fixed_step, make_auction
+from ioa_gym.auction import VARIANTS, Auction, Market, check_auction_options, fixed_step, make_auction
 from ioa_gym.envs.actions import check_box_action
 from ioa_gym.errors import unknown_option_error
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
@@ -79,13 +79,11 @@ class BiddersEnv(ParallelEnv):
             raise ValueError(f"market_source must be one of {list(MARKET_SOURCES)}, got {market_source!r}")
         self.variant, self.market_source = variant, market_source
         self.step_policy: Callable[[Auction], float] = fixed_step(step)
-        self.step_size = step
         self.max_offset = _check_scalar("max_offset", max_offset, 0.0, 1e6)
         self.max_buyers = _check_int("max_buyers", max_buyers, 1, 1000)
         self.max_sellers = _check_int("max_sellers", max_sellers, 1, 1000)
         self.max_rounds = _check_int("max_rounds", max_rounds, 1, 10**6)
-        make_auction(Market([1.0], [1], [0.0], [1]), variant, price_bounds, max_rounds)  # checks the bounds
-        self.price_bounds = (float(price_bounds[0]), float(price_bounds[1]))
+        self.price_bounds = check_auction_options(variant, price_bounds, self.max_rounds)
         scenario = kwargs.pop("scenario", None)
         names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
         unknown = sorted(set(kwargs) - names)

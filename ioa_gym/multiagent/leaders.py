@@ -180,10 +180,10 @@ class LeadersEnv(ParallelEnv):
         sc = self.scenario
         posted = np.array([self.action_to_price(agent, actions[agent]) for agent in self.possible_agents])
         ratios, loads, utilities, share = slot_outcome(sc, posted, self._share)
-        best_prices, best_utilities = np.empty_like(posted), np.empty_like(posted)
-        for leader in range(posted.size):  # each one's best response to the others' posted prices
-            (price,), (utility,) = best_response_prices(sc, posted, self._share, leaders=[leader])
-            best_prices[leader], best_utilities[leader] = price, max(float(utility), float(utilities[leader]))
+        # Each leader's best response to the others' posted prices (one batched search over all leaders); the
+        # search is exact to its resolution, so a posted price may do a hair better.
+        best_prices, best_utilities = best_response_prices(sc, posted, self._share)
+        best_utilities = np.maximum(best_utilities, utilities)
         rewards = {agent: float(utilities[i]) for i, agent in enumerate(self.possible_agents)}
         infos = {
             agent: {
