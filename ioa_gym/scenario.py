@@ -294,6 +294,27 @@ class ScenarioConfig:
         return _sample(self, rng)
 
 
+def config_from_options(
+    options: dict[str, Any], owner: str, other_options: set[str] | frozenset[str] = frozenset()
+) -> ScenarioConfig:
+    """The ``ScenarioConfig`` of an env's keyword arguments: ``scenario`` (a ScenarioConfig or a dict), then
+    any ScenarioConfig field given directly. A name that is neither, nor one of ``other_options`` (the env's
+    own, already taken out of ``options``), raises ``OptionError`` naming ``owner`` and every valid name."""
+    options = dict(options)
+    scenario = options.pop("scenario", None)
+    names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
+    unknown = sorted(set(options) - names)
+    if unknown:
+        raise unknown_option_error(owner, unknown, names | {"scenario", "render_mode"} | set(other_options))
+    if isinstance(scenario, ScenarioConfig):
+        base = scenario.to_dict()
+    elif scenario is None or isinstance(scenario, dict):
+        base = dict(scenario or {})
+    else:
+        raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
+    return ScenarioConfig.from_dict({**base, **options})
+
+
 @dataclass(frozen=True, eq=False)
 class Scenario:
     """One slot's concrete arrays. Leaders are indexed l = 0..L-1 with the MAs first, then the FAs.

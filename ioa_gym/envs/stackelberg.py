@@ -9,7 +9,6 @@ would have earned in the same slot, so 1.0 is optimal and the oracle is known.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import gymnasium as gym
@@ -19,9 +18,8 @@ from gymnasium import spaces
 from ioa_gym.envs.actions import check_box_action
 from ioa_gym.envs.dda import check_reset_options
 from ioa_gym.envs.rendering import bars, make_with_render_mode
-from ioa_gym.errors import unknown_option_error
 from ioa_gym.latency import slot_summary
-from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int
+from ioa_gym.scenario import Scenario, _check_int, config_from_options
 from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
 REWARD_FLOOR = -1.0
@@ -64,20 +62,7 @@ class StackelbergPricingEnv(gym.Env):
                 f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
             )
         self.render_mode = render_mode
-        scenario = kwargs.pop("scenario", None)
-        names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
-        unknown = sorted(set(kwargs) - names)
-        if unknown:
-            raise unknown_option_error(
-                "IoA-Stackelberg", unknown, names | {"scenario", "leader", "render_mode"}
-            )
-        if isinstance(scenario, ScenarioConfig):
-            base = scenario.to_dict()
-        elif scenario is None or isinstance(scenario, dict):
-            base = dict(scenario or {})
-        else:
-            raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
-        self.scenario_config = cfg = ScenarioConfig.from_dict({**base, **kwargs})
+        self.scenario_config = cfg = config_from_options(kwargs, "IoA-Stackelberg", {"leader"})
         n_leaders = cfg.n_leaders
         default_leader = cfg.n_ma if cfg.n_fa else 0
         self.leader = _check_int("leader", default_leader if leader is None else leader, 0, n_leaders - 1)

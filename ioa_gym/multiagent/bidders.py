@@ -15,7 +15,6 @@ Agents are the slots ``buyer_0 .. buyer_{max_buyers - 1}`` and ``seller_0 .. sel
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,9 +26,9 @@ from pettingzoo import ParallelEnv
 
 from ioa_gym.auction import VARIANTS, Auction, Market, check_auction_options, fixed_step, make_auction
 from ioa_gym.envs.actions import check_box_action
-from ioa_gym.errors import unknown_option_error
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
-from ioa_gym.scenario import ScenarioConfig, _check_int, _check_scalar
+from ioa_gym.multiagent._common import check_actions
+from ioa_gym.scenario import _check_int, _check_scalar, config_from_options
 from ioa_gym.two_tier import REFERENCE_STEP
 
 MARKET_SOURCES = ("tier1", "synthetic")
@@ -84,25 +83,8 @@ class BiddersEnv(ParallelEnv):
         self.max_sellers = _check_int("max_sellers", max_sellers, 1, 1000)
         self.max_rounds = _check_int("max_rounds", max_rounds, 1, 10**6)
         self.price_bounds = check_auction_options(variant, price_bounds, self.max_rounds)
-        scenario = kwargs.pop("scenario", None)
-        names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
-        unknown = sorted(set(kwargs) - names)
-        if unknown:
-            valid = names | {
-                "scenario",
-                "variant",
-                "step",
-                "max_offset",
-                "market_source",
-                "max_buyers",
-                "max_sellers",
-                "price_bounds",
-                "max_rounds",
-                "render_mode",
-            }
-            raise unknown_option_error("bidders_v0", unknown, valid)
-        base = scenario.to_dict() if isinstance(scenario, ScenarioConfig) else dict(scenario or {})
-        self.config = ScenarioConfig.from_dict({**base, **kwargs})
+        own = {"variant", "step", "max_offset", "market_source", "max_buyers", "max_sellers", "price_bounds"}
+        self.config = config_from_options(kwargs, "bidders_v0", own | {"max_rounds"})
         self.possible_agents = [f"buyer_{b}" for b in range(self.max_buyers)] + [
             f"seller_{s}" for s in range(self.max_sellers)
         ]
@@ -202,15 +184,7 @@ class BiddersEnv(ParallelEnv):
         return np.concatenate([buyers, sellers])
 
     def step(self, actions: dict[str, Any]):
-        if not self.agents:
-            raise RuntimeError("the auction has been played; call reset() before step()")
-        missing = sorted(set(self.agents) - set(actions))
-        extra = sorted(set(actions) - set(self.agents))
-        if missing or extra:
-            raise ValueError(
-                f"actions must name every live agent once: missing {missing}, unknown {extra} "
-                f"(agents: {self.agents})"
-            )
+        check_actions(self.agents, actions)
         market = self.market
         offsets = (
             np.array(

@@ -14,7 +14,6 @@ The economics is the same code as the rest of the package (``ioa_gym.stackelberg
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -23,8 +22,8 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from ioa_gym.envs.actions import check_box_action
-from ioa_gym.errors import unknown_option_error
-from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int
+from ioa_gym.multiagent._common import check_actions
+from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int, config_from_options
 from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
 
@@ -64,20 +63,7 @@ class LeadersEnv(ParallelEnv):
                 f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
             )
         self.render_mode = render_mode
-        scenario = kwargs.pop("scenario", None)
-        names = {f.name for f in dataclasses.fields(ScenarioConfig) if f.init}
-        unknown = sorted(set(kwargs) - names)
-        if unknown:
-            raise unknown_option_error(
-                "leaders_v0", unknown, names | {"scenario", "max_slots", "fixed_slot", "render_mode"}
-            )
-        if isinstance(scenario, ScenarioConfig):
-            base = scenario.to_dict()
-        elif scenario is None or isinstance(scenario, dict):
-            base = dict(scenario or {})
-        else:
-            raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
-        self.config = cfg = ScenarioConfig.from_dict({**base, **kwargs})
+        self.config = cfg = config_from_options(kwargs, "leaders_v0", {"max_slots", "fixed_slot"})
         self.max_slots = _check_int("max_slots", max_slots, 1, 10**6)
         if not isinstance(fixed_slot, (bool, np.bool_)):
             raise ValueError(f"fixed_slot must be a bool, got {fixed_slot!r}")
@@ -168,15 +154,7 @@ class LeadersEnv(ParallelEnv):
         return prices
 
     def step(self, actions: dict[str, Any]):
-        if not self.agents:
-            raise RuntimeError("the episode has ended; call reset() before step()")
-        missing = sorted(set(self.agents) - set(actions))
-        extra = sorted(set(actions) - set(self.agents))
-        if missing or extra:
-            raise ValueError(
-                f"actions must name every live agent once: missing {missing}, unknown {extra} "
-                f"(agents: {self.agents})"
-            )
+        check_actions(self.agents, actions)
         sc = self.scenario
         posted = np.array([self.action_to_price(agent, actions[agent]) for agent in self.possible_agents])
         ratios, loads, utilities, share = slot_outcome(sc, posted, self._share)

@@ -1,0 +1,18 @@
+"""What the multi-agent envs share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def check_actions(agents: list[str], actions: dict[str, Any]) -> None:
+    """``actions`` names every live agent once and no other (else ValueError naming both lists); a step after
+    the episode ended (no live agent) is a RuntimeError."""
+    if not agents:
+        raise RuntimeError("the episode has ended; call reset() before step()")
+    missing = sorted(set(agents) - set(actions))
+    extra = sorted(set(actions) - set(agents))
+    if missing or extra:
+        raise ValueError(
+            f"actions must name every live agent once: missing {missing}, unknown {extra} (agents: {agents})"
+        )
