@@ -186,3 +186,66 @@ def test_bidder_rewards_are_true_utilities():
 def test_bad_bidder_options_are_named(kwargs, field):
     with pytest.raises((ValueError, TypeError), match=field):
         bidders_v0.parallel_env(**kwargs)
+
+
+# --- independent learners (agents.multiagent) -------------------------------------------------------------
+
+
+def test_single_agent_views_pass_gymnasiums_checker():
+    from gymnasium.utils.env_checker import check_env
+
+    from agents.multiagent import SingleAgentView
+
+    check_env(SingleAgentView(bidders_v0.parallel_env(), "buyer_0"), skip_render_check=True)
+    check_env(SingleAgentView(leaders_v0.parallel_env(max_slots=5), "fa_0"), skip_render_check=True)
+    with pytest.raises(ValueError, match="agent must be one of"):
+        SingleAgentView(leaders_v0.parallel_env(), "aa_0")
+
+
+def test_a_view_plays_the_others_by_their_policies():
+    from agents.multiagent import SingleAgentView
+
+    par_env = leaders_v0.parallel_env(fixed_slot=True, max_slots=2)
+    fixed = {agent: (lambda obs: np.array([0.5], np.float32)) for agent in par_env.possible_agents}
+    view = SingleAgentView(par_env, "ma_0", others=fixed)
+    view.reset(seed=2)
+    _, reward, terminated, truncated, info = view.step(np.array([-0.5], np.float32))
+    posted = [
+        par_env.action_to_price(a, np.array([0.5 if a != "ma_0" else -0.5])) for a in par_env.possible_agents
+    ]
+    assert info["price"] == pytest.approx(posted[0]) and not terminated and not truncated
+    _, _, terminated, truncated, _ = view.step(np.array([-0.5], np.float32))
+    assert truncated and not terminated  # max_slots = 2
+
+
+def _predictions(models, observation):
+    return {
+        agent: float(model.predict(observation, deterministic=True)[0][0]) for agent, model in models.items()
+    }
+
+
+def test_training_in_turn_is_reproducible():
+    import torch
+
+    from agents.multiagent import train_in_turn
+
+    torch.set_num_threads(1)
+    small = {"n_steps": 64, "batch_size": 32, "n_epochs": 1}
+
+    def run(seed):
+        return train_in_turn(
+            lambda: bidders_v0.parallel_env(market_source="synthetic"),
+            ["buyer_0", "seller_0"],
+            rounds=2,
+            steps=64,
+            seed=seed,
+            hyperparams=small,
+        )
+
+    observation = np.array([0.3, 0.05, 1.0, 0.5, 0.5], np.float32)
+    first, again, other = run(0), run(0), run(1)
+    assert set(first) == {"buyer_0", "seller_0"}
+    assert _predictions(first, observation) == _predictions(again, observation)
+    assert _predictions(first, observation) != _predictions(other, observation)
+    with pytest.raises(ValueError, match="rounds"):
+        train_in_turn(lambda: bidders_v0.parallel_env(), ["buyer_0"], rounds=0)
