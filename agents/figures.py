@@ -57,13 +57,14 @@ from agents.evaluation.specs import EvaluationConfigError
 from agents.figures_auctioneers import (
     LEARNERS,
     ceiling_table,
+    learned,
     learning_speed,
     learning_speed_table,
     run_folders,
     sensitivity,
 )
 from agents.figures_tier1 import fig3_linear_search, fig4_convergence, two_tier_coupling
-from agents.registry import load_agent, make_agent
+from agents.registry import make_agent
 from ioa_gym.seeding import MAX_EVAL_SEED
 
 ENV_ID = "IoA-DDA-v0"
@@ -86,18 +87,6 @@ def play_episodes(env: gym.Env, agent: Any, seed: int, count: int) -> list[dict[
     return [run_episode(env, agent, seed, episode) for episode in range(count)]
 
 
-def learned_agents(runs: Path | None, env: gym.Env) -> dict[str, list[Any]]:
-    """The last model of every diffusion/ppo run under ``runs``, by label."""
-    if runs is None:
-        return {}
-    found = {}
-    for algo in ("diffusion", "ppo"):
-        folders = sorted(glob.glob(str(runs / algo / f"{ENV_ID}_*")))
-        if folders:
-            found[algo] = [load_agent(folder, env=env) for folder in folders]
-    return found
-
-
 def efficiency_vs_rounds_frontier(out: Path, episodes: int, runs: Path | None, seed: int = 0) -> Path:
     """Mean efficiency against mean rounds per auctioneer (fixed steps, adaptive, learned runs)."""
     env = gym.make(ENV_ID)
@@ -107,7 +96,7 @@ def efficiency_vs_rounds_frontier(out: Path, episodes: int, runs: Path | None, s
             (f"fixed {step}", play_episodes(env, make_agent("fixed-step", env, step=step), seed, episodes))
         )
     points.append(("adaptive", play_episodes(env, make_agent("adaptive", env), seed, episodes)))
-    for label, models in learned_agents(runs, env).items():
+    for label, models in learned(runs, ENV_ID, env).items():
         points.append((label, [row for model in models for row in play_episodes(env, model, seed, episodes)]))
     fig, ax = new_figure(6, 4)
     for label, rows in points:

@@ -17,7 +17,7 @@ from agents.common.files import atomic_write_text, new_figure, save_figure
 from ioa_gym.latency import latency
 from ioa_gym.scenario import Scenario, ScenarioConfig
 from ioa_gym.stackelberg import follower_best_response, linear_search, slot_outcome, solve_equilibrium
-from ioa_gym.two_tier import solve_two_tier, with_aerial_price
+from ioa_gym.two_tier import solve_two_tier
 
 FA_PRICE = 6.0
 """The FA's price held fixed in Fig. 3 (the paper's p_j = 6.0)."""
@@ -265,5 +265,4 @@ __all__ = [
     "fig4_convergence",
     "fig3_scenario",
     "two_tier_coupling",
-    "with_aerial_price",
 ]

@@ -47,10 +47,15 @@ class SingleAgentView(gym.Env):
             raise ValueError(f"agent must be one of {par_env.possible_agents}, got {agent!r}")
         self.par_env, self.agent = par_env, agent
         self.others = dict(others or {})
-        self.default = default or (lambda name: par_env.action_space(name).sample() * 0.0)
+        self.default = default or self._zero_action
         self.observation_space = par_env.observation_space(agent)
         self.action_space = par_env.action_space(agent)
         self._observations: dict[str, np.ndarray] = {}
+
+    def _zero_action(self, agent: str) -> np.ndarray:
+        """The middle of ``agent``'s action space (the truthful report in bidders_v0)."""
+        space = self.par_env.action_space(agent)
+        return np.zeros(space.shape, space.dtype)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)

@@ -8,6 +8,7 @@ quarter of the env's step time. It calls no other compiled function, so numba's 
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -39,6 +40,12 @@ def slot_summary(
         aa_time += 1.0 / aa_cpu[k]
     if n_aa:
         aa_time /= n_aa
+    forward = np.zeros(n_leaders - n_ma)  # per FA: mean over the AAs of 1 / r_{j,k}
+    for j in range(n_leaders - n_ma):
+        for k in range(n_aa):
+            forward[j] += 1.0 / fa_aa_rate[j, k]
+        if n_aa:
+            forward[j] /= n_aa
     by_composition[0] = by_composition[1] = by_composition[2] = 0.0
     for n in range(n_wa):
         offloaded = 0.0
@@ -58,10 +65,7 @@ def slot_summary(
             phi = share[j]
             served = (1.0 - phi) * upload + work[n] * (1.0 - phi) * o / leader_cpu[l]
             if n_aa:
-                forward = 0.0
-                for k in range(n_aa):
-                    forward += 1.0 / fa_aa_rate[j, k]
-                forwarded = phi * upload + data[n] * phi * o * forward / n_aa + work[n] * phi * o * aa_time
+                forwarded = phi * upload + data[n] * phi * o * forward[j] + work[n] * phi * o * aa_time
             else:
                 forwarded = phi * upload + work[n] * phi * o / leader_cpu[l]
             by_composition[1] += served
