@@ -23,16 +23,15 @@ from agents.common.files import atomic_write_text, new_figure, save_figure
 from agents.common.stats import t_half_width
 from agents.evaluation.harness import run_episode
 from agents.registry import AgentConfigError, load_agent, make_agent
+from ioa_gym.two_tier import BEST_FIXED_STEPS
 
 VARIANT_ENVS = ("IoA-DDA-v0", "IoA-DDA-StrategyProof-v0", "IoA-DDA-DoubleClock-v0")
 """One env id per mechanism variant: classic DDA, strategy-proof DDA, double clock."""
 BEST_FIXED = {
-    "IoA-DDA-v0": 1.42,
-    "IoA-DDA-StrategyProof-v0": (4.0, 1.0),
-    "IoA-DDA-DoubleClock-v0": 0.713,
+    env_id: BEST_FIXED_STEPS[variant]
+    for env_id, variant in zip(VARIANT_ENVS, ("classic", "strategy-proof", "double-clock"), strict=True)
 }
-"""Each env's best fixed step on its default Tier-1 markets (``python -m benchmarks.adaptive_vs_fixed --env
-<id>``, docs/results.md)."""
+"""Each env's best fixed step on its default Tier-1 markets (``ioa_gym.two_tier.BEST_FIXED_STEPS``)."""
 LEARNERS = ("diffusion", "ppo", "sac", "td3")
 SWEEPS = {
     "n_aa": ("number of AAs", (2, 3, 5, 8, 12)),

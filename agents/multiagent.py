@@ -97,10 +97,12 @@ def train_in_turn(
     seed: int = 0,
     hyperparams: Mapping[str, Any] | None = None,
     default: Callable[[str], Any] | None = None,
+    on_round: Callable[[int, Mapping[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """One ``algo`` model per learner (``agents.registry.make_agent``, seeded ``seed + i``), trained for
-    ``steps`` env steps each, in turn, for ``rounds`` rounds; while one learns, the other learners play their
-    current models deterministically and the non-learners ``default``. Returns the models by agent."""
+    """One ``algo`` model per learner (``agents.registry.make_agent``, seeded ``seed * 1000 + i``), trained
+    for ``steps`` env steps each, in turn, for ``rounds`` rounds; while one learns, the other learners play
+    their current models deterministically and the non-learners ``default``. ``on_round(r, models)`` is
+    called after each round r = 1..rounds. Returns the models by agent."""
     if rounds < 1 or steps < 1:
         raise ValueError(f"rounds and steps must be >= 1, got rounds={rounds}, steps={steps}")
     models: dict[str, Any] = {}
@@ -109,10 +111,12 @@ def train_in_turn(
         views[agent] = SingleAgentView(make_par_env(), agent, default=default)
         views[agent].reset(seed=seed * 1000 + i)
         models[agent] = make_agent(algo, views[agent], seed=seed * 1000 + i, hyperparams=hyperparams)
-    for _ in range(rounds):
+    for round_ in range(1, rounds + 1):
         for agent in learners:
             views[agent].others = {
                 other: deterministic(models[other]) for other in learners if other != agent
             }
             models[agent].learn(steps, reset_num_timesteps=False)
+        if on_round is not None:
+            on_round(round_, models)
     return models

@@ -35,6 +35,14 @@ from ioa_gym.stackelberg import Equilibrium, solve_equilibrium
 REFERENCE_STEP = 1.42
 """The reference auctioneer's fixed step: the best fixed step on IoA-DDA-v0's Tier-1 markets
 (``python -m benchmarks.adaptive_vs_fixed``, docs/results.md)."""
+BEST_FIXED_STEPS: dict[str, float | tuple[float, float]] = {
+    "classic": REFERENCE_STEP,
+    "strategy-proof": (4.0, 1.0),
+    "double-clock": 0.713,
+}
+"""Each mechanism variant's best fixed step (a (buyer, seller) pair for the strategy-proof DDA, whose
+symmetric schedules meet mid-range and trade nothing) on the default Tier-1 markets
+(``python -m benchmarks.adaptive_vs_fixed --env <id>``, docs/results.md)."""
 COUPLINGS = ("none", "clearing")
 """How the FAs' aerial price is set: ``"none"``, the scenario's constant; ``"clearing"``, this module's fixed
 point."""

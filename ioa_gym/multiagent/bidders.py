@@ -29,7 +29,7 @@ from ioa_gym.envs.actions import check_box_action
 from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
 from ioa_gym.multiagent._common import check_actions
 from ioa_gym.scenario import _check_int, _check_scalar, config_from_options
-from ioa_gym.two_tier import REFERENCE_STEP
+from ioa_gym.two_tier import BEST_FIXED_STEPS
 
 MARKET_SOURCES = ("tier1", "synthetic")
 
@@ -38,8 +38,9 @@ class BiddersEnv(ParallelEnv):
     """The participants of one Tier-2 auction report at once (a ``pettingzoo.ParallelEnv``).
 
     Keyword arguments: ``variant`` ("classic", "strategy-proof" or "double-clock"; default "classic"),
-    ``step`` (the auctioneer: a fixed step, or a (buyer_step, seller_step) pair; default 1.42, the best
-    fixed step of IoA-DDA-v0), ``max_offset`` (the largest misreport, money per Gcycle; default 3.0),
+    ``step`` (the auctioneer: a fixed step, or a (buyer_step, seller_step) pair; default None, the
+    variant's best fixed step ``ioa_gym.two_tier.BEST_FIXED_STEPS``: 1.42, (4.0, 1.0) and 0.713; a symmetric
+    step on the strategy-proof DDA meets mid-range and trades almost nothing), ``max_offset`` (the largest misreport, money per Gcycle; default 3.0),
     ``market_source`` ("tier1" or "synthetic"), ``max_buyers`` / ``max_sellers`` (agent slots; default 6 and
     8: a market with more participants is redrawn), ``price_bounds`` and ``max_rounds`` of the auction,
     ``scenario`` or any ScenarioConfig field (Tier-1 markets).
@@ -58,7 +59,7 @@ class BiddersEnv(ParallelEnv):
         self,
         render_mode: str | None = None,
         variant: str = "classic",
-        step: float | Sequence[float] = REFERENCE_STEP,
+        step: float | Sequence[float] | None = None,
         max_offset: float = 3.0,
         market_source: str = "tier1",
         max_buyers: int = 6,
@@ -77,7 +78,8 @@ class BiddersEnv(ParallelEnv):
         if not isinstance(market_source, str) or market_source not in MARKET_SOURCES:
             raise ValueError(f"market_source must be one of {list(MARKET_SOURCES)}, got {market_source!r}")
         self.variant, self.market_source = variant, market_source
-        self.step_policy: Callable[[Auction], float] = fixed_step(step)
+        self.auctioneer_step = BEST_FIXED_STEPS[variant] if step is None else step
+        self.step_policy: Callable[[Auction], float] = fixed_step(self.auctioneer_step)
         self.max_offset = _check_scalar("max_offset", max_offset, 0.0, 1e6)
         self.max_buyers = _check_int("max_buyers", max_buyers, 1, 1000)
         self.max_sellers = _check_int("max_sellers", max_sellers, 1, 1000)
