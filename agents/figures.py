@@ -65,6 +65,7 @@ from agents.figures_auctioneers import (
 )
 from agents.figures_tier1 import fig3_linear_search, fig4_convergence, two_tier_coupling
 from agents.registry import make_agent
+from agents.sweep import RUNS_DIR, SWEEP_FILE
 from ioa_gym.seeding import MAX_EVAL_SEED
 
 ENV_ID = "IoA-DDA-v0"
@@ -329,6 +330,8 @@ def check_arguments(args: argparse.Namespace) -> tuple[Path, Path | None]:
         raise EvaluationConfigError(
             f"--runs {runs} {what} (expected a folder with diffusion/ and ppo/ run folders)"
         )
+    if runs is not None and (runs / SWEEP_FILE).is_file():  # a sweep.py folder: its runs/
+        runs = runs / RUNS_DIR
     return out, runs
 
 

@@ -1,41 +1,43 @@
 #!/usr/bin/env bash
-# Reproduce docs/results.md: train the diffusion auctioneer and PPO for 100k steps on IoA-DDA-v0 with
-# seeds 0-2, then compare them with the baselines, audit incentive compatibility and draw the figures.
-# About 1-1.5 hours of a 2-core CPU for the training (the six runs in parallel), minutes for the rest.
+# Reproduce the learned-agent results of docs/results.md from one sweep:
+#   1. sweep.py --config sweeps/results.yml: the diffusion auctioneer and PPO for 100k steps, seeds 0-2, on
+#      the classic, strategy-proof and double-clock envs, and SAC/TD3 for 50k steps on the strategy-proof one,
+#      as Ray Tune trials (local Ray on every core of this machine; RAY_ADDRESS=auto joins a cluster);
+#      an interrupted run of this script continues the sweep where it stopped (sweep.py --resume);
+#   2. per mechanism, every agent on the same 300 auctions (evaluate.py --sweep), with the reference
+#      auctioneers and the clairvoyant ceiling, and the IC audit of the first diffusion seed;
+#   3. every figure and table (figures.py --runs on the sweep folder).
+# Training is some 15 CPU-hours (about 8 hours on 2 cores); the rest about an hour on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-runs/results}
+SWEEP=${SWEEP:-sweeps-out/results}
 OUT=${OUT:-results/paper-$(date +%Y%m%d-%H%M%S)}
 PY=.venv/bin/python
-if [ -e "$RUNS" ]; then
-  echo "reproduce_results.sh: $RUNS exists; set RUNS to a new folder" >&2
-  exit 2
+ADDRESS=()
+if [ -n "${RAY_ADDRESS:-}" ]; then ADDRESS=(--address "$RAY_ADDRESS"); fi
+
+if [ -e "$SWEEP/sweep.yml" ]; then
+  $PY sweep.py --resume "$SWEEP" "${ADDRESS[@]}"
+else
+  $PY sweep.py --config sweeps/results.yml --out "$SWEEP" "${ADDRESS[@]}"
 fi
-for seed in 0 1 2; do
-  $PY train.py --algo diffusion --env IoA-DDA-v0 -n 100000 --seed $seed -f "$RUNS" --eval-freq 5000 \
-      --eval-episodes 30 --num-threads 1 --device cpu &
-  # run folders are numbered in creation order: wait for this seed's, so that _1 is seed 0, _2 seed 1...
-  pid=$!
-  until [ -d "$RUNS/diffusion/IoA-DDA-v0_$((seed + 1))" ]; do
-    kill -0 "$pid" 2>/dev/null || { echo "reproduce_results.sh: diffusion seed $seed failed" >&2; exit 1; }
-    sleep 1
-  done
-done
-(for seed in 0 1 2; do
-  $PY train.py --algo ppo --env IoA-DDA-v0 -n 100000 --seed $seed -f "$RUNS" --eval-freq 5000 \
-      --eval-episodes 30 --num-threads 1 --device cpu
-done) &
-wait
-D="$RUNS/diffusion"
-$PY evaluate.py --env IoA-DDA-v0 --episodes 100 --seeds 0 1 2 --output "$OUT/eval" --no-progress \
-    --agents diffusion="$D/IoA-DDA-v0_*" ppo="$RUNS/ppo/IoA-DDA-v0_*" \
-             diffusion-seed0="$D/IoA-DDA-v0_1" diffusion-seed1="$D/IoA-DDA-v0_2" diffusion-seed2="$D/IoA-DDA-v0_3" \
-             greedy random fixed-1.42=fixed-step:step=1.42 fixed-1.0=fixed-step:step=1.0 adaptive \
-    --compare diffusion fixed-1.42 --compare diffusion random --compare diffusion ppo \
-    --compare diffusion adaptive --compare diffusion fixed-1.0 --compare diffusion-seed0 fixed-1.42 \
-    --compare diffusion-seed1 fixed-1.42 --compare diffusion-seed2 fixed-1.42 --compare ppo fixed-1.42 \
-    --compare adaptive fixed-1.42 --compare adaptive ppo
-$PY evaluate.py ic-audit --markets 50 --deviations 12 --output "$OUT/ic" --no-progress \
-    --agents fixed-1.42=fixed-step:step=1.42 adaptive diffusion-seed0="$D/IoA-DDA-v0_1" \
-             diffusion-seed1="$D/IoA-DDA-v0_2" diffusion-seed2="$D/IoA-DDA-v0_3" ppo-seed0="$RUNS/ppo/IoA-DDA-v0_1"
-$PY figures.py --out "$OUT/figures" --runs "$RUNS" --budget full
+
+R="$SWEEP/runs"
+evaluate() {  # evaluate ENV NAME BEST_FIXED_STEP: every agent on the same 300 auctions, then the IC audit
+  local env=$1 name=$2 best=$3
+  $PY evaluate.py --env "$env" --episodes 100 --seeds 0 1 2 --output "$OUT/eval_$name" --no-progress \
+      --sweep "$SWEEP" \
+      --agents diffusion-seed0="$R/diffusion/${env}_1" diffusion-seed1="$R/diffusion/${env}_2" \
+               diffusion-seed2="$R/diffusion/${env}_3" clairvoyant greedy random \
+               "fixed-best=fixed-step:step=$best" adaptive \
+      --compare diffusion fixed-best --compare diffusion random --compare diffusion ppo \
+      --compare diffusion adaptive --compare diffusion-seed0 fixed-best --compare diffusion-seed1 fixed-best \
+      --compare diffusion-seed2 fixed-best --compare ppo fixed-best --compare adaptive fixed-best
+  $PY evaluate.py ic-audit --env "$env" --markets 2000 --deviations 2 --output "$OUT/ic_$name" --no-progress \
+      --agents "fixed-best=fixed-step:step=$best" random adaptive diffusion-seed0="$R/diffusion/${env}_1"
+}
+# The best fixed steps: python -m benchmarks.adaptive_vs_fixed --env <id> (ioa_gym.two_tier.BEST_FIXED_STEPS).
+evaluate IoA-DDA-v0 classic 1.42
+evaluate IoA-DDA-StrategyProof-v0 strategy-proof "[4.0,1.0]"
+evaluate IoA-DDA-DoubleClock-v0 double-clock 0.713
+$PY figures.py --out "$OUT/figures" --runs "$SWEEP" --budget full

@@ -21,7 +21,7 @@ from agents.evaluation.harness import check_seeds, check_vectorization, evaluate
 from agents.evaluation.loading import load_agents
 from agents.evaluation.report import write_results
 from agents.evaluation.results import check_comparisons
-from agents.evaluation.specs import EvaluationConfigError, parse_agent_spec
+from agents.evaluation.specs import AgentRequest, EvaluationConfigError, parse_agent_spec
 from agents.registry import AgentConfigError
 from agents.vec_env import VECTORIZATION_MODES
 from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE
@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("A", "B"),
         help="also report the paired difference A - B of two different agent labels (repeatable)",
     )
+    parser.add_argument(
+        "--sweep",
+        metavar="SWEEP_DIR",
+        help="also every run of a sweep.py folder on --env: one agent per algorithm (per setting when its "
+        "runs differ in hyperparameters or env kwargs)",
+    )
     add_common_arguments(parser, agents_required=False)
     commands = parser.add_subparsers(dest="command", title="subcommands", metavar="{ic-audit}")
     audit = commands.add_parser(
@@ -94,6 +100,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def sweep_requests(sweep_dir: str, env_id: str, taken: set[str]) -> list[AgentRequest]:
+    """One agent per group of a sweep's runs on ``env_id`` (:func:`agents.sweep.sweep_runs`), printed with
+    its settings; EvaluationConfigError for a folder that is not a sweep, or a label ``--agents`` uses."""
+    from agents.sweep import SweepConfigError, sweep_runs
+
+    try:
+        groups = sweep_runs(sweep_dir, env_id)
+    except SweepConfigError as error:
+        raise EvaluationConfigError(str(error)) from None
+    requests = []
+    for group in groups:
+        if group.label in taken:
+            raise EvaluationConfigError(
+                f"--sweep {sweep_dir}: its agent {group.label!r} has the label of an --agents entry; "
+                "rename that one"
+            )
+        print(f"--sweep: {group.describe()}")
+        requests.append(AgentRequest(label=group.label, text=f"--sweep {sweep_dir}", paths=group.paths))
+    return requests
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``evaluate.py``: 0 done, 2 bad input (nothing run), 130 interrupted (nothing saved)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -103,7 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments[0] != "ic-audit":
             parser.error("ic-audit takes its own options: write evaluate.py ic-audit [options]")
         return ic_audit.run(args, args.command_parser, arguments)
-    missing = [flag for flag, value in (("--env", args.env), ("--agents", args.agents)) if value is None]
+    missing = [
+        flag
+        for flag, value in (("--env", args.env), ("--agents or --sweep", args.agents or args.sweep))
+        if value is None
+    ]
     if missing:
         parser.error(f"the following arguments are required: {', '.join(missing)}")
     try:
@@ -118,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         output = default_output_dir(env_id) if args.output is None else args.output
         out_dir = check_output_folder("--output", output, args.overwrite)
-        requests = [parse_agent_spec(spec) for spec in args.agents]
+        requests = [parse_agent_spec(spec) for spec in args.agents or []]
+        if args.sweep:
+            requests += sweep_requests(args.sweep, env_id, {request.label for request in requests})
         check_comparisons([request.label for request in requests], args.compare)
         agents = load_agents(env_id, requests, args.env_kwargs, args.device, args.model)
         result = evaluate_agents(

@@ -6,6 +6,7 @@ writer continuing ``progress.csv`` on ``--resume`` instead of truncating it."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,8 @@ class AtomicEvalCallback(EvalCallback):
     :param run_dir: the run folder.
     :param eval_freq: env steps between evaluations (any ``n_envs``); ``<= 0``: none.
     :param n_timesteps: the run's total; no evaluation for a multiple past it (None: no limit).
+    :param on_evaluation: called as ``on_evaluation(timesteps, mean_reward)`` after each evaluation, once
+        its files are in place (e.g. a sweep reporting to Ray Tune).
     :param kwargs: the other ``EvalCallback`` arguments.
     """
 
@@ -129,9 +132,11 @@ class AtomicEvalCallback(EvalCallback):
         run_dir: Path,
         eval_freq: int = 10_000,
         n_timesteps: int | None = None,
+        on_evaluation: Callable[[int, float], None] | None = None,
         **kwargs: Any,
     ) -> None:
         self.run_dir = run_dir
+        self.on_evaluation = on_evaluation
         self.staging = run_dir / STAGING_DIR
         self.crossings = Crossings(eval_freq, n_timesteps)
         super().__init__(
@@ -161,6 +166,8 @@ class AtomicEvalCallback(EvalCallback):
         for name in (EVALUATIONS_FILE, f"{BEST_MODEL}.zip"):
             if (self.staging / name).is_file():
                 os.replace(self.staging / name, self.run_dir / name)
+        if self.on_evaluation is not None:
+            self.on_evaluation(int(self.model.num_timesteps), float(self.last_mean_reward))
         return continue_training
 
 

@@ -4,10 +4,12 @@ with its evaluations, checkpoints and Ctrl-C handling. Non-learning agents are e
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -185,12 +187,26 @@ def run_record(
     return {**previous, **record, "resumed": [*(previous.get("resumed") or []), resumed]}
 
 
-def train(config: dict[str, Any]) -> int:
+def train(
+    config: dict[str, Any],
+    run_dir: str | os.PathLike[str] | None = None,
+    on_evaluation: Callable[[int, float], None] | None = None,
+) -> int:
     """Run the experiment described by a :func:`~agents.training.config.resolve_config` dict.
 
+    :param run_dir: the run folder of a new run (it must be empty or absent); None: the next
+        ``<log_folder>/<algo>/<env>_<N>`` (a resumed run keeps its own).
+    :param on_evaluation: called as ``on_evaluation(timesteps, mean_reward)`` after each evaluation.
     :returns: the process exit code (0 done, 130 interrupted).
-    :raises AgentConfigError: no checkpoint to resume from, or an agent that cannot be built for the env.
+    :raises AgentConfigError: no checkpoint to resume from, an agent that cannot be built for the env, or a
+        ``run_dir`` that holds files.
     """
+    given_dir = None if run_dir is None else Path(run_dir)
+    if given_dir is not None:
+        if config["resume"]:
+            raise AgentConfigError("run_dir is for a new run; a resumed run keeps its folder")
+        if given_dir.exists() and (not given_dir.is_dir() or any(given_dir.iterdir())):
+            raise AgentConfigError(f"run folder {given_dir} exists and is not empty")
     resume_from, run_dir, seed, evaluations = None, None, config["seed"], None
     if config["resume"]:
         # Everything is checked before the run folder changes: the checkpoint, the evaluation history.
@@ -225,7 +241,10 @@ def train(config: dict[str, Any]) -> int:
         if resume_from is not None:
             resumed_at = checkpoint_timesteps(resume_from)
             rewind(run_dir, resume_from, evaluations, f"{config['env_name']}.zip")
-        if run_dir is None:
+        if run_dir is None and given_dir is not None:
+            given_dir.mkdir(parents=True, exist_ok=True)
+            run_dir = given_dir
+        elif run_dir is None:
             run_dir = new_run_dir(config["log_folder"], config["algo"], config["env_name"])
         logger, tensorboard_dir = make_logger(config, run_dir, resumed_at)
         write_config(run_record(config, run_dir, tensorboard_dir, resume_from), run_dir)
@@ -235,7 +254,15 @@ def train(config: dict[str, Any]) -> int:
             evaluate_fixed_agent(agent, config, eval_env, run_dir, logger)
             logger.close()
             return 0
-        return learn(agent, config, eval_env, run_dir, logger, resumed=resume_from is not None)
+        return learn(
+            agent,
+            config,
+            eval_env,
+            run_dir,
+            logger,
+            resumed=resume_from is not None,
+            on_evaluation=on_evaluation,
+        )
     finally:
         train_env.close()
         eval_env.close()
@@ -248,6 +275,7 @@ def learn(
     run_dir: Path,
     logger: Logger,
     resumed: bool,
+    on_evaluation: Callable[[int, float], None] | None = None,
 ) -> int:
     """Train up to ``n_timesteps`` in total, with evaluation and checkpoints; Ctrl-C or SIGTERM (raised as
     ``KeyboardInterrupt``, :func:`agents.common.cli.interrupt_on_signals`) saves a checkpoint with the
@@ -258,6 +286,7 @@ def learn(
     at the end and on interruption, and with periodic checkpoints only when ``save_replay_buffer``.
 
     :param resumed: the model comes from a checkpoint (its timestep count is kept).
+    :param on_evaluation: called as ``on_evaluation(timesteps, mean_reward)`` after each evaluation.
     :returns: 0, or 128 + the signal after an interruption (130 Ctrl-C, 143 SIGTERM).
     """
     model.set_logger(logger)
@@ -280,6 +309,7 @@ def learn(
                 n_eval_episodes=config["eval_episodes"],
                 deterministic=True,
                 verbose=config["verbose"],
+                on_evaluation=on_evaluation,
             )
         )
     remaining = config["n_timesteps"] - model.num_timesteps

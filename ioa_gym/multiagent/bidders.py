@@ -39,8 +39,9 @@ class BiddersEnv(ParallelEnv):
 
     Keyword arguments: ``variant`` ("classic", "strategy-proof" or "double-clock"; default "classic"),
     ``step`` (the auctioneer: a fixed step, or a (buyer_step, seller_step) pair; default None, the
-    variant's best fixed step ``ioa_gym.two_tier.BEST_FIXED_STEPS``: 1.42, (4.0, 1.0) and 0.713; a symmetric
-    step on the strategy-proof DDA meets mid-range and trades almost nothing), ``max_offset`` (the largest misreport, money per Gcycle; default 3.0),
+    variant's best fixed step ``ioa_gym.two_tier.BEST_FIXED_STEPS``: 1.42, (4.0, 1.0) and 0.713; a
+    symmetric step on the strategy-proof DDA meets mid-range and trades almost nothing), ``max_offset``
+    (the largest misreport, money per Gcycle; default 3.0),
     ``market_source`` ("tier1" or "synthetic"), ``max_buyers`` / ``max_sellers`` (agent slots; default 6 and
     8: a market with more participants is redrawn), ``price_bounds`` and ``max_rounds`` of the auction,
     ``scenario`` or any ScenarioConfig field (Tier-1 markets).
