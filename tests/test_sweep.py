@@ -367,3 +367,34 @@ def test_train_into_a_given_run_folder_refuses_one_that_holds_files(tmp_path):
         == 0
     )
     assert reports == [128, 256] and (tmp_path / "new" / "IoA-DDA-v0.zip").is_file()
+
+
+@pytest.mark.slow
+@needs_ray
+def test_tune_samples_the_distributions_of_a_block(tmp_path):
+    config = _write(
+        tmp_path,
+        {
+            "name": "sampled",
+            "train": TRAIN,
+            "samples": 2,
+            "trials": [
+                {
+                    "algo": "ppo",
+                    "env": "IoA-DDA-v0",
+                    "seed": 0,
+                    "n_timesteps": 256,
+                    "hyperparams": {**PPO, "learning_rate": {"loguniform": [1e-5, 1e-3]}},
+                }
+            ],
+        },
+    )
+    out = tmp_path / "out"
+    process = _sweep(["--config", str(config), "--out", str(out)])
+    log, _ = process.communicate(timeout=400)
+    assert process.returncode == 0, log
+    runs = sorted((out / "runs" / "ppo").iterdir())
+    assert len(runs) == 2 and all(run.name.startswith("IoA-DDA-v0_1-") for run in runs)
+    rates = [yaml.safe_load((run / "config.yml").read_text())["hyperparams"]["learning_rate"] for run in runs]
+    assert all(1e-5 <= rate <= 1e-3 for rate in rates) and rates[0] != rates[1]
+    assert [row["status"] for row in _rows(out)] == ["done", "done"]
