@@ -160,8 +160,7 @@ def _split(where: str, table: Any) -> tuple[dict[str, list[Any]], dict[str, Any]
 
 def _first_value(distribution: Mapping[str, Any]) -> Any:
     """A value a distribution can take (to check a trial's configuration before sampling)."""
-    kind, arguments = next(iter(distribution.items()))
-    return arguments[0] if kind in ("choice", "uniform", "loguniform", "randint") else None
+    return next(iter(distribution.values()))[0]
 
 
 def expand(spec: Mapping[str, Any]) -> list[Trial]:
@@ -386,9 +385,13 @@ def run_trial(params: dict[str, Any]) -> None:
             return
         try:
             resumable_checkpoint(run_dir)
+            resumable = True
+        except AgentConfigError:  # no valid checkpoint: nothing worth keeping was trained
+            resumable = False
+        if resumable:
             config = resolve(trial, runs, hyperparams, env_kwargs, resume=run_dir)
             code = train(config, on_evaluation=report)
-        except AgentConfigError:  # no checkpoint: nothing worth keeping was trained; start again beside it
+        else:  # start again, the leftovers set aside (not deleted) beside it
             shutil.move(str(run_dir), str(run_dir.with_name(f".{run_dir.name}.abandoned-{time.time_ns()}")))
             code = train(config, run_dir=run_dir, on_evaluation=report)
     else:
@@ -434,6 +437,8 @@ def sweep_runs(sweep_dir: str | os.PathLike[str], env_id: str) -> list[RunGroup]
         raise SweepConfigError(f"--sweep {folder}: not a sweep folder (no {SWEEP_FILE}; sweep.py writes one)")
     groups: dict[tuple[str, str, str], list[Path]] = {}
     for config_file in sorted((folder / RUNS_DIR).glob("*/*/config.yml"), key=_natural):
+        if config_file.parent.name.startswith("."):  # a run set aside by a restarted trial
+            continue
         config = yaml.safe_load(config_file.read_text()) or {}
         if config.get("env_id") != env_id:
             continue

@@ -316,6 +316,7 @@ def test_a_sweep_folder_groups_runs_by_algorithm_and_setting(tmp_path):
     _fake_run(runs / "ppo" / "IoA-DDA-v0_3", "ppo", "IoA-DDA-v0", {"learning_rate": 0.2})
     _fake_run(runs / "sac" / "IoA-DDA-v0_1", "sac", "IoA-DDA-v0", {})
     _fake_run(runs / "sac" / "IoA-DDA-DoubleClock-v0_1", "sac", "IoA-DDA-DoubleClock-v0", {})
+    _fake_run(runs / "sac" / ".IoA-DDA-v0_2.abandoned-1", "sac", "IoA-DDA-v0", {})  # set aside: not a run
     groups = {group.label: group for group in sweep.sweep_runs(tmp_path, "IoA-DDA-v0")}
     assert set(groups) == {"ppo[1]", "ppo[2]", "sac"}
     assert [p.name for p in groups["ppo[1]"].paths] == ["IoA-DDA-v0_1", "IoA-DDA-v0_2", "IoA-DDA-v0_10"]
