@@ -235,29 +235,24 @@ def check_spec(spec: Any, source: str) -> dict[str, Any]:
     if not isinstance(blocks, list) or not blocks:
         raise SweepConfigError("trials: a non-empty list of blocks (each with algo and env)")
     for b, block in enumerate(blocks):
-        if not isinstance(block, dict):
-            raise SweepConfigError(f"trials[{b}]: expected a mapping, got {block!r}")
-        unknown = set(block) - BLOCK_KEYS
-        if unknown:
-            raise SweepConfigError(
-                f"trials[{b}]: unknown key(s) {sorted(unknown)}; allowed: {sorted(BLOCK_KEYS)}"
-            )
+        _check_keys(f"trials[{b}]", block, BLOCK_KEYS, "a mapping")
         for key in ("algo", "env"):
             if key not in block:
                 raise SweepConfigError(f"trials[{b}].{key}: required")
     for where, train in [("train", spec.get("train"))] + [
         (f"trials[{b}].train", block.get("train")) for b, block in enumerate(blocks)
     ]:
-        if train is None:
-            continue
-        if not isinstance(train, dict):
-            raise SweepConfigError(f"{where}: expected a mapping of train.py flags, got {train!r}")
-        unknown = set(train) - TRAIN_FLAGS
-        if unknown:
-            raise SweepConfigError(
-                f"{where}: unknown flag(s) {sorted(unknown)}; allowed: {sorted(TRAIN_FLAGS)}"
-            )
+        if train is not None:
+            _check_keys(where, train, TRAIN_FLAGS, "a mapping of train.py flags")
     return spec
+
+
+def _check_keys(where: str, table: Any, allowed: set[str], what: str) -> None:
+    if not isinstance(table, dict):
+        raise SweepConfigError(f"{where}: expected {what}, got {table!r}")
+    unknown = set(table) - allowed
+    if unknown:
+        raise SweepConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
 
 
 def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
