@@ -285,7 +285,8 @@ def best_constant_offsets(
             )
             for o in grid
         ]
-        index = int(np.argmax(gains))
+        # Ties (every offset that changes nothing gains 0) go to the smallest misreport, the truth first.
+        index = min(range(len(grid)), key=lambda i: (-round(gains[i], 12), abs(grid[i])))
         best[agent] = {"offset": float(grid[index]), "gain": gains[index]}
     return best
 

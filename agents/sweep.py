@@ -65,7 +65,7 @@ from typing import Any
 
 import yaml
 
-from agents.common.cli import EXIT_INTERRUPTED, usage_error
+from agents.common.cli import EXIT_INTERRUPTED, set_torch_threads, usage_error
 from agents.common.envs import env_folder_name
 from agents.common.files import atomic_write_text, check_output_dir, csv_text, yaml_ready
 
@@ -327,8 +327,8 @@ def check_trials(trials: Sequence[Trial], runs: Path) -> None:
             raise SweepConfigError(
                 f"trial {index} ({trial.algo} on {trial.env}, seed {trial.seed}): {problem}"
             ) from None
-        if config["num_threads"] < 1:
-            raise SweepConfigError(f"trial {index}: num_threads must be >= 1 in a sweep")
+        if config["args"]["num_threads"] < 1:
+            raise SweepConfigError(f"trial {index}: train.num_threads must be >= 1 in a sweep (default 1)")
 
 
 def _finished(run_dir: Path, config: Mapping[str, Any]) -> bool:
@@ -373,6 +373,9 @@ def run_trial(params: dict[str, Any]) -> None:
         tune.report({METRIC: mean_reward, "timesteps": timesteps, "done": False})
 
     config = resolve(trial, runs, hyperparams, env_kwargs)
+    config["num_threads"] = config["args"]["num_threads"]
+    # As train.py does: torch's threads as the flag says (a sweep has no "torch default" in check_trials).
+    set_torch_threads(config["args"]["num_threads"], "num_threads")
     if run_dir.is_dir() and any(run_dir.iterdir()):
         if _finished(run_dir, config):
             timesteps, reward = _last_evaluation(run_dir)
@@ -385,6 +388,7 @@ def run_trial(params: dict[str, Any]) -> None:
             resumable = False
         if resumable:
             config = resolve(trial, runs, hyperparams, env_kwargs, resume=run_dir)
+            config["num_threads"] = config["args"]["num_threads"]
             code = train(config, on_evaluation=report)
         else:  # start again, the leftovers set aside (not deleted) beside it
             shutil.move(str(run_dir), str(run_dir.with_name(f".{run_dir.name}.abandoned-{time.time_ns()}")))

@@ -68,6 +68,7 @@ def test_bad_sweep_files_are_named(spec, field):
         ({"algo": "ppo", "env": "IoA-DDA-v0", "hyperparams": {"learning_rat": 0.1}}, "learning_rat"),
         ({"algo": "ppo", "env": "IoA-DDA-v0", "env_kwargs": {"n_aa": -3}}, "n_aa"),
         ({"algo": "ppo", "env": "IoA-DDA-v0", "train": {"eval_freq": -5}}, "eval-freq"),
+        ({"algo": "ppo", "env": "IoA-DDA-v0", "train": {"num_threads": -1}}, "num_threads"),
     ],
 )
 def test_bad_trials_are_named_before_anything_runs(tmp_path, capsys, block, message):
