@@ -3,6 +3,7 @@
     python sweep.py --config sweeps/results.yml --out sweeps-out/results     # local Ray, all cores
     python sweep.py --config sweeps/results.yml --out DIR --address auto     # join a running Ray cluster
     python sweep.py --resume DIR                                             # continue an interrupted sweep
+    python sweep.py --algo ppo sac --env IoA-DDA-v0 --seeds 0 1 2 -n 50000 --train eval_freq:5000   # flags
 
 A sweep file (YAML) lists blocks of trials; each block is a grid, the product of its lists:
 
@@ -65,7 +66,7 @@ from typing import Any
 
 import yaml
 
-from agents.common.cli import EXIT_INTERRUPTED, set_torch_threads, usage_error
+from agents.common.cli import EXIT_INTERRUPTED, StoreDict, set_torch_threads, usage_error
 from agents.common.envs import env_folder_name
 from agents.common.files import atomic_write_text, check_output_dir, csv_text, yaml_ready
 
@@ -571,6 +572,33 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", help="the sweep file (YAML; see agents/sweep.py or docs)")
     source.add_argument("--resume", metavar="SWEEP_DIR", help="continue an interrupted sweep in SWEEP_DIR")
+    source.add_argument(
+        "--algo", nargs="+", help="or a one-block sweep from flags: the algorithms (with --env, --seeds...)"
+    )
+    flags = parser.add_argument_group("a sweep from flags (one grid block, as in a sweep file)")
+    flags.add_argument("--env", nargs="+", help="env ids")
+    flags.add_argument("--seeds", type=int, nargs="+", help="training seeds (default 0)")
+    flags.add_argument("-n", "--n-timesteps", type=int, help="env steps per trial")
+    flags.add_argument(
+        "--hyperparams",
+        nargs="+",
+        action=StoreDict,
+        metavar="KEY:VALUE",
+        help="hyperparameters; a value {'grid': [...]} or {'loguniform': [a, b]} (etc.) sweeps over it",
+    )
+    flags.add_argument(
+        "--env-kwargs", nargs="+", action=StoreDict, metavar="KEY:VALUE", help="env kwargs, the same way"
+    )
+    flags.add_argument(
+        "--train",
+        nargs="+",
+        action=StoreDict,
+        metavar="KEY:VALUE",
+        help="train.py flags, e.g. eval_freq:5000",
+    )
+    flags.add_argument("--name", default="sweep", help="the sweep's name (default: sweep)")
+    flags.add_argument("--samples", type=int, default=1, help="draws of the distributions (default 1)")
+    flags.add_argument("--max-failures", type=int, default=1, help="retries of a failed trial (default 1)")
     parser.add_argument(
         "--out", help="the sweep folder (default: sweeps-out/<name>); refused if it holds files"
     )
@@ -582,10 +610,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def spec_from_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The one-block sweep that ``--algo ... --env ...`` describe (checked as a sweep file is)."""
+    if not args.env:
+        raise SweepConfigError("--env is required with --algo (a sweep from flags)")
+    block: dict[str, Any] = {"algo": args.algo, "env": args.env, "seed": args.seeds or [0]}
+    if args.n_timesteps is not None:
+        block["n_timesteps"] = args.n_timesteps
+    for key in ("hyperparams", "env_kwargs"):
+        if getattr(args, key):
+            block[key] = getattr(args, key)
+    spec = {"name": args.name, "trials": [block], "samples": args.samples, "max_failures": args.max_failures}
+    if args.train:
+        spec["train"] = args.train
+    return check_spec(spec, "flags")
+
+
 def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Path, list[Trial]]:
     """The sweep, its folder and its trials, all checked; SweepConfigError naming the flag or field."""
     if args.num_cpus is not None and args.num_cpus < 1:
         raise SweepConfigError(f"--num-cpus must be >= 1, got {args.num_cpus}")
+    given = [
+        flag
+        for flag in ("env", "seeds", "n_timesteps", "hyperparams", "env_kwargs", "train")
+        if getattr(args, flag)
+    ]
+    if given and not args.algo:
+        raise SweepConfigError(
+            f"--{given[0].replace('_', '-')} describes a sweep from flags: give --algo too, or put it in "
+            "the sweep file"
+        )
     if args.resume:
         out = Path(args.resume)
         if not (out / SWEEP_FILE).is_file():
@@ -594,7 +648,7 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Path, list[Trial]
             raise SweepConfigError("--out cannot change on --resume")
         spec = check_spec(yaml.safe_load((out / SWEEP_FILE).read_text()), f"{out / SWEEP_FILE}")
     else:
-        spec = load_spec(args.config)
+        spec = load_spec(args.config) if args.config else spec_from_flags(args)
         out = Path(args.out or Path("sweeps-out") / spec["name"])
         check_output_dir(out, error=SweepConfigError)
     out = out.resolve()

@@ -334,6 +334,52 @@ def test_a_sweep_folder_groups_runs_by_algorithm_and_setting(tmp_path):
     assert found == runs  # figures.py --runs takes the sweep folder
 
 
+def test_a_sweep_from_flags_is_the_same_as_from_a_file(tmp_path, capsys):
+    flags = [
+        "--algo",
+        "ppo",
+        "sac",
+        "--env",
+        "IoA-DDA-v0",
+        "--seeds",
+        "0",
+        "1",
+        "-n",
+        "5000",
+        "--train",
+        "eval_freq:1000",
+        "--hyperparams",
+        "learning_rate:{'grid':[1e-4,3e-4]}",
+        "--name",
+        "f",
+    ]
+    assert sweep.main([*flags, "--out", str(tmp_path / "a"), "--dry-run"]) == 0
+    from_flags = capsys.readouterr().out
+    config = _write(
+        tmp_path,
+        {
+            "name": "f",
+            "train": {"eval_freq": 1000},
+            "trials": [
+                {
+                    "algo": ["ppo", "sac"],
+                    "env": ["IoA-DDA-v0"],
+                    "seed": [0, 1],
+                    "n_timesteps": 5000,
+                    "hyperparams": {"learning_rate": {"grid": [1e-4, 3e-4]}},
+                }
+            ],
+        },
+    )
+    assert sweep.main(["--config", str(config), "--out", str(tmp_path / "b"), "--dry-run"]) == 0
+    assert capsys.readouterr().out == from_flags and from_flags.count("\n") == 8
+    assert sweep.main(["--config", str(config), "--seeds", "3", "--out", str(tmp_path / "c")]) == 2
+    assert "--seeds describes a sweep from flags" in capsys.readouterr().err
+    assert sweep.main(["--algo", "ppo", "--out", str(tmp_path / "d")]) == 2
+    assert "--env is required" in capsys.readouterr().err
+    assert not any((tmp_path / name).exists() for name in "abcd")  # a dry run writes nothing
+
+
 def test_resume_of_a_folder_that_is_not_a_sweep_is_named(tmp_path, capsys):
     assert sweep.main(["--resume", str(tmp_path)]) == 2
     assert "not a sweep folder" in capsys.readouterr().err
