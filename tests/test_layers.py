@@ -156,7 +156,7 @@ def test_console_scripts_are_the_scripts_mains(capsys: pytest.CaptureFixture[str
         for entry in importlib.metadata.entry_points(group="console_scripts")
         if entry.name.startswith("ioa-")
     }
-    assert set(scripts) == {"ioa-train", "ioa-evaluate", "ioa-figures", "ioa-quickstart"}
+    assert set(scripts) == {"ioa-train", "ioa-evaluate", "ioa-figures", "ioa-quickstart", "ioa-sweep"}
     for name, target in scripts.items():
         module, _, function = target.partition(":")
         main = getattr(importlib.import_module(module), function)
