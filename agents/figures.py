@@ -65,7 +65,7 @@ from agents.figures_auctioneers import (
 )
 from agents.figures_tier1 import fig3_linear_search, fig4_convergence, two_tier_coupling
 from agents.registry import make_agent
-from agents.sweep import RUNS_DIR, SWEEP_FILE
+from agents.sweep import RUNS_DIR, SWEEP_FILE, SweepConfigError, sweep_runs
 from ioa_gym.seeding import MAX_EVAL_SEED
 
 ENV_ID = "IoA-DDA-v0"
@@ -312,6 +312,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def warn_pooled_settings(sweep_dir: Path, env_ids: Sequence[str]) -> None:
+    """The figures pool every run of an algorithm: say so when a sweep holds several settings of one."""
+    for env_id in env_ids:
+        try:
+            groups = sweep_runs(sweep_dir, env_id)
+        except SweepConfigError:
+            continue
+        labels = [group.label for group in groups if "[" in group.label]
+        if labels:
+            print(
+                f"figures: warning: the sweep has several settings of one algorithm on {env_id} "
+                f"({', '.join(labels)}); the figures pool them (evaluate.py --sweep keeps them apart)",
+                file=sys.stderr,
+            )
+
+
 def check_arguments(args: argparse.Namespace) -> tuple[Path, Path | None]:
     """``--out`` (a writable folder without figures unless ``--overwrite``), ``--runs`` (a folder) and
     ``--seed``; returns the two paths.
@@ -343,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out, runs = check_arguments(args)
     except EvaluationConfigError as error:
         return usage_error(parser, error)
+    if runs is not None and runs.name == RUNS_DIR and (runs.parent / SWEEP_FILE).is_file():
+        warn_pooled_settings(runs.parent, run_env_ids(runs))
     out.mkdir(parents=True, exist_ok=True)
     budget = BUDGETS[args.budget]
     written = [

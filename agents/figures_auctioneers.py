@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,7 +46,14 @@ def run_folders(runs: Path | None, algo: str, env_id: str) -> list[str]:
     """The run folders of ``algo`` on ``env_id`` under ``runs`` (``runs/<algo>/<env_id>_<n>``), in order."""
     if runs is None:
         return []
-    return sorted(glob.glob(str(runs / algo / f"{env_id}_*")), key=lambda f: int(f.rsplit("_", 1)[1]))
+    # <env>_<n>, or <env>_<n>-<trial id> for a sweep's sampled trial: by n, then the rest.
+    return sorted(glob.glob(str(runs / algo / f"{env_id}_*")), key=_run_number)
+
+
+def _run_number(folder: str) -> tuple[int, str]:
+    suffix = folder.rsplit("_", 1)[1]
+    number = re.match(r"\d+", suffix)
+    return (int(number.group()) if number else -1, suffix)
 
 
 def learned(runs: Path | None, env_id: str, env: gym.Env) -> dict[str, list[Any]]:

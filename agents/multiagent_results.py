@@ -35,7 +35,6 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -347,6 +346,10 @@ def run_job(job: Job, budget: Budget, out: str) -> dict[str, Any]:
     return result
 
 
+def _run_job_packed(arguments: tuple[Job, Budget, str]) -> dict[str, Any]:
+    return run_job(*arguments)
+
+
 def load_job(path: Path, job: Job, budget: Budget) -> dict[str, Any] | None:
     """A finished job's result from an earlier run, or None (missing, or made with another budget)."""
     if not path.is_file():
@@ -490,12 +493,20 @@ def run_jobs(
             results[job] = run_job(job, budget, str(out))
             print(f"finished {job.name} ({results[job]['seconds']} s)", flush=True)
     elif todo:
-        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_job, job, budget, str(out)): job for job in todo}
-            for future in as_completed(futures):
-                job = futures[future]
-                results[job] = future.result()
-                print(f"finished {job.name} ({results[job]['seconds']} s)", flush=True)
+        # multiprocessing's Pool, not concurrent.futures': on Ctrl-C it can stop its workers at once instead
+        # of running every queued job first. Finished jobs are on disk already (run_job writes them).
+        pool = get_context("spawn").Pool(min(workers, len(todo)))
+        try:
+            for result in pool.imap_unordered(_run_job_packed, [(job, budget, str(out)) for job in todo]):
+                job = Job(**result["job"])
+                results[job] = result
+                print(f"finished {job.name} ({result['seconds']} s)", flush=True)
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
     return [results[job] for job in jobs]
 
 
@@ -528,7 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": command_line(argv, "-m agents.multiagent_results"),
         "budget": asdict(budget),
         "seeds": seeds,
-        "hyperparams": HYPERPARAMS,
+        "hyperparams": {
+            "leaders": ppo_hyperparams(budget.leader_steps),
+            "bidders": ppo_hyperparams(budget.bidder_steps),
+        },
         "job_seconds": {Job(**r["job"]).name: r["seconds"] for r in results},
     }
     written = []

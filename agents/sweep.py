@@ -68,7 +68,7 @@ import yaml
 
 from agents.common.cli import EXIT_INTERRUPTED, StoreDict, set_torch_threads, usage_error
 from agents.common.envs import env_folder_name
-from agents.common.files import atomic_write_text, check_output_dir, csv_text, yaml_ready
+from agents.common.files import atomic_save, atomic_write_text, check_output_dir, csv_text, yaml_ready
 
 SWEEP_FILE = "sweep.yml"
 """The resolved sweep, written in the sweep folder (what ``--resume`` reads)."""
@@ -230,8 +230,10 @@ def check_spec(spec: Any, source: str) -> dict[str, Any]:
     if not isinstance(resources, dict) or set(resources) - {"cpu", "gpu"}:
         raise SweepConfigError(f"resources: a mapping with keys cpu and/or gpu, got {resources!r}")
     for key, value in resources.items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise SweepConfigError(f"resources.{key}: a number >= 0, got {value!r}")
+        low_ok = value > 0 if key == "cpu" else value >= 0
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not low_ok:
+            bound = "> 0" if key == "cpu" else ">= 0"
+            raise SweepConfigError(f"resources.{key}: a number {bound}, got {value!r}")
     blocks = spec.get("trials")
     if not isinstance(blocks, list) or not blocks:
         raise SweepConfigError("trials: a non-empty list of blocks (each with algo and env)")
@@ -355,7 +357,7 @@ def run_trial(params: dict[str, Any]) -> None:
     """
     from ray import tune
 
-    from agents.registry import AgentConfigError
+    from agents.registry import AgentConfigError, checkpoint_timesteps
     from agents.training.run import train
     from agents.training.timeline import resumable_checkpoint
 
@@ -387,6 +389,15 @@ def run_trial(params: dict[str, Any]) -> None:
             resumable = True
         except AgentConfigError:  # no valid checkpoint: nothing worth keeping was trained
             resumable = False
+        if resumable and checkpoint_timesteps(resumable_checkpoint(run_dir)) >= config["n_timesteps"]:
+            # Killed between its last checkpoint and the final save: that checkpoint is the final model.
+            atomic_save(
+                run_dir / f"{config['env_name']}.zip",
+                lambda p: shutil.copyfile(resumable_checkpoint(run_dir), p),
+            )
+            timesteps, reward = _last_evaluation(run_dir)
+            tune.report({METRIC: reward, "timesteps": timesteps, "done": True})
+            return
         if resumable:
             config = resolve(trial, runs, hyperparams, env_kwargs, resume=run_dir)
             config["num_threads"] = config["args"]["num_threads"]
@@ -400,7 +411,7 @@ def run_trial(params: dict[str, Any]) -> None:
         raise RuntimeError(
             f"train.py's run {run_dir} stopped with exit code {code}; its last checkpoint is kept"
         )
-    timesteps, reward = _last_evaluation(run_dir)
+    _, reward = _last_evaluation(run_dir)
     tune.report({METRIC: reward, "timesteps": config["n_timesteps"], "done": True})
 
 
@@ -426,35 +437,44 @@ class RunGroup:
 
 
 def sweep_runs(sweep_dir: str | os.PathLike[str], env_id: str) -> list[RunGroup]:
-    """The run folders of a sweep trained on ``env_id``, grouped by algorithm and settings: one label per
-    algorithm (``ppo``) when all its runs share hyperparameters and env kwargs, else one per setting
-    (``ppo[1]``, ``ppo[2]``, ... in the sweep's order).
+    """The finished run folders of a sweep trained on ``env_id``, grouped by algorithm and settings: one
+    label per algorithm (``ppo``) when all its runs share hyperparameters, env kwargs, budget and n_envs,
+    else one per setting (``ppo[1]``, ``ppo[2]``, ... in the sweep's order). Runs without a final model
+    are left out, each named on stderr.
 
     :raises SweepConfigError: not a sweep folder, or no run of it on ``env_id``.
     """
     folder = Path(sweep_dir)
     if not (folder / SWEEP_FILE).is_file():
         raise SweepConfigError(f"--sweep {folder}: not a sweep folder (no {SWEEP_FILE}; sweep.py writes one)")
-    groups: dict[tuple[str, str, str], list[Path]] = {}
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    unfinished = []
     for config_file in sorted((folder / RUNS_DIR).glob("*/*/config.yml"), key=_natural):
         if config_file.parent.name.startswith("."):  # a run set aside by a restarted trial
             continue
         config = yaml.safe_load(config_file.read_text()) or {}
         if config.get("env_id") != env_id:
             continue
+        if not _finished(config_file.parent, config):  # errored, interrupted or still training
+            unfinished.append(config_file.parent)
+            continue
         key = (
             str(config.get("algo")),
             json.dumps(config.get("hyperparams") or {}, sort_keys=True, default=str),
             json.dumps(config.get("env_kwargs") or {}, sort_keys=True, default=str),
+            str(config.get("n_timesteps")),
+            str(config.get("n_envs")),
         )
         groups.setdefault(key, []).append(config_file.parent)
+    for run in unfinished:
+        print(f"--sweep: {run} left out: it has no final model (unfinished or errored)", file=sys.stderr)
     if not groups:
         raise SweepConfigError(f"--sweep {folder}: no run on {env_id} under {folder / RUNS_DIR}")
     per_algo: dict[str, int] = {}
-    for algo, _, _ in groups:
+    for algo, *_ in groups:
         per_algo[algo] = per_algo.get(algo, 0) + 1
     found, seen = [], {}
-    for (algo, hyperparams, env_kwargs), paths in groups.items():
+    for (algo, hyperparams, env_kwargs, *_), paths in groups.items():
         seen[algo] = seen.get(algo, 0) + 1
         label = algo if per_algo[algo] == 1 else f"{algo}[{seen[algo]}]"
         found.append(RunGroup(label, tuple(paths), json.loads(hyperparams), json.loads(env_kwargs)))
@@ -596,9 +616,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY:VALUE",
         help="train.py flags, e.g. eval_freq:5000",
     )
-    flags.add_argument("--name", default="sweep", help="the sweep's name (default: sweep)")
-    flags.add_argument("--samples", type=int, default=1, help="draws of the distributions (default 1)")
-    flags.add_argument("--max-failures", type=int, default=1, help="retries of a failed trial (default 1)")
+    flags.add_argument("--name", help="the sweep's name (default: sweep)")
+    flags.add_argument("--samples", type=int, help="draws of the distributions (default 1)")
+    flags.add_argument("--max-failures", type=int, help="retries of a failed trial (default 1)")
     parser.add_argument(
         "--out", help="the sweep folder (default: sweeps-out/<name>); refused if it holds files"
     )
@@ -620,7 +640,12 @@ def spec_from_flags(args: argparse.Namespace) -> dict[str, Any]:
     for key in ("hyperparams", "env_kwargs"):
         if getattr(args, key):
             block[key] = getattr(args, key)
-    spec = {"name": args.name, "trials": [block], "samples": args.samples, "max_failures": args.max_failures}
+    spec = {
+        "name": args.name or "sweep",
+        "trials": [block],
+        "samples": 1 if args.samples is None else args.samples,
+        "max_failures": 1 if args.max_failures is None else args.max_failures,
+    }
     if args.train:
         spec["train"] = args.train
     return check_spec(spec, "flags")
@@ -726,7 +751,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for result in errors:
         print(f"  errored: {result.path}: {' '.join(str(result.error).split())[:300]}", file=sys.stderr)
-    if getattr(results, "experiment_path", None) and not errors and _interrupted(results):
+    if _interrupted(results):  # Tune returns after Ctrl-C with trials neither done nor errored
         print(
             f"sweep.py: stopped before every trial finished; continue with: sweep.py --resume {out}",
             file=sys.stderr,

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RL_SIDE = ("agents", "torch", "stable_baselines3", "sb3_contrib", "rich", "tqdm", "matplotlib")
 """What the env package must not import, at any depth, lazily or not (PyYAML is not on the list: Gymnasium's
 own dependencies may load it)."""
-SCRIPTS = ("train.py", "evaluate.py", "figures.py", "quickstart.py")
+SCRIPTS = ("train.py", "evaluate.py", "figures.py", "quickstart.py", "sweep.py")
 
 
 def imported_modules(path: Path) -> set[str]:

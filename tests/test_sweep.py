@@ -5,6 +5,7 @@ sweep that leaves finished trials untouched."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.util
 import os
 import signal
@@ -287,7 +288,8 @@ def test_an_interrupted_sweep_resumes_and_leaves_finished_trials_alone(tmp_path)
     finished = {p: p.stat().st_mtime_ns for p in first.rglob("*") if p.is_file()}
     process.send_signal(signal.SIGINT)
     log, _ = process.communicate(timeout=120)
-    assert process.returncode != 0, log
+    assert process.returncode == 130, log  # interrupted, and says how to continue
+    assert "--resume" in log
     assert not (second / "IoA-DDA-v0.zip").is_file()  # really interrupted
 
     process = _sweep(["--resume", str(out)])
@@ -302,11 +304,12 @@ def test_an_interrupted_sweep_resumes_and_leaves_finished_trials_alone(tmp_path)
         assert list(evaluations["timesteps"]) == sorted(set(evaluations["timesteps"]))
 
 
-def _fake_run(folder, algo, env_id, hyperparams):
+def _fake_run(folder, algo, env_id, hyperparams, finished=True, n_timesteps=1000):
     folder.mkdir(parents=True)
-    (folder / "config.yml").write_text(
-        yaml.safe_dump({"algo": algo, "env_id": env_id, "hyperparams": hyperparams})
-    )
+    config = {"algo": algo, "env_id": env_id, "env_name": env_id, "hyperparams": hyperparams}
+    (folder / "config.yml").write_text(yaml.safe_dump({**config, "n_timesteps": n_timesteps}))
+    if finished:
+        (folder / f"{env_id}.zip").write_bytes(b"")
 
 
 def test_a_sweep_folder_groups_runs_by_algorithm_and_setting(tmp_path):
@@ -318,8 +321,11 @@ def test_a_sweep_folder_groups_runs_by_algorithm_and_setting(tmp_path):
     _fake_run(runs / "sac" / "IoA-DDA-v0_1", "sac", "IoA-DDA-v0", {})
     _fake_run(runs / "sac" / "IoA-DDA-DoubleClock-v0_1", "sac", "IoA-DDA-DoubleClock-v0", {})
     _fake_run(runs / "sac" / ".IoA-DDA-v0_2.abandoned-1", "sac", "IoA-DDA-v0", {})  # set aside: not a run
+    _fake_run(runs / "sac" / "IoA-DDA-v0_3", "sac", "IoA-DDA-v0", {}, finished=False)  # errored: left out
+    _fake_run(runs / "td3" / "IoA-DDA-v0_1", "td3", "IoA-DDA-v0", {}, n_timesteps=1000)
+    _fake_run(runs / "td3" / "IoA-DDA-v0_2", "td3", "IoA-DDA-v0", {}, n_timesteps=2000)  # another budget
     groups = {group.label: group for group in sweep.sweep_runs(tmp_path, "IoA-DDA-v0")}
-    assert set(groups) == {"ppo[1]", "ppo[2]", "sac"}
+    assert set(groups) == {"ppo[1]", "ppo[2]", "sac", "td3[1]", "td3[2]"}
     assert [p.name for p in groups["ppo[1]"].paths] == ["IoA-DDA-v0_1", "IoA-DDA-v0_2", "IoA-DDA-v0_10"]
     assert groups["ppo[2]"].hyperparams == {"learning_rate": 0.2} and len(groups["sac"].paths) == 1
     with pytest.raises(sweep.SweepConfigError, match="no run on IoA-DDA-Discrete-v0"):
@@ -446,3 +452,31 @@ def test_tune_samples_the_distributions_of_a_block(tmp_path):
     rates = [yaml.safe_load((run / "config.yml").read_text())["hyperparams"]["learning_rate"] for run in runs]
     assert all(1e-5 <= rate <= 1e-3 for rate in rates) and rates[0] != rates[1]
     assert [row["status"] for row in _rows(out)] == ["done", "done"]
+
+
+@needs_ray
+def test_a_run_killed_after_its_last_checkpoint_is_finished_not_retrained(tmp_path, monkeypatch):
+    """Killed between the checkpoint at n_timesteps and the final save: the trial takes that checkpoint as
+    the final model (resuming would refuse, -n not above the checkpoint, and the trial would never finish)."""
+    from ray import tune
+
+    from agents.training.run import train
+
+    trial = sweep.Trial(
+        algo="ppo",
+        env="IoA-DDA-v0",
+        seed=0,
+        run_name="IoA-DDA-v0_1",
+        n_timesteps=256,
+        hyperparams=PPO,
+        train={**TRAIN, "save_freq": 128},
+    )
+    runs = tmp_path / "runs"
+    run = runs / "ppo" / "IoA-DDA-v0_1"
+    assert train(sweep.resolve(trial, runs, PPO, {}), run_dir=run) == 0
+    (run / "IoA-DDA-v0.zip").unlink()  # as if killed before the final save
+    reports = []
+    monkeypatch.setattr(tune, "report", reports.append)
+    sweep.run_trial({"index": 0, "trial": dataclasses.asdict(trial), "runs": str(runs)})
+    assert (run / "IoA-DDA-v0.zip").is_file() and reports[-1]["done"] and reports[-1]["timesteps"] == 256
+    assert yaml.safe_load((run / "config.yml").read_text())["resumed"] == []  # not retrained
