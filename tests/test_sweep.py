@@ -286,7 +286,7 @@ def test_an_interrupted_sweep_resumes_and_leaves_finished_trials_alone(tmp_path)
         time.sleep(0.5)
     assert (first / "IoA-DDA-v0.zip").is_file()
     finished = {p: p.stat().st_mtime_ns for p in first.rglob("*") if p.is_file()}
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the driver and Ray's workers alike
     log, _ = process.communicate(timeout=120)
     assert process.returncode == 130, log  # interrupted, and says how to continue
     assert "--resume" in log
