@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import glob
 import math
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.common.files import atomic_write_text, new_figure, save_figure
+from agents.common.files import atomic_write_text, natural_key, new_figure, save_figure
 from agents.common.stats import t_half_width
 from agents.evaluation.harness import run_episode
 from agents.registry import AgentConfigError, load_agent, make_agent
@@ -46,14 +45,8 @@ def run_folders(runs: Path | None, algo: str, env_id: str) -> list[str]:
     """The run folders of ``algo`` on ``env_id`` under ``runs`` (``runs/<algo>/<env_id>_<n>``), in order."""
     if runs is None:
         return []
-    # <env>_<n>, or <env>_<n>-<trial id> for a sweep's sampled trial: by n, then the rest.
-    return sorted(glob.glob(str(runs / algo / f"{env_id}_*")), key=_run_number)
-
-
-def _run_number(folder: str) -> tuple[int, str]:
-    suffix = folder.rsplit("_", 1)[1]
-    number = re.match(r"\d+", suffix)
-    return (int(number.group()) if number else -1, suffix)
+    # <env>_<n>, or <env>_<n>-<trial id> for a sweep's sampled trial.
+    return sorted(glob.glob(str(runs / algo / f"{env_id}_*")), key=natural_key)
 
 
 def learned(runs: Path | None, env_id: str, env: gym.Env) -> dict[str, list[Any]]:

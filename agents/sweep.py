@@ -55,7 +55,6 @@ import itertools
 import json
 import math
 import os
-import re
 import shutil
 import sys
 import time
@@ -68,7 +67,14 @@ import yaml
 
 from agents.common.cli import EXIT_INTERRUPTED, StoreDict, set_torch_threads, usage_error
 from agents.common.envs import env_folder_name
-from agents.common.files import atomic_save, atomic_write_text, check_output_dir, csv_text, yaml_ready
+from agents.common.files import (
+    atomic_save,
+    atomic_write_text,
+    check_output_dir,
+    csv_text,
+    natural_key,
+    yaml_ready,
+)
 
 SWEEP_FILE = "sweep.yml"
 """The resolved sweep, written in the sweep folder (what ``--resume`` reads)."""
@@ -385,20 +391,16 @@ def run_trial(params: dict[str, Any]) -> None:
             tune.report({METRIC: reward, "timesteps": timesteps, "done": True})
             return
         try:
-            resumable_checkpoint(run_dir)
-            resumable = True
+            checkpoint: Path | None = resumable_checkpoint(run_dir)
         except AgentConfigError:  # no valid checkpoint: nothing worth keeping was trained
-            resumable = False
-        if resumable and checkpoint_timesteps(resumable_checkpoint(run_dir)) >= config["n_timesteps"]:
+            checkpoint = None
+        if checkpoint is not None and checkpoint_timesteps(checkpoint) >= config["n_timesteps"]:
             # Killed between its last checkpoint and the final save: that checkpoint is the final model.
-            atomic_save(
-                run_dir / f"{config['env_name']}.zip",
-                lambda p: shutil.copyfile(resumable_checkpoint(run_dir), p),
-            )
+            atomic_save(run_dir / f"{config['env_name']}.zip", lambda p: shutil.copyfile(checkpoint, p))
             timesteps, reward = _last_evaluation(run_dir)
             tune.report({METRIC: reward, "timesteps": timesteps, "done": True})
             return
-        if resumable:
+        if checkpoint is not None:
             config = resolve(trial, runs, hyperparams, env_kwargs, resume=run_dir)
             config["num_threads"] = config["args"]["num_threads"]
             code = train(config, on_evaluation=report)
@@ -416,10 +418,6 @@ def run_trial(params: dict[str, Any]) -> None:
 
 
 # -- reading a sweep folder ---------------------------------------------------------------------------------
-
-
-def _natural(path: Path) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(path))]
 
 
 @dataclass(frozen=True)
@@ -449,7 +447,7 @@ def sweep_runs(sweep_dir: str | os.PathLike[str], env_id: str) -> list[RunGroup]
         raise SweepConfigError(f"--sweep {folder}: not a sweep folder (no {SWEEP_FILE}; sweep.py writes one)")
     groups: dict[tuple[str, ...], list[Path]] = {}
     unfinished = []
-    for config_file in sorted((folder / RUNS_DIR).glob("*/*/config.yml"), key=_natural):
+    for config_file in sorted((folder / RUNS_DIR).glob("*/*/config.yml"), key=natural_key):
         if config_file.parent.name.startswith("."):  # a run set aside by a restarted trial
             continue
         config = yaml.safe_load(config_file.read_text()) or {}
@@ -510,11 +508,6 @@ def param_space(trials: Sequence[Trial], runs: Path) -> dict[str, Any]:
     return {"point": tune.grid_search(points)}
 
 
-def _flatten(params: dict[str, Any]) -> dict[str, Any]:
-    point = params["point"]
-    return {**point, "hyperparams": point.get("hyperparams", {}), "env_kwargs": point.get("env_kwargs", {})}
-
-
 def trial_name(trial: Any) -> str:
     """``trial_<index>_<trial id>``: Tune's name and folder of a trial (its own spell the whole config)."""
     return f"trial_{trial.config['point']['index']}_{trial.trial_id}"
@@ -522,7 +515,7 @@ def trial_name(trial: Any) -> str:
 
 def trainable(params: dict[str, Any]) -> None:
     """Tune's entry point: the grid point of ``params`` as one trial."""
-    run_trial(_flatten(params))
+    run_trial(params["point"])
 
 
 def start_ray(address: str | None, num_cpus: int | None) -> None:

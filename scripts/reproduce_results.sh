@@ -7,7 +7,8 @@
 #   2. per mechanism, every agent on the same 300 auctions (evaluate.py --sweep), with the reference
 #      auctioneers and the clairvoyant ceiling, and the IC audit of the first diffusion seed;
 #   3. every figure and table (figures.py --runs on the sweep folder).
-# Training is some 15 CPU-hours (about 8 hours on 2 cores); the rest about an hour on 2 cores.
+# Training: an estimated 15 CPU-hours (about 8 hours on 2 cores, from the earlier runs' times; the whole
+# sweep has not been run in one go); the rest about an hour on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWEEP=${SWEEP:-sweeps-out/results}

@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -38,6 +39,11 @@ def atomic_save(path: str | os.PathLike[str], write: Callable[[str], object]) ->
     finally:
         temporary.unlink(missing_ok=True)
     return target
+
+
+def natural_key(path: str | os.PathLike[str]) -> list[Any]:
+    """Sort key putting ``run_2`` before ``run_10`` (and ``run_1`` before ``run_1-<id>``)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(path))]
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import glob
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agents.common.cli import parse_value
+from agents.common.files import natural_key
 from agents.registry import AgentConfigError, get_agent_spec, list_agents
 
 
@@ -82,11 +82,6 @@ def _parse_named(label: str, text: str, spec_text: str) -> AgentRequest:
     return AgentRequest(label=label, text=text, name=name, kwargs=kwargs)
 
 
-def _natural_key(path: str) -> list[Any]:
-    """Sort ``run_2`` before ``run_10``."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
-
-
 def _model_path_exists(path: Path) -> bool:
     return (
         path.exists()
@@ -114,7 +109,7 @@ def parse_agent_spec(text: str) -> AgentRequest:
         registry = name in list_agents() and "/" not in target and not target.endswith((".zip", ".json"))
         # A registry agent's arguments may hold brackets (step=[0.4,0.1]): no glob then.
         if glob.has_magic(target) and not (registry and ":" in target):
-            matches = sorted(glob.glob(target), key=_natural_key)
+            matches = sorted(glob.glob(target), key=natural_key)
             if not matches:
                 raise EvaluationConfigError(
                     f"--agents {label!r}: no run folder or model file matches {target!r}"
