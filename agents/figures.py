@@ -11,10 +11,10 @@ Figures (PNG) and tables (Markdown):
   marked (:mod:`agents.figures_tier1`);
 - ``fig4_convergence.png``: Algorithm 2's sweeps, each composition's latency with the prices serving it;
 - ``two_tier_coupling.png`` and ``two_tier_coupling.md``: welfare and prices with and without the
-  aerial-price coupling (``ioa_gym.two_tier``) against the number of WAs, with the fixed point's
+  aerial-price coupling (``ioa_gym.coupling.two_tier``) against the number of WAs, with the fixed point's
   convergence, cycles and iterations;
 - ``ceiling.md``: for each mechanism variant, every agent's return as a fraction of the clairvoyant
-  ceiling (``ioa_gym.oracle``) on the same auctions (:mod:`agents.figures_auctioneers`);
+  ceiling (``ioa_gym.auctions.oracle``) on the same auctions (:mod:`agents.figures_auctioneers`);
 - ``sensitivity_{n_aa,eta,n_wa}.png`` and ``sensitivity.md``: efficiency, rounds and return of the learned
   and reference auctioneers and the ceiling against the number of AAs, the tick cost and the number of WAs;
 - ``fig5_training_curves.png`` (IoA-DDA-v0; ``fig5_training_curves_<env id>.png`` for the other envs) and
@@ -29,7 +29,7 @@ Figures (PNG) and tables (Markdown):
 
 Every auction here is an episode of the evaluation harness (:func:`agents.evaluation.harness.run_episode`):
 episode ``i`` of evaluation seed ``--seed`` meets the market of ``evaluate.py``'s episode ``i`` of that seed
-(:mod:`ioa_gym.seeding`), and the agent is seeded the same way.
+(:mod:`ioa_gym.analysis.seeding`), and the agent is seeded the same way.
 
 Bad input (``--out`` a file or unwritable, or holding figures without ``--overwrite``; ``--runs`` not a
 folder; ``--seed`` outside ``[0, MAX_EVAL_SEED]``) exits with 2, the usage line and a message naming the
@@ -66,7 +66,7 @@ from agents.figures_auctioneers import (
 from agents.figures_tier1 import fig3_linear_search, fig4_convergence, two_tier_coupling
 from agents.registry import make_agent
 from agents.sweep import RUNS_DIR, SWEEP_FILE, SweepConfigError, sweep_runs
-from ioa_gym.seeding import MAX_EVAL_SEED
+from ioa_gym.analysis.seeding import MAX_EVAL_SEED
 
 ENV_ID = "IoA-DDA-v0"
 BUDGETS = {
@@ -306,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=int,
         default=0,
-        help=f"evaluation seed of the auctions, in [0, {MAX_EVAL_SEED}] (ioa_gym.seeding; default 0)",
+        help=f"evaluation seed of the auctions, in [0, {MAX_EVAL_SEED}] (ioa_gym.analysis.seeding; "
+        "default 0)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing figures in --out")
     return parser

@@ -1,10 +1,10 @@
 """The auctioneer figures and tables of ``figures.py`` read against the clairvoyant ceiling
-(``ioa_gym.oracle``): every agent's return as a fraction of the ceiling for each mechanism variant, the
-learning speed of every learner (steps to 95 % of its final test reward, area under its training curve) and
-sensitivity to the number of AAs, the tick cost eta and the number of WAs.
+(``ioa_gym.auctions.oracle``): every agent's return as a fraction of the ceiling for each mechanism variant,
+the learning speed of every learner (steps to 95 % of its final test reward, area under its training curve)
+and sensitivity to the number of AAs, the tick cost eta and the number of WAs.
 
 Every auction is an episode of the evaluation harness (``agents.evaluation.harness.run_episode``, the seed
-rule of ``ioa_gym.seeding``), so every agent, the ceiling included, meets the same auctions.
+rule of ``ioa_gym.analysis.seeding``), so every agent, the ceiling included, meets the same auctions.
 """
 
 from __future__ import annotations
@@ -23,15 +23,10 @@ from agents.common.files import atomic_write_text, natural_key, new_figure, save
 from agents.common.stats import t_half_width
 from agents.evaluation.harness import run_episode
 from agents.registry import AgentConfigError, load_agent, make_agent
-from ioa_gym.two_tier import BEST_FIXED_STEPS
+from ioa_gym.envs.access import best_fixed_step
 
 VARIANT_ENVS = ("IoA-DDA-v0", "IoA-DDA-StrategyProof-v0", "IoA-DDA-DoubleClock-v0")
-"""One env id per mechanism variant: classic DDA, strategy-proof DDA, double clock."""
-BEST_FIXED = {
-    env_id: BEST_FIXED_STEPS[variant]
-    for env_id, variant in zip(VARIANT_ENVS, ("classic", "strategy-proof", "double-clock"), strict=True)
-}
-"""Each env's best fixed step on its default Tier-1 markets (``ioa_gym.two_tier.BEST_FIXED_STEPS``)."""
+"""One env id per mechanism: classic DDA, strategy-proof DDA, double clock."""
 LEARNERS = ("diffusion", "ppo", "sac", "td3")
 SWEEPS = {
     "n_aa": ("number of AAs", (2, 3, 5, 8, 12)),
@@ -70,8 +65,14 @@ def _rows(env: gym.Env, agents: Sequence[Any], seed: int, episodes: int) -> list
     return [run_episode(env, agent, seed, episode) for agent in agents for episode in range(episodes)]
 
 
-def _fixed(env: gym.Env, env_id: str) -> Any:
-    step = BEST_FIXED.get(env_id, 1.0)
+def _best_fixed(env: gym.Env) -> float | tuple[float, float]:
+    """The best fixed step of the env's mechanism on its default Tier-1 markets (1.0 if it measured none)."""
+    step = best_fixed_step(env)
+    return 1.0 if step is None else step
+
+
+def _fixed(env: gym.Env) -> Any:
+    step = _best_fixed(env)
     return make_agent("fixed-step", env, step=list(step) if isinstance(step, tuple) else step)
 
 
@@ -115,7 +116,7 @@ def ceiling_table(out: Path, runs: Path | None, episodes: int, seed: int = 0) ->
         agents.update(
             {
                 "adaptive": [make_agent("adaptive", env)],
-                f"best fixed step {BEST_FIXED[env_id]}": [_fixed(env, env_id)],
+                f"best fixed step {_best_fixed(env)}": [_fixed(env)],
                 "random": [make_agent("random", env, seed=0)],
                 "greedy": [make_agent("greedy", env, seed=0)],
             }
@@ -256,7 +257,7 @@ def sensitivity(
             agents: dict[str, list[Any]] = {"clairvoyant ceiling": [oracle]}
             agents.update(learned(runs, env_id, env))
             agents["adaptive"] = [make_agent("adaptive", env)]
-            agents[f"fixed {BEST_FIXED[env_id]}"] = [_fixed(env, env_id)]
+            agents[f"fixed {_best_fixed(env)}"] = [_fixed(env)]
             ceiling = _rows(env, [oracle], seed, episodes)
             for label, models in agents.items():
                 rows = ceiling if label == "clairvoyant ceiling" else _rows(env, models, seed, episodes)

@@ -1,9 +1,9 @@
 """The Tier-1 figures of ``figures.py``: the paper's Figs. 3 and 4 with latency per offloading composition,
-and the two tiers with and without the aerial-price coupling (``ioa_gym.two_tier``).
+and the two tiers with and without the aerial-price coupling (``ioa_gym.coupling.two_tier``).
 
 Which reading of the captions (docs/results.md says why): both figures show, for each of the three
 compositions, "total latency" as the sum over the WAs of the time their shares on that path take
-(``ioa_gym.latency``: transmission plus computing), on one scenario with one MA and one FA.
+(``ioa_gym.tier1.latency``: transmission plus computing), on one scenario with one MA and one FA.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from agents.common.files import atomic_write_text, new_figure, save_figure
-from ioa_gym.latency import latency
-from ioa_gym.scenario import Scenario, ScenarioConfig
-from ioa_gym.stackelberg import follower_best_response, linear_search, slot_outcome, solve_equilibrium
-from ioa_gym.two_tier import solve_two_tier
+from ioa_gym.coupling.two_tier import solve_two_tier
+from ioa_gym.tier1.latency import latency
+from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
+from ioa_gym.tier1.stackelberg import follower_best_response, linear_search, slot_outcome, solve_equilibrium
 
 FA_PRICE = 6.0
 """The FA's price held fixed in Fig. 3 (the paper's p_j = 6.0)."""
@@ -163,8 +163,8 @@ def _uncoupled(scenario: Scenario):
 def two_tier_coupling(out: Path, sizes: Sequence[int], slots: int) -> tuple[Path, Path]:
     """Welfare and prices with and without the aerial-price coupling, against the number of WAs: for each
     size, ``slots`` default slots (seeds 0 .. slots - 1), each solved with pi = 6.0 and at the coupled fixed
-    point (``ioa_gym.two_tier``, reference auctioneer fixed step 1.42). Writes the figure and a Markdown
-    table of the numbers (with the fixed point's convergence, cycles and iterations)."""
+    point (``ioa_gym.coupling.two_tier``, reference auctioneer fixed step 1.42). Writes the figure and a
+    Markdown table of the numbers (with the fixed point's convergence, cycles and iterations)."""
     rows = []
     for n_wa in sizes:
         config = ScenarioConfig(n_wa=n_wa)

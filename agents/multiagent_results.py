@@ -47,10 +47,10 @@ from agents.common.files import atomic_save, atomic_write_text, check_output_dir
 from agents.common.stats import mean_confidence_interval
 from agents.common.tables import fmt, fmt_ci
 from agents.multiagent import Policy, deterministic, train_in_turn
-from ioa_gym.auction import VARIANTS
+from ioa_gym.auctions import mechanism_names
 from ioa_gym.multiagent.bidders import BiddersEnv
 from ioa_gym.multiagent.leaders import LeadersEnv
-from ioa_gym.stackelberg import solve_equilibrium
+from ioa_gym.tier1.stackelberg import solve_equilibrium
 
 HYPERPARAMS: dict[str, Any] = {
     "gamma": 0.0,
@@ -456,7 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (default 0 1 2)"
     )
     parser.add_argument("--parts", nargs="+", choices=["leaders", "bidders"], default=["leaders", "bidders"])
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument(
+        "--variants", nargs="+", choices=list(mechanism_names()), default=list(mechanism_names())
+    )
     parser.add_argument("--workers", type=int, default=1, help="training processes (default 1: in this one)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--overwrite", action="store_true", help="write into a non-empty --out, training anew")

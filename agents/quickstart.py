@@ -49,14 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--episodes",
         type=int,
         default=30,
-        help="evaluation episodes per seed, in [1, ioa_gym.seeding.SEED_STRIDE] (default 30)",
+        help="evaluation episodes per seed, in [1, ioa_gym.analysis.seeding.SEED_STRIDE] (default 30)",
     )
     parser.add_argument(
         "--seeds",
         type=int,
         nargs="+",
         default=[0, 1, 2],
-        help="evaluation seeds, distinct, in [0, ioa_gym.seeding.MAX_EVAL_SEED] (default 0 1 2)",
+        help="evaluation seeds, distinct, in [0, ioa_gym.analysis.seeding.MAX_EVAL_SEED] (default 0 1 2)",
     )
     parser.add_argument(
         "--num-threads", type=int, default=1, help="torch CPU threads, >= 1 (1 is fastest on 2 cores)"

@@ -6,8 +6,8 @@ Names:
 - SB3 algorithms: ``"ppo"``, ``"sac"``, ``"td3"``, ``"a2c"``, ``"ddpg"``, ``"dqn"``, and, when sb3-contrib
   is installed, ``"tqc"``, ``"trpo"``, ``"ars"``, ``"qrdqn"``, ``"crossq"``;
 - non-learning references: ``"random"``, ``"greedy"``, ``"fixed-step"`` (:mod:`agents.baselines`), and the
-  reference policies the env packages offer (``"adaptive"``, from ``ioa_gym.policies.REFERENCE_POLICIES``;
-  see :func:`import_env_packages`);
+  reference policies the env packages offer (``"adaptive"``, from
+  ``ioa_gym.analysis.policies.REFERENCE_POLICIES``; see :func:`import_env_packages`);
 - any ``"package.module:ClassName"`` naming a subclass of SB3's ``BaseAlgorithm``, so third-party
   algorithms plug in without code changes (or call :func:`register_agent`).
 
@@ -381,17 +381,14 @@ def make_vec_env_from_id(
 
 def import_env_packages() -> None:
     """Import the env packages (:data:`agents.common.envs.ENV_PACKAGES`) so that their env ids are
-    registered, and register the reference policies each one offers in its ``policies.REFERENCE_POLICIES``
+    registered, and register the reference policies each one offers through its ``reference_policies()``
     (``{name: ("module:Class", description)}``, kind ``"policy"``). The env side names its policies; this
     registry never imports an env package's class by a path of its own."""
     for package in env_packages():
-        try:
-            policies = importlib.import_module(f"{package.__name__}.policies")
-        except ModuleNotFoundError as error:
-            if error.name != f"{package.__name__}.policies":
-                raise  # a dependency missing inside the policies module must not hide them silently
+        offered = getattr(package, "reference_policies", None)
+        if not callable(offered):
             continue
-        for name, (target, description) in getattr(policies, "REFERENCE_POLICIES", {}).items():
+        for name, (target, description) in offered().items():
             if name not in _REGISTRY:
                 register_agent(name, target, "policy", description)
 

@@ -9,9 +9,9 @@ at 4, 5, ..., 10 (buyer and seller steps in the ratio (upper - m) : (m - lower))
 {0.5, 1, 2, 4, 5} (where both steps lie in [step_min, step_max]).
 
 Market ``k`` is the one ``evaluate.py``'s episode ``k`` of evaluation seed ``--seed`` meets
-(:mod:`ioa_gym.seeding`); every auctioneer plays it with that reset seed, through the project's one
-episode loop (:func:`ioa_gym.rollout.play`). Prints each fixed step's mean return, efficiency and rounds,
-the best one, and the adaptive rule's paired gain over it with its standard error (quoted in
+(:mod:`ioa_gym.analysis.seeding`); every auctioneer plays it with that reset seed, through the project's one
+episode loop (:func:`ioa_gym.analysis.rollout.play`). Prints each fixed step's mean return, efficiency and
+rounds, the best one, and the adaptive rule's paired gain over it with its standard error (quoted in
 docs/model.md, Sec. 5)."""
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import numpy as np
 
 import ioa_gym  # noqa: F401
 from agents.baselines import FixedStepAgent
-from ioa_gym.ic_audit import sample_markets
-from ioa_gym.policies import AdaptiveStepPolicy
-from ioa_gym.rollout import play, predictor
-from ioa_gym.seeding import episode_seed
+from ioa_gym.analysis.ic_audit import sample_markets
+from ioa_gym.analysis.policies import AdaptiveStepPolicy
+from ioa_gym.analysis.rollout import play, predictor
+from ioa_gym.analysis.seeding import episode_seed
 
 ENV_ID = "IoA-DDA-v0"
 

@@ -18,7 +18,7 @@ below, the batched zoom-grid search, kept verbatim in behaviour). Sections:
    NumPy solver up to ``--numpy-max-wa`` WAs and the older one up to ``--reference-max-wa``, and the
    growth exponent: the least-squares slope of log(time) on log(N) over N >= 50.
 3. ``IoA-DDA-v0`` resets (``--resets`` of them, seeds 0, 1, ...), the Tier-1 markets solved by the
-   compiled and the NumPy solver in alternating blocks of 50 (``ioa_gym.markets.solve_equilibrium``
+   compiled and the NumPy solver in alternating blocks of 50 (``ioa_gym.coupling.markets.solve_equilibrium``
    swapped).
 4. Equilibrium quality on ``--quality-slots`` default slots: each leader's largest relative gain from
    deviating, the others fixed, on a 0.002 price grid (``linear_search``, the test suite's check), at
@@ -48,10 +48,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ioa_gym._tier1_search import _UNIT_WINDOW, _PriceSearch
-from ioa_gym._tier1_sweeps import _EQUILIBRIUM_GAP
-from ioa_gym.scenario import Scenario, ScenarioConfig
-from ioa_gym.stackelberg import (
+from ioa_gym.tier1._search import _UNIT_WINDOW, _PriceSearch
+from ioa_gym.tier1._sweeps import _EQUILIBRIUM_GAP
+from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
+from ioa_gym.tier1.stackelberg import (
     Equilibrium,
     follower_best_response,
     follower_utility,
@@ -262,7 +262,7 @@ def resets(n_resets: int) -> dict[str, float]:
     NumPy solver's many arrays have just evicted: about 40 % slower, measured)."""
     import gymnasium as gym
 
-    import ioa_gym.markets as markets  # (importing ioa_gym registers the environments)
+    import ioa_gym.coupling.markets as markets  # (importing ioa_gym registers the environments)
 
     env = gym.make("IoA-DDA-v0")
     env.reset(seed=0)
@@ -331,8 +331,8 @@ def agreement(n_slots: int) -> dict[str, float]:
 
 _FIRST_CALL = (
     "import time; t = time.perf_counter(); "
-    "from ioa_gym.scenario import ScenarioConfig; "
-    "from ioa_gym.stackelberg import solve_equilibrium; "
+    "from ioa_gym.tier1.scenario import ScenarioConfig; "
+    "from ioa_gym.tier1.stackelberg import solve_equilibrium; "
     "solve_equilibrium(ScenarioConfig().sample(0)); print(time.perf_counter() - t)"
 )
 

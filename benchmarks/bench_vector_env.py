@@ -33,7 +33,7 @@ import gymnasium as gym
 import numpy as np
 
 import ioa_gym  # noqa: F401  (registers the environments)
-from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
+from ioa_gym.coupling.markets import sample_synthetic_market, sample_tier1_market
 
 ENV_ID = "IoA-DDA-v0"
 MARKET_SOURCES = ("tier1", "synthetic")

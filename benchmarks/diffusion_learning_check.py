@@ -27,7 +27,7 @@ EVAL_SEED = 0
 
 def mean_return(env_id: str, agent: object, seed: int, episodes: int) -> tuple[float, float]:
     """Mean and std of the return over episodes 0 .. episodes - 1 of evaluation seed ``seed``, played by the
-    evaluation harness (the seed rule of ioa_gym.seeding, the agent seeded per episode)."""
+    evaluation harness (the seed rule of ioa_gym.analysis.seeding, the agent seeded per episode)."""
     env = gym.make(env_id)
     returns = [run_episode(env, agent, seed, episode)["return"] for episode in range(episodes)]
     return float(np.mean(returns)), float(np.std(returns))

@@ -5,7 +5,7 @@ Run from the repository root (all sections, defaults as quoted in the docs)::
     .venv/bin/python -m benchmarks.ic_gap
 
 or one section: ``--section ic``, ``--section efficiency`` or ``--section tick``. Markets are drawn by
-:func:`ioa_gym.auction.sample_market` with its defaults (2-5 buyers, 2-7 sellers, 1-4 units each,
+:func:`ioa_gym.auctions.sample_market` with its defaults (2-5 buyers, 2-7 sellers, 1-4 units each,
 values U[4, 12], costs U[1, 9]) from ``np.random.default_rng(--seed)``; price bounds (0, 30).
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ioa_gym.auction import (
+from ioa_gym.auctions import (
     DoubleDutchAuction,
     Market,
     efficient_welfare,

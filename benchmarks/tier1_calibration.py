@@ -10,10 +10,10 @@ import argparse
 
 import numpy as np
 
-from ioa_gym.auction import efficient_welfare
-from ioa_gym.markets import is_tradable, market_from_equilibrium
-from ioa_gym.scenario import ScenarioConfig
-from ioa_gym.stackelberg import solve_equilibrium
+from ioa_gym.auctions import efficient_welfare, is_tradable
+from ioa_gym.coupling.markets import market_from_equilibrium
+from ioa_gym.tier1.scenario import ScenarioConfig
+from ioa_gym.tier1.stackelberg import solve_equilibrium
 
 
 def main() -> None:

@@ -1,8 +1,16 @@
 """ioa-gym: two-tier agentic-AI task offloading in the Internet of Agents.
 
-The economics (``scenario``, ``stackelberg``, ``auction``, ``markets``) is NumPy, with the Tier-1 solver
-and the scenario's physics compiled by numba (``_tier1_kernel``, ``_scenario_kernel``); importing the
-package also registers the Gymnasium environments (see ``ioa_gym.envs``).
+Subpackages, one per concern (docs/architecture.md):
+
+- ``ioa_gym.tier1``: the scenario of a slot and the Stackelberg game of Tier 1, with its compiled solver;
+- ``ioa_gym.auctions``: the Tier-2 mechanisms (plug-ins in a registry), batches, the misreport audit and the
+  clairvoyant search;
+- ``ioa_gym.coupling``: the Tier-2 market of a Tier-1 slot, and the tiers solved together;
+- ``ioa_gym.envs``: the Gymnasium environments; ``ioa_gym.multiagent``: the PettingZoo ones;
+- ``ioa_gym.analysis``: the episode loop, the seed rule, the IC audit and the reference policies.
+
+The economics is NumPy, with the hot loops compiled by numba; importing the package registers the
+Gymnasium environments (and imports neither numba nor the economics: registration is lazy).
 
 The entry points are functions (``make_env``) rather than the env classes, so that ``gym.make`` passes
 ``render_mode`` to the env, which checks it at construction. The DDA ids' ``max_episode_steps`` is
@@ -10,12 +18,61 @@ The entry points are functions (``make_env``) rather than the env classes, so th
 the TimeLimit, ends every episode. IoA-Stackelberg-v0 never terminates; its ``EndedEpisodeGuard`` refuses a
 step after the TimeLimit truncated the episode."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from gymnasium.envs.registration import WrapperSpec as _WrapperSpec
 from gymnasium.envs.registration import register as _register
 
-_DDA_MAX_EPISODE_STEPS = 1000  # ioa_gym.envs.dda.MAX_EPISODE_STEPS (not imported here: registering is lazy)
+from ioa_gym.errors import install_moved_modules as _install_moved_modules
+from ioa_gym.errors import moved_attribute_error as _moved_attribute_error
+
+_MOVED_IN = "0.2.0"
+_MOVED_MODULES = {
+    "ioa_gym.scenario": "ioa_gym.tier1.scenario (or ioa_gym.tier1)",
+    "ioa_gym.stackelberg": "ioa_gym.tier1.stackelberg (or ioa_gym.tier1)",
+    "ioa_gym.latency": "ioa_gym.tier1.latency (or ioa_gym.tier1)",
+    "ioa_gym.auction": "ioa_gym.auctions",
+    "ioa_gym.auction_batch": "ioa_gym.auctions (make_batch; DoubleDutchAuctionBatch)",
+    "ioa_gym.oracle": "ioa_gym.auctions.oracle",
+    "ioa_gym.markets": "ioa_gym.coupling.markets (is_tradable: ioa_gym.auctions)",
+    "ioa_gym.two_tier": "ioa_gym.coupling.two_tier (best fixed steps: ioa_gym.auctions.get_mechanism(name))",
+    "ioa_gym.rollout": "ioa_gym.analysis.rollout",
+    "ioa_gym.seeding": "ioa_gym.analysis.seeding",
+    "ioa_gym.ic_audit": "ioa_gym.analysis.ic_audit",
+    "ioa_gym.policies": "ioa_gym.analysis.policies",
+    "ioa_gym._auction_market": "ioa_gym.auctions.market",
+    "ioa_gym._auction_mechanism": "ioa_gym.auctions.clock and ioa_gym.auctions.double_dutch",
+    "ioa_gym._auction_double_clock": "ioa_gym.auctions.double_clock",
+    "ioa_gym._auction_play": "ioa_gym.auctions.play",
+    "ioa_gym._auction_analysis": "ioa_gym.auctions.misreport",
+    "ioa_gym._tier1_kernel": "ioa_gym.tier1._solver_kernel",
+    "ioa_gym._tier1_search": "ioa_gym.tier1._search",
+    "ioa_gym._tier1_sweeps": "ioa_gym.tier1._sweeps",
+    "ioa_gym._follower_kkt": "ioa_gym.tier1._kkt",
+    "ioa_gym._scenario_kernel": "ioa_gym.tier1._scenario_kernel",
+    "ioa_gym._latency_kernel": "ioa_gym.tier1._latency_kernel",
+}
+"""Modules that moved in 0.2.0: importing one fails naming its new home
+(``ioa_gym.errors.MovedModuleFinder``)."""
+_install_moved_modules(_MOVED_MODULES, _MOVED_IN)
+
+
+def __getattr__(name: str) -> object:
+    """``ioa_gym.<moved module>`` as an attribute fails as its import does, naming the new home."""
+    raise _moved_attribute_error(
+        "ioa_gym", name, {key.rsplit(".", 1)[1]: value for key, value in _MOVED_MODULES.items()}, _MOVED_IN
+    )
+
+
+def reference_policies() -> dict[str, tuple[str, str]]:
+    """Registry name -> (``"module:Class"``, description) of the reference policies this package offers to
+    agent registries (``ioa_gym.analysis.policies.REFERENCE_POLICIES``; ``agents`` registers them)."""
+    from ioa_gym.analysis.policies import REFERENCE_POLICIES
+
+    return dict(REFERENCE_POLICIES)
+
+
+_DDA_MAX_EPISODE_STEPS = 1000  # ioa_gym.envs.dda_config.MAX_EPISODE_STEPS (not imported: registering is lazy)
 
 _register(
     id="IoA-DDA-v0",

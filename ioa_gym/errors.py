@@ -1,4 +1,4 @@
-"""Errors of bad input that the package names (standard library only).
+"""Errors of bad input that the package names, and of imports that moved (standard library only).
 
 A bad *value* of a known option is a ``ValueError`` naming the field and the allowed range. An *unknown*
 option is an :class:`OptionError`: a ``TypeError`` with Python's own wording ("got an unexpected keyword
@@ -8,7 +8,9 @@ argument 'NAME'") so that callers probing for optional keywords work as with any
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib.abc
+import sys
+from collections.abc import Iterable, Mapping
 
 
 class OptionError(TypeError, ValueError):
@@ -25,3 +27,42 @@ def unknown_option_error(
         f"{owner} got an unexpected keyword argument {unknown[0]!r} (unknown {what}(s) {unknown}); "
         f"valid {what}s: {sorted(valid)}"
     )
+
+
+class MovedModuleFinder(importlib.abc.MetaPathFinder):
+    """An import hook for modules that moved: importing one raises ``ModuleNotFoundError`` naming its new
+    home, instead of Python's bare "No module named ...". It answers only for the names in ``moved``, and only
+    once every other finder has failed (it is appended to ``sys.meta_path``).
+
+    :param moved: old dotted module name -> what to import instead.
+    :param since: the version that moved them, for the message.
+    """
+
+    def __init__(self, moved: Mapping[str, str], since: str) -> None:
+        self.moved, self.since = dict(moved), since
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        new_home = self.moved.get(fullname)
+        if new_home is not None:
+            raise ModuleNotFoundError(
+                f"{fullname} moved in version {self.since}: use {new_home} (CHANGELOG.md lists every move)",
+                name=fullname,
+            )
+        return None
+
+
+def install_moved_modules(moved: Mapping[str, str], since: str) -> MovedModuleFinder:
+    """Install a :class:`MovedModuleFinder` for ``moved`` (once per table of moves); returns it."""
+    for finder in sys.meta_path:
+        if isinstance(finder, MovedModuleFinder) and finder.moved == dict(moved):
+            return finder
+    finder = MovedModuleFinder(moved, since)
+    sys.meta_path.append(finder)
+    return finder
+
+
+def moved_attribute_error(owner: str, name: str, moved: Mapping[str, str], since: str) -> AttributeError:
+    """The error of ``owner.name`` when ``name`` moved (its new home from ``moved``) or never existed."""
+    if name in moved:
+        return AttributeError(f"{owner}.{name} moved in version {since}: use {moved[name]}")
+    return AttributeError(f"module {owner!r} has no attribute {name!r}")

@@ -37,7 +37,7 @@ evaluate() {  # evaluate ENV NAME BEST_FIXED_STEP: every agent on the same 300 a
   $PY evaluate.py ic-audit --env "$env" --markets 2000 --deviations 2 --output "$OUT/ic_$name" --no-progress \
       --agents "fixed-best=fixed-step:step=$best" random adaptive diffusion-seed0="$R/diffusion/${env}_1"
 }
-# The best fixed steps: python -m benchmarks.adaptive_vs_fixed --env <id> (ioa_gym.two_tier.BEST_FIXED_STEPS).
+# The best fixed steps: python -m benchmarks.adaptive_vs_fixed --env <id> (ioa_gym.coupling.two_tier.BEST_FIXED_STEPS).
 evaluate IoA-DDA-v0 classic 1.42
 evaluate IoA-DDA-StrategyProof-v0 strategy-proof "[4.0,1.0]"
 evaluate IoA-DDA-DoubleClock-v0 double-clock 0.713

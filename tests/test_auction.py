@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ioa_gym.auction import (
+from ioa_gym.auctions import (
     BUYER,
     DEFAULT_PRICE_BOUNDS,
     SELLER,
@@ -527,9 +527,9 @@ def test_audit_accepts_a_step_policy_that_reads_public_state() -> None:
 
 
 def test_market_from_equilibrium_buyers_are_the_overloaded_fas() -> None:
-    from ioa_gym.markets import market_from_equilibrium
-    from ioa_gym.scenario import ScenarioConfig
-    from ioa_gym.stackelberg import solve_equilibrium
+    from ioa_gym.coupling.markets import market_from_equilibrium
+    from ioa_gym.tier1.scenario import ScenarioConfig
+    from ioa_gym.tier1.stackelberg import solve_equilibrium
 
     cfg = ScenarioConfig()
     for seed in range(5):
@@ -626,10 +626,11 @@ def tie_heavy_markets(n_markets: int, max_units: int):
 
 @pytest.mark.parametrize("max_units", [5, 300])  # below and above the scalar-code threshold
 def test_scalar_unit_sorting_and_welfare_match_numpy(max_units: int) -> None:
-    from ioa_gym.auction import _efficient_welfare_arrays, _sorted_units
+    from ioa_gym.auctions.clock import sorted_units
+    from ioa_gym.auctions.market import _efficient_welfare_arrays
 
     for market in tie_heavy_markets(100, max_units):
-        buyer_order, seller_order, values, costs = _sorted_units(market)
+        buyer_order, seller_order, values, costs = sorted_units(market)
         expected_buyers = np.argsort(-market.buyer_unit_values, kind="stable")
         expected_sellers = np.argsort(market.seller_unit_costs, kind="stable")
         assert buyer_order == expected_buyers.tolist() and seller_order == expected_sellers.tolist()

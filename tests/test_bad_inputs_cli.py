@@ -22,7 +22,7 @@ import agents.evaluation.ic_audit
 import agents.figures
 import agents.quickstart
 import agents.training
-from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE
+from ioa_gym.analysis.seeding import MAX_EVAL_SEED, SEED_STRIDE
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import ioa_gym  # noqa: F401  (registers the environments)
-from ioa_gym.auction import (
+from ioa_gym.analysis.ic_audit import audit_policy
+from ioa_gym.auctions import (
     MAX_UNITS,
     DoubleDutchAuction,
     Market,
@@ -26,9 +27,8 @@ from ioa_gym.auction import (
 )
 from ioa_gym.envs.dda import MAX_EPISODE_STEPS
 from ioa_gym.errors import OptionError
-from ioa_gym.ic_audit import audit_policy
-from ioa_gym.scenario import ScenarioConfig
-from ioa_gym.stackelberg import best_response_prices, linear_search, solve_equilibrium
+from ioa_gym.tier1.scenario import ScenarioConfig
+from ioa_gym.tier1.stackelberg import best_response_prices, linear_search, solve_equilibrium
 
 DDA, DISCRETE, STACKELBERG = "IoA-DDA-v0", "IoA-DDA-Discrete-v0", "IoA-Stackelberg-v0"
 SYNTHETIC = {"market_source": "synthetic"}
@@ -717,7 +717,7 @@ def test_bad_reset_options_fail_naming_them() -> None:
         env.reset(options={"markt": None})
     with pytest.raises(ValueError, match=r"options of reset\(\) must be a dict or None"):
         env.reset(options=["market"])
-    with pytest.raises(ValueError, match=r"options\['market'\] must be an ioa_gym.auction.Market"):
+    with pytest.raises(ValueError, match=r"options\['market'\] must be an ioa_gym.auctions.Market"):
         env.reset(options={"market": "small"})
     with pytest.raises(OptionError, match=r"unexpected keyword argument 'market'"):
         gym.make(STACKELBERG).reset(options={"market": None})
@@ -898,7 +898,7 @@ def _zero_policy(observations: np.ndarray) -> np.ndarray:
         ({"on_market": 3}, r"on_market must be a callable"),
         ({"markets": []}, r"markets must be a sequence of at least n_markets=2 Markets"),
         ({"markets": [MARKET]}, r"markets must be a sequence of at least n_markets=2 Markets.*got 1 markets"),
-        ({"markets": ["a", "b"]}, r"markets must hold ioa_gym.auction.Market objects"),
+        ({"markets": ["a", "b"]}, r"markets must hold ioa_gym.auctions.Market objects"),
     ],
 )
 def test_ic_audit_refuses_bad_arguments_up_front(kwargs: dict, pattern: str) -> None:

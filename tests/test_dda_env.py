@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 import ioa_gym  # noqa: F401  (registers the environments)
 from agents.baselines import FixedStepAgent
-from ioa_gym.auction import BUYER, Market, efficient_welfare, run_fixed_step
+from ioa_gym.analysis.policies import AdaptiveStepPolicy
+from ioa_gym.auctions import BUYER, Market, efficient_welfare, run_fixed_step
 from ioa_gym.envs.dda import OBS_NAMES, DDAEnvConfig
-from ioa_gym.policies import AdaptiveStepPolicy
 
 ENV_ID = "IoA-DDA-v0"
 STEP_INFO_KEYS = {"buyer_price", "seller_price", "round", "active_clock"}

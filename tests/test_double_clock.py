@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ioa_gym  # noqa: F401  (registers the environments)
-from ioa_gym.auction import (
+from ioa_gym.analysis.ic_audit import audit_policy
+from ioa_gym.analysis.policies import AdaptiveStepPolicy
+from ioa_gym.auctions import (
     BUYER,
     DoubleClockAuction,
     DoubleDutchAuction,
@@ -26,8 +28,6 @@ from ioa_gym.auction import (
     run_auction,
     run_fixed_step,
 )
-from ioa_gym.ic_audit import audit_policy
-from ioa_gym.policies import AdaptiveStepPolicy
 
 STEPS = (0.05, 0.3, 0.7, 1.5, 4.0)
 BOUNDS = (0.0, 20.0)

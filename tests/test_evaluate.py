@@ -36,7 +36,7 @@ from agents.evaluation import (
     write_results,
 )
 from agents.training import main as train_main
-from ioa_gym.ic_audit import market_seed
+from ioa_gym.analysis.ic_audit import market_seed
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 REPO = Path(__file__).resolve().parents[1]

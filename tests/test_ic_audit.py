@@ -1,5 +1,6 @@
-"""IC audit through the environment (ioa_gym.ic_audit): agreement with auction.max_misreport_gain for fixed
-steps, exact IC of the strategy-proof variant under acceptance-blind steps, trained agents, command line."""
+"""IC audit through the environment (ioa_gym.analysis.ic_audit): agreement with auction.max_misreport_gain for
+fixed steps, exact IC of the strategy-proof variant under acceptance-blind steps, trained agents, command
+line."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ import pytest
 import ioa_gym  # noqa: F401  (registers the environments)
 from agents import make_agent
 from agents.evaluation.ic_audit import main
-from ioa_gym.auction import max_misreport_gain
-from ioa_gym.ic_audit import (
+from ioa_gym.analysis.ic_audit import (
     MARKET_COLUMNS,
     audit_policy,
     market_seed,
     misreport_rng,
     sample_markets,
 )
+from ioa_gym.auctions import max_misreport_gain
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Latency and energy per offloading composition (ioa_gym.latency), against hand computations."""
+"""Latency and energy per offloading composition (ioa_gym.tier1.latency), against hand computations."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import ioa_gym  # noqa: F401 (registers the envs)
-from ioa_gym.latency import COMPOSITIONS, latency
-from ioa_gym.scenario import ScenarioConfig
-from ioa_gym.stackelberg import solve_equilibrium
+from ioa_gym.tier1.latency import COMPOSITIONS, latency
+from ioa_gym.tier1.scenario import ScenarioConfig
+from ioa_gym.tier1.stackelberg import solve_equilibrium
 
 
 def _hand_scenario():
@@ -122,7 +122,7 @@ def test_stackelberg_env_info_carries_latency_of_one_shape():
 
 @pytest.mark.parametrize(("seed", "n_aa"), [(0, 5), (1, 5), (2, 0), (3, 1)])
 def test_the_compiled_summary_is_the_numpy_latency(seed, n_aa):
-    from ioa_gym.latency import slot_summary
+    from ioa_gym.tier1.latency import slot_summary
 
     scenario = ScenarioConfig(n_aa=n_aa).sample(seed)
     equilibrium = solve_equilibrium(scenario)

@@ -52,9 +52,9 @@ def test_env_package_runs_the_economics_envs_and_audit_without_the_rl_side() -> 
         import ioa_gym
         for module in pkgutil.walk_packages(ioa_gym.__path__, "ioa_gym."):
             importlib.import_module(module.name)
-        from ioa_gym.ic_audit import audit_policy
-        from ioa_gym.scenario import ScenarioConfig
-        from ioa_gym.stackelberg import solve_equilibrium
+        from ioa_gym.analysis.ic_audit import audit_policy
+        from ioa_gym.tier1.scenario import ScenarioConfig
+        from ioa_gym.tier1.stackelberg import solve_equilibrium
         assert solve_equilibrium(ScenarioConfig().sample(0)).converged
         for env_id in ("IoA-DDA-v0", "IoA-DDA-Discrete-v0", "IoA-Stackelberg-v0"):
             env = gym.make(env_id)
@@ -76,29 +76,66 @@ def test_env_package_runs_the_economics_envs_and_audit_without_the_rl_side() -> 
     assert process.returncode == 0 and process.stdout.strip() == "ok", process.stderr
 
 
-def test_economics_imports_no_gymnasium_and_the_mechanism_no_tier_one() -> None:
-    economics = (
-        "scenario",
-        "stackelberg",
-        "markets",
-        "auction",
-        "auction_batch",
-        "_auction_analysis",
-        "_auction_market",
-        "_auction_mechanism",
-        "_follower_kkt",
-        "_scenario_kernel",
-        "_tier1_kernel",
-        "_tier1_search",
-        "_tier1_sweeps",
-    )
-    for name in economics:
-        path = ROOT / "ioa_gym" / f"{name}.py"
+ECONOMICS = ("tier1", "auctions", "coupling")
+"""The subpackages of the economics: NumPy (and numba) only."""
+
+
+def _modules(*parts: str) -> list[Path]:
+    return sorted((ROOT.joinpath("ioa_gym", *parts)).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", ECONOMICS)
+def test_economics_imports_no_gymnasium_and_no_env(package: str) -> None:
+    for path in _modules(package):
         modules = imported_modules(path)
-        assert not {m for m in modules if top_level(m) == "gymnasium" or m.startswith("ioa_gym.envs")}, name
-        if "auction" in name:
-            tier_one = ("ioa_gym.scenario", "ioa_gym.stackelberg", "ioa_gym.markets", "ioa_gym._tier1")
-            assert not {m for m in modules if m.startswith(tier_one)}, name
+        assert not {
+            m
+            for m in modules
+            if top_level(m) == "gymnasium"
+            or m.startswith(("ioa_gym.envs", "ioa_gym.analysis", "ioa_gym.multiagent"))
+        }, path.relative_to(ROOT)
+
+
+def test_the_tiers_import_nothing_of_each_other() -> None:
+    """The auctions know nothing of Tier 1 and Tier 1 nothing of the auctions: ``ioa_gym.coupling`` joins
+    them."""
+    for package, other in (
+        ("auctions", ("ioa_gym.tier1", "ioa_gym.coupling")),
+        ("tier1", ("ioa_gym.auctions", "ioa_gym.coupling")),
+    ):
+        for path in _modules(package):
+            found = sorted(m for m in imported_modules(path) if m.startswith(other))
+            assert not found, f"{path.relative_to(ROOT)} imports {found}"
+
+
+def _private_imports(path: Path) -> list[tuple[str, str]]:
+    """(module, name) of every ``from ioa_gym... import`` in the file that reaches a private module or
+    name."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("ioa_gym"):
+            module = node.module or ""
+            for alias in node.names:
+                if any(part.startswith("_") for part in module.split(".")) or alias.name.startswith("_"):
+                    found.append((module, alias.name))
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*(ROOT / "ioa_gym").rglob("*.py"), *(ROOT / "agents").rglob("*.py")]),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_private_names_stay_in_their_subpackage(path: Path) -> None:
+    """A private module or name of ``ioa_gym`` is imported only from inside its own subpackage (tests may
+    test private code; nothing else may lean on it)."""
+    relative = path.relative_to(ROOT).with_suffix("")
+    package = ".".join(relative.parts[:2]) if relative.parts[0] == "ioa_gym" else None
+    for module, name in _private_imports(path):
+        home = ".".join(module.split(".")[:2])
+        assert package is not None and home == package and home != "ioa_gym", (
+            f"{relative} imports {name} from {module}: private to {home}"
+        )
 
 
 def test_shared_infrastructure_knows_no_algorithm_or_tool() -> None:

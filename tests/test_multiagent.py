@@ -14,7 +14,7 @@ pytest.importorskip("pettingzoo")  # the test extra installs it; the package wor
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test  # noqa: E402
 
 from ioa_gym.multiagent import leaders_v0  # noqa: E402
-from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium  # noqa: E402
+from ioa_gym.tier1.stackelberg import best_response_prices, slot_outcome, solve_equilibrium  # noqa: E402
 
 
 def test_pettingzoo_parallel_api_seed_and_aec_tests_pass():
@@ -167,7 +167,7 @@ def test_misreports_gain_under_the_classic_dda():
 
 
 def test_bidder_rewards_are_true_utilities():
-    from ioa_gym.auction import make_auction
+    from ioa_gym.auctions import make_auction
 
     env = bidders_v0.parallel_env(market_source="synthetic")
     env.reset(seed=3)

@@ -1,4 +1,4 @@
-"""The clairvoyant ceiling (ioa_gym.oracle): exact against brute force, never below any agent."""
+"""The clairvoyant ceiling (ioa_gym.auctions.oracle): exact against brute force, never below any agent."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ import numpy as np
 import pytest
 
 import ioa_gym  # noqa: F401 (registers the envs)
-from ioa_gym.auction import VARIANTS, efficient_welfare, make_auction, sample_market, welfare_efficiency
-from ioa_gym.oracle import clairvoyant, event_steps
-from ioa_gym.policies import AdaptiveStepPolicy, ClairvoyantPolicy
+from ioa_gym.analysis.policies import AdaptiveStepPolicy, ClairvoyantPolicy
+from ioa_gym.auctions import (
+    efficient_welfare,
+    make_auction,
+    mechanism_names,
+    sample_market,
+    welfare_efficiency,
+)
+from ioa_gym.auctions.oracle import clairvoyant, event_steps
 
 BOUNDS = (0.0, 8.0)
 ROUNDS = 7  # short enough to enumerate every sequence of steps
@@ -44,7 +50,7 @@ def _brute_force(auction, steps, eta):
     return best
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", mechanism_names())
 @pytest.mark.parametrize("seed", range(6))
 def test_exact_over_a_step_set_by_brute_force(variant, seed):
     eta = (0.0, 0.004, 0.05)[seed % 3]
@@ -61,13 +67,13 @@ def test_exact_over_a_step_set_by_brute_force(variant, seed):
     assert found.rounds == twin.rounds
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", mechanism_names())
 @pytest.mark.parametrize("seed", range(6))
 def test_event_aligned_steps_beat_every_sequence_of_a_grid_in_the_range(variant, seed):
     """Over [step_min, step_max] the event-aligned search is at least as good as brute force over grids
     inside the range (its dominance argument, checked). The grids' steps are irrational-looking: with round
     steps such as 2.9 the clocks can land exactly on each other (8 - 2.2 - 2.9 = 0 + 2.9 in floats), a
-    single point of the step range that the search leaves out (see ioa_gym.oracle)."""
+    single point of the step range that the search leaves out (see ioa_gym.auctions.oracle)."""
     eta = (0.0, 0.004, 0.05)[seed % 3]
     auction = make_auction(_market(100 + seed), variant, BOUNDS, ROUNDS, seed=seed)
     found = clairvoyant(auction, eta, step_range=(0.5, 3.0))

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from ioa_gym.scenario import ScenarioConfig
+from ioa_gym.tier1.scenario import ScenarioConfig
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from ioa_gym.scenario import ScenarioConfig
-from ioa_gym.stackelberg import (
+from ioa_gym.tier1.scenario import ScenarioConfig
+from ioa_gym.tier1.stackelberg import (
     best_response_prices,
     follower_best_response,
     follower_utility,

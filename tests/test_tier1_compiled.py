@@ -1,8 +1,8 @@
-"""The compiled Tier-1 core (ioa_gym._tier1_kernel) against its NumPy definitions, and the envs against
+"""The compiled Tier-1 core (ioa_gym.tier1._solver_kernel) against its NumPy definitions, and the envs against
 trajectories recorded before it existed.
 
-The NumPy solver (`method="numpy"`), the NumPy physics (`_physics_reference`) and the per-quantity
-random draws (`_draws_reference`) are the definitions; the compiled versions must give the same numbers
+The NumPy solver (`method="numpy"`), the NumPy physics (`physics_reference`) and the per-quantity
+random draws (`draws_reference`) are the definitions; the compiled versions must give the same numbers
 up to rounding (bit for bit where the operations are the same). The equilibrium itself is checked
 independently of both in tests/test_stackelberg.py (no profitable deviation, brute-force followers).
 """
@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 import ioa_gym  # noqa: F401  (registers the envs)
-from ioa_gym.auction import Market, _efficient_welfare, efficient_welfare
-from ioa_gym.markets import market_from_equilibrium
-from ioa_gym.scenario import ScenarioConfig, _draws, _draws_reference, _physics, _physics_reference
-from ioa_gym.stackelberg import (
+from ioa_gym.auctions import Market, efficient_welfare
+from ioa_gym.auctions.market import _efficient_welfare
+from ioa_gym.coupling.markets import market_from_equilibrium
+from ioa_gym.tier1._physics import draws, draws_reference, physics, physics_reference
+from ioa_gym.tier1.scenario import ScenarioConfig
+from ioa_gym.tier1.stackelberg import (
     best_response_prices,
     follower_best_response,
     follower_utility,
@@ -45,7 +47,7 @@ def test_draws_are_the_per_quantity_uniform_draws_bit_for_bit(name):
     cfg = CONFIGS[name]
     for seed in range(20):
         fast, slow = np.random.default_rng(seed), np.random.default_rng(seed)
-        got, want = _draws(cfg, fast), _draws_reference(cfg, slow)
+        got, want = draws(cfg, fast), draws_reference(cfg, slow)
         for key, value in want.items():
             assert got[key].shape == value.shape and np.array_equal(got[key], value), (key, seed)
         assert fast.random() == slow.random()  # the generator is left in the same state
@@ -55,8 +57,8 @@ def test_draws_are_the_per_quantity_uniform_draws_bit_for_bit(name):
 def test_compiled_physics_matches_numpy(name):
     cfg = CONFIGS[name]
     for seed in range(10):
-        draws = _draws(cfg, np.random.default_rng(seed))
-        for got, want in zip(_physics(cfg, draws), _physics_reference(cfg, draws), strict=True):
+        drawn = draws(cfg, np.random.default_rng(seed))
+        for got, want in zip(physics(cfg, drawn), physics_reference(cfg, drawn), strict=True):
             assert got.shape == want.shape
             np.testing.assert_allclose(got, want, rtol=1e-13, atol=0.0)
 

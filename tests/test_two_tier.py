@@ -1,4 +1,5 @@
-"""The tiers coupled both ways (ioa_gym.two_tier): the aerial-price fixed point, cycles, realised utility."""
+"""The tiers coupled both ways (ioa_gym.coupling.two_tier): the aerial-price fixed point, cycles, realised
+utility."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ import numpy as np
 import pytest
 
 import ioa_gym  # noqa: F401 (registers the envs)
-from ioa_gym.auction import fixed_step, make_auction
-from ioa_gym.markets import is_tradable, market_from_equilibrium
-from ioa_gym.scenario import ScenarioConfig
-from ioa_gym.stackelberg import solve_equilibrium
-from ioa_gym.two_tier import (
+from ioa_gym.auctions import fixed_step, is_tradable, make_auction
+from ioa_gym.coupling.markets import market_from_equilibrium
+from ioa_gym.coupling.two_tier import (
     REFERENCE_STEP,
     buyer_fas,
     iterate_price,
@@ -19,6 +18,8 @@ from ioa_gym.two_tier import (
     solve_two_tier,
     with_aerial_price,
 )
+from ioa_gym.tier1.scenario import ScenarioConfig
+from ioa_gym.tier1.stackelberg import solve_equilibrium
 
 
 def _closing_price(scenario, price, variant="classic"):

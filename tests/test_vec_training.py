@@ -31,7 +31,7 @@ from agents.vec_env import (
     make_vector_env,
     unbatch_info,
 )
-from ioa_gym.ic_audit import sample_markets
+from ioa_gym.analysis.ic_audit import sample_markets
 
 import_env_packages()
 
@@ -254,7 +254,7 @@ VECTOR_ENVS: dict[str, VectorFactory] = {
     "native": lambda n: make_vector_env(ENV_ID, n, "vector_entry_point", FAST),
 }
 POLICIES: dict[str, Callable[[object], object]] = {
-    "adaptive": lambda env: make_agent("adaptive", env),  # ioa_gym.policies.AdaptiveStepPolicy
+    "adaptive": lambda env: make_agent("adaptive", env),  # ioa_gym.analysis.policies.AdaptiveStepPolicy
     "fixed-step": lambda env: make_agent("fixed-step", env, step=1.0),  # agents.baselines.FixedStepAgent
 }
 

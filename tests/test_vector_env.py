@@ -19,13 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ioa_gym  # noqa: F401  (registers the environments)
-from ioa_gym.auction import BUYER, DDA_VARIANTS, AuctionResult, DoubleDutchAuction, Market
-from ioa_gym.auction_batch import DoubleDutchAuctionBatch
+from ioa_gym.auctions import BUYER, AuctionResult, DoubleDutchAuction, Market
+from ioa_gym.auctions.double_dutch_batch import DoubleDutchAuctionBatch
 from ioa_gym.envs.dda import FINAL_INFO_KEYS, STEP_INFO_KEYS, DDAEnvConfig
 from ioa_gym.envs.dda_vector import DoubleDutchAuctionVectorEnv
 
 ENV_IDS = ("IoA-DDA-v0", "IoA-DDA-Discrete-v0")
 NATIVE = "vector_entry_point"
+
+DDA_VARIANTS = ("classic", "strategy-proof")
 
 
 def same(a: object, b: object) -> bool:

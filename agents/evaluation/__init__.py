@@ -23,8 +23,8 @@ Agent specs (``--agents``):
   by name is an *untrained* model (weights from seed 0); the table says so. ``LABEL=NAME:...`` gives it
   another label (e.g. two fixed steps side by side).
 
-Episodes (:mod:`ioa_gym.seeding`, the seed rule of the evaluation, the IC audit and the figures): evaluation
-seed ``s``, episode ``i`` (0-based) is ``env.reset(seed=reset_seed(s, i))`` with
+Episodes (:mod:`ioa_gym.analysis.seeding`, the seed rule of the evaluation, the IC audit and the figures):
+evaluation seed ``s``, episode ``i`` (0-based) is ``env.reset(seed=reset_seed(s, i))`` with
 
     reset_seed(s, i) = 2**32 + 1_000_000 * s + i
 
@@ -57,8 +57,8 @@ A non-empty ``DIR`` is refused (exit 2) unless ``--overwrite``. Bad agent specs 
 arguments of the wrong type), missing or corrupt models, unknown env ids or env kwargs, and every flag out of
 range stop the command before any episode, with exit code 2, the usage line and a message naming the flag
 and its allowed values, no traceback: ``--episodes`` in ``[1, SEED_STRIDE]``, ``--seeds`` distinct in
-``[0, MAX_EVAL_SEED]`` (:mod:`ioa_gym.seeding`), ``--n-envs`` in ``[1, --episodes]``, ``--compare`` two
-different known labels, ``--device`` one this machine has, ``--torch-threads >= 1``, ``--output`` a
+``[0, MAX_EVAL_SEED]`` (:mod:`ioa_gym.analysis.seeding`), ``--n-envs`` in ``[1, --episodes]``, ``--compare``
+two different known labels, ``--device`` one this machine has, ``--torch-threads >= 1``, ``--output`` a
 writable folder (not a file). ``ic-audit``: ``--markets`` in ``[1, SEED_STRIDE]``, ``--seed`` in
 ``[0, MAX_EVAL_SEED]``, ``--deviations`` in ``[0, 10000]``.
 

@@ -15,11 +15,11 @@ from agents.common.cli import StoreDict, set_torch_threads
 from agents.common.envs import check_env
 from agents.evaluation.specs import EvaluationConfigError
 from agents.registry import list_agents
-from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE
+from ioa_gym.analysis.seeding import MAX_EVAL_SEED, SEED_STRIDE
 
 EPISODES_RANGE = Range(1, SEED_STRIDE, integer=True)
 """``--episodes`` (per evaluation seed) and ``ic-audit --markets``: the indices of the seed rule
-(:mod:`ioa_gym.seeding`)."""
+(:mod:`ioa_gym.analysis.seeding`)."""
 EVAL_SEED_RANGE = Range(0, MAX_EVAL_SEED, integer=True)
 """``--seeds``, ``ic-audit --seed``, ``figures.py --seed``: agent seeds must stay below 2**32."""
 THREADS_RANGE = Range(1, integer=True)
@@ -38,7 +38,7 @@ def check_eval_seeds(flag: str, seeds: Any) -> list[int]:
     for seed in values:
         if not EVAL_SEED_RANGE.contains(seed):
             raise EvaluationConfigError(
-                f"{flag} must be integers in [0, {MAX_EVAL_SEED}] (ioa_gym.seeding.MAX_EVAL_SEED), "
+                f"{flag} must be integers in [0, {MAX_EVAL_SEED}] (ioa_gym.analysis.seeding.MAX_EVAL_SEED), "
                 f"got {values}"
             )
     checked = [int(seed) for seed in values]

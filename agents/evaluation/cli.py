@@ -24,7 +24,7 @@ from agents.evaluation.results import check_comparisons
 from agents.evaluation.specs import AgentRequest, EvaluationConfigError, parse_agent_spec
 from agents.registry import AgentConfigError
 from agents.vec_env import VECTORIZATION_MODES
-from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE
+from ioa_gym.analysis.seeding import MAX_EVAL_SEED, SEED_STRIDE
 
 PROG = "evaluate.py"
 

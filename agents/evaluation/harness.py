@@ -1,8 +1,8 @@
 """The evaluation harness: every agent plays the same seeded episodes, one row per episode.
 
 One episode at a time on each run's own env, through the project's one episode loop
-(:func:`ioa_gym.rollout.play`), or in batches on a vector env (:func:`run_vector_episodes`), which gives the
-same rows for deterministic agents. Seeds follow :mod:`ioa_gym.seeding`.
+(:func:`ioa_gym.analysis.rollout.play`), or in batches on a vector env (:func:`run_vector_episodes`), which
+gives the same rows for deterministic agents. Seeds follow :mod:`ioa_gym.analysis.seeding`.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from agents.vec_env import (
     has_vector_entry_point,
     make_vector_env,
 )
-from ioa_gym.rollout import Policy, play, row
-from ioa_gym.seeding import agent_seed
-from ioa_gym.seeding import episode_seed as reset_seed
+from ioa_gym.analysis.rollout import Policy, play, row
+from ioa_gym.analysis.seeding import agent_seed
+from ioa_gym.analysis.seeding import episode_seed as reset_seed
 
 
 def scalar_info(info: Mapping[str, Any]) -> dict[str, bool | int | float]:
@@ -78,8 +78,8 @@ def episode_row(
 
 
 def single_env_policy(agent: Any, deterministic: bool = True) -> Policy:
-    """The :data:`~ioa_gym.rollout.Policy` of an agent on one env: SB3's ``predict`` on that env's (unbatched)
-    observation, with its recurrent state carried from step to step of one episode."""
+    """The :data:`~ioa_gym.analysis.rollout.Policy` of an agent on one env: SB3's ``predict`` on that env's
+    (unbatched) observation, with its recurrent state carried from step to step of one episode."""
     state, episode_start = None, np.ones((1,), dtype=bool)
 
     def policy(observations: Any) -> list[Any]:
@@ -164,7 +164,7 @@ def check_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> str:
 
 def check_seeds(episodes: int, seeds: Sequence[int]) -> list[int]:
     """Validate ``--episodes`` (in ``[1, SEED_STRIDE]``) and ``--seeds`` (in ``[0, MAX_EVAL_SEED]``,
-    distinct, :mod:`ioa_gym.seeding`); returns the seeds as ints."""
+    distinct, :mod:`ioa_gym.analysis.seeding`); returns the seeds as ints."""
     check_flag("--episodes", episodes, EPISODES_RANGE)
     return check_eval_seeds("--seeds", seeds)
 

@@ -1,7 +1,7 @@
 """``evaluate.py ic-audit``: the incentive-compatibility audit of trained agents and reference policies.
 
-The audit itself is :mod:`ioa_gym.ic_audit` (NumPy and Gymnasium only: a policy is a plain callable); this
-module loads the agents (:func:`agents.evaluation.loading.load_agents`), shows progress and writes the
+The audit itself is :mod:`ioa_gym.analysis.ic_audit` (NumPy and Gymnasium only: a policy is a plain callable);
+this module loads the agents (:func:`agents.evaluation.loading.load_agents`), shows progress and writes the
 files::
 
     python evaluate.py ic-audit --agents fixed-step:step=1.0 adaptive ppo=runs/ppo/IoA-DDA-v0_1 \\
@@ -40,8 +40,7 @@ from agents.evaluation.arguments import (
 from agents.evaluation.loading import load_agents
 from agents.evaluation.specs import EvaluationConfigError
 from agents.registry import AgentConfigError
-from ioa_gym.envs.access import dda_env
-from ioa_gym.ic_audit import (
+from ioa_gym.analysis.ic_audit import (
     GAIN_TOLERANCE,
     MARKET_COLUMNS,
     MISREPORT_STREAM,
@@ -50,8 +49,9 @@ from ioa_gym.ic_audit import (
     audit_policy,
     sample_markets,
 )
-from ioa_gym.rollout import predictor
-from ioa_gym.seeding import MAX_EVAL_SEED, SEED_STRIDE, seed_rule
+from ioa_gym.analysis.rollout import predictor
+from ioa_gym.analysis.seeding import MAX_EVAL_SEED, SEED_STRIDE, seed_rule
+from ioa_gym.envs.access import dda_env
 
 PROG = "evaluate.py ic-audit"
 MAX_DEVIATIONS = 10_000

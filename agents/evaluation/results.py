@@ -21,7 +21,7 @@ from agents.common.stats import CONFIDENCE, mean_confidence_interval, nanmean
 from agents.common.tables import fmt, fmt_ci, render_table
 from agents.evaluation.loading import UNTRAINED_SEED, LoadedAgent
 from agents.evaluation.specs import EvaluationConfigError
-from ioa_gym.seeding import SEED_STRIDE, seed_rule
+from ioa_gym.analysis.seeding import SEED_STRIDE, seed_rule
 
 BASE_COLUMNS = (
     "agent",

@@ -43,4 +43,10 @@ def dda_env(env: Any, purpose: str = "this") -> DoubleDutchAuctionEnv:
     return DoubleDutchAuctionEnv(**config.to_dict())
 
 
-__all__ = ["dda_env", "vector_env_config"]
+def best_fixed_step(env: Any) -> float | tuple[float, float] | None:
+    """The best fixed step of the mechanism an IoA-DDA env (single or vector) plays
+    (``Mechanism.best_fixed_step``; None when its mechanism measured none)."""
+    return dda_env(env, "best_fixed_step").mechanism.best_fixed_step
+
+
+__all__ = ["best_fixed_step", "dda_env", "vector_env_config"]

@@ -2,9 +2,9 @@
 
 ``gym.make_vec("IoA-DDA-v0", num_envs=N, vectorization_mode="vector_entry_point")`` (also for the other
 IoA-DDA ids) builds ``DoubleDutchAuctionVectorEnv``: N auctioneer MDPs whose auctions tick together in one
-batch (``ioa_gym.auction_batch.make_batch``): a ``DoubleDutchAuctionBatch``, with no Python loop over the
-sub-envs in a step's ticks, or under ``variant="double-clock"`` a ``DoubleClockAuctionBatch``, which loops
-over its rows.
+batch, the one the mechanism declares (``Mechanism.make_batch``): for the Double Dutch Auctions a
+``DoubleDutchAuctionBatch``, with no Python loop over the sub-envs in a step's ticks; for the double clock
+(and any plug-in without a batch of its own) a ``LoopedAuctionBatch``, which loops over its rows.
 
 Its transitions are those of ``gym.make_vec(..., vectorization_mode="sync")``, bit for bit: observations,
 rewards, terminations, truncations (the registered ``max_episode_steps``, as ``TimeLimit`` counts them), the
@@ -27,8 +27,8 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ioa_gym.auction import DOUBLE_CLOCK, Market, efficient_welfare, welfare_efficiency
-from ioa_gym.auction_batch import make_batch
+from ioa_gym.auctions import Market, efficient_welfare, welfare_efficiency
+from ioa_gym.coupling.markets import sample_synthetic_market, sample_tier1_market
 from ioa_gym.envs.actions import real_array
 from ioa_gym.envs.dda import (
     FINAL_INFO_KEYS,
@@ -40,7 +40,8 @@ from ioa_gym.envs.dda import (
     check_reset_options,
     sample_market_coupled,
 )
-from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
+
+__all__ = ["DoubleDutchAuctionVectorEnv"]
 
 _DYNAMIC = [*range(9), OBS_NAMES.index("last_step")]
 """Observation entries that change with the clocks (the others describe the market)."""
@@ -131,8 +132,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         n = self.num_envs
         self.markets: list[Market | None] = [None] * n
         """The market each sub-env's current auction runs on."""
-        self.auctions = make_batch(n, cfg.variant, cfg.price_bounds, cfg.max_rounds)
-        self._double_clock = cfg.variant == DOUBLE_CLOCK
+        self.mechanism = template.mechanism
+        """The auction mechanism (``ioa_gym.auctions.Mechanism``) every sub-env plays."""
+        self.auctions = self.mechanism.make_batch(n, cfg.price_bounds, cfg.max_rounds)
         self._obs_index = template._obs_index
         self._rngs: list[np.random.Generator | None] = [None] * n
         self._started = False
@@ -183,9 +185,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         elif not self._started:
             raise RuntimeError("call reset() without a reset_mask first")
         market = options.get("market")
-        if "market" in options and not isinstance(market, Market):  # as the single env checks it
-            raise ValueError(f"options['market'] must be an ioa_gym.auction.Market, got {type(market)}")
-        if "market" in options:
+        if "market" in options:  # as the single env checks it
             check_market_option(market)
 
         for i in np.flatnonzero(mask).tolist():
@@ -200,13 +200,6 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
     def _observation(self) -> np.ndarray:
         """A copy of the observations in the variant's layout (``DoubleDutchAuctionEnv.obs_names``)."""
         return self._obs.copy() if self._obs_index is None else self._obs[:, self._obs_index]
-
-    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Units per side counted by observation entries 5-8: accepted (DDA) or exited (double-clock)."""
-        auctions = self.auctions
-        if self._double_clock:
-            return auctions.buyer_units_exited, auctions.seller_units_exited
-        return auctions.buyer_units_accepted, auctions.seller_units_accepted
 
     def _start(self, i: int, market: Market | None = None) -> None:
         """Start sub-env i's next auction: what ``DoubleDutchAuctionEnv.reset`` does after seeding."""
@@ -245,9 +238,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         resetting = self._autoreset
         ticking = ~resetting
         steps, fractions = self._steps(actions)
-        buyers, sellers = (count.copy() for count in self._counts())
+        buyers, sellers = (count.copy() for count in auctions.public_counts())
         auctions.tick(steps, ticking)
-        buyers_after, sellers_after = self._counts()
+        buyers_after, sellers_after = auctions.public_counts()
         self._new_buyers = buyers_after - buyers
         self._new_sellers = sellers_after - sellers
         np.copyto(self._last_step_obs, fractions, where=ticking)
@@ -322,18 +315,19 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         float32 once, as ``DoubleDutchAuctionEnv._update_obs`` computes it."""
         auctions, lower, span, columns = self.auctions, self._lower, self._span, self._columns
         buyer_price, seller_price = auctions.buyer_price, auctions.seller_price
-        gap = (seller_price, buyer_price, -1.0) if self._double_clock else (buyer_price, seller_price, -1.0)
+        auctions.clock_gap(out=columns[2])
         for column, (high, low, floor) in enumerate(
-            ((buyer_price, lower, 0.0), (seller_price, lower, 0.0), gap)
+            ((buyer_price, lower, 0.0), (seller_price, lower, 0.0), (None, None, -1.0))
         ):
-            np.subtract(high, low, out=columns[column])
+            if high is not None:
+                np.subtract(high, low, out=columns[column])
             np.divide(columns[column], span, out=columns[column])
             np.maximum(columns[column], floor, out=columns[column])
             np.minimum(columns[column], 1.0, out=columns[column])
         columns[3] = auctions.buyer_turn
         np.divide(auctions.rounds, auctions.max_rounds, out=columns[4])
         buyer_units, seller_units = np.maximum(auctions.buyer_units, 1), np.maximum(auctions.seller_units, 1)
-        buyers, sellers = self._counts()
+        buyers, sellers = auctions.public_counts()
         np.divide(buyers, buyer_units, out=columns[5])
         np.divide(sellers, seller_units, out=columns[6])
         np.divide(self._new_buyers, buyer_units, out=columns[7])

@@ -15,12 +15,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from ioa_gym.checks import check_int
 from ioa_gym.envs.actions import check_box_action
 from ioa_gym.envs.dda import check_reset_options
 from ioa_gym.envs.rendering import bars, make_with_render_mode
-from ioa_gym.latency import slot_summary
-from ioa_gym.scenario import Scenario, _check_int, config_from_options
-from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
+from ioa_gym.tier1.latency import slot_summary
+from ioa_gym.tier1.scenario import Scenario, config_from_options
+from ioa_gym.tier1.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
 REWARD_FLOOR = -1.0
 """Rewards are clipped below at this value (a price far above the market can earn a large loss)."""
@@ -42,9 +43,9 @@ class StackelbergPricingEnv(gym.Env):
 
     Step info: the posted prices, the WAs' ratios, the loads, every leader's utility, the agent's utility
     and its best response's price and utility, the FAs' overflow shares, and the slot's latency
-    (``ioa_gym.latency`` at the realised shares): ``latency`` per WA (s), ``latency_by_composition`` (the
-    WA->MA, WA->FA and WA->FA->AA parts summed over WAs) and the WAs' ``energy`` (J), float arrays of fixed
-    shape.
+    (``ioa_gym.tier1.latency`` at the realised shares): ``latency`` per WA (s), ``latency_by_composition``
+    (the WA->MA, WA->FA and WA->FA->AA parts summed over WAs) and the WAs' ``energy`` (J), float arrays of
+    fixed shape.
     """
 
     metadata = {
@@ -65,7 +66,7 @@ class StackelbergPricingEnv(gym.Env):
         self.scenario_config = cfg = config_from_options(kwargs, "IoA-Stackelberg", {"leader"})
         n_leaders = cfg.n_leaders
         default_leader = cfg.n_ma if cfg.n_fa else 0
-        self.leader = _check_int("leader", default_leader if leader is None else leader, 0, n_leaders - 1)
+        self.leader = check_int("leader", default_leader if leader is None else leader, 0, n_leaders - 1)
         self.is_fa = self.leader >= cfg.n_ma
         self._others = np.array([k for k in range(n_leaders) if k != self.leader], dtype=int)
         self._max_work = cfg.task_data_range[1] * cfg.task_intensity_range[1]
@@ -149,8 +150,8 @@ class StackelbergPricingEnv(gym.Env):
             "best_response_price": float(best_price),
             "best_response_utility": best_utility,
             "overflow_share": share,
-            # The slot's latency at the realised overflow shares (ioa_gym.latency): per WA, and summed per
-            # composition (WA->MA, WA->FA, WA->FA->AA); the WAs' energy.
+            # The slot's latency at the realised overflow shares (ioa_gym.tier1.latency): per WA, and summed
+            # per composition (WA->MA, WA->FA, WA->FA->AA); the WAs' energy.
             **dict(
                 zip(
                     ("latency", "latency_by_composition", "energy"),

@@ -7,7 +7,7 @@ under a fixed auctioneer and mechanism variant, and each participant is rewarded
 units bought times (value - price) for a buyer, units sold times (price - cost) for a seller. Under the
 incentive-compatible mechanisms ("strategy-proof" with an acceptance-blind auctioneer, "double-clock" with
 any) reporting the truth is a best response; under the classic DDA a misreport can gain (the IC audit's
-finding, ``ioa_gym.ic_audit``).
+finding, ``ioa_gym.analysis.ic_audit``).
 
 Agents are the slots ``buyer_0 .. buyer_{max_buyers - 1}`` and ``seller_0 .. seller_{max_sellers - 1}``
 (``possible_agents``); an episode's ``agents`` are those its market has.
@@ -24,12 +24,22 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
-from ioa_gym.auction import VARIANTS, Auction, Market, check_auction_options, fixed_step, make_auction
+from ioa_gym.auctions import (
+    DEFAULT_MECHANISM,
+    Auction,
+    Market,
+    check_auction_options,
+    fixed_step,
+    get_mechanism,
+    make_auction,
+    mechanism_names,
+)
+from ioa_gym.checks import check_int, check_scalar
+from ioa_gym.coupling.markets import sample_synthetic_market, sample_tier1_market
+from ioa_gym.coupling.two_tier import REFERENCE_STEP
 from ioa_gym.envs.actions import check_box_action
-from ioa_gym.markets import sample_synthetic_market, sample_tier1_market
 from ioa_gym.multiagent._common import check_actions
-from ioa_gym.scenario import _check_int, _check_scalar, config_from_options
-from ioa_gym.two_tier import BEST_FIXED_STEPS
+from ioa_gym.tier1.scenario import config_from_options
 
 MARKET_SOURCES = ("tier1", "synthetic")
 
@@ -37,9 +47,10 @@ MARKET_SOURCES = ("tier1", "synthetic")
 class BiddersEnv(ParallelEnv):
     """The participants of one Tier-2 auction report at once (a ``pettingzoo.ParallelEnv``).
 
-    Keyword arguments: ``variant`` ("classic", "strategy-proof" or "double-clock"; default "classic"),
+    Keyword arguments: ``variant`` (a registered mechanism, ``ioa_gym.auctions.mechanism_names()``; default
+    the classic DDA),
     ``step`` (the auctioneer: a fixed step, or a (buyer_step, seller_step) pair; default None, the
-    variant's best fixed step ``ioa_gym.two_tier.BEST_FIXED_STEPS``: 1.42, (4.0, 1.0) and 0.713; a
+    mechanism's best fixed step ``Mechanism.best_fixed_step``: 1.42, (4.0, 1.0) and 0.713; a
     symmetric step on the strategy-proof DDA meets mid-range and trades almost nothing), ``max_offset``
     (the largest misreport, money per Gcycle; default 3.0),
     ``market_source`` ("tier1" or "synthetic"), ``max_buyers`` / ``max_sellers`` (agent slots; default 6 and
@@ -59,7 +70,7 @@ class BiddersEnv(ParallelEnv):
     def __init__(
         self,
         render_mode: str | None = None,
-        variant: str = "classic",
+        variant: str = DEFAULT_MECHANISM,
         step: float | Sequence[float] | None = None,
         max_offset: float = 3.0,
         market_source: str = "tier1",
@@ -74,18 +85,20 @@ class BiddersEnv(ParallelEnv):
                 f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
             )
         self.render_mode = render_mode
-        if not isinstance(variant, str) or variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
+        if not isinstance(variant, str) or variant not in mechanism_names():
+            raise ValueError(f"variant must be one of {list(mechanism_names())}, got {variant!r}")
         if not isinstance(market_source, str) or market_source not in MARKET_SOURCES:
             raise ValueError(f"market_source must be one of {list(MARKET_SOURCES)}, got {market_source!r}")
         self.variant, self.market_source = variant, market_source
-        self.auctioneer_step = BEST_FIXED_STEPS[variant] if step is None else step
+        best = get_mechanism(variant).best_fixed_step
+        default = REFERENCE_STEP if best is None else best  # a plug-in that measured none: the classic's
+        self.auctioneer_step = default if step is None else step
         self.step_policy: Callable[[Auction], float] = fixed_step(self.auctioneer_step)
-        self.max_offset = _check_scalar("max_offset", max_offset, 0.0, 1e6)
-        self.max_buyers = _check_int("max_buyers", max_buyers, 1, 1000)
-        self.max_sellers = _check_int("max_sellers", max_sellers, 1, 1000)
-        self.max_rounds = _check_int("max_rounds", max_rounds, 1, 10**6)
-        self.price_bounds = check_auction_options(variant, price_bounds, self.max_rounds)
+        self.max_offset = check_scalar("max_offset", max_offset, 0.0, 1e6)
+        self.max_buyers = check_int("max_buyers", max_buyers, 1, 1000)
+        self.max_sellers = check_int("max_sellers", max_sellers, 1, 1000)
+        self.max_rounds = check_int("max_rounds", max_rounds, 1, 10**6)
+        self.price_bounds = check_auction_options(price_bounds, self.max_rounds)
         own = {"variant", "step", "max_offset", "market_source", "max_buyers", "max_sellers", "price_bounds"}
         self.config = config_from_options(kwargs, "bidders_v0", own | {"max_rounds"})
         self.possible_agents = [f"buyer_{b}" for b in range(self.max_buyers)] + [

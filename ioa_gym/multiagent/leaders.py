@@ -8,7 +8,7 @@ updated (Eq. 12). Each agent is rewarded with its utility and told, in its info,
 (Algorithm 1) to the others' posted prices would have earned in the same slot, as IoA-Stackelberg-v0 does for
 its one leader.
 
-The economics is the same code as the rest of the package (``ioa_gym.stackelberg``: ``slot_outcome``,
+The economics is the same code as the rest of the package (``ioa_gym.tier1.stackelberg``: ``slot_outcome``,
 ``best_response_prices``, ``solve_equilibrium``); this module adds only the PettingZoo interface.
 """
 
@@ -21,10 +21,11 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
+from ioa_gym.checks import check_int
 from ioa_gym.envs.actions import check_box_action
 from ioa_gym.multiagent._common import check_actions
-from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int, config_from_options
-from ioa_gym.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
+from ioa_gym.tier1.scenario import Scenario, ScenarioConfig, config_from_options
+from ioa_gym.tier1.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
 
 def agent_names(config: ScenarioConfig) -> list[str]:
@@ -64,7 +65,7 @@ class LeadersEnv(ParallelEnv):
             )
         self.render_mode = render_mode
         self.config = cfg = config_from_options(kwargs, "leaders_v0", {"max_slots", "fixed_slot"})
-        self.max_slots = _check_int("max_slots", max_slots, 1, 10**6)
+        self.max_slots = check_int("max_slots", max_slots, 1, 10**6)
         if not isinstance(fixed_slot, (bool, np.bool_)):
             raise ValueError(f"fixed_slot must be a bool, got {fixed_slot!r}")
         self.fixed_slot = bool(fixed_slot)

@@ -1,6 +1,6 @@
 """The reported Tier-2 market (T2.1) and its welfare benchmark (T2.11-T2.12): the *Market* and
-*Welfare* parts of docs/model.md, Sec. 4. Part of ``ioa_gym.auction``, which re-exports every public
-name here; import them from there.
+*Welfare* parts of docs/model.md, Sec. 4. Every mechanism plays a :class:`Market`; ``ioa_gym.auctions``
+re-exports its public names.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ class Market:
     def _unit_lists(self) -> tuple[list[float], list[float]]:
         """(buyer unit values, seller unit costs) as Python lists in participant order: the same
         entries as :attr:`buyer_unit_values` and :attr:`seller_unit_costs`, for the scalar code of
-        :func:`efficient_welfare` and :class:`~ioa_gym.auction.DoubleDutchAuction`."""
+        :func:`efficient_welfare` and :class:`~ioa_gym.auctions.DoubleDutchAuction`."""
         values = [
             value
             for value, units in zip(self.buyer_values.tolist(), self.buyer_units.tolist(), strict=True)
@@ -275,13 +275,13 @@ def efficient_welfare(market: Market) -> float:
     return cached
 
 
-_SCALAR_UNITS = 512
+SCALAR_UNITS = 512
 """Up to this many units (both sides together), sorting and matching run on Python lists: faster than
 NumPy's per-call overhead on small markets; larger markets take the array path."""
 
 
 def _efficient_welfare(market: Market) -> float:
-    if market.total_buyer_units + market.total_seller_units > _SCALAR_UNITS:
+    if market.total_buyer_units + market.total_seller_units > SCALAR_UNITS:
         return _efficient_welfare_arrays(market)
     values, costs = (sorted(units) for units in market._unit_lists)
     values.reverse()  # descending; the order of equal values does not matter here
@@ -304,3 +304,8 @@ def welfare_efficiency(social_welfare: float, optimum: float) -> float:
     if optimum <= 0.0:
         return 1.0
     return social_welfare / optimum
+
+
+def is_tradable(market: Market) -> bool:
+    """A market worth auctioning: both sides present and some trade creates welfare (SW_opt > 0)."""
+    return market.total_buyer_units > 0 and market.total_seller_units > 0 and efficient_welfare(market) > 0.0

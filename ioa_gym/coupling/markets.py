@@ -8,9 +8,17 @@ import math
 
 import numpy as np
 
-from ioa_gym.auction import Market, efficient_welfare, sample_market
-from ioa_gym.scenario import Scenario, ScenarioConfig
-from ioa_gym.stackelberg import Equilibrium, solve_equilibrium
+from ioa_gym.auctions.market import Market, is_tradable, sample_market
+from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
+from ioa_gym.tier1.stackelberg import Equilibrium, solve_equilibrium
+
+__all__ = [
+    "OVERFLOW_EPS",
+    "market_from_equilibrium",
+    "sample_synthetic_market",
+    "sample_tier1_market",
+    "synthetic_tradable_probability",
+]
 
 # Numerical slack: an FA whose load exceeds capacity by less than this (Gcycles) is at capacity.
 OVERFLOW_EPS = 1e-6
@@ -49,18 +57,13 @@ def market_from_equilibrium(
     )
 
 
-def is_tradable(market: Market) -> bool:
-    """A market worth auctioning: both sides present and some trade creates welfare (SW_opt > 0)."""
-    return market.total_buyer_units > 0 and market.total_seller_units > 0 and efficient_welfare(market) > 0.0
-
-
 def sample_tier1_market(
     config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100, **solver_kwargs
 ) -> tuple[Market, Scenario, Equilibrium]:
     """Sample slots (scenario -> Stackelberg equilibrium -> market) until the market is tradable
     (``is_tradable``); raise ValueError naming the options that decide tradability after ``max_attempts``
     slots without one (e.g. capacities so large that no FA is ever overloaded: the env refuses the plainly
-    impossible cases at construction, ``ioa_gym.envs.dda``)."""
+    impossible cases at construction, ``ioa_gym.envs.dda_config``)."""
     for _ in range(max_attempts):
         scenario = config.sample(rng)
         equilibrium = solve_equilibrium(scenario, **solver_kwargs)

@@ -1,10 +1,10 @@
-"""Compiled Tier-1 solver: Algorithm 2 and the fast Algorithm 1 of ``ioa_gym.stackelberg`` in numba.
+"""Compiled Tier-1 solver: Algorithm 2 and the fast Algorithm 1 of ``ioa_gym.tier1.stackelberg`` in numba.
 
 The NumPy solver of ``stackelberg.py`` batches every leader and candidate price of a sweep into one array
 solve, but on the default scenario (20 WAs, 6 leaders) its arrays hold a few thousand numbers and its
 time is the overhead of thousands of small NumPy calls. This module runs the same algorithm (the same
-sweeps, modes, searches, refinements and certificate; see ``_tier1_search._PriceSearch`` and
-``_tier1_sweeps._iterate`` for the reasoning) as scalar loops compiled by numba, one WA's KKT solve
+sweeps, modes, searches, refinements and certificate; see ``_search._PriceSearch`` and
+``_sweeps._iterate`` for the reasoning) as scalar loops compiled by numba, one WA's KKT solve
 (Eq. 10) at a time. It follows the NumPy solver step by step, so the two return the same equilibria up
 to rounding (the Newton iteration of the simplex multiplier stops per WA here, per batch there);
 benchmarks/bench_tier1.py compares them.
@@ -16,19 +16,17 @@ One module on purpose, although it is long: numba keys a cached function on its 
 so a compiled function that calls compiled functions of another module keeps running their old code
 after they change, until the cache is cleared (numba's documented cache limitation). Every function
 here calls the others, so they share one file. The scenario physics, which calls none of them, is in
-``ioa_gym._scenario_kernel``.
+``ioa_gym.tier1._scenario_kernel``.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 from numba import types as nb
-
-# The scenario physics kernel lived here; still importable from here.
-from ioa_gym._scenario_kernel import scenario_physics as scenario_physics
 
 _F, _I, _B = nb.float64, nb.int64, nb.boolean
 _F1, _F2, _F3, _I1, _B1 = _F[::1], _F[:, ::1], _F[:, :, ::1], _I[::1], _B[::1]
@@ -49,16 +47,63 @@ _P, _V, _S, _W, _WS = 0, 1, 2, 3, 4
 # Rows of the exits array (4, L, N): WA n's exit price from leader l, its term of dW/dp just left of
 # the exit, its multiplier mu_{-l} without l, and the sum of its other ratios without the simplex.
 _EXIT_PRICE, _EXIT_SLOPE, _EXIT_MU, _EXIT_OTHERS = 0, 1, 2, 3
-# Jacobi modes (see _tier1_sweeps._iterate).
+# Jacobi modes (see _sweeps._iterate).
 _WINDOW, _CAREFUL, _EXACT = 0, 1, 2
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
+class Followers(NamedTuple):
+    """The WAs of one slot as every kernel takes them (``Scenario`` arrays; leaders MAs first)."""
+
+    direct: np.ndarray
+    """(N, L) a_{n,l} at phi = 0 (Eq. 8): ``Scenario.direct_cost_adjustment``."""
+    aerial: np.ndarray
+    """(N, J) d a_{n,j} / d phi_j: ``Scenario.aerial_cost_extra``."""
+    n_ma: int
+    """Number of MAs (the first leaders)."""
+    work: np.ndarray
+    """(N,) G_n (Gcycles)."""
+    omega: np.ndarray
+    """(N,) satisfaction weights omega_n."""
+
+
+class Leaders(NamedTuple):
+    """The leaders' price ranges and the search settings, as every search takes them."""
+
+    low: np.ndarray
+    """(L,) c_l, the lower end of each leader's price range."""
+    high: float
+    """p_max, the upper end of every range."""
+    capacity: np.ndarray
+    """(L,) Cap_l (inf for the MAs)."""
+    aerial_price: float
+    """pi, the FAs' price of aerial computing (Eq. 11b)."""
+    resolution: np.ndarray
+    """(L,) bracket width at which a leader's search stops (``_search._search_settings``)."""
+    max_exits: int
+    """Exit prices a search evaluates at most (an even subsample beyond)."""
+
+
+class SearchState(NamedTuple):
+    """What the searches respond to, recomputed when the base prices or phi change (``_set_base``,
+    ``_exits``)."""
+
+    base: np.ndarray
+    """(N, L) marginal costs m_{n,l} at the base prices (Eq. 9)."""
+    adjustment: np.ndarray
+    """(N, L) a_{n,l}(phi) (Eq. 8)."""
+    work: np.ndarray
+    work_sq: np.ndarray
+    omega: np.ndarray
+    exits: np.ndarray
+    """(4, L, N) per leader and WA: exit price, its dW/dp term, mu_{-l}, the other ratios' sum."""
+
+
 @njit(**_JIT)
 def _newton_multiplier(m, omega, mu):
     """The simplex multiplier of one binding WA by Newton's method on 1/H_A(mu) = omega/(|A| + 1) from a
-    start ``mu`` left of the root (see _follower_kkt._solve_simplex); returns
+    start ``mu`` left of the root (see _kkt._solve_simplex); returns
     (mu, sum_active 1/(m_l + mu)^2)."""
     slope = 0.0
     for _ in range(_NEWTON_ITERS):
@@ -145,8 +190,9 @@ def _kkt_own(m, omega, leader, mu_start):
 
 
 @njit(**_JIT)
-def ratios_with_share(prices, share, direct_t, aerial_t, n_ma, work, omega):
+def ratios_with_share(prices, share, followers):
     """Every WA's best response (N, L) to ``prices`` with the FAs' overflow shares phi (Eq. 8-10)."""
+    direct_t, aerial_t, n_ma, work, omega = followers
     n_wa, n_leaders = direct_t.shape
     ratios = np.empty((n_wa, n_leaders))
     m = np.empty(n_leaders)
@@ -189,14 +235,15 @@ def _set_base(prices, share, direct_t, aerial_t, n_ma, work, adjustment_t, base_
 
 
 @njit(**_JIT)
-def _exits(base_t, adjustment_t, work, work_sq, omega, exits):
+def _exits(state):
     """Exit prices (L, N) of the WAs from each leader and the exiting WA's term of dW/dp just left of
-    its exit (see _tier1_search._PriceSearch.exits): WA n uses leader l iff m_{n,l} + mu_{-l} < omega_n,
+    its exit (see _search._PriceSearch.exits): WA n uses leader l iff m_{n,l} + mu_{-l} < omega_n,
     mu_{-l} the multiplier of its KKT solution without l. Where l is unused at the full solution (or
     the simplex does not bind), removing it changes nothing: only the leaders a binding WA uses need a
     solve of their own. Also kept, for ``_evaluate``: mu_{-l} (where its Newton iterations start) and the
     sum of the WA's other unconstrained ratios (where mu_{-l} = 0, l's own ratio then decides whether
     the simplex binds, and where it does not the ratio is in closed form)."""
+    base_t, adjustment_t, work, work_sq, omega, exits = state
     n_wa, n_leaders = base_t.shape
     m = np.empty(n_leaders)
     o = np.empty(n_leaders)
@@ -235,12 +282,7 @@ def _evaluate(
     capacity,
     offset,
     aerial_price,
-    base_t,
-    adjustment_t,
-    work,
-    work_sq,
-    omega,
-    exits,
+    state,
     m,
     o,
     point,
@@ -249,6 +291,7 @@ def _evaluate(
     p W - cost min(W, capacity) - pi max(W - capacity, 0) + offset. The WAs past their exit price are
     skipped (o = 0 there); where the simplex does not bind, o_l is in closed form; where it does, the
     Newton iteration starts at mu_{-l}."""
+    base_t, adjustment_t, work, work_sq, omega, exits = state
     n_wa, n_leaders = base_t.shape
     load = 0.0
     load_slope = 0.0
@@ -307,7 +350,7 @@ def _clamp01(s):
 
 @njit(**_JIT)
 def _hermite_peak(a, b, value_a, value_b, slope_a, slope_b):
-    """Maximiser and maximum on [a, b] of the cubic Hermite interpolant of U (_tier1_search._hermite_peak)."""
+    """Maximiser and maximum on [a, b] of the cubic Hermite interpolant of U (_search._hermite_peak)."""
     width = b - a
     d0 = width * slope_a
     d1 = width * slope_b
@@ -328,7 +371,7 @@ def _hermite_peak(a, b, value_a, value_b, slope_a, slope_b):
 
 @njit(**_JIT)
 def _bound(capacity, aerial_price, lo, hi):
-    """Upper bound of U on a piece between points lo and hi (_tier1_search._PriceSearch._bound)."""
+    """Upper bound of U on a piece between points lo and hi (_search._PriceSearch._bound)."""
     width = hi[_P] - lo[_P]
     if lo[_W] > capacity and lo[_P] < aerial_price:
         return hi[_V] - hi[_S] * width
@@ -343,7 +386,7 @@ def _bound(capacity, aerial_price, lo, hi):
 @njit(**_JIT)
 def _model_peak(capacity, cost, offset, aerial_price, lo, hi):
     """Maximum of the cubic model of U between lo and hi, with the FA capacity kink located where the
-    load crosses the capacity inside (_tier1_search._PriceSearch._model_peak)."""
+    load crosses the capacity inside (_search._PriceSearch._model_peak)."""
     peak, peak_value = _hermite_peak(lo[_P], hi[_P], lo[_V], hi[_V], lo[_S], hi[_S])
     if not (lo[_W] > capacity and hi[_W] <= capacity):
         return peak, peak_value
@@ -410,17 +453,12 @@ def _refine(
     best_value,
     threshold,
     aerial_price,
-    base_t,
-    adjustment_t,
-    work,
-    work_sq,
-    omega,
-    exits,
+    state,
     m,
     o,
 ):
     """Maximise U on a bracket on which it is unimodal until the bracket is no wider than the resolution
-    (_tier1_search._PriceSearch.refine, one row). Returns (best price, best utility, upper bound)."""
+    (_search._PriceSearch.refine, one row). Returns (best price, best utility, upper bound)."""
     lo = lo_in.copy()
     hi = hi_in.copy()
     bound = _bound(capacity, aerial_price, lo, hi)
@@ -457,12 +495,7 @@ def _refine(
                 capacity,
                 offset,
                 aerial_price,
-                base_t,
-                adjustment_t,
-                work,
-                work_sq,
-                omega,
-                exits,
+                state,
                 m,
                 o,
                 joined[2 + k],
@@ -481,12 +514,7 @@ def _refine(
     return best_price, best_value, bound
 
 
-@njit(
-    nb.void(
-        _I1, _F1, _F1, _B, _F2, _F, _F1, _F, _F1, _F, _F1, _I, _F2, _F2, _F1, _F1, _F1, _F3, _F1, _F1, _F2
-    ),
-    **_JIT,
-)
+@njit(**_JIT)
 def _search(
     selected,
     lower,
@@ -494,28 +522,20 @@ def _search(
     exact,
     include,
     certify,
-    low,
-    high,
-    capacity_of,
-    aerial_price,
-    resolution_of,
-    max_exits,
-    base_t,
-    adjustment_t,
-    work,
-    work_sq,
-    omega,
-    exits,
+    leaders,
+    state,
     out_price,
     out_value,
     out_included,
 ):
-    """Each selected leader's best own price in [lower, upper] (_tier1_search._PriceSearch.search): U at
+    """Each selected leader's best own price in [lower, upper] (_search._PriceSearch.search): U at
     the bounds, at every exit price inside (an even subsample past ``max_exits``) and at ``include`` (S, I);
     pieces where U' turns from > 0 to < 0 are refined (exact, and only where their tangent bound can
     beat the best point) or modelled (not exact). ``certify`` >= 0: pieces are refined against the middle
     include point's utility and the value returned is an upper bound. Writes the best prices, their
     utilities and the utilities at ``include`` (the max over a leader's rows)."""
+    low, high, capacity_of, aerial_price, resolution_of, max_exits = leaders
+    base_t, exits = state.base, state.exits
     n_sel = selected.shape[0]
     n_include = include.shape[1]
     n_wa, n_leaders = base_t.shape
@@ -600,12 +620,7 @@ def _search(
                 row_capacity[r],
                 row_offset[r],
                 aerial_price,
-                base_t,
-                adjustment_t,
-                work,
-                work_sq,
-                omega,
-                exits,
+                state,
                 m,
                 o,
                 points[r, p],
@@ -668,12 +683,7 @@ def _search(
                     max(lo[_V], hi[_V]),
                     threshold,
                     aerial_price,
-                    base_t,
-                    adjustment_t,
-                    work,
-                    work_sq,
-                    omega,
-                    exits,
+                    state,
                     m,
                     o,
                 )
@@ -697,27 +707,20 @@ def _search(
             out_price[cand_slot[c]] = cand_price[c]
 
 
-@njit(nb.void(_F2, _I, _F1, _F, _F1, _F, _F2, _F2, _F1, _F1, _F1, _F3, _F1, _F1, _F1, _B1), **_JIT)
+@njit(**_JIT)
 def _scan(
     own,
     centre,
-    low,
-    high,
-    capacity_of,
-    aerial_price,
-    base_t,
-    adjustment_t,
-    work,
-    work_sq,
-    omega,
-    exits,
+    leaders,
+    state,
     out_price,
     out_value,
     out_utility,
     out_escaped,
 ):
     """Every leader's best response from its utility at the increasing own prices own (L, K)
-    (_tier1_search._PriceSearch.scan)."""
+    (_search._PriceSearch.scan)."""
+    low, high, capacity_of, aerial_price = leaders.low, leaders.high, leaders.capacity, leaders.aerial_price
     n_leaders, n_points = own.shape
     m = np.empty(n_leaders)
     o = np.empty(n_leaders)
@@ -735,12 +738,7 @@ def _scan(
                 capacity,
                 0.0,
                 aerial_price,
-                base_t,
-                adjustment_t,
-                work,
-                work_sq,
-                omega,
-                exits,
+                state,
                 m,
                 o,
                 pts[k],
@@ -762,29 +760,20 @@ def _scan(
         out_utility[leader] = pts[centre, _V]
 
 
-@njit(nb.void(_F1, _F, _I, _F1, _F, _F1, _F, _F1, _I, _F2, _F2, _F1, _F1, _F1, _F3, _F1, _F1, _F1), **_JIT)
+@njit(**_JIT)
 def _jacobi_best_responses(
     prices,
     window,
     mode,
-    low,
-    high,
-    capacity_of,
-    aerial_price,
-    resolution_of,
-    max_exits,
-    base_t,
-    adjustment_t,
-    work,
-    work_sq,
-    omega,
-    exits,
+    leaders,
+    state,
     found,
     value,
     utility,
 ):
-    """Every leader's best response to the base prices (_tier1_sweeps._jacobi_best_responses). ``window``
+    """Every leader's best response to the base prices (_sweeps._jacobi_best_responses). ``window``
     < 0: the first sweep's scan."""
+    low, high = leaders.low, leaders.high
     n_leaders = prices.shape[0]
     everyone = np.arange(n_leaders)
     top = np.full(n_leaders, high)
@@ -798,18 +787,8 @@ def _jacobi_best_responses(
             True,
             prices.reshape(n_leaders, 1),
             -1.0,
-            low,
-            high,
-            capacity_of,
-            aerial_price,
-            resolution_of,
-            max_exits,
-            base_t,
-            adjustment_t,
-            work,
-            work_sq,
-            omega,
-            exits,
+            leaders,
+            state,
             found,
             value,
             included,
@@ -825,16 +804,8 @@ def _jacobi_best_responses(
         _scan(
             own,
             offsets.size // 2,
-            low,
-            high,
-            capacity_of,
-            aerial_price,
-            base_t,
-            adjustment_t,
-            work,
-            work_sq,
-            omega,
-            exits,
+            leaders,
+            state,
             found,
             value,
             utility,
@@ -849,16 +820,8 @@ def _jacobi_best_responses(
         _scan(
             own,
             1,
-            low,
-            high,
-            capacity_of,
-            aerial_price,
-            base_t,
-            adjustment_t,
-            work,
-            work_sq,
-            omega,
-            exits,
+            leaders,
+            state,
             found,
             value,
             utility,
@@ -875,18 +838,8 @@ def _jacobi_best_responses(
             False,
             prices.reshape(n_leaders, 1),
             -1.0,
-            low,
-            high,
-            capacity_of,
-            aerial_price,
-            resolution_of,
-            max_exits,
-            base_t,
-            adjustment_t,
-            work,
-            work_sq,
-            omega,
-            exits,
+            leaders,
+            state,
             found,
             value,
             included,
@@ -918,18 +871,8 @@ def _jacobi_best_responses(
             False,
             np.empty((count, 0)),
             -1.0,
-            low,
-            high,
-            capacity_of,
-            aerial_price,
-            resolution_of,
-            max_exits,
-            base_t,
-            adjustment_t,
-            work,
-            work_sq,
-            omega,
-            exits,
+            leaders,
+            state,
             sub_found,
             sub_value,
             np.empty((count, 0)),
@@ -940,25 +883,10 @@ def _jacobi_best_responses(
 
 
 @njit(**_JIT)
-def solve(
-    initial_prices,
-    direct_t,
-    aerial_t,
-    n_ma,
-    work,
-    omega,
-    low,
-    high,
-    capacity_of,
-    aerial_price,
-    resolution_of,
-    max_exits,
-    tol,
-    max_iter,
-    damping,
-    gauss_seidel,
-):
-    """Algorithm 2 (_tier1_sweeps._iterate): returns (price history (T, L), phi history (T, J), converged)."""
+def solve(initial_prices, followers, leaders, tol, max_iter, damping, gauss_seidel):
+    """Algorithm 2 (_sweeps._iterate): returns (price history (T, L), phi history (T, J), converged)."""
+    direct_t, aerial_t, n_ma, work, omega = followers
+    high, capacity_of, resolution_of = leaders.high, leaders.capacity, leaders.resolution
     n_wa, n_leaders = direct_t.shape
     n_fa = n_leaders - n_ma
     work_sq = work * work
@@ -968,6 +896,8 @@ def solve(
     adjustment_t = np.empty((n_wa, n_leaders))
     base_t = np.empty((n_wa, n_leaders))
     exits = np.empty((4, n_leaders, n_wa))
+    state = SearchState(base_t, adjustment_t, work, work_sq, omega, exits)
+    low = leaders.low
     everyone = np.arange(n_leaders)
     top = np.full(n_leaders, high)
     capacity = capacity_of[n_ma:]
@@ -995,7 +925,7 @@ def solve(
         previous = prices.copy()
         previous_share = share.copy()
         _set_base(previous, previous_share, direct_t, aerial_t, n_ma, work, adjustment_t, base_t)
-        _exits(base_t, adjustment_t, work, work_sq, omega, exits)
+        _exits(state)
         have_best = False
         if moved < tol:
             certify = failed_certificates == 0 or gauss_seidel or waited >= _CERTIFICATE_WAIT
@@ -1004,18 +934,8 @@ def solve(
                     previous,
                     window,
                     mode,
-                    low,
-                    high,
-                    capacity_of,
-                    aerial_price,
-                    resolution_of,
-                    max_exits,
-                    base_t,
-                    adjustment_t,
-                    work,
-                    work_sq,
-                    omega,
-                    exits,
+                    leaders,
+                    state,
                     best,
                     estimate,
                     utility,
@@ -1039,18 +959,8 @@ def solve(
                     True,
                     near,
                     _EQUILIBRIUM_GAP,
-                    low,
-                    high,
-                    capacity_of,
-                    aerial_price,
-                    resolution_of,
-                    max_exits,
-                    base_t,
-                    adjustment_t,
-                    work,
-                    work_sq,
-                    omega,
-                    exits,
+                    leaders,
+                    state,
                     best,
                     estimate,
                     included,
@@ -1075,18 +985,8 @@ def solve(
                     previous,
                     window,
                     mode,
-                    low,
-                    high,
-                    capacity_of,
-                    aerial_price,
-                    resolution_of,
-                    max_exits,
-                    base_t,
-                    adjustment_t,
-                    work,
-                    work_sq,
-                    omega,
-                    exits,
+                    leaders,
+                    state,
                     best,
                     estimate,
                     utility,
@@ -1101,7 +1001,7 @@ def solve(
             for leader in range(n_leaders):
                 one[0] = leader
                 _set_base(prices, previous_share, direct_t, aerial_t, n_ma, work, adjustment_t, base_t)
-                _exits(base_t, adjustment_t, work, work_sq, omega, exits)
+                _exits(state)
                 _search(
                     one,
                     low[one],
@@ -1109,18 +1009,8 @@ def solve(
                     mode == _EXACT,
                     no_include,
                     -1.0,
-                    low,
-                    high,
-                    capacity_of,
-                    aerial_price,
-                    resolution_of,
-                    max_exits,
-                    base_t,
-                    adjustment_t,
-                    work,
-                    work_sq,
-                    omega,
-                    exits,
+                    leaders,
+                    state,
                     one_price,
                     one_value,
                     no_include,
@@ -1159,31 +1049,19 @@ def solve(
 
 
 @njit(**_JIT)
-def best_responses(
-    prices,
-    share,
-    selected,
-    direct_t,
-    aerial_t,
-    n_ma,
-    work,
-    omega,
-    low,
-    high,
-    capacity_of,
-    aerial_price,
-    resolution_of,
-    max_exits,
-):
+def best_responses(prices, share, selected, followers, leaders):
     """Fast Algorithm 1 (stackelberg.best_response_prices): each selected leader's exact best response
     over [c_l, p_max] to the others' ``prices``, phi fixed at ``share``. Returns (prices, utilities)."""
+    direct_t, aerial_t, n_ma, work, omega = followers
     n_wa, n_leaders = direct_t.shape
     work_sq = work * work
     adjustment_t = np.empty((n_wa, n_leaders))
     base_t = np.empty((n_wa, n_leaders))
     exits = np.empty((4, n_leaders, n_wa))
+    state = SearchState(base_t, adjustment_t, work, work_sq, omega, exits)
+    low, high = leaders.low, leaders.high
     _set_base(prices, share, direct_t, aerial_t, n_ma, work, adjustment_t, base_t)
-    _exits(base_t, adjustment_t, work, work_sq, omega, exits)
+    _exits(state)
     count = selected.shape[0]
     found = np.empty(count)
     value = np.empty(count)
@@ -1195,18 +1073,8 @@ def best_responses(
         True,
         no_include,
         -1.0,
-        low,
-        high,
-        capacity_of,
-        aerial_price,
-        resolution_of,
-        max_exits,
-        base_t,
-        adjustment_t,
-        work,
-        work_sq,
-        omega,
-        exits,
+        leaders,
+        state,
         found,
         value,
         no_include,
@@ -1215,8 +1083,9 @@ def best_responses(
 
 
 @njit(**_JIT)
-def ratio_history(price_history, share_history, direct_t, aerial_t, n_ma, work, omega):
+def ratio_history(price_history, share_history, followers):
     """The WAs' best responses (T, N, L) to every iterate of a history (prices and phi)."""
+    direct_t, aerial_t, n_ma, work, omega = followers
     n_iterates = price_history.shape[0]
     n_wa, n_leaders = direct_t.shape
     ratios = np.empty((n_iterates, n_wa, n_leaders))
@@ -1233,10 +1102,11 @@ def ratio_history(price_history, share_history, direct_t, aerial_t, n_ma, work, 
 
 
 @njit(**_JIT)
-def outcome(ratios, prices, share, direct_t, aerial_t, n_ma, work, omega, low, capacity_of, aerial_price):
+def outcome(ratios, prices, share, followers, low, capacity_of, aerial_price):
     """At the last iterate: loads W_l, FA overflow Q_j (Eq. 12), leader utilities (Eq. 11a-b) and
     follower utilities (Eq. 7); the compiled counterparts of leader_loads, overflow_of,
     leader_utilities and follower_utility in stackelberg.py."""
+    direct_t, aerial_t, n_ma, work, omega = followers
     n_wa, n_leaders = ratios.shape
     n_fa = n_leaders - n_ma
     loads = np.zeros(n_leaders)

@@ -1,8 +1,9 @@
-"""Compiled slot latency (``ioa_gym.latency.slot_summary``): what IoA-Stackelberg-v0 puts in each step's info.
+"""Compiled slot latency (``ioa_gym.tier1.latency.slot_summary``): what IoA-Stackelberg-v0 puts in each step's
+info.
 
-The same numbers as :func:`ioa_gym.latency.latency` (the NumPy definition, tested against it), in one loop
-over WAs and leaders: the NumPy version is some forty calls on (N, L) arrays of a hundred numbers, about a
-quarter of the env's step time. It calls no other compiled function, so numba's on-disk cache of it
+The same numbers as :func:`ioa_gym.tier1.latency.latency` (the NumPy definition, tested against it), in one
+loop over WAs and leaders: the NumPy version is some forty calls on (N, L) arrays of a hundred numbers, about
+a quarter of the env's step time. It calls no other compiled function, so numba's on-disk cache of it
 (``cache=True``, keyed on this file) stays valid on its own.
 """
 

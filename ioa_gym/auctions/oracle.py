@@ -8,14 +8,15 @@ auctioneers against, not a baseline a real auctioneer could use.
 
 The search is a depth-first branch and bound over tick sequences:
 
-- every node is a copy of the auction (:meth:`~ioa_gym.auction.DoubleDutchAuction.clone`), ticked by the
+- every node is a copy of the auction (:meth:`~ioa_gym.auctions.DoubleDutchAuction.clone`), ticked by the
   mechanism's own code, so the oracle plays exactly the auction every agent plays;
 - a node is cut when even its best conceivable end cannot beat the best sequence found so far: an
-  efficiency of at most :func:`efficiency_bound` (1 for the classic DDA; for the strategy-proof DDA the
-  best welfare over the clearing prices still possible; for the double clock the efficient welfare of the
-  units still active), reached in no fewer than ``ceil(gap / step_max)`` more ticks;
-- a state met again after the same number of ticks (the same clocks and acceptances) is not searched
-  twice;
+  efficiency of at most :func:`efficiency_bound`, the mechanism's own bound (1 for the classic DDA; for the
+  strategy-proof DDA the best welfare over the clearing prices still possible; for the double clock the
+  efficient welfare of the units still active; 1 for a mechanism that declares none), reached in no fewer
+  than ``ceil(clock_gap / step_max)`` more ticks;
+- a state met again after the same number of ticks (``ClockAuction.state_key``: the same clocks and
+  acceptances) is not searched twice (a mechanism without a state key is searched exhaustively);
 - the search starts from the best fixed step of the set, and tries large steps first.
 
 When it ends within ``max_nodes`` nodes the result is the optimum over the step set (``exact=True``); a
@@ -42,9 +43,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ioa_gym._auction_double_clock import DoubleClockAuction
-from ioa_gym._auction_market import efficient_welfare, welfare_efficiency
-from ioa_gym._auction_play import Auction
+from ioa_gym.auctions.clock import BUYER, ClockAuction
+from ioa_gym.auctions.market import efficient_welfare, welfare_efficiency
+from ioa_gym.auctions.mechanism import get_mechanism
+from ioa_gym.auctions.play import Auction
+
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "EVENT_MARGIN",
+    "OracleResult",
+    "clairvoyant",
+    "efficiency_bound",
+    "event_steps",
+]
 
 DEFAULT_MAX_NODES = 200_000
 """Node budget of one search (each node is one tick of a cloned auction, a few microseconds)."""
@@ -70,74 +81,14 @@ class OracleResult:
     nodes: int
 
 
-def _gap(auction: Auction) -> float:
-    """How far the clocks still have to move, together, before the auction ends by meeting."""
-    if isinstance(auction, DoubleClockAuction):
-        return auction.seller_price - auction.buyer_price
-    return auction.buyer_price - auction.seller_price
-
-
-def efficiency_bound(auction: Auction, optimum: float, cache: dict | None = None) -> float:
-    """An upper bound of the efficiency the auction can still end with.
-
-    - Double clock: only units still active can trade, so at most their efficient welfare.
-    - Strategy-proof DDA: the clearing price will lie between the clocks, and eligibility compares each
-      report with it (proxy bidding); the bound is the best welfare over the prices between the clocks,
-      with the auction's own rationing draw.
-    - Classic DDA: 1."""
+def efficiency_bound(auction: ClockAuction, optimum: float, cache: dict | None = None) -> float:
+    """An upper bound of the efficiency the auction can still end with: its mechanism's
+    ``efficiency_bound`` (``ioa_gym.auctions.mechanism``), else 1 (e.g. the classic DDA: any trade may
+    still happen)."""
     if optimum <= 0.0:
         return 1.0
-    if isinstance(auction, DoubleClockAuction):
-        values = auction._buyer_sorted[: auction.buyer_units_active]
-        costs = auction._seller_sorted[: auction.seller_units_active]
-        gains = [v - c for v, c in zip(values, costs, strict=False) if v > c]
-        return min(1.0, math.fsum(gains) / optimum)
-    if auction._classic:
-        return 1.0
-    low, high = auction.seller_price, auction.buyer_price
-    points = sorted(
-        {low, high, *(r for r in auction._buyer_sorted + auction._seller_sorted if low < r < high)}
-    )
-    prices = points + [0.5 * (a + b) for a, b in zip(points, points[1:], strict=False)]
-    best = -math.inf
-    for price in prices:
-        n_buyers = sum(1 for value in auction._buyer_sorted if value >= price)
-        n_sellers = sum(1 for cost in auction._seller_sorted if cost <= price)
-        key = (n_buyers, n_sellers)
-        welfare = None if cache is None else cache.get(key)
-        if welfare is None:
-            welfare = _proxy_welfare(auction, n_buyers, n_sellers)
-            if cache is not None:
-                cache[key] = welfare
-        best = max(best, welfare)
-    return min(1.0, best / optimum)
-
-
-def _proxy_welfare(auction: Auction, n_buyers: int, n_sellers: int) -> float:
-    """Welfare of the strategy-proof DDA's clearing with these many eligible units on each side."""
-    q = min(n_buyers, n_sellers)
-    if q == 0:
-        return 0.0
-    buyers = auction._ration(auction._buyer_order, [], auction._buyer_priority, n_buyers, q)
-    sellers = auction._ration(auction._seller_order, [], auction._seller_priority, n_sellers, q)
-    values, costs = auction.market._unit_lists
-    return math.fsum([*(values[u] for u in buyers), *(-costs[u] for u in sellers)])
-
-
-def _key(auction: Auction) -> tuple:
-    """Everything that decides an auction's future (the round count included)."""
-    if isinstance(auction, DoubleClockAuction):
-        return (auction.rounds, auction.buyer_price, auction.seller_price)
-    return (
-        auction.rounds,
-        auction.buyer_price,
-        auction.seller_price,
-        auction._buyer_turn,
-        tuple(auction._buyer_accept_prices),
-        tuple(auction._seller_accept_prices),
-        tuple(auction._buyer_accept_rounds),
-        tuple(auction._seller_accept_rounds),
-    )
+    bound = get_mechanism(auction.variant).efficiency_bound
+    return 1.0 if bound is None else bound(auction, optimum, cache)
 
 
 def _end_value(auction: Auction, optimum: float, eta: float) -> tuple[float, float]:
@@ -180,19 +131,19 @@ def event_steps(auction: Auction, step_min: float, step_max: float) -> tuple[flo
     (just past it), and step_max; all clipped to [step_min, step_max]. The strategy-proof DDA alternates its
     clocks on a fixed pattern, so a clock may have to wait for the other there: it also tries step_min
     (without it, fixed step pairs beat the search on some auctions)."""
-    double_clock = isinstance(auction, DoubleClockAuction)
-    buyer_moves = auction.active_clock == "buyer"
+    buyer_moves = auction.active_clock == BUYER
     here = auction.buyer_price if buyer_moves else auction.seller_price
     there = auction.seller_price if buyer_moves else auction.buyer_price
-    # The direction the active clock moves: the DDA's buyer clock and the double clock's seller clock fall.
-    falling = buyer_moves != double_clock
+    # The direction the active clock moves (the DDA's buyer clock and the double clock's seller clock fall).
+    falling = auction.active_clock_falls()
     gap = abs(there - here)
     candidates = {min(step_max, gap + EVENT_MARGIN), gap - EVENT_MARGIN}
-    if not double_clock and not auction._classic:
-        # The strategy-proof DDA alternates the clocks whatever happens, so a clock may have to wait for the
+    if get_mechanism(auction.variant).fixed_alternation:
+        # The clocks alternate whatever happens (the strategy-proof DDA), so a clock may have to wait for the
         # other: the smallest step lets it creep instead of landing at the far end of its class.
         candidates.add(step_min)
-    points = [*auction._buyer_sorted, *auction._seller_sorted]
+    values, costs = auction.unit_reports()
+    points = [*values, *costs]
     for report in points:
         distance = here - report if falling else report - here
         if 0.0 < distance < gap:
@@ -261,7 +212,7 @@ def clairvoyant(
     complete = True
 
     def bound(node: Auction) -> float:
-        ticks = max(1, math.ceil(_gap(node) / largest - 1e-12))
+        ticks = max(1, math.ceil(node.clock_gap / largest - 1e-12))
         ticks = min(ticks, node.max_rounds - node.rounds)
         return efficiency_bound(node, optimum, cache) - eta * (node.rounds + ticks)
 
@@ -282,8 +233,10 @@ def clairvoyant(
                     best_value, best_efficiency, best_rounds = value, efficiency, child.rounds
                     best_steps = tuple(path)
             elif bound(child) > best_value + 1e-12:
-                key = _key(child)
-                if key not in seen:
+                key = child.state_key()
+                if key is None:
+                    search(child)
+                elif key not in seen:
                     seen.add(key)
                     search(child)
             path.pop()

@@ -21,8 +21,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from ioa_gym.auctions.oracle import DEFAULT_MAX_NODES, clairvoyant
 from ioa_gym.envs.access import dda_env
-from ioa_gym.oracle import DEFAULT_MAX_NODES, clairvoyant
 
 
 class _ReferencePolicy:
@@ -140,13 +140,13 @@ class AdaptiveStepPolicy(_ReferencePolicy):
 
 
 class ClairvoyantPolicy(_ReferencePolicy):
-    """The clairvoyant ceiling (:func:`ioa_gym.oracle.clairvoyant`) as an agent: at the first tick of each
-    auction it reads the env's auction, private values and rationing draw included, plans the best step
+    """The clairvoyant ceiling (:func:`ioa_gym.auctions.oracle.clairvoyant`) as an agent: at the first tick of
+    each auction it reads the env's auction, private values and rationing draw included, plans the best step
     sequence (over the discrete env's step sizes, or event-aligned steps in [step_min, step_max]) and then
     plays it. Not an auctioneer a real market could run: an upper bound for reading the others against.
 
     It needs the single env it plays (it reads that env's ``auction``; a vector env raises ValueError).
-    ``plans`` holds the :class:`~ioa_gym.oracle.OracleResult` of every auction planned, in order.
+    ``plans`` holds the :class:`~ioa_gym.auctions.oracle.OracleResult` of every auction planned, in order.
     """
 
     def __init__(self, env: gym.Env, max_nodes: int | None = None) -> None:
@@ -183,10 +183,10 @@ class ClairvoyantPolicy(_ReferencePolicy):
 
 
 REFERENCE_POLICIES = {
-    "adaptive": ("ioa_gym.policies:AdaptiveStepPolicy", "hand-written adaptive step rule"),
+    "adaptive": ("ioa_gym.analysis.policies:AdaptiveStepPolicy", "hand-written adaptive step rule"),
     "clairvoyant": (
-        "ioa_gym.policies:ClairvoyantPolicy",
-        "upper bound: plans each auction seeing the values and costs (ioa_gym.oracle)",
+        "ioa_gym.analysis.policies:ClairvoyantPolicy",
+        "upper bound: plans each auction seeing the values and costs (ioa_gym.auctions.oracle)",
     ),
 }
 """Registry name -> (``"module:Class"``, description) of the reference policies this package offers."""

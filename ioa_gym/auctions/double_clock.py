@@ -1,6 +1,5 @@
 """The double-clock auction (T2.14-T2.17, docs/model.md, Sec. 4): an ascending buyer clock, a descending
-seller clock, and exits. Part of ``ioa_gym.auction``, which re-exports every public name here; import them
-from there.
+seller clock, and exits; registered as the mechanism ``"double-clock"``.
 
 Exactly individually rational, dominant-strategy incentive compatible and strongly budget balanced for
 *every* auctioneer whose steps depend only on the public history (clock prices, exits, rounds): the
@@ -14,20 +13,11 @@ import math
 
 import numpy as np
 
-from ioa_gym._auction_market import Market
-from ioa_gym._auction_mechanism import (
-    BUYER,
-    SELLER,
-    AuctionResult,
-    Seed,
-    _ClockState,
-    _sorted_units,
-    check_auction_options,
-    check_seed,
-    settle,
-)
+from ioa_gym.auctions.clock import BUYER, SELLER, AuctionResult, ClockAuction, Seed, settle, sorted_units
+from ioa_gym.auctions.market import Market
+from ioa_gym.auctions.mechanism import IncentiveGuarantee, Mechanism, observation_layout, register_mechanism
 
-DOUBLE_CLOCK = "double-clock"
+__all__ = ["DOUBLE_CLOCK", "DoubleClockAuction"]
 
 
 def _check_step(name: str, step: object) -> float:
@@ -40,8 +30,8 @@ def _check_step(name: str, step: object) -> float:
     return value
 
 
-class DoubleClockAuction(_ClockState):
-    """One double-clock auction over a reported :class:`~ioa_gym.auction.Market` (T2.14-T2.17).
+class DoubleClockAuction(ClockAuction):
+    """One double-clock auction over a reported :class:`~ioa_gym.auctions.Market` (T2.14-T2.17).
 
     The buyer clock P_B starts at the lower price bound and ascends; the seller clock P_S starts at the
     upper bound and descends. A buyer (all its units together) is *active* while its reported value is at
@@ -63,10 +53,10 @@ class DoubleClockAuction(_ClockState):
     :param price_bounds: public (lower, upper) clock start prices (default ``DEFAULT_PRICE_BOUNDS``).
     :param max_rounds: tick limit (>= 1); the last tick clears at the clocks' midpoint (T2.16).
     :param seed: seed of the rationing order (``np.random.default_rng``; a Generator is used as is), drawn
-        as :class:`~ioa_gym.auction.DoubleDutchAuction` draws it.
+        as :class:`~ioa_gym.auctions.DoubleDutchAuction` draws it.
     """
 
-    variant = DOUBLE_CLOCK
+    variant = "double-clock"
 
     def __init__(
         self,
@@ -75,14 +65,7 @@ class DoubleClockAuction(_ClockState):
         max_rounds: int = 1000,
         seed: Seed = None,
     ) -> None:
-        if not isinstance(market, Market):
-            raise ValueError(f"market must be a Market, got {type(market).__name__}")
-        lower, upper = check_auction_options(DOUBLE_CLOCK, price_bounds, max_rounds)
-        if seed is not None and not isinstance(seed, np.random.Generator):
-            check_seed(seed)
-        self.market = market
-        self.price_bounds = (lower, upper)
-        self.max_rounds = int(max_rounds)
+        lower, upper = self._validate(market, price_bounds, max_rounds, seed)
         # Rationing priorities per unit in participant order, from the seed alone (no report moves a unit
         # in the queue), drawn in DoubleDutchAuction's order.
         rng = np.random.default_rng(seed)
@@ -90,7 +73,7 @@ class DoubleClockAuction(_ClockState):
         self._seller_priority = rng.permutation(market.total_seller_units)
         # Units sorted once (buyers by value descending, sellers by cost ascending): the active units of a
         # side are always a prefix, and an exit shortens it from the end.
-        self._buyer_order, self._seller_order, self._buyer_sorted, self._seller_sorted = _sorted_units(market)
+        self._buyer_order, self._seller_order, self._buyer_sorted, self._seller_sorted = sorted_units(market)
         self._buyer_active = len(self._buyer_sorted)
         self._seller_active = len(self._seller_sorted)
         # Largest unit count among the participants of the first k sorted units, for every k (public: unit
@@ -99,14 +82,7 @@ class DoubleClockAuction(_ClockState):
         self._seller_largest = _prefix_largest(
             self._seller_order, market.seller_unit_owners, market.seller_units
         )
-        self._buyer_price = lower
-        self._seller_price = upper
-        self._rounds = 0
-        self._last_step = math.nan
-        self._done = False
-        self._crossed = False
-        self._closing_price = math.nan
-        self._result: AuctionResult | None = None
+        self._start_clocks(lower, upper)
         # Reports outside the bounds exit (or stay) at the start prices, round 0.
         self._exit()
 
@@ -147,6 +123,26 @@ class DoubleClockAuction(_ClockState):
     def seller_units_exited(self) -> int:
         """Seller units that have left the auction."""
         return len(self._seller_sorted) - self._seller_active
+
+    def public_counts(self) -> tuple[int, int]:
+        """The units that have exited each side (this mechanism's public history)."""
+        return self.buyer_units_exited, self.seller_units_exited
+
+    @property
+    def clock_gap(self) -> float:
+        """P_S - P_B: the buyer clock ascends towards the descending seller clock."""
+        return self._seller_price - self._buyer_price
+
+    def active_clock_falls(self) -> bool:
+        """The seller clock falls, the buyer clock rises."""
+        return self.active_clock != BUYER
+
+    def state_key(self) -> tuple:
+        """The clocks (with the round count): the exits follow from them."""
+        return (self._rounds, self._buyer_price, self._seller_price)
+
+    def unit_reports(self) -> tuple[list[float], list[float]]:
+        return self._buyer_sorted, self._seller_sorted
 
     # -- dynamics ------------------------------------------------------------------------------------
 
@@ -198,7 +194,7 @@ class DoubleClockAuction(_ClockState):
         self._exit()
         self._finish(crossed, price)
 
-    # -- clearing (T2.17; result() is _ClockState's) -------------------------------------------------
+    # -- clearing (T2.17; result() is ClockAuction's) -------------------------------------------------
 
     def _clear(self) -> AuctionResult:
         demand, supply = self._buyer_active, self._seller_active
@@ -228,3 +224,42 @@ def _ration(order: list[int], priority: np.ndarray, n_active: int, q: int) -> li
         return active_units
     priorities = priority.tolist()
     return sorted(active_units, key=priorities.__getitem__)[:q]
+
+
+def double_clock_efficiency_bound(
+    auction: DoubleClockAuction, optimum: float, cache: dict | None = None
+) -> float:
+    """Upper bound of the efficiency a double-clock auction can still end with: only units still active can
+    trade, so at most their efficient welfare."""
+    if optimum <= 0.0:
+        return 1.0
+    values = auction._buyer_sorted[: auction.buyer_units_active]
+    costs = auction._seller_sorted[: auction.seller_units_active]
+    gains = [v - c for v, c in zip(values, costs, strict=False) if v > c]
+    return min(1.0, math.fsum(gains) / optimum)
+
+
+def _auction(
+    market: Market, price_bounds: tuple[float, float] | None, max_rounds: int, seed: Seed
+) -> DoubleClockAuction:
+    return DoubleClockAuction(market, price_bounds, max_rounds, seed)
+
+
+_EXITS = observation_layout("exited")
+
+DOUBLE_CLOCK = register_mechanism(
+    Mechanism(
+        name=DoubleClockAuction.variant,
+        auction=_auction,
+        counted="exited",
+        efficiency_bound=double_clock_efficiency_bound,
+        incentive=IncentiveGuarantee(
+            policy_reads=_EXITS, proof="docs/model.md, Sec. 4: any policy of the public history (T2.14-T2.17)"
+        ),
+        best_fixed_step=0.713,
+        description="double-clock auction with exits (IR, IC and SBB under every auctioneer)",
+    )
+)
+"""The double-clock auction: a looped batch (a tick of this mechanism moves one clock and compares one unit
+per side, a few microseconds per row). Its best fixed step, 0.713: ``python -m benchmarks.adaptive_vs_fixed
+--env IoA-DDA-DoubleClock-v0``."""

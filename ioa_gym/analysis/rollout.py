@@ -1,8 +1,8 @@
 """The episode loop: play seeded episodes of any Gymnasium env with a policy given as a plain callable.
 
 Every caller that plays whole episodes one env at a time goes through :func:`play`: the evaluation harness
-(``agents.evaluation``), the IC audit's replays of misreports (:mod:`ioa_gym.ic_audit`), the figures and the
-benchmarks. It needs only Gymnasium and NumPy.
+(``agents.evaluation``), the IC audit's replays of misreports (:mod:`ioa_gym.analysis.ic_audit`), the figures
+and the benchmarks. It needs only Gymnasium and NumPy.
 
 A policy is ``policy(observations) -> actions``: a batch of observations (one row per env still playing)
 in, one action per row out. An SB3 model, a baseline or a reference policy becomes one with

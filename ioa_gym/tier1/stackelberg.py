@@ -10,8 +10,8 @@ leading axis with a few contiguous vector adds, but over a short trailing axis w
 loop, and the solve is a handful of such reductions per Newton step. The equilibrium solver is
 bound by the number of NumPy calls rather than by arithmetic (arrays of a few thousand numbers), so
 it batches every leader and candidate price of a sweep into one solve and keeps the sweeps few and
-cheap (``_PriceSearch`` in ``ioa_gym._tier1_search``, ``_iterate`` in ``ioa_gym._tier1_sweeps``, the KKT solve
-in ``ioa_gym._follower_kkt``); benchmarks/bench_tier1.py measures it.
+cheap (``_PriceSearch`` in ``ioa_gym.tier1._search``, ``_iterate`` in ``ioa_gym.tier1._sweeps``, the KKT solve
+in ``ioa_gym.tier1._kkt``); benchmarks/bench_tier1.py measures it.
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ioa_gym._follower_kkt import _ratios_from_marginal
-from ioa_gym._tier1_search import _PriceSearch, _search_settings
-from ioa_gym._tier1_sweeps import _iterate
+from ioa_gym.checks import check_int, check_scalar, real_array
 from ioa_gym.errors import unknown_option_error
-from ioa_gym.latency import Latency, latency
-from ioa_gym.scenario import Scenario, _check_int, _check_scalar
+from ioa_gym.tier1._kkt import _ratios_from_marginal
+from ioa_gym.tier1._search import _PriceSearch, _search_settings
+from ioa_gym.tier1._sweeps import _iterate
+from ioa_gym.tier1.latency import Latency, latency
+from ioa_gym.tier1.scenario import Scenario
 
-# How the searches run: scalar loops compiled by numba (ioa_gym._tier1_kernel), or batched NumPy.
+# How the searches run: scalar loops compiled by numba (ioa_gym.tier1._solver_kernel), or batched NumPy.
 SOLVER_METHODS = ("compiled", "numpy")
 SOLVER_SCHEMES = ("jacobi", "gauss-seidel")
 SOLVER_OPTIONS = (
@@ -71,11 +72,11 @@ def check_solver_options(
     for key, value in options.items():
         label = f"{name}[{key!r}]" if name else key
         if key == "tol":
-            _check_scalar(label, value, 0.0, 1e9, strict_low=True)
+            check_scalar(label, value, 0.0, 1e9, strict_low=True)
         elif key == "max_iter":  # a limit, not an allocation (histories grow as sweeps are made)
             _check_int_option(label, value, 1, 2**62, bare=not name)
         elif key == "damping":
-            _check_scalar(label, value, 0.0, 1.0)
+            check_scalar(label, value, 0.0, 1.0)
             if value >= 1.0:
                 raise ValueError(f"{label} must lie in [0, 1), got {value!r}")
         elif key in ("scheme", "method"):
@@ -89,7 +90,7 @@ def check_solver_options(
         elif key == "refine_levels":
             _check_int_option(label, value, 0, 50, bare=not name)
         elif value is not None:  # initial_prices
-            prices = _real_array(value)
+            prices = real_array(value)
             if not name and prices is not None and prices.ndim == 1 and not np.all(np.isfinite(prices)):
                 raise ValueError(
                     f"{label} must be finite numbers (prices in [0, p_max]), got {prices.tolist()}"
@@ -114,16 +115,7 @@ def _check_int_option(label: str, value: object, low: int, high: int, bare: bool
     historical wording "NAME must be >= LOW"."""
     if bare and isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < low:
         raise ValueError(f"{label} must be >= {low} (an integer in [{low}, {high}]), got {value}")
-    _check_int(label, value, low, high)
-
-
-def _real_array(value: object) -> np.ndarray | None:
-    """``value`` as a float array if it holds real numbers (no strings, bools, complex or objects)."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        return None
-    return array.astype(float) if array.dtype.kind in "iuf" else None
+    check_int(label, value, low, high)
 
 
 def marginal_costs(scenario: Scenario, prices: np.ndarray, overflow_share: np.ndarray | None) -> np.ndarray:
@@ -156,22 +148,17 @@ def slot_outcome(
     (Eq. 10, (N, L)), the loads W_l, the leaders' utilities (Eq. 11a-b) and the FAs' new overflow
     shares Q_j / W_j (Eq. 12). The same numbers as ``follower_best_response``, ``leader_loads``,
     ``leader_utilities`` and ``overflow_of`` (tested), in one call."""
-    from ioa_gym import _tier1_kernel as kernel
+    from ioa_gym.tier1 import _solver_kernel as kernel
 
     prices, share = _prices_and_share(scenario, prices, overflow_share)
     prices, share = np.ascontiguousarray(prices), np.ascontiguousarray(share)
-    direct, aerial = scenario.direct_cost_adjustment, scenario.aerial_cost_extra
-    work, omega = scenario.task_work, scenario.satisfaction_weight
-    ratios = kernel.ratios_with_share(prices, share, direct, aerial, scenario.n_ma, work, omega)
+    followers = _followers(scenario)
+    ratios = kernel.ratios_with_share(prices, share, followers)
     loads, overflow, utilities, _ = kernel.outcome(
         ratios,
         prices,
         share,
-        direct,
-        aerial,
-        scenario.n_ma,
-        work,
-        omega,
+        followers,
         scenario.leader_unit_cost,
         _capacities(scenario),
         float(scenario.config.aerial_price),
@@ -229,7 +216,7 @@ def linear_search(
     _check_leader(scenario, leader)
     prices, share = _prices_and_share(scenario, prices, overflow_share)
     low, high = scenario.leader_unit_cost[leader], scenario.max_price
-    _check_scalar("step", step, 0.0, math.inf, strict_low=True)
+    check_scalar("step", step, 0.0, math.inf, strict_low=True)
     if (high - low) / step > MAX_LINEAR_SEARCH_POINTS:
         raise ValueError(
             f"step={step} scans more than MAX_LINEAR_SEARCH_POINTS={MAX_LINEAR_SEARCH_POINTS} prices over "
@@ -259,7 +246,7 @@ def best_response_prices(
     """Fast Algorithm 1 for several leaders at once: each selected leader's best-response price to the
     others' current prices, over [c_l, p_max]. The leader's utility and its exact derivative are
     evaluated, in one batched array, at the price bounds and at every price where a WA stops using the
-    leader (the utility is concave between those, see ``ioa_gym._tier1_search._PriceSearch``); the pieces
+    leader (the utility is concave between those, see ``ioa_gym.tier1._search._PriceSearch``); the pieces
     that can still hold the maximum are refined with Hermite steps on the derivative until the bracket
     is no wider than (p_max - c_l) / (grid_points - 1) * (2 / (refine_points - 1))^refine_levels (about
     0.0025 on the default scenario, a quarter of the default step of the reference ``linear_search``,
@@ -287,24 +274,16 @@ def best_response_prices(
         _check_leader(scenario, int(leader))
     prices, share = _prices_and_share(scenario, prices, overflow_share)
     if method == "compiled":
-        from ioa_gym import _tier1_kernel as kernel
+        from ioa_gym.tier1 import _solver_kernel as kernel
 
-        resolution, max_exits = _search_settings(scenario, grid_points, refine_levels, refine_points)
         return kernel.best_responses(
             np.ascontiguousarray(prices),
             np.ascontiguousarray(share),
             sel.astype(np.int64),
-            scenario.direct_cost_adjustment,
-            scenario.aerial_cost_extra,
-            scenario.n_ma,
-            scenario.task_work,
-            scenario.satisfaction_weight,
-            scenario.leader_unit_cost,
-            float(scenario.max_price),
-            _capacities(scenario),
-            float(scenario.config.aerial_price),
-            resolution,
-            max_exits,
+            _followers(scenario),
+            _leaders(
+                scenario, grid_points=grid_points, refine_levels=refine_levels, refine_points=refine_points
+            ),
         )
     search = _PriceSearch(scenario, grid_points, refine_levels, refine_points)
     search.set_base(prices, share)
@@ -341,11 +320,11 @@ class Equilibrium:
 
     @functools.cached_property
     def latency(self) -> Latency:
-        """Every WA's latency and energy at the result (``ioa_gym.latency``), computed on first use (a few
-        hundred microseconds: not paid by the envs' resets that never read it)."""
+        """Every WA's latency and energy at the result (``ioa_gym.tier1.latency``), computed on first use (a
+        few hundred microseconds: not paid by the envs' resets that never read it)."""
         if self.scenario is None:
             raise ValueError(
-                "this Equilibrium was built without its scenario; call ioa_gym.latency.latency()"
+                "this Equilibrium was built without its scenario; call ioa_gym.tier1.latency.latency()"
             )
         return latency(self.scenario, self.ratios, self.overflow_share, check=False)
 
@@ -360,7 +339,7 @@ def _prices_and_share(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posted prices (L,) of finite real numbers and FA overflow shares (J,) in [0, 1] (zeros for None), as
     float arrays; else ValueError naming them."""
-    array = _real_array(prices)
+    array = real_array(prices)
     if array is None or array.shape != (scenario.n_leaders,):
         got = "no array of real numbers" if array is None else f"shape {array.shape}"
         raise ValueError(
@@ -370,7 +349,7 @@ def _prices_and_share(
         raise ValueError(f"prices must be finite numbers, got {array.tolist()}")
     if overflow_share is None:
         return array, np.zeros(scenario.n_fa)
-    share = _real_array(overflow_share)
+    share = real_array(overflow_share)
     if share is None or share.shape != (scenario.n_fa,):
         got = "no array of real numbers" if share is None else f"shape {share.shape}"
         raise ValueError(
@@ -424,8 +403,8 @@ def solve_equilibrium(
     [c_l, p_max] works). ``search`` is passed to ``best_response_prices`` (grid_points, refine_levels,
     refine_points).
 
-    How the best responses are found (``ioa_gym._tier1_search._PriceSearch``,
-    ``ioa_gym._tier1_sweeps._iterate``): Jacobi sweeps take each leader's maximum from a cubic model of
+    How the best responses are found (``ioa_gym.tier1._search._PriceSearch``,
+    ``ioa_gym.tier1._sweeps._iterate``): Jacobi sweeps take each leader's maximum from a cubic model of
     its utility, fitted to the utility and its exact derivative on a scan of 7 prices around the initial
     ones (first sweep), then on a window of +-2 x the last move around the current price, the whole
     range for a leader whose maximum lies beyond (a sweep costs about two batched KKT solves);
@@ -437,8 +416,8 @@ def solve_equilibrium(
     estimates did not foresee makes every later search exact.
 
     ``method="compiled"`` (default) runs this algorithm as scalar loops compiled by numba
-    (``ioa_gym._tier1_kernel``, the same sweeps and searches step by step); ``method="numpy"`` runs it as
-    batched NumPy arrays (the reference that benchmarks/bench_tier1.py compares it with). Both give
+    (``ioa_gym.tier1._solver_kernel``, the same sweeps and searches step by step); ``method="numpy"`` runs it
+    as batched NumPy arrays (the reference that benchmarks/bench_tier1.py compares it with). Both give
     the same equilibrium up to rounding."""
     if not isinstance(scenario, Scenario):
         raise ValueError(
@@ -498,6 +477,34 @@ def _equilibrium(
     )
 
 
+def _followers(scenario: Scenario):  # noqa: ANN202 - the kernel's record, imported with numba
+    """The kernels' record of the slot's WAs (``_solver_kernel.Followers``)."""
+    from ioa_gym.tier1._solver_kernel import Followers
+
+    return Followers(
+        scenario.direct_cost_adjustment,
+        scenario.aerial_cost_extra,
+        scenario.n_ma,
+        scenario.task_work,
+        scenario.satisfaction_weight,
+    )
+
+
+def _leaders(scenario: Scenario, **search: int):  # noqa: ANN202
+    """The kernels' record of the leaders' ranges and search settings (``_solver_kernel.Leaders``)."""
+    from ioa_gym.tier1._solver_kernel import Leaders
+
+    resolution, max_exits = _search_settings(scenario, **search)
+    return Leaders(
+        scenario.leader_unit_cost,
+        float(scenario.max_price),
+        _capacities(scenario),
+        float(scenario.config.aerial_price),
+        resolution,
+        max_exits,
+    )
+
+
 def _capacities(scenario: Scenario) -> np.ndarray:
     """Cap_l per leader (inf for MAs)."""
     capacity = np.full(scenario.n_leaders, np.inf)
@@ -514,46 +521,22 @@ def _solve_compiled(
     scheme: str,
     **search: int,
 ) -> Equilibrium:
-    """``solve_equilibrium`` by the compiled kernel (``ioa_gym._tier1_kernel``)."""
-    from ioa_gym import _tier1_kernel as kernel
+    """``solve_equilibrium`` by the compiled kernel (``ioa_gym.tier1._solver_kernel``)."""
+    from ioa_gym.tier1 import _solver_kernel as kernel
 
-    resolution, max_exits = _search_settings(scenario, **search)
-    direct, aerial = scenario.direct_cost_adjustment, scenario.aerial_cost_extra
-    work, omega = scenario.task_work, scenario.satisfaction_weight
-    capacity = _capacities(scenario)
+    followers, leaders = _followers(scenario), _leaders(scenario, **search)
     price_history, share_history, converged = kernel.solve(
-        prices,
-        direct,
-        aerial,
-        scenario.n_ma,
-        work,
-        omega,
-        scenario.leader_unit_cost,
-        float(scenario.max_price),
-        capacity,
-        float(scenario.config.aerial_price),
-        resolution,
-        max_exits,
-        float(tol),
-        max_iter,
-        float(damping),
-        scheme == "gauss-seidel",
+        prices, followers, leaders, float(tol), max_iter, float(damping), scheme == "gauss-seidel"
     )
-    ratio_history = kernel.ratio_history(
-        price_history, share_history, direct, aerial, scenario.n_ma, work, omega
-    )
+    ratio_history = kernel.ratio_history(price_history, share_history, followers)
     prices, share, ratios = price_history[-1].copy(), share_history[-1].copy(), ratio_history[-1]
     loads, overflow, leader, follower = kernel.outcome(
         ratios,
         prices,
         share,
-        direct,
-        aerial,
-        scenario.n_ma,
-        work,
-        omega,
+        followers,
         scenario.leader_unit_cost,
-        capacity,
+        leaders.capacity,
         float(scenario.config.aerial_price),
     )
     return Equilibrium(

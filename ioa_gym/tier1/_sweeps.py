@@ -1,13 +1,13 @@
 """Algorithm 2's sweeps in batched NumPy (``_iterate``): the NumPy reference of
-``ioa_gym.stackelberg.solve_equilibrium`` (``method="numpy"``), over the searches of
-``ioa_gym._tier1_search``; ``ioa_gym._tier1_kernel`` runs the same sweeps compiled.
+``ioa_gym.tier1.stackelberg.solve_equilibrium`` (``method="numpy"``), over the searches of
+``ioa_gym.tier1._search``; ``ioa_gym.tier1._solver_kernel`` runs the same sweeps compiled.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ioa_gym._tier1_search import _UNIT_WINDOW, _PriceSearch
+from ioa_gym.tier1._search import _UNIT_WINDOW, _PriceSearch
 
 # Later Jacobi sweeps search within +-(2 x the largest move of the sweep before), clipped to these
 # bounds (price units).

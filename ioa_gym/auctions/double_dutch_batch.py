@@ -1,8 +1,8 @@
 """Tier 2: many auctions ticked together, one row per auction (docs/model.md, T2.2-T2.17).
 
 Plain NumPy, no Gymnasium or torch. :class:`DoubleDutchAuctionBatch` plays, row by row, exactly what
-:class:`ioa_gym.auction.DoubleDutchAuction` plays: for the same market, seed and steps it gives bitwise the
-same clocks, acceptances and :class:`~ioa_gym.auction.AuctionResult` (``tests/test_vector_env.py``). A
+:class:`ioa_gym.auctions.DoubleDutchAuction` plays: for the same market, seed and steps it gives bitwise the
+same clocks, acceptances and :class:`~ioa_gym.auctions.AuctionResult` (``tests/test_vector_env.py``). A
 :meth:`~DoubleDutchAuctionBatch.tick` moves the active clock of every chosen row with a few array
 operations over all rows; Python works per auction only when one starts (its rationing priorities are
 drawn from its own seed, in :class:`DoubleDutchAuction`'s order) and when one is cleared.
@@ -14,8 +14,8 @@ mechanism's). The accepted units of a side are a prefix (T2.3); a tick compares,
 not yet accepted of the side that moves, and repeats only while some row accepts again, so it costs a
 few operations on arrays of one entry per row, whatever the markets' sizes.
 
-:class:`DoubleClockAuctionBatch` gives the double-clock auctions the same public arrays, one
-:class:`~ioa_gym.auction.DoubleClockAuction` per row; :func:`make_batch` builds the batch of any variant.
+The batch that the classic and strategy-proof mechanisms declare (``ioa_gym.auctions.double_dutch``); the
+interface is :class:`ioa_gym.auctions.batch.AuctionBatch`.
 """
 
 from __future__ import annotations
@@ -25,19 +25,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ioa_gym._auction_double_clock import DOUBLE_CLOCK, DoubleClockAuction
-from ioa_gym._auction_market import Market
-from ioa_gym._auction_mechanism import (
-    BUYER,
-    AuctionResult,
-    Seed,
-    _sorted_units,
-    check_auction_options,
-    check_dda_variant,
-    settle,
-)
+from ioa_gym.auctions.batch import AuctionBatch
+from ioa_gym.auctions.clock import AuctionResult, Seed, settle, sorted_units
+from ioa_gym.auctions.double_dutch import check_dda_variant
+from ioa_gym.auctions.market import Market
 
-__all__ = ["DoubleClockAuctionBatch", "DoubleDutchAuctionBatch", "make_batch"]
+__all__ = ["DoubleDutchAuctionBatch"]
 
 _BUYERS, _SELLERS = 0, 1
 
@@ -53,41 +46,7 @@ class _Side(NamedTuple):
     """Rationing priority of each unit in participant order, as drawn at start()."""
 
 
-class _BatchState:
-    """The public arrays every mechanism's batch has, one entry per row; no row started (every row done)."""
-
-    def __init__(
-        self, n_auctions: int, variant: str, price_bounds: tuple[float, float] | None, max_rounds: int
-    ) -> None:
-        if isinstance(n_auctions, bool) or int(n_auctions) != n_auctions or n_auctions < 1:
-            raise ValueError(f"n_auctions must be an integer >= 1, got {n_auctions!r}")
-        lower, upper = check_auction_options(variant, price_bounds, max_rounds)
-        n = int(n_auctions)
-        self.n_auctions = n
-        self.price_bounds = (lower, upper)
-        self.max_rounds = int(max_rounds)
-        self.markets: list[Market | None] = [None] * n
-        self.buyer_price = np.full(n, math.nan)
-        self.seller_price = np.full(n, math.nan)
-        self.buyer_turn = np.ones(n, dtype=bool)
-        self.rounds = np.zeros(n, dtype=np.int64)
-        self.done = np.ones(n, dtype=bool)
-        self.crossed = np.zeros(n, dtype=bool)
-        self.closing_price = np.full(n, math.nan)
-        self.last_step = np.full(n, math.nan)
-        self.buyer_units = np.zeros(n, dtype=np.int64)
-        self.seller_units = np.zeros(n, dtype=np.int64)
-
-    def _tick_arguments(self, steps: np.ndarray, ticking: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """``tick``'s steps as floats of shape (n_auctions,) (else ValueError) and its mask (default all)."""
-        steps = np.asarray(steps, dtype=float)
-        if steps.shape != (self.n_auctions,):
-            raise ValueError(f"steps must have shape ({self.n_auctions},), got {steps.shape}")
-        ticking = np.ones(self.n_auctions, dtype=bool) if ticking is None else np.asarray(ticking, dtype=bool)
-        return steps, ticking
-
-
-class DoubleDutchAuctionBatch(_BatchState):
+class DoubleDutchAuctionBatch(AuctionBatch):
     """``n_auctions`` Double Dutch Auctions with shared public parameters, ticked together (T2.2-T2.10).
 
     Row ``i`` holds nothing (and is ``done``) until :meth:`start` gives it a market; it can be restarted
@@ -99,9 +58,10 @@ class DoubleDutchAuctionBatch(_BatchState):
     information; the reports are not.
 
     :param n_auctions: number of rows (>= 1).
-    :param variant: ``"classic"`` or ``"strategy-proof"``, as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
+    :param variant: ``"classic"`` or ``"strategy-proof"``, as in
+    :class:`~ioa_gym.auctions.DoubleDutchAuction`.
     :param price_bounds: public (lower, upper) clock start prices, finite, lower < upper (default
-        :data:`~ioa_gym.auction.DEFAULT_PRICE_BOUNDS`).
+        :data:`~ioa_gym.auctions.DEFAULT_PRICE_BOUNDS`).
     :param max_rounds: tick limit of every auction (>= 1) (T2.5).
     """
 
@@ -112,12 +72,12 @@ class DoubleDutchAuctionBatch(_BatchState):
         price_bounds: tuple[float, float] | None = None,
         max_rounds: int = 1000,
     ) -> None:
-        super().__init__(n_auctions, variant, price_bounds, max_rounds)
-        check_dda_variant(variant)
+        classic = check_dda_variant(variant)
+        super().__init__(n_auctions, price_bounds, max_rounds)
         lower, upper = self.price_bounds
         n = self.n_auctions
         self.variant = variant
-        self._classic = variant == "classic"
+        self._classic = classic
         self.buyer_price[:], self.seller_price[:] = upper, lower  # the buyer clock descends
         self.buyer_units_accepted = np.zeros(n, dtype=np.int64)
         self.seller_units_accepted = np.zeros(n, dtype=np.int64)
@@ -140,7 +100,7 @@ class DoubleDutchAuctionBatch(_BatchState):
     def start(self, row: int, market: Market, seed: Seed = None) -> None:
         """(Re)start row ``row`` on ``market``: clocks at the bounds, nothing accepted, buyer clock first.
 
-        ``seed`` is used as :class:`~ioa_gym.auction.DoubleDutchAuction` uses it (a Generator is advanced
+        ``seed`` is used as :class:`~ioa_gym.auctions.DoubleDutchAuction` uses it (a Generator is advanced
         by the same draws), so the row rations exactly like that auction would.
         """
         if not 0 <= row < self.n_auctions:
@@ -150,7 +110,7 @@ class DoubleDutchAuctionBatch(_BatchState):
         rng = np.random.default_rng(seed)
         buyer_priority = rng.permutation(market.total_buyer_units)
         seller_priority = rng.permutation(market.total_seller_units)
-        buyer_order, seller_order, values, costs = _sorted_units(market)
+        buyer_order, seller_order, values, costs = sorted_units(market)
         n_buyer_units, n_seller_units = len(values), len(costs)
         if max(n_buyer_units, n_seller_units) >= self._slots:
             self._widen(max(n_buyer_units, n_seller_units) + 1)
@@ -195,7 +155,7 @@ class DoubleDutchAuctionBatch(_BatchState):
 
     def tick(self, steps: np.ndarray, ticking: np.ndarray | None = None) -> None:
         """Move the active clock of each ticking row by its step, record acceptances, check the end
-        (T2.2-T2.5): :meth:`DoubleDutchAuction.tick <ioa_gym.auction.DoubleDutchAuction.tick>` on every
+        (T2.2-T2.5): :meth:`DoubleDutchAuction.tick <ioa_gym.auctions.DoubleDutchAuction.tick>` on every
         ticking row at once.
 
         :param steps: step of each row, shape (n_auctions,); finite and > 0 on the ticking rows (the others
@@ -267,7 +227,7 @@ class DoubleDutchAuctionBatch(_BatchState):
 
     def result(self, row: int) -> AuctionResult:
         """Clear row ``row`` (T2.6-T2.10) as :meth:`DoubleDutchAuction.result
-        <ioa_gym.auction.DoubleDutchAuction.result>` clears it. Only callable once the row is done.
+        <ioa_gym.auctions.DoubleDutchAuction.result>` clears it. Only callable once the row is done.
 
         :raises RuntimeError: if the row's auction is not done yet (or was never started).
         """
@@ -275,7 +235,11 @@ class DoubleDutchAuctionBatch(_BatchState):
             raise RuntimeError(f"the auction of row {row} is not done yet; keep calling tick()")
         if self._results[row] is None:
             self._results[row] = self._clear(row)
-        return self._results[row]
+        return self._results[row]  # type: ignore[return-value]
+
+    def public_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the units that have accepted each clock (``DoubleDutchAuction.public_counts``)."""
+        return self.buyer_units_accepted, self.seller_units_accepted
 
     def _eligible(self, row: int, side: int, price: float) -> int:
         """Number of eligible units of one side (T2.7); they are always a prefix of the sorted units."""
@@ -295,7 +259,7 @@ class DoubleDutchAuctionBatch(_BatchState):
 
     def _ration(self, row: int, side: int, n_eligible: int, q: int) -> list[int]:
         """Sorted positions of the units of one side that trade among the first ``n_eligible`` (T2.8), in
-        the order :class:`~ioa_gym.auction.DoubleDutchAuction` ranks them. Priorities are distinct, so
+        the order :class:`~ioa_gym.auctions.DoubleDutchAuction` ranks them. Priorities are distinct, so
         the ranking is one (the NumPy lexsort / stable argsort of the single auction gives the same)."""
         if q >= n_eligible:
             return list(range(n_eligible))
@@ -330,94 +294,3 @@ class DoubleDutchAuctionBatch(_BatchState):
             int(self.rounds[row]),
             bool(self.crossed[row]),
         )
-
-
-class DoubleClockAuctionBatch(_BatchState):
-    """``n_auctions`` double-clock auctions (:class:`~ioa_gym.auction.DoubleClockAuction`) with shared public
-    parameters, with the public state of :class:`DoubleDutchAuctionBatch` (one array per quantity, indexed by
-    row; ``buyer_turn`` is True when the buyer clock moves next, and ``buyer_units_exited`` /
-    ``seller_units_exited`` count the exits in place of acceptances).
-
-    Each row is one :class:`~ioa_gym.auction.DoubleClockAuction`, ticked in a Python loop over the rows: the
-    same auction, hence bitwise the same clocks, exits and results, as a single env's. (A tick of this
-    mechanism moves one clock and compares one unit per side, a few microseconds per row.)
-
-    :param n_auctions: number of rows (>= 1).
-    :param price_bounds: public (lower, upper) clock start prices.
-    :param max_rounds: tick limit of every auction (>= 1).
-    """
-
-    variant = DOUBLE_CLOCK
-
-    def __init__(
-        self, n_auctions: int, price_bounds: tuple[float, float] | None = None, max_rounds: int = 1000
-    ) -> None:
-        super().__init__(n_auctions, DOUBLE_CLOCK, price_bounds, max_rounds)
-        lower, upper = self.price_bounds
-        n = self.n_auctions
-        self.buyer_price[:], self.seller_price[:] = lower, upper  # the buyer clock ascends
-        self.auctions: list[DoubleClockAuction | None] = [None] * n
-        self.buyer_units_exited = np.zeros(n, dtype=np.int64)
-        self.seller_units_exited = np.zeros(n, dtype=np.int64)
-
-    def start(self, row: int, market: Market, seed: Seed = None) -> None:
-        """(Re)start row ``row`` on ``market`` (``seed`` as :class:`~ioa_gym.auction.DoubleClockAuction` takes
-        it)."""
-        if not 0 <= row < self.n_auctions:
-            raise ValueError(f"row must be in [0, {self.n_auctions - 1}], got {row}")
-        self.auctions[row] = DoubleClockAuction(market, self.price_bounds, self.max_rounds, seed)
-        self.markets[row] = market
-        self.buyer_units[row] = market.total_buyer_units
-        self.seller_units[row] = market.total_seller_units
-        self._sync(row)
-
-    def _sync(self, row: int) -> None:
-        auction = self.auctions[row]
-        self.buyer_price[row], self.seller_price[row] = auction.buyer_price, auction.seller_price
-        self.buyer_turn[row] = auction.active_clock == BUYER
-        self.rounds[row] = auction.rounds
-        self.buyer_units_exited[row] = auction.buyer_units_exited
-        self.seller_units_exited[row] = auction.seller_units_exited
-        self.done[row], self.crossed[row] = auction.done, auction.crossed
-        self.closing_price[row], self.last_step[row] = auction.closing_price, auction.last_step
-
-    def tick(self, steps: np.ndarray, ticking: np.ndarray | None = None) -> None:
-        """Tick every ticking row by its step (as :meth:`DoubleDutchAuctionBatch.tick` takes them).
-
-        :raises ValueError: if a ticking row's step is not a finite number > 0.
-        :raises RuntimeError: if a ticking row is done (or was never started).
-        """
-        steps, ticking = self._tick_arguments(steps, ticking)
-        rows = np.flatnonzero(ticking).tolist()
-        for row in rows:
-            if self.done[row]:
-                raise RuntimeError(f"row {row} is done (or has no market); start() it instead of tick()")
-        step_list = steps.tolist()
-        for row in rows:
-            try:
-                self.auctions[row].tick(step_list[row])
-            except ValueError as error:
-                raise ValueError(f"{error} in row {row}") from None
-            self._sync(row)
-
-    def result(self, row: int) -> AuctionResult:
-        """Clear row ``row`` (:meth:`DoubleClockAuction.result <ioa_gym.auction.DoubleClockAuction.result>`).
-
-        :raises RuntimeError: if the row's auction is not done yet (or was never started).
-        """
-        auction = self.auctions[row]
-        if auction is None or not auction.done:
-            raise RuntimeError(f"the auction of row {row} is not done yet; keep calling tick()")
-        return auction.result()
-
-
-def make_batch(
-    n_auctions: int,
-    variant: str = "classic",
-    price_bounds: tuple[float, float] | None = None,
-    max_rounds: int = 1000,
-) -> DoubleDutchAuctionBatch | DoubleClockAuctionBatch:
-    """The batch of ``variant``'s auctions (:func:`ioa_gym.auction.make_auction`, batched)."""
-    if variant == DOUBLE_CLOCK:
-        return DoubleClockAuctionBatch(n_auctions, price_bounds, max_rounds)
-    return DoubleDutchAuctionBatch(n_auctions, variant, price_bounds, max_rounds)

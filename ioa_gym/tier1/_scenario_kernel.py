@@ -1,9 +1,9 @@
-"""Compiled scenario physics: Eqs. (1)-(6) and (8) of one slot in numba (``ioa_gym.scenario._physics``).
+"""Compiled scenario physics: Eqs. (1)-(6) and (8) of one slot in numba (``ioa_gym.tier1.scenario._physics``).
 
-Apart from the Tier-1 solver kernel (``ioa_gym._tier1_kernel``): it calls no other compiled function,
+Apart from the Tier-1 solver kernel (``ioa_gym.tier1._solver_kernel``): it calls no other compiled function,
 so numba's on-disk cache of it (``cache=True``, keyed on this file) stays valid on its own. Compiled on
 first use; ``error_model="numpy"`` keeps IEEE division like the NumPy definition
-(``ioa_gym.scenario._physics_reference``).
+(``ioa_gym.tier1.scenario._physics_reference``).
 """
 
 from __future__ import annotations

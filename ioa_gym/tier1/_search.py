@@ -1,7 +1,7 @@
 """Fast Algorithm 1 in batched NumPy: the leaders' best-response price search (``_PriceSearch``).
 
-The NumPy reference of the Tier-1 solver (``method="numpy"`` of ``ioa_gym.stackelberg``), with
-Algorithm 2's sweeps in ``ioa_gym._tier1_sweeps``; ``ioa_gym._tier1_kernel`` runs the same search
+The NumPy reference of the Tier-1 solver (``method="numpy"`` of ``ioa_gym.tier1.stackelberg``), with
+Algorithm 2's sweeps in ``ioa_gym.tier1._sweeps``; ``ioa_gym.tier1._solver_kernel`` runs the same search
 compiled. Its resolution and exit budget (``_search_settings``) serve the compiled kernel too.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ioa_gym._follower_kkt import _solve_simplex
-from ioa_gym.scenario import Scenario
+from ioa_gym.tier1._kkt import _solve_simplex
+from ioa_gym.tier1.scenario import Scenario
 
 _MAX_REFINE_PASSES = 12  # bracket refinements of one search; each shrinks the bracket
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ioa_gym.scenario import Scenario
+from ioa_gym.tier1.scenario import Scenario
 
 COMPOSITIONS = ("WA->MA", "WA->FA", "WA->FA->AA")
 """The paper's three offloading compositions, in the order of ``Latency.by_composition``."""
@@ -130,9 +130,9 @@ def slot_summary(
     scenario: Scenario, ratios: np.ndarray, overflow_share: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(latency.total, latency.by_composition, latency.energy)`` of :func:`latency` at a solver's own
-    ratios (N, L) and shares (J,), unchecked, compiled (``ioa_gym._latency_kernel``): what
+    ratios (N, L) and shares (J,), unchecked, compiled (``ioa_gym.tier1._latency_kernel``): what
     IoA-Stackelberg-v0's step info carries, at a small fraction of the NumPy version's cost."""
-    from ioa_gym._latency_kernel import slot_summary as kernel
+    from ioa_gym.tier1._latency_kernel import slot_summary as kernel
 
     total, by_composition, energy = np.empty(scenario.n_wa), np.empty(3), np.empty(scenario.n_wa)
     kernel(

@@ -9,7 +9,7 @@ through the environment itself:
 2. The truthful auction is replayed with ``env.reset(seed=market_seed(s, k), options={"market": market})``
    and the policy's deterministic actions.
 3. For each participant with at least one unit, in the order buyers then sellers, the misreports are
-   drawn as :func:`ioa_gym.auction.max_misreport_gain` draws them: ``n_deviations // 2`` values
+   drawn as :func:`ioa_gym.auctions.max_misreport_gain` draws them: ``n_deviations // 2`` values
    true x U[0.5, 1.5], the rest U[lower, upper] of the price bounds (from
    ``np.random.default_rng((market_seed(s, k), 1))``), and the truthful closing price
    p* +/- 1e-6 W, +/- 1e-2 W (W the bounds' width). Each misreport (``Market.with_buyer_value`` /
@@ -47,12 +47,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ioa_gym.auction import BUYER, SELLER, Market
+from ioa_gym.analysis.rollout import Policy, play, predictor
+from ioa_gym.analysis.seeding import SEED_STRIDE, episode_seed
+from ioa_gym.auctions import BUYER, SELLER, Market, is_tradable
+from ioa_gym.checks import is_int
 from ioa_gym.envs.access import dda_env
 from ioa_gym.envs.dda import DoubleDutchAuctionEnv
-from ioa_gym.markets import is_tradable
-from ioa_gym.rollout import Policy, play, predictor
-from ioa_gym.seeding import SEED_STRIDE, episode_seed
 
 MISREPORT_STREAM = 1
 """Second entropy word of the misreport generator (the first is the market's reset seed)."""
@@ -63,8 +63,8 @@ NEAR_PRICE_OFFSETS = (1e-6, -1e-6, 1e-2, -1e-2)
 
 
 market_seed = episode_seed
-"""Reset seed of market ``index`` of audit seed ``seed``: :func:`ioa_gym.seeding.episode_seed`, the rule of
-evaluate.py's episodes."""
+"""Reset seed of market ``index`` of audit seed ``seed``: :func:`ioa_gym.analysis.seeding.episode_seed`, the
+rule of evaluate.py's episodes."""
 
 
 def misreport_rng(reset_seed: int) -> np.random.Generator:
@@ -168,8 +168,8 @@ def sample_markets(
 
 
 class _Replayer:
-    """Plays auctions on given markets in lockstep (:func:`ioa_gym.rollout.play`), with the policy asked once
-    per distinct observation of a market (a cache keyed by the observation's bytes)."""
+    """Plays auctions on given markets in lockstep (:func:`ioa_gym.analysis.rollout.play`), with the policy
+    asked once per distinct observation of a market (a cache keyed by the observation's bytes)."""
 
     def __init__(self, env_id: str, env_kwargs: Mapping[str, Any], policy: Policy | Any) -> None:
         self.env_id, self.env_kwargs = env_id, dict(env_kwargs)
@@ -309,10 +309,6 @@ def audit_market(
     )
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 def audit_policy(
     policy: Policy | Any,
     env_id: str = "IoA-DDA-v0",
@@ -337,11 +333,11 @@ def audit_policy(
 
     Every argument is checked before the first market is audited (ValueError naming it).
     """
-    if not _is_int(n_deviations) or n_deviations < 0:
+    if not is_int(n_deviations) or n_deviations < 0:
         raise ValueError(f"n_deviations must be an integer >= 0, got {n_deviations!r}")
-    if not _is_int(n_markets) or not 1 <= n_markets <= SEED_STRIDE:
+    if not is_int(n_markets) or not 1 <= n_markets <= SEED_STRIDE:
         raise ValueError(f"n_markets must be an integer in [1, {SEED_STRIDE}], got {n_markets!r}")
-    if not _is_int(seed) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0 (the audit seed), got {seed!r}")
     if env_kwargs is not None and not isinstance(env_kwargs, Mapping):
         raise ValueError(f"env_kwargs must be a mapping of env options (or None), got {env_kwargs!r}")
@@ -359,7 +355,7 @@ def audit_policy(
                 f"got {got}"
             )
         if not all(isinstance(market, Market) for market in markets[:n_markets]):
-            raise ValueError("markets must hold ioa_gym.auction.Market objects (sample_markets)")
+            raise ValueError("markets must hold ioa_gym.auctions.Market objects (sample_markets)")
     env_kwargs = dict(env_kwargs or {})
     if markets is None:
         markets = sample_markets(env_id, env_kwargs, n_markets, seed)

@@ -27,22 +27,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ioa_gym.auction import Auction, AuctionResult, Market, fixed_step, make_auction
-from ioa_gym.markets import OVERFLOW_EPS, is_tradable, market_from_equilibrium
-from ioa_gym.scenario import Scenario, ScenarioConfig, _check_int, _check_scalar
-from ioa_gym.stackelberg import Equilibrium, solve_equilibrium
+from ioa_gym.auctions import (
+    CLASSIC,
+    DEFAULT_MECHANISM,
+    Auction,
+    AuctionResult,
+    Market,
+    fixed_step,
+    is_tradable,
+    make_auction,
+)
+from ioa_gym.checks import check_int, check_scalar
+from ioa_gym.coupling.markets import OVERFLOW_EPS, market_from_equilibrium
+from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
+from ioa_gym.tier1.stackelberg import Equilibrium, solve_equilibrium
 
-REFERENCE_STEP = 1.42
-"""The reference auctioneer's fixed step: the best fixed step on IoA-DDA-v0's Tier-1 markets
-(``python -m benchmarks.adaptive_vs_fixed``, docs/results.md)."""
-BEST_FIXED_STEPS: dict[str, float | tuple[float, float]] = {
-    "classic": REFERENCE_STEP,
-    "strategy-proof": (4.0, 1.0),
-    "double-clock": 0.713,
-}
-"""Each mechanism variant's best fixed step (a (buyer, seller) pair for the strategy-proof DDA, whose
-symmetric schedules meet mid-range and trade nothing) on the default Tier-1 markets
-(``python -m benchmarks.adaptive_vs_fixed --env <id>``, docs/results.md)."""
+REFERENCE_STEP: float = CLASSIC.best_fixed_step  # type: ignore[assignment]
+"""The reference auctioneer's fixed step, whatever the mechanism: the best fixed step on IoA-DDA-v0's Tier-1
+markets, 1.42 (``python -m benchmarks.adaptive_vs_fixed``, docs/results.md). Each mechanism's own best fixed
+step is its ``Mechanism.best_fixed_step``."""
 COUPLINGS = ("none", "clearing")
 """How the FAs' aerial price is set: ``"none"``, the scenario's constant; ``"clearing"``, this module's fixed
 point."""
@@ -168,7 +171,7 @@ def iterate_price(
 def solve_two_tier(
     scenario: Scenario,
     step_policy: Callable[[Auction], float] | None = None,
-    variant: str = "classic",
+    variant: str = DEFAULT_MECHANISM,
     price_bounds: tuple[float, float] = (0.0, 30.0),
     max_rounds: int = 300,
     tol: float = 1e-3,
@@ -187,9 +190,9 @@ def solve_two_tier(
         )
     if scenario.n_fa == 0:
         raise ValueError("n_fa must be >= 1 to couple the tiers (only FAs buy aerial computing)")
-    _check_scalar("tol", tol, 0.0, 1e9, strict_low=True)
-    _check_int("max_iter", max_iter, 0, 10_000)
-    _check_scalar("damping", damping, 0.0, 1.0)
+    check_scalar("tol", tol, 0.0, 1e9, strict_low=True)
+    check_int("max_iter", max_iter, 0, 10_000)
+    check_scalar("damping", damping, 0.0, 1.0)
     if damping >= 1.0:
         raise ValueError(f"damping must lie in [0, 1), got {damping!r}")
     policy = fixed_step(REFERENCE_STEP) if step_policy is None else step_policy
@@ -229,7 +232,7 @@ def solve_two_tier(
 def sample_coupled_market(
     config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100, **options: object
 ) -> tuple[Market, TwoTierResult]:
-    """``ioa_gym.markets.sample_tier1_market`` with the tiers coupled: slots are sampled until the
+    """``ioa_gym.coupling.markets.sample_tier1_market`` with the tiers coupled: slots are sampled until the
     market at the aerial-price fixed point is tradable; ``options`` go to :func:`solve_two_tier`."""
     for _ in range(max_attempts):
         coupled = solve_two_tier(config.sample(rng), **options)
@@ -237,5 +240,5 @@ def sample_coupled_market(
             return coupled.market, coupled
     raise ValueError(
         f"no tradable Tier-2 market in {max_attempts} sampled slots with the tiers coupled; see "
-        "ioa_gym.markets.sample_tier1_market for the options that decide it"
+        "ioa_gym.coupling.markets.sample_tier1_market for the options that decide it"
     )

@@ -1,5 +1,5 @@
-"""Auctioneers and playing an auction to its end, for every Tier-2 mechanism (docs/model.md, Sec. 4). Part
-of ``ioa_gym.auction``, which re-exports every public name here; import them from there.
+"""Auctioneers and playing an auction to its end, for every registered Tier-2 mechanism (docs/model.md,
+Sec. 4).
 """
 
 from __future__ import annotations
@@ -9,27 +9,29 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ioa_gym._auction_double_clock import DOUBLE_CLOCK, DoubleClockAuction
-from ioa_gym._auction_market import Market
-from ioa_gym._auction_mechanism import BUYER, AuctionResult, DoubleDutchAuction, Seed, _is_real
+from ioa_gym.auctions.clock import BUYER, AuctionResult, ClockAuction, Seed
+from ioa_gym.auctions.double_dutch import DEFAULT_MECHANISM
+from ioa_gym.auctions.market import Market
+from ioa_gym.auctions.mechanism import get_mechanism
+from ioa_gym.checks import is_real
 
-Auction = DoubleDutchAuction | DoubleClockAuction
+__all__ = ["Auction", "StepPolicy", "fixed_step", "make_auction", "run_auction", "run_fixed_step"]
+
+Auction = ClockAuction
 """Any Tier-2 auction: the same public state (clock prices, ``active_clock``, rounds, ``done``, ...),
-``tick(step)`` and ``result()``."""
+``tick(step)`` and ``result()`` (:class:`~ioa_gym.auctions.clock.ClockAuction`)."""
 
 
 def make_auction(
     market: Market,
-    variant: str = "classic",
+    variant: str = DEFAULT_MECHANISM,
     price_bounds: tuple[float, float] | None = None,
     max_rounds: int = 1000,
     seed: Seed = None,
-) -> Auction:
-    """The auction of ``variant``: a :class:`DoubleDutchAuction` (``"classic"``, ``"strategy-proof"``) or a
-    :class:`DoubleClockAuction` (``"double-clock"``), with the same arguments."""
-    if variant == DOUBLE_CLOCK:
-        return DoubleClockAuction(market, price_bounds, max_rounds, seed)
-    return DoubleDutchAuction(market, variant, price_bounds, max_rounds, seed)
+) -> ClockAuction:
+    """The auction of the registered mechanism ``variant`` (``ioa_gym.auctions.mechanism_names()``) on
+    ``market``."""
+    return get_mechanism(variant).make_auction(market, price_bounds, max_rounds, seed)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -47,7 +49,7 @@ def fixed_step(step: float | Sequence[float]) -> StepPolicy:
     Such a policy keeps the strategy-proof variant exactly IC; a pair lets its clocks meet elsewhere than at
     the middle of the bounds. Every auctioneer, this one included, keeps the double-clock auction exactly IC.
     """
-    if _is_real(step):
+    if is_real(step):
         steps: tuple[object, ...] = (step, step)
         names = ("step", "step")
     elif isinstance(step, (tuple, list, np.ndarray)) and len(step) == 2:
@@ -57,7 +59,7 @@ def fixed_step(step: float | Sequence[float]) -> StepPolicy:
         raise ValueError(f"step must be a number > 0 or a (buyer_step, seller_step) pair, got {step!r}")
     checked: list[float] = []
     for name, value in zip(names, steps, strict=True):
-        if not _is_real(value):
+        if not is_real(value):
             raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
         value = float(value)  # type: ignore[arg-type]
         if not 0.0 < value < math.inf:
@@ -72,7 +74,7 @@ def fixed_step(step: float | Sequence[float]) -> StepPolicy:
 def run_auction(
     market: Market,
     step_policy: StepPolicy,
-    variant: str = "classic",
+    variant: str = DEFAULT_MECHANISM,
     price_bounds: tuple[float, float] | None = None,
     max_rounds: int = 1000,
     seed: Seed = None,
@@ -92,7 +94,7 @@ def run_auction(
 def run_fixed_step(
     market: Market,
     step: float | Sequence[float],
-    variant: str = "classic",
+    variant: str = DEFAULT_MECHANISM,
     price_bounds: tuple[float, float] | None = None,
     max_rounds: int = 1000,
     seed: Seed = None,

@@ -1,6 +1,5 @@
 """The DDA's incentive-compatibility audit: the largest gain from a unilateral misreport (T2.13; the
-*Measured IC gap* part of docs/model.md, Sec. 4). Part of ``ioa_gym.auction``, which re-exports
-every public name here; import them from there.
+*Measured IC gap* part of docs/model.md, Sec. 4), for any registered mechanism and any auctioneer.
 """
 
 from __future__ import annotations
@@ -11,9 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ioa_gym._auction_market import Market
-from ioa_gym._auction_mechanism import BUYER, SELLER, AuctionResult, Seed, check_seed
-from ioa_gym._auction_play import StepPolicy, fixed_step, make_auction, run_auction
+from ioa_gym.auctions.clock import BUYER, SELLER, AuctionResult, Seed
+from ioa_gym.auctions.double_dutch import DEFAULT_MECHANISM
+from ioa_gym.auctions.market import Market
+from ioa_gym.auctions.play import StepPolicy, fixed_step, make_auction, run_auction
+from ioa_gym.checks import check_seed
 
 MAX_DEVIATIONS = 10**6
 """Upper bound of ``max_misreport_gain``'s ``n_deviations`` (each one replays the auction per participant)."""
@@ -51,6 +52,15 @@ class MisreportReport:
     auctions_run: int
 
 
+def _utility(result: AuctionResult, is_buyer: bool, index: int, true_value: float) -> float:
+    """True utility (T2.13) of participant ``index`` of one side in ``result``, at its true value or cost."""
+    units = int((result.buyer_units_traded if is_buyer else result.seller_units_traded)[index])
+    if units == 0:
+        return 0.0
+    surplus = true_value - result.clearing_price if is_buyer else result.clearing_price - true_value
+    return units * surplus
+
+
 def _as_policy(step: float | Sequence[float] | StepPolicy) -> StepPolicy:
     return step if callable(step) else fixed_step(step)
 
@@ -58,7 +68,7 @@ def _as_policy(step: float | Sequence[float] | StepPolicy) -> StepPolicy:
 def max_misreport_gain(
     market: Market,
     step: float | Sequence[float] | StepPolicy,
-    variant: str = "classic",
+    variant: str = DEFAULT_MECHANISM,
     price_bounds: tuple[float, float] | None = None,
     max_rounds: int = 1000,
     seed: Seed = None,
@@ -78,10 +88,10 @@ def max_misreport_gain(
     :param market: the true market.
     :param step: a fixed step, a (buyer_step, seller_step) pair, or a step policy. A policy must be
         deterministic given the public state, or the replays compare different auctioneers.
-    :param variant: any of ``VARIANTS`` (:func:`~ioa_gym.auction.make_auction`).
-    :param price_bounds: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
-    :param max_rounds: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
-    :param seed: as in :class:`~ioa_gym.auction.DoubleDutchAuction`.
+    :param variant: a registered mechanism (:func:`~ioa_gym.auctions.make_auction`).
+    :param price_bounds: as in :class:`~ioa_gym.auctions.DoubleDutchAuction`.
+    :param max_rounds: as in :class:`~ioa_gym.auctions.DoubleDutchAuction`.
+    :param seed: as in :class:`~ioa_gym.auctions.DoubleDutchAuction`.
     :param n_deviations: random misreports per participant (>= 0), besides the 4 near p*.
     :param rng: generator (or seed) for the random misreports.
     """
@@ -104,14 +114,6 @@ def max_misreport_gain(
     anchor = truthful_auction.closing_price
     near_price = anchor + width * np.array([1e-6, -1e-6, 1e-2, -1e-2])
     n_scaled = int(n_deviations) // 2
-
-    def utility(result: AuctionResult, is_buyer: bool, index: int, true_value: float) -> float:
-        units = int((result.buyer_units_traded if is_buyer else result.seller_units_traded)[index])
-        if units == 0:
-            return 0.0
-        surplus = true_value - result.clearing_price if is_buyer else result.clearing_price - true_value
-        return units * surplus
-
     gains = {BUYER: np.zeros(market.n_buyers), SELLER: np.zeros(market.n_sellers)}
     best = (0.0, None, -1, math.nan, math.nan, 0.0, 0.0)
     auctions_run = 0
@@ -123,7 +125,7 @@ def max_misreport_gain(
             if units[index] == 0:
                 continue
             true_value = float(true_values[index])
-            baseline = utility(truthful, is_buyer, index, true_value)
+            baseline = _utility(truthful, is_buyer, index, true_value)
             reports = np.concatenate(
                 [
                     true_value * rng.uniform(0.5, 1.5, n_scaled),
@@ -141,7 +143,7 @@ def max_misreport_gain(
                 )
                 outcome = run_auction(deviated, policy, variant, price_bounds, max_rounds, seed)
                 auctions_run += 1
-                deviating = utility(outcome, is_buyer, index, true_value)
+                deviating = _utility(outcome, is_buyer, index, true_value)
                 gain = deviating - baseline
                 if gain > gains[side][index]:
                     gains[side][index] = gain

@@ -1,7 +1,7 @@
 """The WAs' best responses (Eq. 10) as one batched KKT solve in NumPy.
 
-Used by ``ioa_gym.stackelberg`` (``follower_best_response``) and by the NumPy reference of the
-Tier-1 solver (``ioa_gym._tier1_search``); the compiled kernel (``ioa_gym._tier1_kernel``) solves
+Used by ``ioa_gym.tier1.stackelberg`` (``follower_best_response``) and by the NumPy reference of the
+Tier-1 solver (``ioa_gym.tier1._search``); the compiled kernel (``ioa_gym.tier1._solver_kernel``) solves
 the same KKT system one WA at a time.
 """
 
