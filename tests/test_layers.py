@@ -211,3 +211,53 @@ def test_console_scripts_are_the_scripts_mains(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit):  # the comparison's own flags belong before no subcommand
         main(["--episodes", "3", "ic-audit", "--agents", "greedy"])
     assert "ic-audit takes its own options" in capsys.readouterr().err
+
+
+MECHANISM_HOMES = {
+    "classic": {"ioa_gym/auctions/double_dutch.py", "ioa_gym/auctions/double_dutch_batch.py"},
+    "strategy-proof": {"ioa_gym/auctions/double_dutch.py", "ioa_gym/auctions/double_dutch_batch.py"},
+    "double-clock": {"ioa_gym/auctions/double_clock.py"},
+}
+"""Where each built-in mechanism's name may appear as a string in code: its own modules; the env ids'
+registration (``ioa_gym/__init__.py``) may name any."""
+
+
+def _code_strings(path: Path) -> list[tuple[int, str]]:
+    """(line, value) of the string constants of a module's code: docstrings (of modules, classes, functions
+    and attributes) are documentation, not code."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    documentation = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if not isinstance(body, list):
+            continue
+        for index, statement in enumerate(body):
+            is_string = isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            if is_string and isinstance(statement.value.value, str):
+                after_assignment = index > 0 and isinstance(body[index - 1], (ast.Assign, ast.AnnAssign))
+                if index == 0 or after_assignment:
+                    documentation.add(id(statement.value))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in documentation
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*(ROOT / "ioa_gym").rglob("*.py"), *(ROOT / "agents").rglob("*.py")]),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_mechanism_names_appear_only_in_their_modules_and_the_registration(path: Path) -> None:
+    """A mechanism is looked up in the registry (``ioa_gym.auctions.get_mechanism``), never recognised by its
+    name: no ``variant == "..."`` outside the mechanism's own module."""
+    relative = str(path.relative_to(ROOT))
+    if relative == "ioa_gym/__init__.py":
+        return
+    found = [
+        f"line {line}: {value!r}"
+        for line, value in _code_strings(path)
+        if value in MECHANISM_HOMES and relative not in MECHANISM_HOMES[value]
+    ]
+    assert not found, f"{relative} names mechanisms: {found}"

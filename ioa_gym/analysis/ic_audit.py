@@ -106,7 +106,11 @@ class MarketAudit:
 
 @dataclass
 class ICAuditResult:
-    """Audit of one policy over a set of markets."""
+    """Audit of one policy over a set of markets.
+
+    ``mechanism`` is the env's mechanism, ``incentive_compatible`` whether it declares an incentive guarantee
+    (``ioa_gym.auctions.Mechanism.incentive``): there every gain the audit finds is a defect, not a
+    measurement."""
 
     policy: str
     env_id: str
@@ -114,6 +118,8 @@ class ICAuditResult:
     seed: int
     n_deviations: int
     markets: list[MarketAudit] = field(default_factory=list)
+    mechanism: str = ""
+    incentive_compatible: bool = False
 
     def _values(self, name: str) -> np.ndarray:
         return np.array([getattr(market, name) for market in self.markets], dtype=float)
@@ -145,6 +151,8 @@ class ICAuditResult:
             "env_kwargs": self.env_kwargs,
             "seed": self.seed,
             "n_deviations": self.n_deviations,
+            "mechanism": self.mechanism,
+            "incentive_compatible": self.incentive_compatible,
             "summary": self.summary(),
             "markets": [asdict(market) for market in self.markets],
         }
@@ -360,8 +368,15 @@ def audit_policy(
     if markets is None:
         markets = sample_markets(env_id, env_kwargs, n_markets, seed)
     replayer = _Replayer(env_id, env_kwargs, policy)
+    mechanism = replayer._env(0).mechanism
     result = ICAuditResult(
-        policy=label, env_id=env_id, env_kwargs=env_kwargs, seed=int(seed), n_deviations=int(n_deviations)
+        policy=label,
+        env_id=env_id,
+        env_kwargs=env_kwargs,
+        seed=int(seed),
+        n_deviations=int(n_deviations),
+        mechanism=mechanism.name,
+        incentive_compatible=mechanism.incentive_compatible,
     )
     try:
         for index, market in enumerate(markets[:n_markets]):

@@ -320,6 +320,12 @@ class ClockAuction:
         (default: P_B - P_S, for a buyer clock that descends towards an ascending seller clock)."""
         return self._buyer_price - self._seller_price
 
+    def ticks_to_end(self, step_max: float) -> int:
+        """A lower bound of the ticks still needed before the auction can end by itself, each at most
+        ``step_max`` (the clairvoyant search prunes with it). Default: the clocks must meet,
+        ceil(clock_gap / step_max); a mechanism that can stop before they meet must return less."""
+        return max(1, math.ceil(self.clock_gap / step_max - 1e-12))
+
     def active_clock_falls(self) -> bool:
         """Whether the active clock's price falls when it ticks (default: the buyer clock falls)."""
         return self.active_clock == BUYER

@@ -14,7 +14,8 @@ The search is a depth-first branch and bound over tick sequences:
   efficiency of at most :func:`efficiency_bound`, the mechanism's own bound (1 for the classic DDA; for the
   strategy-proof DDA the best welfare over the clearing prices still possible; for the double clock the
   efficient welfare of the units still active; 1 for a mechanism that declares none), reached in no fewer
-  than ``ceil(clock_gap / step_max)`` more ticks;
+  than ``ClockAuction.ticks_to_end(step_max)`` more ticks (the clocks' meeting: ``ceil(clock_gap /
+  step_max)``, unless the mechanism can stop earlier);
 - a state met again after the same number of ticks (``ClockAuction.state_key``: the same clocks and
   acceptances) is not searched twice (a mechanism without a state key is searched exhaustively);
 - the search starts from the best fixed step of the set, and tries large steps first.
@@ -212,7 +213,7 @@ def clairvoyant(
     complete = True
 
     def bound(node: Auction) -> float:
-        ticks = max(1, math.ceil(node.clock_gap / largest - 1e-12))
+        ticks = node.ticks_to_end(largest)
         ticks = min(ticks, node.max_rounds - node.rounds)
         return efficiency_bound(node, optimum, cache) - eta * (node.rounds + ticks)
 

@@ -33,15 +33,38 @@ class StackelbergPricingEnv(gym.Env):
     Keyword arguments: ``leader`` (index in 0..L-1, MAs first; default the first FA, or the first MA
     when there is no FA), ``scenario`` (a ScenarioConfig or dict), or any ScenarioConfig field.
 
-    Observation (all normalised, clipped to [-1, 1]): own unit cost / p_max, is-FA flag, own
-    capacity / max capacity (0 for an MA), own previous price / p_max, the other leaders' previous
-    prices / p_max, mean WA work / max work, mean satisfaction weight / max weight, mean cost
-    adjustment per Gcycle towards the agent / p_max, own previous load / (N max work), own previous
-    overflow share, the aerial price / p_max. Action: Box(-1, 1) mapped linearly to [c_l, p_max]
-    of the current slot (finite values outside [-1, 1] are clipped; NaN, inf or a wrong shape raise
-    ValueError naming the action space). Unknown options raise ``ioa_gym.errors.OptionError``.
+    ## Action space
 
-    Step info: the posted prices, the WAs' ratios, the loads, every leader's utility, the agent's utility
+    ``Box(-1, 1, (1,))`` mapped linearly to [c_l, p_max] of the current slot (finite values outside [-1, 1]
+    are clipped; NaN, inf or a wrong shape raise ValueError naming the action space). Unknown options raise
+    ``ioa_gym.errors.OptionError``.
+
+    ## Observation space
+
+    ``Box(-1, 1, (L + 9,), float32)`` for L leaders, every entry normalised and clipped to [-1, 1]::
+
+        | index          | meaning                                                              | min | max |
+        |----------------|----------------------------------------------------------------------|-----|-----|
+        | 0              | own unit cost c_l / p_max                                            | 0   | 1   |
+        | 1              | 1 if the agent is an FA                                              | 0   | 1   |
+        | 2              | own capacity / largest FA capacity (0 for an MA)                     | 0   | 1   |
+        | 3              | own previous price / p_max                                           | 0   | 1   |
+        | 4 .. L + 2     | the other leaders' previous prices / p_max (leader order, MAs first) | 0   | 1   |
+        | L + 3          | mean WA work / largest work                                          | 0   | 1   |
+        | L + 4          | mean satisfaction weight / largest weight                            | 0   | 1   |
+        | L + 5          | mean cost adjustment per Gcycle towards the agent (Eq. 8) / p_max    | -1  | 1   |
+        | L + 6          | own previous load / (N x largest work)                               | 0   | 1   |
+        | L + 7          | own previous overflow share phi (0 for an MA)                        | 0   | 1   |
+        | L + 8          | the aerial price / p_max                                             | 0   | 1   |
+
+    ## Rewards
+
+    The agent's utility divided by what its own best-response price would have earned in the same slot
+    (1.0 is optimal), clipped below at ``REWARD_FLOOR``.
+
+    ## Info
+
+    Every step: the posted prices, the WAs' ratios, the loads, every leader's utility, the agent's utility
     and its best response's price and utility, the FAs' overflow shares, and the slot's latency
     (``ioa_gym.tier1.latency`` at the realised shares): ``latency`` per WA (s), ``latency_by_composition``
     (the WA->MA, WA->FA and WA->FA->AA parts summed over WAs) and the WAs' ``energy`` (J), float arrays of

@@ -58,8 +58,17 @@ class BiddersEnv(ParallelEnv):
     ``scenario`` or any ScenarioConfig field (Tier-1 markets).
 
     Per agent: action ``Box(-1, 1, (1,))``, the report's offset from the truth as a fraction of
-    ``max_offset`` (0 is truthful). Observation: own true value or cost / upper price bound, own units /
-    64, is-buyer flag, buyers / max_buyers, sellers / max_sellers (clipped to [-1, 1]). Reward: true utility
+    ``max_offset`` (0 is truthful). Observation ``Box(-1, 1, (5,), float32)``, clipped to [-1, 1]::
+
+        | index | meaning                                              | min | max |
+        |-------|------------------------------------------------------|-----|-----|
+        | 0     | own true value (buyer) or cost (seller) / upper bound | -1  | 1   |
+        | 1     | own units / 64                                       | 0   | 1   |
+        | 2     | 1 for a buyer, 0 for a seller                        | 0   | 1   |
+        | 3     | buyers in the market / max_buyers                    | 0   | 1   |
+        | 4     | sellers in the market / max_sellers                  | 0   | 1   |
+
+    Reward: true utility
     (money per Gcycle times units). Info: ``report``, ``truth``, ``units_traded``, ``price`` (the clearing
     price, the closing price when nothing trades) and ``truthful_utility`` (what the agent would have got
     reporting the truth, the others' reports unchanged).

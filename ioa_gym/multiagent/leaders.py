@@ -45,12 +45,24 @@ class LeadersEnv(ParallelEnv):
 
     Per agent (leader l): action ``Box(-1, 1, (1,))`` mapped linearly to [c_l, p_max] of the slot (finite
     values outside are clipped; NaN, inf or a wrong shape raise ValueError naming the space). Observation
-    (clipped to [-1, 1]): own unit cost / p_max, is-FA flag, own capacity / max capacity (0 for an MA),
-    own previous price / p_max, the other leaders' previous prices / p_max (index order), mean WA work /
-    max work, mean satisfaction weight / max, own mean cost adjustment per Gcycle / p_max, own previous
-    load / (N max work), own previous overflow share, the aerial price / p_max. Reward: the leader's
-    utility (Eq. 11a-b, money). Info: ``price``, ``utility``, ``best_response_price`` and
-    ``best_response_utility`` (its best response to the others' posted prices in the same slot, never
+    ``Box(-1, 1, (L + 9,), float32)``, IoA-Stackelberg-v0's layout for leader l::
+
+        | index      | meaning                                                            | min | max |
+        |------------|--------------------------------------------------------------------|-----|-----|
+        | 0          | own unit cost c_l / p_max                                          | 0   | 1   |
+        | 1          | 1 if the leader is an FA                                           | 0   | 1   |
+        | 2          | own capacity / largest FA capacity (0 for an MA)                   | 0   | 1   |
+        | 3          | own previous price / p_max                                         | 0   | 1   |
+        | 4 .. L + 2 | the other leaders' previous prices / p_max (index order)           | 0   | 1   |
+        | L + 3      | mean WA work / largest work                                        | 0   | 1   |
+        | L + 4      | mean satisfaction weight / largest weight                          | 0   | 1   |
+        | L + 5      | own mean cost adjustment per Gcycle (Eq. 8) / p_max                | -1  | 1   |
+        | L + 6      | own previous load / (N x largest work)                             | 0   | 1   |
+        | L + 7      | own previous overflow share phi (0 for an MA)                      | 0   | 1   |
+        | L + 8      | the aerial price / p_max                                           | 0   | 1   |
+
+    Reward: the leader's utility (Eq. 11a-b, money). Info: ``price``, ``utility``, ``best_response_price``
+    and ``best_response_utility`` (its best response to the others' posted prices in the same slot, never
     below the utility) and ``load``, all floats.
     """
 

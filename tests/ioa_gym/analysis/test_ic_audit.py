@@ -28,7 +28,7 @@ from ioa_gym.analysis.ic_audit import (
 from ioa_gym.auctions import max_misreport_gain
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def fixed_step_agent(env_kwargs: dict[str, Any], **agent_kwargs: Any) -> tuple[Any, Any]:

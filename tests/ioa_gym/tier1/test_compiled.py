@@ -174,7 +174,7 @@ def test_markets_built_from_equilibria_are_valid_markets():
         assert efficient_welfare(market) == efficient_welfare(market)  # cached, unchanged
 
 
-TRAJECTORIES = Path(__file__).parent / "data" / "env_trajectories_069598f.npz"
+TRAJECTORIES = Path(__file__).resolve().parents[2] / "data" / "env_trajectories_069598f.npz"
 
 
 @pytest.mark.parametrize(
