@@ -403,7 +403,7 @@ def machine() -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -436,7 +436,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="slots on which the two solvers are compared (1000; quick 100)",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip the older implementation")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     quick = args.quick
     scenarios = args.scenarios or (10 if quick else 40)
     repeats = args.repeats or (2 if quick else 5)

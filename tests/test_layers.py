@@ -261,3 +261,33 @@ def test_mechanism_names_appear_only_in_their_modules_and_the_registration(path:
         if value in MECHANISM_HOMES and relative not in MECHANISM_HOMES[value]
     ]
     assert not found, f"{relative} names mechanisms: {found}"
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 100
+SIZED = ("ioa_gym", "agents", "tests", "benchmarks", "scripts")
+"""Where the size limits hold; numba kernels (``*_kernel.py``, whose compiled functions must share a file:
+numba's cache watches only a function's own file) are exempt."""
+
+
+def _sized_modules() -> list[Path]:
+    paths = [path for folder in SIZED for path in (ROOT / folder).rglob("*.py")]
+    return sorted([*paths, *(ROOT / script for script in SCRIPTS)])
+
+
+@pytest.mark.parametrize("path", _sized_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_over_600_lines_and_no_function_over_100(path: Path) -> None:
+    if path.name.endswith("_kernel.py"):
+        return
+    text = path.read_text()
+    lines = text.count("\n") + (not text.endswith("\n"))
+    assert lines <= MAX_MODULE_LINES, (
+        f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_MODULE_LINES})"
+    )
+    long = [
+        f"{node.name} (line {node.lineno}): {node.end_lineno - node.lineno + 1} lines"
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert not long, f"{path.relative_to(ROOT)}: functions over {MAX_FUNCTION_LINES} lines: {long}"

@@ -15,6 +15,7 @@ from ioa_gym.auctions import (
     BUYER,
     DEFAULT_PRICE_BOUNDS,
     SELLER,
+    AuctionResult,
     DoubleDutchAuction,
     Market,
     efficient_welfare,
@@ -185,9 +186,17 @@ def test_mechanism_invariants(
     auction = DoubleDutchAuction(market, variant=variant, max_rounds=max_rounds, seed=seed)
     history = play(auction, step, seller_step)
     result = auction.result()
-    lower, upper = DEFAULT_PRICE_BOUNDS
+    check_clocks_and_turns(history, variant)
+    crossed, price = check_end_and_closing_price(auction, history, result, max_rounds)
+    check_acceptance_record(auction, history)
+    q = check_eligibility_and_rationing(auction, result, variant, crossed, price)
+    check_settlement(market, result, q, price)
 
-    # Clocks: only the active clock moves, by exactly its step; buyer never rises, seller never falls.
+
+def check_clocks_and_turns(history: list[dict], variant: str) -> None:
+    """Only the active clock moves, by exactly its step; the buyer clock never rises, the seller clock never
+    falls; classic turns switch when the active side accepts, strategy-proof ones always alternate."""
+    lower, upper = DEFAULT_PRICE_BOUNDS
     assert history[0]["buyer_before"] == upper and history[0]["seller_before"] == lower
     for tick in history:
         moved = tick["buyer_before"] - tick["buyer_after"], tick["seller_after"] - tick["seller_before"]
@@ -195,7 +204,6 @@ def test_mechanism_invariants(
             assert moved[0] == pytest.approx(tick["step"]) and moved[1] == 0.0
         else:
             assert moved[1] == pytest.approx(tick["step"]) and moved[0] == 0.0
-    # Turn rule: classic switches when the active side accepts, strategy-proof always alternates.
     for previous, current in zip(history, history[1:], strict=False):
         if variant == "strategy-proof":
             assert current["active"] != previous["active"]
@@ -205,7 +213,12 @@ def test_mechanism_invariants(
             switch = previous[f"{side}_new"] > 0 or previous[f"{side}_exhausted"]
             assert (current["active"] != previous["active"]) == switch
 
-    # Ends exactly at the crossing or at the round limit, never earlier.
+
+def check_end_and_closing_price(
+    auction: DoubleDutchAuction, history: list[dict], result: AuctionResult, max_rounds: int
+) -> tuple[bool, float]:
+    """Ends exactly at the crossing or at the round limit, never earlier; the closing price is the standing
+    clock at a crossing, the midpoint at the round limit. Returns (crossed, closing price)."""
     for tick in history[:-1]:
         assert tick["buyer_after"] > tick["seller_after"]
     last = history[-1]
@@ -214,21 +227,26 @@ def test_mechanism_invariants(
     assert result.rounds == len(history) == auction.rounds
     assert crossed or len(history) == max_rounds
     assert len(history) <= max_rounds
-
-    # Clearing price: the standing clock at a crossing, the midpoint at the round limit.
     if crossed:
         expected_price = last["seller_after"] if last["active"] == BUYER else last["buyer_after"]
     else:
         expected_price = 0.5 * (last["buyer_after"] + last["seller_after"])
     assert auction.closing_price == expected_price
+    return crossed, expected_price
 
-    # Acceptance record: a unit accepts at the first tick where its clock passes its report.
-    buyers, sellers = auction.buyer_record, auction.seller_record
+
+def check_acceptance_record(auction: DoubleDutchAuction, history: list[dict]) -> None:
+    """A unit accepts at the first tick where its clock passes its report."""
+    lower, upper = DEFAULT_PRICE_BOUNDS
     price_after_round = {
         BUYER: [upper] + [tick["buyer_after"] for tick in history],
         SELLER: [lower] + [tick["seller_after"] for tick in history],
     }
-    for side, record, passes in ((BUYER, buyers, np.greater_equal), (SELLER, sellers, np.less_equal)):
+    records = (
+        (BUYER, auction.buyer_record, np.greater_equal),
+        (SELLER, auction.seller_record, np.less_equal),
+    )
+    for side, record, passes in records:
         clock = price_after_round[side]
         for report, accepted, price, round_ in zip(
             record.reports, record.accepted, record.prices, record.rounds, strict=True
@@ -240,8 +258,13 @@ def test_mechanism_invariants(
             else:
                 assert math.isnan(price) and round_ == -1 and not passes(report, clock[-1])
 
-    # Eligibility recomputed from the record (T2.7) and the trade q = min of the eligible counts.
-    price = expected_price
+
+def check_eligibility_and_rationing(
+    auction: DoubleDutchAuction, result: AuctionResult, variant: str, crossed: bool, price: float
+) -> int:
+    """Eligibility recomputed from the record (T2.7), the trade q = min of the eligible counts, the shorter
+    side trading all its eligible units, and the classic rationing by acceptance order. Returns q."""
+    market, buyers, sellers = auction.market, auction.buyer_record, auction.seller_record
     if variant == "strategy-proof":
         buyer_eligible = buyers.reports >= price
         seller_eligible = sellers.reports <= price
@@ -274,8 +297,11 @@ def test_mechanism_invariants(
             left_out = [round_of[i] for i in np.flatnonzero(eligible > traded)]
             if served and left_out:
                 assert max(served) <= min(left_out)
+    return q
 
-    # IR w.r.t. the reports, SBB exactly, welfare bounded by the optimum.
+
+def check_settlement(market: Market, result: AuctionResult, q: int, price: float) -> None:
+    """IR with respect to the reports, SBB exactly, welfare bounded by the optimum."""
     assert result.buyer_units_traded.sum() == result.seller_units_traded.sum() == q
     if q == 0:
         assert math.isnan(result.clearing_price) and result.social_welfare == 0.0
