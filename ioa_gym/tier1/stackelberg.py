@@ -478,31 +478,41 @@ def _equilibrium(
 
 
 def _followers(scenario: Scenario):  # noqa: ANN202 - the kernel's record, imported with numba
-    """The kernels' record of the slot's WAs (``_solver_kernel.Followers``)."""
-    from ioa_gym.tier1._solver_kernel import Followers
+    """The kernels' record of the slot's WAs (``_solver_kernel.Followers``), built once per slot (a
+    ``Scenario`` never changes) and kept on it."""
+    cached = scenario.__dict__.get("_followers")
+    if cached is None:
+        from ioa_gym.tier1._solver_kernel import Followers
 
-    return Followers(
-        scenario.direct_cost_adjustment,
-        scenario.aerial_cost_extra,
-        scenario.n_ma,
-        scenario.task_work,
-        scenario.satisfaction_weight,
-    )
+        cached = scenario.__dict__["_followers"] = Followers(
+            scenario.direct_cost_adjustment,
+            scenario.aerial_cost_extra,
+            scenario.n_ma,
+            scenario.task_work,
+            scenario.satisfaction_weight,
+        )
+    return cached
 
 
 def _leaders(scenario: Scenario, **search: int):  # noqa: ANN202
-    """The kernels' record of the leaders' ranges and search settings (``_solver_kernel.Leaders``)."""
-    from ioa_gym.tier1._solver_kernel import Leaders
+    """The kernels' record of the leaders' ranges and search settings (``_solver_kernel.Leaders``), built
+    once per slot and settings and kept on the slot."""
+    records = scenario.__dict__.setdefault("_leaders", {})
+    key = tuple(sorted(search.items()))
+    cached = records.get(key)
+    if cached is None:
+        from ioa_gym.tier1._solver_kernel import Leaders
 
-    resolution, max_exits = _search_settings(scenario, **search)
-    return Leaders(
-        scenario.leader_unit_cost,
-        float(scenario.max_price),
-        _capacities(scenario),
-        float(scenario.config.aerial_price),
-        resolution,
-        max_exits,
-    )
+        resolution, max_exits = _search_settings(scenario, **search)
+        cached = records[key] = Leaders(
+            scenario.leader_unit_cost,
+            float(scenario.max_price),
+            _capacities(scenario),
+            float(scenario.config.aerial_price),
+            resolution,
+            max_exits,
+        )
+    return cached
 
 
 def _capacities(scenario: Scenario) -> np.ndarray:
