@@ -21,7 +21,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ioa_gym.auctions.oracle import DEFAULT_MAX_NODES, clairvoyant
+from ioa_gym.auctions.clock import ClockAuction
+from ioa_gym.auctions.oracle import DEFAULT_MAX_NODES, OracleResult, clairvoyant
 from ioa_gym.envs.access import dda_env
 
 
@@ -157,8 +158,8 @@ class ClairvoyantPolicy(_ReferencePolicy):
                 f"got {type(env).__name__}"
             )
         self.max_nodes = max_nodes
-        self.plans: list = []
-        self._auction = None
+        self.plans: list[OracleResult] = []
+        self._auction: ClockAuction | None = None
         self._steps: tuple[float, ...] = ()
         self._start = 0
 
@@ -177,6 +178,7 @@ class ClairvoyantPolicy(_ReferencePolicy):
 
     def _step_size(self, obs: np.ndarray) -> float:
         auction = self.env.auction
+        assert auction is not None  # the env was reset
         if auction is not self._auction or auction.rounds - self._start >= len(self._steps):
             self._plan()
         return self._steps[auction.rounds - self._start]

@@ -86,7 +86,8 @@ def play(
     episodes = [Episode(reset_seed=None if seed is None else int(seed)) for seed in reset_seeds]
     observations: list[Any] = []
     for index, env in enumerate(envs):
-        reset_options = None if options is None or options[index] is None else dict(options[index])
+        option = None if options is None else options[index]
+        reset_options = None if option is None else dict(option)
         observation, _ = env.reset(seed=reset_seeds[index], options=reset_options)
         observations.append(observation)
     playing = list(range(count))

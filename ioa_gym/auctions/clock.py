@@ -104,13 +104,13 @@ def sorted_units(market: Market) -> tuple[list[int], list[int], list[float], lis
     values and costs. Python's sort is stable too, also with ``reverse=True``; on the few units of a
     typical market it is faster than NumPy's calls. Shared by every mechanism, single and batched."""
     if market.total_buyer_units + market.total_seller_units > SCALAR_UNITS:
-        buyer_order = np.argsort(-market.buyer_unit_values, kind="stable")
-        seller_order = np.argsort(market.seller_unit_costs, kind="stable")
+        buyer_argsort = np.argsort(-market.buyer_unit_values, kind="stable")
+        seller_argsort = np.argsort(market.seller_unit_costs, kind="stable")
         return (
-            buyer_order.tolist(),
-            seller_order.tolist(),
-            market.buyer_unit_values[buyer_order].tolist(),
-            market.seller_unit_costs[seller_order].tolist(),
+            buyer_argsort.tolist(),
+            seller_argsort.tolist(),
+            market.buyer_unit_values[buyer_argsort].tolist(),
+            market.seller_unit_costs[seller_argsort].tolist(),
         )
     values, costs = market._unit_lists
     buyer_order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
@@ -144,11 +144,9 @@ def check_auction_options(price_bounds: tuple[float, float] | None, max_rounds: 
     lower, upper = float(bounds[0]), float(bounds[1])
     if not (math.isfinite(lower) and math.isfinite(upper) and lower < upper):
         raise ValueError(f"price_bounds must be finite with lower < upper, got ({lower}, {upper})")
-    if type(max_rounds) is not int and (
-        not is_real(max_rounds) or int(max_rounds) != max_rounds  # type: ignore[arg-type]
-    ):
+    if type(max_rounds) is not int and (not is_real(max_rounds) or int(max_rounds) != max_rounds):
         raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
-    if max_rounds < 1:  # type: ignore[operator]
+    if max_rounds < 1:
         raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
     return lower, upper
 

@@ -263,7 +263,9 @@ class DoubleDutchAuctionBatch(AuctionBatch):
         the ranking is one (the NumPy lexsort / stable argsort of the single auction gives the same)."""
         if q >= n_eligible:
             return list(range(n_eligible))
-        unit_side = self._sides[row][side]
+        sides = self._sides[row]
+        assert sides is not None  # the row was started
+        unit_side = sides[side]
         priority = unit_side.priority.tolist()
         priorities = [priority[unit] for unit in unit_side.order[:n_eligible]]
         if self._classic:
@@ -279,7 +281,9 @@ class DoubleDutchAuctionBatch(AuctionBatch):
         n_buyer_eligible = self._eligible(row, _BUYERS, price)
         n_seller_eligible = self._eligible(row, _SELLERS, price)
         q = min(n_buyer_eligible, n_seller_eligible)
-        buyer_side, seller_side = self._sides[row]
+        sides, market = self._sides[row], self.markets[row]
+        assert sides is not None and market is not None  # result() checked the row was started
+        buyer_side, seller_side = sides
         buyer_units = [
             buyer_side.order[position] for position in self._ration(row, _BUYERS, n_buyer_eligible, q)
         ]
@@ -287,7 +291,7 @@ class DoubleDutchAuctionBatch(AuctionBatch):
             seller_side.order[position] for position in self._ration(row, _SELLERS, n_seller_eligible, q)
         ]
         return settle(
-            self.markets[row],
+            market,
             price,
             buyer_units,
             seller_units,

@@ -115,6 +115,7 @@ def max_misreport_gain(
     near_price = anchor + width * np.array([1e-6, -1e-6, 1e-2, -1e-2])
     n_scaled = int(n_deviations) // 2
     gains = {BUYER: np.zeros(market.n_buyers), SELLER: np.zeros(market.n_sellers)}
+    best: tuple[float, str | None, int, float, float, float, float]
     best = (0.0, None, -1, math.nan, math.nan, 0.0, 0.0)
     auctions_run = 0
     for side in (BUYER, SELLER):

@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -197,6 +198,7 @@ def clairvoyant(
     start_rounds = auction.rounds
 
     # The incumbent: the best fixed step (of the set, or of a geometric grid over the range).
+    best_steps: tuple[float, ...]
     best_value, best_efficiency, best_rounds, best_steps = -math.inf, 0.0, 0, ()
     nodes = 0
     for step in fixed:
@@ -219,7 +221,10 @@ def clairvoyant(
 
     def search(node: Auction) -> None:
         nonlocal best_value, best_efficiency, best_rounds, best_steps, nodes, complete
-        choices = step_set if steps is not None else event_steps(node, *step_range_f)
+        # step_range_f is None only when the step set was given (steps).
+        choices = (
+            step_set if steps is not None else event_steps(node, *cast("tuple[float, float]", step_range_f))
+        )
         for step in choices:
             if nodes >= max_nodes:
                 complete = False

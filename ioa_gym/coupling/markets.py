@@ -5,6 +5,7 @@ few FAs and AAs."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def market_from_equilibrium(
 
 
 def sample_tier1_market(
-    config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100, **solver_kwargs
+    config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100, **solver_kwargs: Any
 ) -> tuple[Market, Scenario, Equilibrium]:
     """Sample slots (scenario -> Stackelberg equilibrium -> market) until the market is tradable
     (``is_tradable``); raise ValueError naming the options that decide tradability after ``max_attempts``

@@ -24,6 +24,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -123,31 +124,40 @@ def realised_fa_utilities(
     return utilities, unserved
 
 
-def _play(market: Market, policy: Callable[[Auction], float], variant: str, bounds, max_rounds: int):
+def _play(
+    market: Market,
+    policy: Callable[[Auction], float],
+    variant: str,
+    bounds: tuple[float, float],
+    max_rounds: int,
+) -> tuple[AuctionResult, float]:
     auction = make_auction(market, variant, bounds, max_rounds, seed=0)
     while not auction.done:
         auction.tick(policy(auction))
     return auction.result(), auction.closing_price
 
 
+_Payload = TypeVar("_Payload")
+
+
 @dataclass(frozen=True, eq=False)
-class PriceIteration:
+class PriceIteration(Generic[_Payload]):
     """Where :func:`iterate_price` stopped: the prices tried (the last one is where ``payload`` was
     computed), whether it converged, the period of a detected cycle (0 if none)."""
 
     history: list[float]
     converged: bool
     cycle_period: int
-    payload: object
+    payload: _Payload
 
 
 def iterate_price(
-    solve: Callable[[float], tuple[float | None, object]],
+    solve: Callable[[float], tuple[float | None, _Payload]],
     start: float,
     tol: float,
     max_iter: int,
     damping: float = 0.0,
-) -> PriceIteration:
+) -> PriceIteration[_Payload]:
     """Iterate pi <- (1 - damping) f(pi) + damping pi from ``start``, where ``solve(pi)`` returns (f(pi),
     payload), f(pi) None when there is no price to follow. Stops at a fixed point (a move below ``tol``, or
     f None), at a cycle (the new pi within ``tol`` of an earlier iterate other than the last; its period is
@@ -177,7 +187,7 @@ def solve_two_tier(
     tol: float = 1e-3,
     max_iter: int = 50,
     damping: float = 0.0,
-    **solver: object,
+    **solver: Any,
 ) -> TwoTierResult:
     """Iterate Tier 1 and the Tier-2 auction on one slot until the aerial price is a fixed point (see the
     module docstring). ``step_policy`` is the reference auctioneer (auction -> step; default
@@ -199,7 +209,9 @@ def solve_two_tier(
     if not callable(policy):
         raise ValueError(f"step_policy must be a callable auction -> step, got {step_policy!r}")
 
-    def solve(price: float) -> tuple[float | None, tuple]:
+    def solve(
+        price: float,
+    ) -> tuple[float | None, tuple[Scenario, Equilibrium, Market, AuctionResult | None, float]]:
         slot = with_aerial_price(scenario, price)
         equilibrium = solve_equilibrium(slot, **solver)
         market = market_from_equilibrium(slot, equilibrium)
@@ -230,7 +242,7 @@ def solve_two_tier(
 
 
 def sample_coupled_market(
-    config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100, **options: object
+    config: ScenarioConfig, rng: np.random.Generator, max_attempts: int = 100, **options: Any
 ) -> tuple[Market, TwoTierResult]:
     """``ioa_gym.coupling.markets.sample_tier1_market`` with the tiers coupled: slots are sampled until the
     market at the aerial-price fixed point is tradable; ``options`` go to :func:`solve_two_tier`."""

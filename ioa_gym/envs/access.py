@@ -9,6 +9,7 @@ from ioa_gym.envs.dda import DDAEnvConfig, DoubleDutchAuctionEnv
 
 def vector_env_config(env: Any) -> DDAEnvConfig | None:
     """The ``DDAEnvConfig`` of a vector env's sub-envs, or None if it is not a vector env of IoA-DDA."""
+    owner: Any
     for owner in (env, getattr(env, "unwrapped", None)):
         if isinstance(getattr(owner, "config", None), DDAEnvConfig):
             return owner.config  # a batched implementation holding the sub-envs' shared config

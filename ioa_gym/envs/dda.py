@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -32,7 +32,8 @@ from ioa_gym.envs.actions import check_box_action, check_discrete_action, real_a
 from ioa_gym.envs.dda_config import MAX_EPISODE_STEPS, DDAEnvConfig, make_configs
 from ioa_gym.envs.rendering import bars, make_with_render_mode
 from ioa_gym.errors import unknown_option_error
-from ioa_gym.tier1.scenario import ScenarioConfig
+from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
+from ioa_gym.tier1.stackelberg import Equilibrium
 
 __all__ = [
     "FINAL_INFO_KEYS",
@@ -193,6 +194,11 @@ class DoubleDutchAuctionEnv(gym.Env):
         },
     }
 
+    scenario: Scenario | None
+    """The Tier-1 slot behind the episode's market (set by ``reset``; None for a synthetic or given one)."""
+    equilibrium: Equilibrium | None
+    """Its Stackelberg equilibrium (likewise)."""
+
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
@@ -207,7 +213,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         self._log_scale = cfg.step_scale == "log"
         self._step_min, self._step_range = cfg.step_min, cfg.step_max - cfg.step_min
         if cfg.discrete_steps:
-            self.step_sizes = np.geomspace(cfg.step_min, cfg.step_max, cfg.discrete_steps)
+            self.step_sizes: np.ndarray | None = np.geomspace(cfg.step_min, cfg.step_max, cfg.discrete_steps)
             self._step_list: list[float] = self.step_sizes.tolist()
             self.action_space = spaces.Discrete(cfg.discrete_steps)
         else:
@@ -235,7 +241,8 @@ class DoubleDutchAuctionEnv(gym.Env):
         entry of any array (finite values outside [-1, 1] are clipped; NaN or inf raise ValueError).
         ``step`` itself also checks the action's shape (``ioa_gym.envs.actions``)."""
         if self.step_sizes is not None:
-            return np.array([self._step_list[check_discrete_action(action, self.action_space)]])
+            discrete = cast(spaces.Discrete, self.action_space)  # Discrete whenever step_sizes is set
+            return np.array([self._step_list[check_discrete_action(action, discrete)]])
         flat = real_array(action, self.action_space).astype(float).reshape(-1)
         if not np.isfinite(flat).all():
             raise ValueError(
@@ -266,7 +273,8 @@ class DoubleDutchAuctionEnv(gym.Env):
         step = self._checked_step(step)
         if self.step_sizes is not None:
             return int(np.argmin(np.abs(np.log(self.step_sizes) - math.log(step))))
-        return np.full(self.action_space.shape, 2.0 * self._step_fraction(step) - 1.0, dtype=np.float32)
+        box = cast(spaces.Box, self.action_space)  # Box whenever step_sizes is None
+        return np.full(box.shape, 2.0 * self._step_fraction(step) - 1.0, dtype=np.float32)
 
     def _checked_step(self, step: Any) -> float:
         """``step`` as a float clipped into [step_min, step_max] (within 1e-9 relative, else ValueError)."""
@@ -313,7 +321,9 @@ class DoubleDutchAuctionEnv(gym.Env):
             cfg.synthetic_costs,
         )
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         check_reset_options(options, RESET_OPTIONS)
         super().reset(seed=seed)
         if options and "market" in options:  # evaluate on a given market (e.g. an IC audit)
@@ -344,6 +354,7 @@ class DoubleDutchAuctionEnv(gym.Env):
 
     def _update_obs(self, new_buyers: int, new_sellers: int) -> None:
         auction, market, lower, span = self.auction, self.market, self._lower, self._span
+        assert auction is not None and market is not None  # called after reset
         pb, ps = auction.buyer_price, auction.seller_price
         nb, ns = max(market.total_buyer_units, 1), max(market.total_seller_units, 1)
         buyers, sellers = auction.public_counts()
@@ -364,6 +375,7 @@ class DoubleDutchAuctionEnv(gym.Env):
 
     def _clock_info(self) -> dict[str, Any]:
         a = self.auction
+        assert a is not None  # called after reset
         return {
             "buyer_price": a.buyer_price,
             "seller_price": a.seller_price,
@@ -371,7 +383,7 @@ class DoubleDutchAuctionEnv(gym.Env):
             "active_clock": 1 if a.active_clock == BUYER else 0,
         }
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         auction = self.auction
         if auction is None:
             raise RuntimeError("call reset() before step()")
@@ -380,9 +392,9 @@ class DoubleDutchAuctionEnv(gym.Env):
                 "the episode has ended (the auction cleared: terminated); call reset() before step()"
             )
         if self.step_sizes is not None:
-            step = self._step_list[check_discrete_action(action, self.action_space)]
+            step = self._step_list[check_discrete_action(action, cast(spaces.Discrete, self.action_space))]
         else:
-            entries = check_box_action(action, self.action_space)
+            entries = check_box_action(action, cast(spaces.Box, self.action_space))
             # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
             use_seller_entry = len(entries) > 1 and auction.active_clock != BUYER
             step = self._entry_to_step(entries[1 if use_seller_entry else 0])
@@ -422,6 +434,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         if self.render_mode == "rgb_array":
             return bars(self._obs[[0, 1, 5, 6, 4]])
         buyers, sellers = a.public_counts()
+        assert self.market is not None  # set with the auction
         return (
             f"round {a.rounds:4d}  P_B {a.buyer_price:8.3f}  P_S {a.seller_price:8.3f}  "
             f"{self.mechanism.counted or 'counted'} {buyers}/{self.market.total_buyer_units} "

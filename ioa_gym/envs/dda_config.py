@@ -177,7 +177,7 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
         base = dict(scenario)
     else:
         raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
-    env_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    env_kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     scenario_config = ScenarioConfig.from_dict({**base, **scen_kwargs})
     env_config = DDAEnvConfig(**env_kwargs)
     if env_config.coupling != "none" and env_config.market_source != "tier1":

@@ -20,9 +20,10 @@ priorities) or ends (clearing).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
@@ -61,7 +62,7 @@ _FINAL_INFO_DTYPES = {
 types)."""
 
 
-def _is_seed(value: Any) -> bool:
+def _is_seed(value: Any) -> bool | np.bool_:
     """An integer >= 0 (Python or NumPy, not a bool)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
 
@@ -154,14 +155,16 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
 
     # -- episodes --------------------------------------------------------------------------------
 
-    def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every sub-env (or those of ``options["reset_mask"]``); ``seed`` as ``SyncVectorEnv`` takes
         it: None, an int (sub-env i gets seed + i) or one seed (or None) per sub-env."""
         n = self.num_envs
         if seed is None:
             seeds: list[int | None] = [None] * n
         elif _is_seed(seed):
-            seeds = [int(seed) + i for i in range(n)]
+            seeds = [int(cast("int | np.integer", seed)) + i for i in range(n)]
         else:
             seeds = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) else []
             if len(seeds) != n or not all(s is None or _is_seed(s) for s in seeds):
@@ -205,6 +208,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         """Start sub-env i's next auction: what ``DoubleDutchAuctionEnv.reset`` does after seeding."""
         cfg, rng = self.config, self._rngs[i]
         if market is None:
+            assert rng is not None  # reset seeded every sub-env
             if cfg.market_source == "tier1" and cfg.coupling == "clearing":
                 market = sample_market_coupled(cfg, self.scenario_config, rng)[0]
             elif cfg.market_source == "tier1":
@@ -231,7 +235,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self._new_buyers[i] = self._new_sellers[i] = 0
         self._last_step_obs[i] = 0.0
 
-    def step(self, actions: Any):
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if not self._started:
             raise RuntimeError("call reset() before step()")
         auctions = self.auctions
@@ -282,17 +286,17 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             return self.step_sizes[index], self._discrete_fractions[index]
         raw = real_array(actions, space, "actions")
         entries = raw if raw.dtype == np.float64 else raw.astype(float)
-        width = self.single_action_space.shape[0]
+        width = cast(spaces.Box, self.single_action_space).shape[0]  # Box whenever step_sizes is None
         if entries.shape != (n, width) and not (width == 1 and entries.shape == (n,)):
             raise ValueError(
                 f"actions must have shape ({n}, {width}) (the action space is {space}), got {entries.shape}"
             )
         entries = entries.reshape(n, width)
         if not np.isfinite(entries).all():
-            bad = int(np.flatnonzero(~np.isfinite(entries).all(axis=1))[0])
+            first_bad = int(np.flatnonzero(~np.isfinite(entries).all(axis=1))[0])
             raise ValueError(
                 f"actions must be finite (the action space is {space}; finite values outside [-1, 1] are "
-                f"clipped), got {entries[bad].tolist()} (sub-env {bad})"
+                f"clipped), got {entries[first_bad].tolist()} (sub-env {first_bad})"
             )
         # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
         entry = entries[:, 0] if width == 1 else np.where(self.auctions.buyer_turn, *entries.T)
@@ -320,6 +324,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             ((buyer_price, lower, 0.0), (seller_price, lower, 0.0), (None, None, -1.0))
         ):
             if high is not None:
+                assert low is not None  # given with high
                 np.subtract(high, low, out=columns[column])
             np.divide(columns[column], span, out=columns[column])
             np.maximum(columns[column], floor, out=columns[column])

@@ -6,10 +6,11 @@ graphics dependency."""
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
 PALETTE = np.array(
     [
@@ -44,8 +45,10 @@ class _UnlistedRenderCollection(gym.wrappers.RenderCollection):
     ``additional_wrappers`` entry (IoA-Stackelberg-v0's ``EndedEpisodeGuard``) above the TimeLimit as usual,
     instead of refusing the entry point's wrapper as a mismatch of that list."""
 
+    # gym.Env declares ``spec`` a plain (writable) attribute, which gymnasium's own Wrapper.spec overrides
+    # with a read-only property, as here; mypy flags every such override.
     @property
-    def spec(self):  # noqa: ANN201
+    def spec(self) -> EnvSpec | None:  # type: ignore[override]
         return self.env.spec
 
 
@@ -53,12 +56,21 @@ class _UnlistedHumanRendering(gym.wrappers.HumanRendering):
     """``HumanRendering`` that leaves the env's spec as it is (see ``_UnlistedRenderCollection``)."""
 
     @property
-    def spec(self):  # noqa: ANN201
+    def spec(self) -> EnvSpec | None:  # type: ignore[override]  # as _UnlistedRenderCollection.spec
         return self.env.spec
 
 
+class _EnvClass(Protocol):
+    """An IoA env class as :func:`make_with_render_mode` takes it: its ``metadata`` (the render modes) and a
+    constructor with a ``render_mode`` argument."""
+
+    metadata: dict[str, Any]
+
+    def __call__(self, render_mode: str | None = None, **kwargs: Any) -> gym.Env: ...
+
+
 def make_with_render_mode(
-    env_class: type[gym.Env], render_mode: str | None, kwargs: dict[str, Any], unlisted: bool = False
+    env_class: _EnvClass, render_mode: str | None, kwargs: dict[str, Any], unlisted: bool = False
 ) -> gym.Env:
     """The registered entry point of an IoA env: ``env_class(render_mode=..., **kwargs)``, with the render
     modes that ``gym.make`` adds by wrappers handled here, where a bad one fails at ``gym.make``.

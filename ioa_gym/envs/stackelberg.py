@@ -80,6 +80,8 @@ class StackelbergPricingEnv(gym.Env):
         },
     }
 
+    action_space: spaces.Box
+
     def __init__(self, render_mode: str | None = None, leader: int | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
@@ -101,16 +103,19 @@ class StackelbergPricingEnv(gym.Env):
         """Price in [c_l, p_max] of the current slot for an action in [-1, 1] (finite values outside are
         clipped; an action outside the action space, wrong shape, NaN or inf, raises ValueError)."""
         a = float(np.clip(check_box_action(action, self.action_space)[0], -1.0, 1.0))
+        assert self.scenario is not None  # the env was reset
         low = float(self.scenario.leader_unit_cost[self.leader])
         return low + 0.5 * (a + 1.0) * (self.scenario.max_price - low)
 
     def price_to_action(self, price: float) -> np.ndarray:
+        assert self.scenario is not None  # the env was reset
         low = float(self.scenario.leader_unit_cost[self.leader])
         frac = (np.clip(price, low, self.scenario.max_price) - low) / (self.scenario.max_price - low)
         return np.array([2.0 * frac - 1.0], dtype=np.float32)
 
     def _observation(self) -> np.ndarray:
         sc, cfg, me = self.scenario, self.scenario_config, self.leader
+        assert sc is not None  # called after reset
         p_max = cfg.max_price
         capacity = sc.fa_capacity[me - cfg.n_ma] / cfg.fa_capacity_range[1] if self.is_fa else 0.0
         share = self._share[me - cfg.n_ma] if self.is_fa else 0.0
@@ -132,7 +137,9 @@ class StackelbergPricingEnv(gym.Env):
         )
         return np.clip(obs, -1.0, 1.0).astype(np.float32)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         check_reset_options(options, ())
         super().reset(seed=seed)
         # Start from the equilibrium of a first slot, so the other leaders' prices are meaningful.
@@ -144,7 +151,7 @@ class StackelbergPricingEnv(gym.Env):
         self.scenario = self.scenario_config.sample(self.np_random)
         return self._observation(), {"prices": self._prices.copy()}
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self.scenario is None:
             raise RuntimeError("call reset() before step()")
         sc, me = self.scenario, self.leader

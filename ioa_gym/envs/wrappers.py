@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
@@ -21,11 +21,11 @@ class EndedEpisodeGuard(gym.Wrapper, gym.utils.RecordConstructorArgs):
         gym.Wrapper.__init__(self, env)
         self._ended: str | None = None
 
-    def reset(self, **kwargs: Any):
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         self._ended = None
         return self.env.reset(**kwargs)
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         if self._ended is not None:
             raise RuntimeError(f"the episode has ended ({self._ended}); call reset() before step()")
         obs, reward, terminated, truncated, info = self.env.step(action)

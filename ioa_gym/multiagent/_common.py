@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
+
+import numpy as np
+
+ResetResult: TypeAlias = tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]
+"""What ``reset`` of a parallel env returns: observations and infos by agent."""
+StepResult: TypeAlias = tuple[
+    dict[str, np.ndarray], dict[str, float], dict[str, bool], dict[str, bool], dict[str, dict[str, Any]]
+]
+"""What ``step`` of a parallel env returns: observations, rewards, terminations, truncations and infos."""
 
 
 def check_actions(agents: list[str], actions: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from pettingzoo import ParallelEnv
 from ioa_gym.auctions import (
     DEFAULT_MECHANISM,
     Auction,
+    AuctionResult,
     Market,
     check_auction_options,
     fixed_step,
@@ -38,7 +39,7 @@ from ioa_gym.checks import check_int, check_scalar
 from ioa_gym.coupling.markets import sample_synthetic_market, sample_tier1_market
 from ioa_gym.coupling.two_tier import REFERENCE_STEP
 from ioa_gym.envs.actions import check_box_action
-from ioa_gym.multiagent._common import check_actions
+from ioa_gym.multiagent._common import ResetResult, StepResult, check_actions
 from ioa_gym.tier1.scenario import config_from_options
 
 MARKET_SOURCES = ("tier1", "synthetic")
@@ -74,7 +75,7 @@ class BiddersEnv(ParallelEnv):
     reporting the truth, the others' reports unchanged).
     """
 
-    metadata = {"name": "ioa_bidders_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata: dict[str, Any] = {"name": "ioa_bidders_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
     def __init__(
         self,
@@ -157,7 +158,7 @@ class BiddersEnv(ParallelEnv):
             "sellers in 1000 draws; raise them"
         )
 
-    def reset(self, seed: int | None = None, options: dict | None = None):
+    def reset(self, seed: int | None = None, options: dict | None = None) -> ResetResult:
         # No reset option is defined; a dict is accepted and ignored, as PettingZoo's API test requires.
         if options is not None and not isinstance(options, dict):
             raise ValueError(f"options must be None or a dict, got {options!r}")
@@ -174,6 +175,7 @@ class BiddersEnv(ParallelEnv):
     def _truth(self, agent: str) -> tuple[float, int]:
         buyer, index = self._slot(agent)
         market = self.market
+        assert market is not None  # called after reset
         if buyer:
             return float(market.buyer_values[index]), int(market.buyer_units[index])
         return float(market.seller_costs[index]), int(market.seller_units[index])
@@ -181,6 +183,7 @@ class BiddersEnv(ParallelEnv):
     def _observation(self, agent: str) -> np.ndarray:
         truth, units = self._truth(agent)
         buyer, _ = self._slot(agent)
+        assert self.market is not None  # called after reset
         obs = (
             truth / self.price_bounds[1],
             units / 64.0,
@@ -190,8 +193,9 @@ class BiddersEnv(ParallelEnv):
         )
         return np.clip(np.array(obs), -1.0, 1.0).astype(np.float32)
 
-    def _play(self, values: np.ndarray, costs: np.ndarray):
+    def _play(self, values: np.ndarray, costs: np.ndarray) -> tuple[AuctionResult, float]:
         market = self.market
+        assert market is not None  # called after reset
         reported = Market(values, market.buyer_units, costs, market.seller_units)
         auction = make_auction(
             reported, self.variant, self.price_bounds, self.max_rounds, self._rationing_seed
@@ -200,17 +204,19 @@ class BiddersEnv(ParallelEnv):
             auction.tick(self.step_policy(auction))
         return auction.result(), auction.closing_price
 
-    def _utilities(self, result) -> np.ndarray:
+    def _utilities(self, result: AuctionResult) -> np.ndarray:
         market, price = self.market, result.clearing_price
+        assert market is not None  # called after reset
         if result.units_traded == 0:
             return np.zeros(market.n_buyers + market.n_sellers)
         buyers = result.buyer_units_traded * (market.buyer_values - price)
         sellers = result.seller_units_traded * (price - market.seller_costs)
         return np.concatenate([buyers, sellers])
 
-    def step(self, actions: dict[str, Any]):
+    def step(self, actions: dict[str, Any]) -> StepResult:
         check_actions(self.agents, actions)
         market = self.market
+        assert market is not None  # live agents: the env was reset
         offsets = (
             np.array(
                 [

@@ -23,7 +23,7 @@ from pettingzoo import ParallelEnv
 
 from ioa_gym.checks import check_int
 from ioa_gym.envs.actions import check_box_action
-from ioa_gym.multiagent._common import check_actions
+from ioa_gym.multiagent._common import ResetResult, StepResult, check_actions
 from ioa_gym.tier1.scenario import Scenario, ScenarioConfig, config_from_options
 from ioa_gym.tier1.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
 
@@ -66,7 +66,7 @@ class LeadersEnv(ParallelEnv):
     below the utility) and ``load``, all floats.
     """
 
-    metadata = {"name": "ioa_leaders_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata: dict[str, Any] = {"name": "ioa_leaders_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
     def __init__(
         self, render_mode: str | None = None, max_slots: int = 50, fixed_slot: bool = False, **kwargs: Any
@@ -111,19 +111,21 @@ class LeadersEnv(ParallelEnv):
         """Price in [c_l, p_max] of the current slot for ``agent``'s action in [-1, 1]."""
         leader = self._index(agent)
         a = float(np.clip(check_box_action(action, self._action_space)[0], -1.0, 1.0))
+        assert self.scenario is not None  # the env was reset
         low = float(self.scenario.leader_unit_cost[leader])
         return low + 0.5 * (a + 1.0) * (self.config.max_price - low)
 
     def price_to_action(self, agent: str, price: float) -> np.ndarray:
         """Inverse of :meth:`action_to_price` (prices outside [c_l, p_max] are clipped into it)."""
         leader = self._index(agent)
+        assert self.scenario is not None  # the env was reset
         low = float(self.scenario.leader_unit_cost[leader])
         fraction = (np.clip(price, low, self.config.max_price) - low) / (self.config.max_price - low)
         return np.array([2.0 * fraction - 1.0], dtype=np.float32)
 
     # -- dynamics --------------------------------------------------------------------------------------
 
-    def reset(self, seed: int | None = None, options: dict | None = None):
+    def reset(self, seed: int | None = None, options: dict | None = None) -> ResetResult:
         # One option, "prices"; other keys are ignored (PettingZoo's API test passes one of its own).
         if options is not None and not isinstance(options, dict):
             raise ValueError(f"options must be None or a dict (key 'prices'), got {options!r}")
@@ -163,12 +165,14 @@ class LeadersEnv(ParallelEnv):
     def best_responses(self) -> np.ndarray:
         """Every leader's best response (Algorithm 1) to the others' previous prices in the current slot, with
         the FAs' previous overflow shares: the prices best-response dynamics would post next."""
+        assert self.scenario is not None  # the env was reset
         prices, _ = best_response_prices(self.scenario, self._prices, self._share)
         return prices
 
-    def step(self, actions: dict[str, Any]):
+    def step(self, actions: dict[str, Any]) -> StepResult:
         check_actions(self.agents, actions)
         sc = self.scenario
+        assert sc is not None  # live agents: the env was reset
         posted = np.array([self.action_to_price(agent, actions[agent]) for agent in self.possible_agents])
         ratios, loads, utilities, share = slot_outcome(sc, posted, self._share)
         # Each leader's best response to the others' posted prices (one batched search over all leaders); the
@@ -200,6 +204,7 @@ class LeadersEnv(ParallelEnv):
 
     def _observations(self) -> dict[str, np.ndarray]:
         sc, cfg = self.scenario, self.config
+        assert sc is not None  # called after reset
         p_max, n_leaders = cfg.max_price, cfg.n_leaders
         mean_work = sc.task_work.mean() / self._max_work
         mean_weight = sc.satisfaction_weight.mean() / cfg.satisfaction_weight_range[1]

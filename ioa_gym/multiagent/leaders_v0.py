@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pettingzoo import AECEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from ioa_gym.multiagent.leaders import LeadersEnv
@@ -20,7 +21,7 @@ def parallel_env(**kwargs: Any) -> LeadersEnv:
     return LeadersEnv(**kwargs)
 
 
-def env(**kwargs: Any):
+def env(**kwargs: Any) -> AECEnv:
     """The AEC form of :func:`parallel_env` (``pettingzoo.utils.conversions.parallel_to_aec``)."""
     return parallel_to_aec(parallel_env(**kwargs))
 

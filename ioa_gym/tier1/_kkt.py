@@ -7,12 +7,22 @@ the same KKT system one WA at a time.
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 
 _NEWTON_ITERS = 60
 _NEWTON_TOL = 1e-11  # on sum_l o_l - 1 where the simplex binds
 
 
+@overload
+def _solve_simplex(
+    m: np.ndarray, omega: np.ndarray, sensitivities: Literal[False] = ...
+) -> tuple[np.ndarray, None, None]: ...
+@overload
+def _solve_simplex(
+    m: np.ndarray, omega: np.ndarray, sensitivities: Literal[True]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 def _solve_simplex(
     m: np.ndarray, omega: np.ndarray, sensitivities: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -63,6 +73,7 @@ def _solve_simplex(
     o_b /= np.maximum(np.add.reduce(o_b, axis=0), 1.0)  # rounding past the simplex
     ratios[:, rows] = o_b
     if sensitivities:
+        assert mu is not None and inverse_curvature is not None  # allocated above when sensitivities
         mu[rows] = mu_b
         inverse_curvature[rows] = 1.0 / (w_b * slope)
     return ratios, mu, inverse_curvature

@@ -9,11 +9,21 @@ first use; ``error_model="numpy"`` keeps IEEE division like the NumPy definition
 from __future__ import annotations
 
 import math
+from typing import Literal, TypedDict
 
 import numpy as np
 from numba import njit
 
-_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+class _JitOptions(TypedDict):
+    """``njit``'s options for every kernel here: a TypedDict, so that ``njit(**_JIT)`` type-checks."""
+
+    cache: bool
+    error_model: Literal["python", "numpy"]
+    nogil: bool
+
+
+_JIT: _JitOptions = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
 @njit(**_JIT)

@@ -8,6 +8,7 @@ compiled. Its resolution and exit budget (``_search_settings``) serve the compil
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -282,6 +283,12 @@ class _PriceSearch:
         response lies beyond the window."""
         return self.scan(prices[:, None] + half_width * _UNIT_WINDOW, centre=1)
 
+    @overload
+    def scan(self, own: np.ndarray, centre: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
+    @overload
+    def scan(
+        self, own: np.ndarray, centre: None = ...
+    ) -> tuple[np.ndarray, np.ndarray, None, np.ndarray]: ...
     def scan(
         self, own: np.ndarray, centre: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
@@ -310,6 +317,27 @@ class _PriceSearch:
         utility = None if centre is None else points[_VALUE, :, centre]
         return peak, peak_value, utility, escaped
 
+    @overload
+    def search(
+        self,
+        leaders: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        exact: bool = ...,
+        *,
+        include: np.ndarray,
+        certify: float | None = ...,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+    @overload
+    def search(
+        self,
+        leaders: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        exact: bool = ...,
+        include: None = ...,
+        certify: float | None = ...,
+    ) -> tuple[np.ndarray, np.ndarray, None]: ...
     def search(
         self,
         leaders: np.ndarray,
@@ -344,14 +372,14 @@ class _PriceSearch:
         # Just right of each exit, where the exiting WA's ratio is exactly 0; padding repeats `upper`.
         at_exit = np.minimum(exit_price[index[:, None], exit_wa] + 1e-8, upper)
         columns = [lower, upper, np.where(exit_wa >= 0, at_exit, upper)]
-        exit_wa = [np.full((n_rows, 2), -1), exit_wa]
+        exit_columns = [np.full((n_rows, 2), -1), exit_wa]
         if include is not None:
             columns.append(np.minimum(np.maximum(include[rows.slot], lower), upper))
-            exit_wa.append(np.full(columns[-1].shape, -1))
+            exit_columns.append(np.full(columns[-1].shape, -1))
         price = np.concatenate(columns, axis=1)
         order = np.argsort(price, axis=1)
         price = price[index[:, None], order]
-        exit_wa = np.concatenate(exit_wa, axis=1)[index[:, None], order]
+        exit_wa = np.concatenate(exit_columns, axis=1)[index[:, None], order]
         points = self.evaluate(rows, price, sparse=True)
         # Left of an exit the exiting WA still counts: its term of W', and (p - c) times it in U'.
         jump = np.where(exit_wa >= 0, exit_load_slope[rows.leader[:, None], exit_wa], 0.0)

@@ -22,7 +22,7 @@ here calls the others, so they share one file. The scenario physics, which calls
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Literal, NamedTuple, TypedDict
 
 import numpy as np
 from numba import njit
@@ -50,7 +50,16 @@ _EXIT_PRICE, _EXIT_SLOPE, _EXIT_MU, _EXIT_OTHERS = 0, 1, 2, 3
 # Jacobi modes (see _sweeps._iterate).
 _WINDOW, _CAREFUL, _EXACT = 0, 1, 2
 
-_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+class _JitOptions(TypedDict):
+    """``njit``'s options for every kernel here: a TypedDict, so that ``njit(**_JIT)`` type-checks."""
+
+    cache: bool
+    error_model: Literal["python", "numpy"]
+    nogil: bool
+
+
+_JIT: _JitOptions = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
 class Followers(NamedTuple):

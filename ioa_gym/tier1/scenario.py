@@ -214,7 +214,7 @@ class ScenarioConfig:
         unknown = sorted(set(data) - names)
         if unknown:
             raise unknown_option_error("ScenarioConfig", unknown, names, what="ScenarioConfig field")
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> ScenarioConfig:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from ioa_gym.tier1._search import _PriceSearch, _search_settings
 from ioa_gym.tier1._sweeps import _iterate
 from ioa_gym.tier1.latency import Latency, latency
 from ioa_gym.tier1.scenario import Scenario
+
+if TYPE_CHECKING:  # imported where used: importing the kernels imports numba
+    from ioa_gym.tier1._solver_kernel import Followers, Leaders
 
 # How the searches run: scalar loops compiled by numba (ioa_gym.tier1._solver_kernel), or batched NumPy.
 SOLVER_METHODS = ("compiled", "numpy")
@@ -477,7 +481,7 @@ def _equilibrium(
     )
 
 
-def _followers(scenario: Scenario):  # noqa: ANN202 - the kernel's record, imported with numba
+def _followers(scenario: Scenario) -> Followers:
     """The kernels' record of the slot's WAs (``_solver_kernel.Followers``), built once per slot (a
     ``Scenario`` never changes) and kept on it."""
     cached = scenario.__dict__.get("_followers")
@@ -494,7 +498,7 @@ def _followers(scenario: Scenario):  # noqa: ANN202 - the kernel's record, impor
     return cached
 
 
-def _leaders(scenario: Scenario, **search: int):  # noqa: ANN202
+def _leaders(scenario: Scenario, **search: int) -> Leaders:
     """The kernels' record of the leaders' ranges and search settings (``_solver_kernel.Leaders``), built
     once per slot and settings and kept on the slot."""
     records = scenario.__dict__.setdefault("_leaders", {})
