@@ -178,9 +178,14 @@ class ClairvoyantPolicy(_ReferencePolicy):
 
     def _step_size(self, obs: np.ndarray) -> float:
         auction = self.env.auction
-        assert auction is not None  # the env was reset
-        if auction is not self._auction or auction.rounds - self._start >= len(self._steps):
-            self._plan()
+        if (
+            auction is None
+            or auction is not self._auction
+            or auction.rounds - self._start >= len(self._steps)
+        ):
+            self._plan()  # a ValueError when the env has no running auction
+            auction = self.env.auction
+            assert auction is not None
         return self._steps[auction.rounds - self._start]
 
 

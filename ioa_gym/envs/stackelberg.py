@@ -103,15 +103,22 @@ class StackelbergPricingEnv(gym.Env):
         """Price in [c_l, p_max] of the current slot for an action in [-1, 1] (finite values outside are
         clipped; an action outside the action space, wrong shape, NaN or inf, raises ValueError)."""
         a = float(np.clip(check_box_action(action, self.action_space)[0], -1.0, 1.0))
-        assert self.scenario is not None  # the env was reset
-        low = float(self.scenario.leader_unit_cost[self.leader])
-        return low + 0.5 * (a + 1.0) * (self.scenario.max_price - low)
+        scenario = self._slot("action_to_price")
+        low = float(scenario.leader_unit_cost[self.leader])
+        return low + 0.5 * (a + 1.0) * (scenario.max_price - low)
 
     def price_to_action(self, price: float) -> np.ndarray:
-        assert self.scenario is not None  # the env was reset
-        low = float(self.scenario.leader_unit_cost[self.leader])
-        frac = (np.clip(price, low, self.scenario.max_price) - low) / (self.scenario.max_price - low)
+        """Inverse of :meth:`action_to_price` (prices outside [c_l, p_max] are clipped into it)."""
+        scenario = self._slot("price_to_action")
+        low = float(scenario.leader_unit_cost[self.leader])
+        frac = (np.clip(price, low, scenario.max_price) - low) / (scenario.max_price - low)
         return np.array([2.0 * frac - 1.0], dtype=np.float32)
+
+    def _slot(self, caller: str) -> Scenario:
+        """The current slot; RuntimeError before the first ``reset`` (there is no slot, no price range)."""
+        if self.scenario is None:
+            raise RuntimeError(f"call reset() before {caller}(): the price range is the current slot's")
+        return self.scenario
 
     def _observation(self) -> np.ndarray:
         sc, cfg, me = self.scenario, self.scenario_config, self.leader

@@ -111,15 +111,13 @@ class LeadersEnv(ParallelEnv):
         """Price in [c_l, p_max] of the current slot for ``agent``'s action in [-1, 1]."""
         leader = self._index(agent)
         a = float(np.clip(check_box_action(action, self._action_space)[0], -1.0, 1.0))
-        assert self.scenario is not None  # the env was reset
-        low = float(self.scenario.leader_unit_cost[leader])
+        low = float(self._slot("action_to_price").leader_unit_cost[leader])
         return low + 0.5 * (a + 1.0) * (self.config.max_price - low)
 
     def price_to_action(self, agent: str, price: float) -> np.ndarray:
         """Inverse of :meth:`action_to_price` (prices outside [c_l, p_max] are clipped into it)."""
         leader = self._index(agent)
-        assert self.scenario is not None  # the env was reset
-        low = float(self.scenario.leader_unit_cost[leader])
+        low = float(self._slot("price_to_action").leader_unit_cost[leader])
         fraction = (np.clip(price, low, self.config.max_price) - low) / (self.config.max_price - low)
         return np.array([2.0 * fraction - 1.0], dtype=np.float32)
 
@@ -165,9 +163,14 @@ class LeadersEnv(ParallelEnv):
     def best_responses(self) -> np.ndarray:
         """Every leader's best response (Algorithm 1) to the others' previous prices in the current slot, with
         the FAs' previous overflow shares: the prices best-response dynamics would post next."""
-        assert self.scenario is not None  # the env was reset
-        prices, _ = best_response_prices(self.scenario, self._prices, self._share)
+        prices, _ = best_response_prices(self._slot("best_responses"), self._prices, self._share)
         return prices
+
+    def _slot(self, caller: str) -> Scenario:
+        """The current slot; RuntimeError before the first ``reset``."""
+        if self.scenario is None:
+            raise RuntimeError(f"call reset() before {caller}(): it reads the current slot")
+        return self.scenario
 
     def step(self, actions: dict[str, Any]) -> StepResult:
         check_actions(self.agents, actions)

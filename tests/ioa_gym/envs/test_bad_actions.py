@@ -323,3 +323,26 @@ def test_ic_audit_refuses_bad_arguments_up_front(kwargs: dict, pattern: str) -> 
     arguments = {"policy": _zero_policy, "env_kwargs": SYNTHETIC, "n_markets": 2, **kwargs}
     with pytest.raises(ValueError, match=pattern):
         audit_policy(arguments.pop("policy"), **arguments)
+
+
+def test_price_conversions_and_plans_before_reset_are_named_errors() -> None:
+    """Methods that read the current slot or auction say so before the first reset (not an AttributeError
+    on None)."""
+    from ioa_gym.analysis.policies import ClairvoyantPolicy
+    from ioa_gym.multiagent import leaders_v0
+
+    stackelberg = gym.make(STACKELBERG).unwrapped
+    for call in (lambda: stackelberg.action_to_price([0.0]), lambda: stackelberg.price_to_action(5.0)):
+        with pytest.raises(RuntimeError, match=r"call reset\(\) before"):
+            call()
+    leaders = leaders_v0.parallel_env()
+    agent = leaders.possible_agents[0]
+    for call in (
+        lambda: leaders.action_to_price(agent, [0.0]),
+        lambda: leaders.price_to_action(agent, 5.0),
+        leaders.best_responses,
+    ):
+        with pytest.raises(RuntimeError, match=r"call reset\(\) before"):
+            call()
+    with pytest.raises(ValueError, match="plays a reset env whose auction is running"):
+        ClairvoyantPolicy(gym.make(DDA)).predict(np.zeros(14, np.float32))
