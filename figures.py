@@ -3,7 +3,7 @@
 Thin command-line wrapper (like ``ioa-figures``); the figures are in :mod:`agents.figures`.
 """
 
-from agents.figures import main
+from agents.figures.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

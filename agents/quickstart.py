@@ -68,18 +68,17 @@ def check_arguments(args: argparse.Namespace) -> Path:
     """Every flag, before any training (a bad evaluation seed used to fail after the training's minutes);
     returns the output folder.
 
-    :raises agents.registry.AgentConfigError: naming the flag and its allowed values.
+    :raises agents.ConfigError: naming the flag and its allowed values.
     """
-    from agents.common.checks import POSITIVE_INT
+    from agents.common.checks import POSITIVE_INT, check_range
+    from agents.common.errors import ConfigError
     from agents.evaluation.arguments import (
         EPISODES_RANGE,
         THREADS_RANGE,
         check_eval_seeds,
-        check_flag,
         check_output_folder,
     )
-    from agents.registry import AgentConfigError
-    from agents.training.config import SEED_RANGE
+    from agents.runs.config import SEED_RANGE
 
     for flag, value, allowed in (
         ("--diffusion-steps", args.diffusion_steps, POSITIVE_INT),
@@ -88,12 +87,12 @@ def check_arguments(args: argparse.Namespace) -> Path:
         ("--episodes", args.episodes, EPISODES_RANGE),
         ("--num-threads", args.num_threads, THREADS_RANGE),
     ):
-        check_flag(flag, value, allowed)
+        check_range(flag, value, allowed)
     check_eval_seeds("--seeds", args.seeds)
     default = f"runs/quickstart-{time.strftime('%Y%m%d-%H%M%S')}"
     out = check_output_folder("--out", default if args.out is None else args.out, refuse_non_empty=False)
     if out.is_dir() and any(out.iterdir()):
-        raise AgentConfigError(f"--out {out} exists and is not empty; choose another --out")
+        raise ConfigError(f"--out {out} exists and is not empty; choose another --out")
     return out
 
 
@@ -104,14 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     # Imported here so that --help and argparse's own errors answer at once.
+    from agents.common.errors import ConfigError
     from agents.evaluation.cli import main as evaluate_main
-    from agents.figures import fig5_training_curves
-    from agents.registry import AgentConfigError
-    from agents.training import main as train_main
+    from agents.figures.training import fig5_training_curves
+    from agents.runs.cli import main as train_main
 
     try:
         out = check_arguments(args)
-    except AgentConfigError as error:
+    except ConfigError as error:
         parser.error(str(error))
 
     started = time.perf_counter()

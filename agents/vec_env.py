@@ -23,7 +23,7 @@ which :class:`VectorEnvAdapter` translates:
 - **Rewards** are float32 and ``dones = terminated | truncated``, as in ``DummyVecEnv``.
 
 With the same seeds and actions the adapter over a SyncVectorEnv gives exactly what ``DummyVecEnv`` gives
-(observations, rewards, dones, terminal observations, infos): ``tests/test_vec_training.py``.
+(observations, rewards, dones, terminal observations, infos): ``tests/agents/test_vec_env.py``.
 
 Example::
 
@@ -45,6 +45,8 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
 from stable_baselines3.common.env_util import is_wrapped, make_vec_env
 from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
+
+from agents.common.errors import ConfigError
 
 VEC_ENV_TYPES = ("dummy", "subproc", "native")
 """``train.py --vec-env``: SB3's DummyVecEnv or SubprocVecEnv of Monitor-wrapped ``gym.make`` envs, or the
@@ -447,9 +449,10 @@ def make_sb3_vec_env(
 
 
 def check_native(env_id: str) -> None:
-    """Raise a ValueError naming ``--vec-env`` unless ``env_id`` has a vector entry point."""
+    """Raise a :class:`~agents.common.errors.ConfigError` naming ``--vec-env`` unless ``env_id`` has a vector
+    entry point."""
     if not has_vector_entry_point(env_id):
-        raise ValueError(
+        raise ConfigError(
             f"--vec-env native needs an env with a vector entry point; {env_id} has none "
             f"(use --vec-env dummy or subproc)"
         )

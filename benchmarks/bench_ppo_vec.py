@@ -38,8 +38,15 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
 from agents.common.cli import StoreDict
-from agents.registry import constructor_kwargs, import_env_packages, load_hyperparams, make_vec_env_from_id
-from agents.vec_env import ScalarInfo, VectorEnvAdapter, has_vector_entry_point, make_vector_env
+from agents.hyperparameters import constructor_kwargs
+from agents.registry import import_env_packages, load_hyperparams
+from agents.vec_env import (
+    ScalarInfo,
+    VectorEnvAdapter,
+    has_vector_entry_point,
+    make_sb3_vec_env,
+    make_vector_env,
+)
 
 ENV_ID = "IoA-DDA-v0"
 ROLLOUT_TRANSITIONS = 2048
@@ -174,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     warm_up(args.env_kwargs, args.seed)
-    dummy_env = make_vec_env_from_id(ENV_ID, args.dummy_envs, args.seed, args.env_kwargs)
+    dummy_env = make_sb3_vec_env(ENV_ID, args.dummy_envs, args.seed, args.env_kwargs)
     dummy = time_ppo("DummyVecEnv", dummy_env, steps, args.seed, args.ppo_defaults)
     env, name = native_env(args.native_envs, args.seed, args.env_kwargs)
     native = time_ppo(name, env, steps, args.seed, args.ppo_defaults)

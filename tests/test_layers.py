@@ -150,9 +150,16 @@ def test_shared_infrastructure_knows_no_algorithm_or_tool() -> None:
 
 
 def test_algorithms_do_not_import_the_tooling() -> None:
-    """Algorithms (registry, baselines, vector-env adapter, diffusion) never import evaluation, training,
-    figures or the quickstart."""
-    tooling = ("agents.evaluation", "agents.training", "agents.figures", "agents.quickstart")
+    """Algorithms (registry, hyperparameters, baselines, vector-env adapter, diffusion) never import the
+    tooling: runs (training), evaluation, figures, sweeps, the multi-agent experiments or the quickstart."""
+    tooling = (
+        "agents.runs",
+        "agents.evaluation",
+        "agents.figures",
+        "agents.sweeps",
+        "agents.multiagent",
+        "agents.quickstart",
+    )
     paths = [
         ROOT / "agents" / name
         for name in ("__init__.py", "registry.py", "hyperparameters.py", "baselines.py", "vec_env.py")

@@ -1,8 +1,8 @@
 """Range checks of numeric settings that name the setting and its allowed range in the error.
 
-Used by the agent registry (SB3 hyperparameters), ``DiffusionAC`` (every constructor argument), ``train.py``
-and ``evaluate.py`` (their flags, the torch device and the output folders), so that a bad value fails at
-once with ``<name> must be <range>, got <value>``
+Used by the hyperparameter checks (SB3 hyperparameters), ``DiffusionAC`` (every constructor argument), the
+run configuration and every tool (their flags, the torch device and the output folders), so that a bad value
+fails at once with :class:`~agents.common.errors.ConfigError` ``<name> must be <range>, got <value>``
 instead of training with NaN losses or silently doing something else.
 """
 
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from agents.common.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,11 @@ def _is_numpy_number(value: Any) -> bool:
     return isinstance(value, np.integer | np.floating) and not isinstance(value, np.bool_)
 
 
-def check_range(name: str, value: Any, allowed: Range, error: type[Exception] = ValueError) -> None:
-    """Raise ``error("<name> must be <range>, got <value>")`` unless ``allowed`` contains ``value``."""
+def check_range(name: str, value: Any, allowed: Range) -> None:
+    """Raise :class:`~agents.common.errors.ConfigError` ``"<name> must be <range>, got <value>"`` unless
+    ``allowed`` contains ``value``."""
     if not allowed.contains(value):
-        raise error(f"{name} must be {allowed.describe()}, got {value!r}")
+        raise ConfigError(f"{name} must be {allowed.describe()}, got {value!r}")
 
 
 POSITIVE = Range(0.0, low_open=True)
@@ -96,27 +99,16 @@ UNIT = Range(0.0, 1.0)
 POSITIVE_INT = Range(1, integer=True)
 NON_NEGATIVE_INT = Range(0, integer=True)
 
-__all__ = [
-    "NON_NEGATIVE",
-    "NON_NEGATIVE_INT",
-    "POSITIVE",
-    "POSITIVE_INT",
-    "UNIT",
-    "Range",
-    "check_range",
-]
-
-
 DEVICES = "auto, cpu, cuda, cuda:<index>, mps"
 """The torch devices a ``--device`` flag accepts (when the machine has them)."""
 
 
-def check_device(device: str, flag: str = "--device", error: type[Exception] = ValueError) -> str:
+def check_device(device: str, flag: str = "--device") -> str:
     """Refuse a torch device this machine lacks (``cuda`` without CUDA, ``cuda:7`` of one GPU, no MPS) or
     that is no device at all, instead of SB3's silent fall-back to the CPU or a failure when a model
     loads; returns ``device`` as given (``auto`` included).
 
-    :param error: the exception type to raise (the caller's own configuration error).
+    :raises ConfigError: naming ``flag`` and the devices this machine has.
     """
     import torch
 
@@ -125,18 +117,18 @@ def check_device(device: str, flag: str = "--device", error: type[Exception] = V
     try:
         parsed = torch.device(device)
     except (RuntimeError, ValueError, TypeError):
-        raise error(f"{flag} {device!r} is not a torch device; valid: {DEVICES}") from None
+        raise ConfigError(f"{flag} {device!r} is not a torch device; valid: {DEVICES}") from None
     if parsed.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            raise error(f"{flag} {device!r}: CUDA is not available on this machine; use cpu or auto")
+            raise ConfigError(f"{flag} {device!r}: CUDA is not available on this machine; use cpu or auto")
         if parsed.index is not None and parsed.index >= count:
-            raise error(f"{flag} {device!r}: this machine has CUDA devices 0..{count - 1}")
+            raise ConfigError(f"{flag} {device!r}: this machine has CUDA devices 0..{count - 1}")
     elif parsed.type == "mps":
         if not torch.backends.mps.is_available():
-            raise error(f"{flag} {device!r}: MPS is not available on this machine; use cpu or auto")
+            raise ConfigError(f"{flag} {device!r}: MPS is not available on this machine; use cpu or auto")
     elif parsed.type != "cpu":
-        raise error(f"{flag} {device!r} is not supported; valid: {DEVICES}")
+        raise ConfigError(f"{flag} {device!r} is not supported; valid: {DEVICES}")
     return device
 
 
@@ -150,24 +142,36 @@ def _can_create_in(folder: Path) -> bool:
     return True
 
 
-def check_writable_folder(
-    flag: str, folder: str | os.PathLike[str], error: type[Exception] = ValueError
-) -> Path:
+def check_writable_folder(flag: str, folder: str | os.PathLike[str]) -> Path:
     """Refuse a folder that cannot be created or written: empty, a file, under a file, or its nearest existing
     ancestor not writable. Leaves nothing behind. Returns the path.
 
-    :param error: the exception type to raise (the caller's own configuration error).
+    :raises ConfigError: naming ``flag``.
     """
     if not str(folder).strip():
-        raise error(f"{flag} must name a folder, got {str(folder)!r}")
+        raise ConfigError(f"{flag} must name a folder, got {str(folder)!r}")
     path = Path(folder)
     if path.exists() and not path.is_dir():
-        raise error(f"{flag} {path} exists and is not a folder")
+        raise ConfigError(f"{flag} {path} exists and is not a folder")
     existing = path
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise error(f"{flag} {path}: {existing} exists and is not a folder")
+        raise ConfigError(f"{flag} {path}: {existing} exists and is not a folder")
     if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
-        raise error(f"{flag} {path}: {existing} is not writable")
+        raise ConfigError(f"{flag} {path}: {existing} is not writable")
     return path
+
+
+__all__ = [
+    "DEVICES",
+    "NON_NEGATIVE",
+    "NON_NEGATIVE_INT",
+    "POSITIVE",
+    "POSITIVE_INT",
+    "UNIT",
+    "Range",
+    "check_device",
+    "check_range",
+    "check_writable_folder",
+]

@@ -12,6 +12,8 @@ from typing import Any
 import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 
+from agents.common.errors import ConfigError
+
 ENV_PACKAGES = ("ioa_gym",)
 """Packages imported so that their env ids are registered (and their reference policies offered, see
 :func:`agents.registry.import_env_packages`); ``module:Id`` env ids import any other."""
@@ -45,17 +47,14 @@ CHECK_SEED = 0
 """The seed of the one reset :func:`check_env` does."""
 
 
-def check_env(
-    env_id: str, env_kwargs: Mapping[str, Any] | None = None, error: type[Exception] = ValueError
-) -> str:
+def check_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> str:
     """Check the env id and kwargs by building the env and resetting it once; returns the registered id.
 
     The message is the env's own; only an unknown kwarg (a ``TypeError`` with Python's "unexpected keyword
     argument" wording, as ``ioa_gym.errors.OptionError``) gets the constructor's kwargs as a hint when the
     env's message does not list the valid ones.
 
-    :param error: the exception type to raise (the caller's own configuration error); its message names the
-        flag (``--env``, ``--env-kwargs``) and the valid choices.
+    :raises ConfigError: its message names the flag (``--env``, ``--env-kwargs``) and the valid choices.
     """
     env_packages()
     env_kwargs = dict(env_kwargs or {})
@@ -65,7 +64,7 @@ def check_env(
         registered = sorted(gym.registry)
         close = difflib.get_close_matches(env_id.rsplit(":", 1)[-1], registered, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise error(
+        raise ConfigError(
             f"unknown env id {env_id!r} ({cause}).{hint} Registered ids: {', '.join(registered)}; "
             "or 'module:Id' to import the module that registers Id."
         ) from cause
@@ -82,7 +81,7 @@ def check_env(
             valid = env_kwarg_names(env_id)
             if len(valid) > 1 and "valid" not in str(cause):  # a function entry point lists render_mode only
                 message += f"; valid kwargs: {', '.join(valid)}"
-        raise error(message) from cause
+        raise ConfigError(message) from cause
     return spec.id
 
 

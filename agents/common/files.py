@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from agents.common.errors import ConfigError
+from ioa_gym.errors import moved_attribute_error
 
-class OutputExistsError(ValueError):
-    """An output folder that holds results already (or is not a folder)."""
+_MOVED = {"OutputExistsError": "agents.common.errors.ConfigError (the one configuration error)"}
 
 
 def atomic_save(path: str | os.PathLike[str], write: Callable[[str], object]) -> Path:
@@ -69,18 +70,16 @@ def new_figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
     return figure, figure.subplots(1, ncols) if ncols > 1 else figure.add_subplot()
 
 
-def check_output_dir(
-    out_dir: str | os.PathLike[str], overwrite: bool = False, error: type[Exception] = OutputExistsError
-) -> Path:
+def check_output_dir(out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
     """Refuse an existing non-empty folder (or a file) unless ``overwrite``; returns the path.
 
-    :param error: the exception type to raise (the caller's own configuration error).
+    :raises ConfigError: naming the folder.
     """
     path = Path(out_dir)
     if path.exists() and not path.is_dir():
-        raise error(f"output {path} exists and is not a folder")
+        raise ConfigError(f"output {path} exists and is not a folder")
     if path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise error(
+        raise ConfigError(
             f"output folder {path} exists and is not empty; pass --overwrite or choose another --output"
         )
     return path
@@ -146,8 +145,11 @@ def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def __getattr__(name: str) -> object:
+    raise moved_attribute_error(__name__, name, _MOVED, "0.2.0")
+
+
 __all__ = [
-    "OutputExistsError",
     "atomic_save",
     "atomic_write_text",
     "check_output_dir",
@@ -155,6 +157,7 @@ __all__ = [
     "default_output_dir",
     "json_ready",
     "json_text",
+    "natural_key",
     "new_figure",
     "save_figure",
     "yaml_ready",

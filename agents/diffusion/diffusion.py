@@ -35,109 +35,22 @@ from stable_baselines3.common.utils import (
 )
 from torch.nn import functional as F
 
-from agents.common.checks import (
-    NON_NEGATIVE,
-    NON_NEGATIVE_INT,
-    POSITIVE,
-    POSITIVE_INT,
-    UNIT,
-    Range,
-    check_range,
-)
-from agents.diffusion.policies import (
-    DIFFUSION_ARGS,
-    DiffusionActor,
-    DiffusionPolicy,
-    DiscreteCritic,
-    validate_diffusion_args,
-)
+from agents.diffusion.arguments import DIFFUSION_ARGS, diffusion_policy_kwargs, validate_constructor_args
+from agents.diffusion.policies import DiffusionActor, DiffusionPolicy, DiscreteCritic
+from ioa_gym.errors import moved_attribute_error
 
 SelfDiffusionAC = TypeVar("SelfDiffusionAC", bound="DiffusionAC")
-
-_RANGES = {
-    "buffer_size": POSITIVE_INT,
-    "learning_starts": NON_NEGATIVE_INT,
-    "batch_size": POSITIVE_INT,
-    "tau": Range(0.0, 1.0, low_open=True),
-    "gamma": UNIT,
-    "gradient_steps": Range(1, integer=True, also=((-1, "as many as env steps collected"),)),
-    "n_steps": POSITIVE_INT,
-    "bound_penalty_coef": NON_NEGATIVE,
-    "exploration_noise_std": NON_NEGATIVE,
-    "bc_coef": NON_NEGATIVE,
-    "target_update_interval": POSITIVE_INT,
-    "stats_window_size": POSITIVE_INT,
-    "verbose": NON_NEGATIVE_INT,
-}
-
-
-def _check_rate(name: str, value: Any, optional: bool = False) -> None:
-    if (optional and value is None) or callable(value):
-        return  # None: learning_rate; a callable: a schedule of the progress remaining
-    if not POSITIVE.contains(value):
-        extra = ", None (learning_rate)" if optional else ""
-        raise ValueError(f"{name} must be a number > 0 or a schedule{extra}, got {value!r}")
-
-
-def _check_net_arch(net_arch: Any) -> None:
-    def is_layers(layers: Any) -> bool:
-        return isinstance(layers, list | tuple) and all(POSITIVE_INT.contains(size) for size in layers)
-
-    if net_arch is None or is_layers(net_arch):
-        return
-    if (
-        isinstance(net_arch, dict)
-        and set(net_arch) <= {"pi", "qf"}
-        and all(map(is_layers, net_arch.values()))
-    ):
-        return
-    raise ValueError(
-        f"net_arch must be a list of sizes (integers >= 1), or dict(pi=[...], qf=[...]); got {net_arch!r}"
-    )
-
-
-def validate_agent_args(**arguments: Any) -> None:
-    """Fail before anything is built, naming the argument and its allowed range, on a ``DiffusionAC``
-    argument out of range (``batch_size=0`` would train on NaN losses, ``gamma=5`` diverge).
-
-    :param arguments: the constructor arguments by name (those not checked by
-        :func:`~agents.diffusion.policies.validate_diffusion_args`).
-    """
-    for name, allowed in _RANGES.items():
-        if name in arguments:
-            check_range(name, arguments[name], allowed)
-    _check_rate("learning_rate", arguments.get("learning_rate", 3e-4))
-    for name in ("actor_lr", "critic_lr"):
-        _check_rate(name, arguments.get(name), optional=True)
-    train_freq = arguments.get("train_freq", 1)
-    if isinstance(train_freq, list | tuple):
-        if len(train_freq) != 2 or train_freq[1] not in ("step", "episode"):
-            raise ValueError(
-                f"train_freq must be an integer >= 1 or (n, 'step' | 'episode'), got {train_freq!r}"
-            )
-        check_range("train_freq", train_freq[0], POSITIVE_INT)
-    else:
-        check_range("train_freq", train_freq, POSITIVE_INT)
-    _check_net_arch(arguments.get("net_arch"))
-    for name in ("clip_denoised", "optimize_memory_usage"):
-        if name in arguments and not isinstance(arguments[name], bool | np.bool_):
-            raise ValueError(f"{name} must be True or False, got {arguments[name]!r}")
-    ent_coef = arguments.get("ent_coef", "auto")
-    if isinstance(ent_coef, str):
-        initial = ent_coef.split("_", 1)[1] if ent_coef.startswith("auto_") else "1.0"
-        try:
-            valid = ent_coef in ("auto",) or (ent_coef.startswith("auto_") and float(initial) > 0.0)
-        except ValueError:
-            valid = False
-        if not valid:
-            raise ValueError(
-                f"ent_coef must be a number >= 0, 'auto' or 'auto_<initial value > 0>', got {ent_coef!r}"
-            )
-    else:
-        check_range("ent_coef", ent_coef, NON_NEGATIVE)
-    target_entropy = arguments.get("target_entropy", "auto")
-    if target_entropy != "auto" and not Range().contains(target_entropy):
-        raise ValueError(f"target_entropy must be 'auto' or a number, got {target_entropy!r}")
+_TRAINING_STATS = (
+    "actor_loss",
+    "critic_loss",
+    "q_mean",
+    "entropy",
+    "ent_coef",
+    "bc_loss",
+    "bound_penalty",
+    "saturated_frac",
+)
+"""What ``train`` collects over its gradient steps and logs as means."""
 
 
 class DiffusionAC(OffPolicyAlgorithm):
@@ -262,49 +175,10 @@ class DiffusionAC(OffPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ):
-        validate_diffusion_args(
-            n_timesteps_denoise, noise_schedule, beta_min, beta_max, time_embed_dim, logit_scale
-        )
-        validate_agent_args(
-            learning_rate=learning_rate,
-            buffer_size=buffer_size,
-            learning_starts=learning_starts,
-            batch_size=batch_size,
-            tau=tau,
-            gamma=gamma,
-            train_freq=train_freq,
-            gradient_steps=gradient_steps,
-            n_steps=n_steps,
-            actor_lr=actor_lr,
-            critic_lr=critic_lr,
-            net_arch=net_arch,
-            clip_denoised=clip_denoised,
-            bound_penalty_coef=bound_penalty_coef,
-            exploration_noise_std=exploration_noise_std,
-            bc_coef=bc_coef,
-            ent_coef=ent_coef,
-            target_entropy=target_entropy,
-            target_update_interval=target_update_interval,
-            stats_window_size=stats_window_size,
-            optimize_memory_usage=optimize_memory_usage,
-            verbose=verbose,
-        )
-        policy_kwargs = dict(policy_kwargs or {})
-        for name in DIFFUSION_ARGS:
-            if name in policy_kwargs:
-                raise ValueError(f"pass {name} as a DiffusionAC argument, not in policy_kwargs")
-        if net_arch is not None:
-            if "net_arch" in policy_kwargs:
-                raise ValueError("net_arch given both as an argument and in policy_kwargs")
-            policy_kwargs["net_arch"] = net_arch
-        policy_kwargs.update(
-            n_timesteps_denoise=n_timesteps_denoise,
-            noise_schedule=noise_schedule,
-            beta_min=beta_min,
-            beta_max=beta_max,
-            time_embed_dim=time_embed_dim,
-            clip_denoised=clip_denoised,
-            logit_scale=logit_scale,
+        arguments = {name: value for name, value in locals().items() if name not in ("self", "__class__")}
+        validate_constructor_args(arguments)
+        policy_kwargs = diffusion_policy_kwargs(
+            policy_kwargs, net_arch, {name: arguments[name] for name in DIFFUSION_ARGS}
         )
         super().__init__(
             policy,
@@ -440,112 +314,129 @@ class DiffusionAC(OffPolicyAlgorithm):
             for param in group["params"]:
                 param.requires_grad_(requires_grad)
 
+    def _entropy_coefficient(self) -> th.Tensor:
+        """Discrete: alpha, tuned (``exp(log alpha)``, detached) or fixed."""
+        if self.log_ent_coef is not None:
+            return self.log_ent_coef.detach().exp()
+        return self.ent_coef_tensor
+
+    def _critic_values(
+        self, replay_data: Any, ent_coef: th.Tensor | None, measure: bool
+    ) -> tuple[th.Tensor, list[th.Tensor], float]:
+        """The TD target (no grad), the critics' Q at the replayed pairs, and the wall time of the target
+        chain in ms (``measure``)."""
+        discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
+        observations = replay_data.observations
+        if self.is_discrete:
+            with th.no_grad():
+                # Probabilities at s' from the deterministic chain (mode of x_T, z = 0)
+                next_logits, chain_ms = self._timed_target_chain(replay_data.next_observations, measure)
+                next_log_probs = th.log_softmax(self.actor.logit_scale * next_logits, dim=1)
+                next_q = th.stack(self.critic_target(replay_data.next_observations), dim=0).min(dim=0).values
+                next_v = (next_log_probs.exp() * (next_q - ent_coef * next_log_probs)).sum(
+                    dim=1, keepdim=True
+                )
+                target_q = replay_data.rewards + (1 - replay_data.dones) * discounts * next_v
+            action_index = replay_data.actions.long().reshape(-1, 1)
+            return target_q, [q.gather(1, action_index) for q in self.critic(observations)], chain_ms
+        with th.no_grad():
+            next_actions, chain_ms = self._timed_target_chain(replay_data.next_observations, measure)
+            next_q = th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
+            next_q = next_q.min(dim=1, keepdim=True).values
+            target_q = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q
+        return target_q, list(self.critic(observations, replay_data.actions)), chain_ms
+
+    def _critic_step(self, target_q: th.Tensor, current_q: list[th.Tensor], stats: dict[str, list]) -> None:
+        critic_loss = 0.5 * sum(F.mse_loss(q, target_q) for q in current_q)
+        self.critic.optimizer.zero_grad()
+        critic_loss.backward()  # type: ignore[union-attr]
+        self.critic.optimizer.step()
+        stats["critic_loss"].append(critic_loss.detach())  # type: ignore[union-attr]
+        stats["q_mean"].append(current_q[0].detach().mean())
+
+    def _policy_loss(
+        self,
+        observations: th.Tensor,
+        sample_pi: th.Tensor,
+        ent_coef: th.Tensor | None,
+        stats: dict[str, list],
+    ) -> th.Tensor:
+        """The actor's RL loss on its stochastic samples (discrete: the soft policy loss, with alpha's own
+        update; Box: -min Q through the chain)."""
+        if self.is_discrete:
+            log_probs = th.log_softmax(self.actor.logit_scale * sample_pi, dim=1)
+            probs = log_probs.exp()
+            with th.no_grad():
+                min_q = th.stack(self.critic(observations), dim=0).min(dim=0).values
+            actor_loss = (probs * (ent_coef * log_probs - min_q)).sum(dim=1).mean()
+            entropy = -(probs.detach() * log_probs.detach()).sum(dim=1).mean()
+            stats["entropy"].append(entropy)
+            if self.ent_coef_optimizer is not None and self.log_ent_coef is not None:
+                ent_coef_loss = self.log_ent_coef * (entropy - self.target_entropy)
+                self.ent_coef_optimizer.zero_grad()
+                ent_coef_loss.backward()
+                self.ent_coef_optimizer.step()
+            stats["ent_coef"].append(ent_coef)
+            return actor_loss
+        # Only dQ/da is needed: skip the critic's weight gradients (a third of its backward pass)
+        self._set_critic_requires_grad(False)
+        q_pi = th.cat(self.critic(observations, sample_pi), dim=1).min(dim=1, keepdim=True).values
+        return -q_pi.mean()
+
+    def _actor_step(self, replay_data: Any, ent_coef: th.Tensor | None, stats: dict[str, list]) -> None:
+        """One gradient step of the actor: the RL loss, behaviour cloning and the bound penalty."""
+        observations = replay_data.observations
+        features = self.actor.extract_features(observations, self.actor.features_extractor)
+        sample_pi, sample_raw = self.actor.sample_with_raw(features, deterministic=False)
+        actor_loss = self._policy_loss(observations, sample_pi, ent_coef, stats)
+        if self.bc_coef > 0.0:
+            bc_loss = self._bc_loss(observations, replay_data.actions)
+            stats["bc_loss"].append(bc_loss.detach())
+            actor_loss = actor_loss + self.bc_coef * bc_loss
+        bound_penalty = self.actor.bound_penalty(sample_raw)
+        if self.bound_penalty_coef > 0.0:
+            actor_loss = actor_loss + self.bound_penalty_coef * bound_penalty
+        stats["bound_penalty"].append(bound_penalty.detach())
+        stats["saturated_frac"].append((sample_raw.detach().abs() > 1.0).float().mean())
+        self.actor.optimizer.zero_grad()
+        actor_loss.backward()
+        self.actor.optimizer.step()
+        stats["actor_loss"].append(actor_loss.detach())
+        self._set_critic_requires_grad(True)
+
+    def _record_training(self, stats: dict[str, list], denoise_ms: float) -> None:
+        """The means over this call's gradient steps: one device->host transfer each, not one per step."""
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/actor_loss", th.stack(stats["actor_loss"]).mean().item())
+        self.logger.record("train/critic_loss", th.stack(stats["critic_loss"]).mean().item())
+        self.logger.record("train/q_mean", th.stack(stats["q_mean"]).mean().item())
+        self.logger.record("train/denoise_ms", denoise_ms)
+        self.logger.record("train/bound_penalty", th.stack(stats["bound_penalty"]).mean().item())
+        self.logger.record("train/saturated_frac", th.stack(stats["saturated_frac"]).mean().item())
+        if stats["bc_loss"]:
+            self.logger.record("train/bc_loss", th.stack(stats["bc_loss"]).mean().item())
+        if self.is_discrete:
+            self.logger.record("train/entropy", th.stack(stats["entropy"]).mean().item())
+            self.logger.record("train/ent_coef", th.stack(stats["ent_coef"]).mean().item())
+
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
         self.policy.set_training_mode(True)
         self._update_learning_rates()
-        actor_losses, critic_losses, q_means = [], [], []
-        entropies, ent_coefs, bc_losses = [], [], []
-        bound_penalties, saturated_fracs = [], []
+        stats: dict[str, list] = {name: [] for name in _TRAINING_STATS}
         denoise_ms = float("nan")
-
         for gradient_step in range(gradient_steps):
             replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
-            discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
-            observations = replay_data.observations
-            if self.is_discrete:
-                if self.log_ent_coef is not None:
-                    ent_coef = self.log_ent_coef.detach().exp()
-                else:
-                    ent_coef = self.ent_coef_tensor
-                with th.no_grad():
-                    # Probabilities at s' from the deterministic chain (mode of x_T, z = 0)
-                    next_logits, chain_ms = self._timed_target_chain(
-                        replay_data.next_observations, gradient_step == 0
-                    )
-                    next_log_probs = th.log_softmax(self.actor.logit_scale * next_logits, dim=1)
-                    next_q = (
-                        th.stack(self.critic_target(replay_data.next_observations), dim=0).min(dim=0).values
-                    )
-                    next_v = (next_log_probs.exp() * (next_q - ent_coef * next_log_probs)).sum(
-                        dim=1, keepdim=True
-                    )
-                    target_q = replay_data.rewards + (1 - replay_data.dones) * discounts * next_v
-                action_index = replay_data.actions.long().reshape(-1, 1)
-                current_q = [q.gather(1, action_index) for q in self.critic(observations)]
-            else:
-                with th.no_grad():
-                    next_actions, chain_ms = self._timed_target_chain(
-                        replay_data.next_observations, gradient_step == 0
-                    )
-                    next_q = th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
-                    next_q = next_q.min(dim=1, keepdim=True).values
-                    target_q = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q
-                current_q = list(self.critic(observations, replay_data.actions))
+            ent_coef = self._entropy_coefficient() if self.is_discrete else None
+            target_q, current_q, chain_ms = self._critic_values(replay_data, ent_coef, gradient_step == 0)
             if gradient_step == 0:
                 denoise_ms = chain_ms
-
-            critic_loss = 0.5 * sum(F.mse_loss(q, target_q) for q in current_q)
-            self.critic.optimizer.zero_grad()
-            critic_loss.backward()  # type: ignore[union-attr]
-            self.critic.optimizer.step()
-            critic_losses.append(critic_loss.detach())  # type: ignore[union-attr]
-            q_means.append(current_q[0].detach().mean())
-
-            features = self.actor.extract_features(observations, self.actor.features_extractor)
-            sample_pi, sample_raw = self.actor.sample_with_raw(features, deterministic=False)
-            if self.is_discrete:
-                log_probs = th.log_softmax(self.actor.logit_scale * sample_pi, dim=1)
-                probs = log_probs.exp()
-                with th.no_grad():
-                    min_q = th.stack(self.critic(observations), dim=0).min(dim=0).values
-                actor_loss = (probs * (ent_coef * log_probs - min_q)).sum(dim=1).mean()
-                entropy = -(probs.detach() * log_probs.detach()).sum(dim=1).mean()
-                entropies.append(entropy)
-                if self.ent_coef_optimizer is not None and self.log_ent_coef is not None:
-                    ent_coef_loss = self.log_ent_coef * (entropy - self.target_entropy)
-                    self.ent_coef_optimizer.zero_grad()
-                    ent_coef_loss.backward()
-                    self.ent_coef_optimizer.step()
-                ent_coefs.append(ent_coef)
-            else:
-                actions_pi = sample_pi
-                # Only dQ/da is needed: skip the critic's weight gradients (a third of its backward pass)
-                self._set_critic_requires_grad(False)
-                q_pi = th.cat(self.critic(observations, actions_pi), dim=1).min(dim=1, keepdim=True).values
-                actor_loss = -q_pi.mean()
-            if self.bc_coef > 0.0:
-                bc_loss = self._bc_loss(observations, replay_data.actions)
-                bc_losses.append(bc_loss.detach())
-                actor_loss = actor_loss + self.bc_coef * bc_loss
-            bound_penalty = self.actor.bound_penalty(sample_raw)
-            if self.bound_penalty_coef > 0.0:
-                actor_loss = actor_loss + self.bound_penalty_coef * bound_penalty
-            bound_penalties.append(bound_penalty.detach())
-            saturated_fracs.append((sample_raw.detach().abs() > 1.0).float().mean())
-            self.actor.optimizer.zero_grad()
-            actor_loss.backward()
-            self.actor.optimizer.step()
-            actor_losses.append(actor_loss.detach())
-            self._set_critic_requires_grad(True)
-
+            self._critic_step(target_q, current_q, stats)
+            self._actor_step(replay_data, ent_coef, stats)
             if gradient_step % self.target_update_interval == 0:
                 polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
                 polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
-
         self._n_updates += gradient_steps
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        # One device->host transfer per call, not one per gradient step
-        self.logger.record("train/actor_loss", th.stack(actor_losses).mean().item())
-        self.logger.record("train/critic_loss", th.stack(critic_losses).mean().item())
-        self.logger.record("train/q_mean", th.stack(q_means).mean().item())
-        self.logger.record("train/denoise_ms", denoise_ms)
-        self.logger.record("train/bound_penalty", th.stack(bound_penalties).mean().item())
-        self.logger.record("train/saturated_frac", th.stack(saturated_fracs).mean().item())
-        if bc_losses:
-            self.logger.record("train/bc_loss", th.stack(bc_losses).mean().item())
-        if self.is_discrete:
-            self.logger.record("train/entropy", th.stack(entropies).mean().item())
-            self.logger.record("train/ent_coef", th.stack(ent_coefs).mean().item())
+        self._record_training(stats, denoise_ms)
 
     def learn(
         self: SelfDiffusionAC,
@@ -575,3 +466,9 @@ class DiffusionAC(OffPolicyAlgorithm):
         if self.is_discrete:
             return state_dicts, ["ent_coef_tensor"]
         return state_dicts, []
+
+
+def __getattr__(name: str) -> object:
+    raise moved_attribute_error(
+        __name__, name, {"validate_agent_args": "agents.diffusion.arguments.validate_agent_args"}, "0.2.0"
+    )

@@ -9,13 +9,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agents.common.checks import DEVICES, Range, check_range, check_writable_folder
-from agents.common.checks import check_device as _check_device
+from agents.common.checks import DEVICES, Range, check_device, check_range, check_writable_folder
 from agents.common.cli import StoreDict, set_torch_threads
 from agents.common.envs import check_env
-from agents.evaluation.specs import EvaluationConfigError
+from agents.common.errors import ConfigError
 from agents.registry import list_agents
 from ioa_gym.analysis.seeding import MAX_EVAL_SEED, SEED_STRIDE
+from ioa_gym.errors import moved_attribute_error
 
 EPISODES_RANGE = Range(1, SEED_STRIDE, integer=True)
 """``--episodes`` (per evaluation seed) and ``ic-audit --markets``: the indices of the seed rule
@@ -25,31 +25,21 @@ EVAL_SEED_RANGE = Range(0, MAX_EVAL_SEED, integer=True)
 THREADS_RANGE = Range(1, integer=True)
 
 
-def check_flag(flag: str, value: Any, allowed: Range) -> None:
-    """``<flag> must be <range>, got <value>`` as an :class:`EvaluationConfigError` unless ``allowed``."""
-    check_range(flag, value, allowed, error=EvaluationConfigError)
-
-
 def check_eval_seeds(flag: str, seeds: Any) -> list[int]:
     """Evaluation seeds: at least one, each in ``[0, MAX_EVAL_SEED]``, distinct; returns them as ints."""
     values = list(seeds)
     if not values:
-        raise EvaluationConfigError(f"{flag}: give at least one evaluation seed")
+        raise ConfigError(f"{flag}: give at least one evaluation seed")
     for seed in values:
         if not EVAL_SEED_RANGE.contains(seed):
-            raise EvaluationConfigError(
+            raise ConfigError(
                 f"{flag} must be integers in [0, {MAX_EVAL_SEED}] (ioa_gym.analysis.seeding.MAX_EVAL_SEED), "
                 f"got {values}"
             )
     checked = [int(seed) for seed in values]
     if len(set(checked)) != len(checked):
-        raise EvaluationConfigError(f"{flag} must be distinct, got {checked}")
+        raise ConfigError(f"{flag} must be distinct, got {checked}")
     return checked
-
-
-def check_device(device: str, flag: str = "--device") -> str:
-    """:func:`agents.common.checks.check_device` raising :class:`EvaluationConfigError`."""
-    return _check_device(device, flag, error=EvaluationConfigError)
 
 
 def check_output_folder(
@@ -59,9 +49,9 @@ def check_output_folder(
     existing ancestor when it does not exist yet); non-empty only with ``overwrite`` (when
     ``refuse_non_empty``). Returns the path; leaves nothing behind (writability is tried with an empty
     folder, removed at once)."""
-    path = check_writable_folder(flag, folder, error=EvaluationConfigError)
+    path = check_writable_folder(flag, folder)
     if refuse_non_empty and path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise EvaluationConfigError(
+        raise ConfigError(
             f"{flag}: output folder {path} exists and is not empty; pass --overwrite or choose another {flag}"
         )
     return path
@@ -115,16 +105,24 @@ def apply_common_arguments(args: argparse.Namespace) -> str:
     """Check ``--torch-threads``, ``--device`` and ``--env`` with ``--env-kwargs``, then set torch's threads;
     returns the registered env id.
 
-    :raises EvaluationConfigError: naming the flag, before anything runs.
+    :raises ConfigError: naming the flag, before anything runs.
     """
-    check_flag("--torch-threads", args.torch_threads, THREADS_RANGE)
+    check_range("--torch-threads", args.torch_threads, THREADS_RANGE)
     check_device(args.device)
-    env_id = check_env(args.env, args.env_kwargs, error=EvaluationConfigError)
+    env_id = check_env(args.env, args.env_kwargs)
     try:
         set_torch_threads(args.torch_threads)
     except ValueError as error:
-        raise EvaluationConfigError(str(error)) from None
+        raise ConfigError(str(error)) from None
     return env_id
+
+
+_MOVED = {"check_flag": "agents.common.checks.check_range (it raises agents.ConfigError)"}
+"""``check_device`` is :func:`agents.common.checks.check_device` itself now (one error type, no wrapper)."""
+
+
+def __getattr__(name: str) -> object:
+    raise moved_attribute_error(__name__, name, _MOVED, "0.2.0")
 
 
 __all__ = [
@@ -133,8 +131,6 @@ __all__ = [
     "THREADS_RANGE",
     "add_common_arguments",
     "apply_common_arguments",
-    "check_device",
     "check_eval_seeds",
-    "check_flag",
     "check_output_folder",
 ]

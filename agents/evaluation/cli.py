@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from agents.common.cli import EXIT_INTERRUPTED, command_line, usage_error
+from agents.common.errors import ConfigError
 from agents.common.files import default_output_dir
 from agents.evaluation import ic_audit
 from agents.evaluation.arguments import add_common_arguments, apply_common_arguments, check_output_folder
@@ -21,8 +22,8 @@ from agents.evaluation.harness import check_seeds, check_vectorization, evaluate
 from agents.evaluation.loading import load_agents
 from agents.evaluation.report import write_results
 from agents.evaluation.results import check_comparisons
-from agents.evaluation.specs import AgentRequest, EvaluationConfigError, parse_agent_spec
-from agents.registry import AgentConfigError
+from agents.evaluation.specs import AgentRequest, parse_agent_spec
+from agents.runs.groups import sweep_runs
 from agents.vec_env import VECTORIZATION_MODES
 from ioa_gym.analysis.seeding import MAX_EVAL_SEED, SEED_STRIDE
 
@@ -101,18 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def sweep_requests(sweep_dir: str, env_id: str, taken: set[str]) -> list[AgentRequest]:
-    """One agent per group of a sweep's runs on ``env_id`` (:func:`agents.sweep.sweep_runs`), printed with
-    its settings; EvaluationConfigError for a folder that is not a sweep, or a label ``--agents`` uses."""
-    from agents.sweep import SweepConfigError, sweep_runs
-
-    try:
-        groups = sweep_runs(sweep_dir, env_id)
-    except SweepConfigError as error:
-        raise EvaluationConfigError(str(error)) from None
+    """One agent per group of a sweep's runs on ``env_id`` (:func:`agents.runs.groups.sweep_runs`), printed
+    with its settings; ConfigError for a folder that is not a sweep, or a label ``--agents`` uses."""
+    groups = sweep_runs(sweep_dir, env_id)
     requests = []
     for group in groups:
         if group.label in taken:
-            raise EvaluationConfigError(
+            raise ConfigError(
                 f"--sweep {sweep_dir}: its agent {group.label!r} has the label of an --agents entry; "
                 "rename that one"
             )
@@ -143,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         vectorization_mode = args.vectorization_mode or "sync"
         check_vectorization(env_id, args.n_envs, vectorization_mode, args.episodes)
         if args.vectorization_mode is not None and args.n_envs == 1:
-            raise EvaluationConfigError(
+            raise ConfigError(
                 f"--vectorization-mode {args.vectorization_mode} applies with --n-envs > 1 (episodes are "
                 "played one at a time otherwise); give --n-envs N or leave the flag out"
             )
@@ -170,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         result.comparisons = [(a, b) for a, b in args.compare]
         written = write_results(result, out_dir, overwrite=args.overwrite, plots=not args.no_plots)
-    except AgentConfigError as error:
+    except ConfigError as error:
         return usage_error(parser, error)
     except KeyboardInterrupt:
         print("\ninterrupted; nothing written", file=sys.stderr)

@@ -16,14 +16,14 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv
 from tqdm import tqdm
 
-from agents.common.checks import Range
-from agents.common.envs import check_env as _check_env
-from agents.common.envs import report_spec
+from agents.common.checks import Range, check_range
+from agents.common.envs import check_env, report_spec
+from agents.common.errors import ConfigError
 from agents.common.versions import library_versions
-from agents.evaluation.arguments import EPISODES_RANGE, check_eval_seeds, check_flag
+from agents.evaluation.arguments import EPISODES_RANGE, check_eval_seeds
 from agents.evaluation.loading import LoadedAgent, load_agents, seed_agent
 from agents.evaluation.results import BASE_COLUMNS, EvaluationResult
-from agents.evaluation.specs import AgentRequest, EvaluationConfigError
+from agents.evaluation.specs import AgentRequest
 from agents.vec_env import (
     TERMINAL_OBSERVATION,
     TRUNCATED_KEY,
@@ -157,15 +157,10 @@ def run_vector_episodes(
     return rows
 
 
-def check_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> str:
-    """:func:`agents.common.envs.check_env` raising :class:`EvaluationConfigError`."""
-    return _check_env(env_id, env_kwargs, error=EvaluationConfigError)
-
-
 def check_seeds(episodes: int, seeds: Sequence[int]) -> list[int]:
     """Validate ``--episodes`` (in ``[1, SEED_STRIDE]``) and ``--seeds`` (in ``[0, MAX_EVAL_SEED]``,
     distinct, :mod:`ioa_gym.analysis.seeding`); returns the seeds as ints."""
-    check_flag("--episodes", episodes, EPISODES_RANGE)
+    check_range("--episodes", episodes, EPISODES_RANGE)
     return check_eval_seeds("--seeds", seeds)
 
 
@@ -194,7 +189,7 @@ def evaluate_agents(
         agents).
     :param vectorization_mode: the vector env when ``n_envs > 1``: ``"sync"``, ``"async"`` (Gymnasium's, each
         sub-env keeping the scalar info entries only) or ``"vector_entry_point"`` (the env's own).
-    :raises EvaluationConfigError: before any episode, for bad specs, env, kwargs, seeds or vector env.
+    :raises ConfigError: before any episode, for bad specs, env, kwargs, seeds or vector env.
     """
     env_kwargs = dict(env_kwargs or {})
     seed_list = check_seeds(episodes, seeds)
@@ -252,7 +247,7 @@ def evaluate_agents(
 def check_vectorization(
     env_id: str, n_envs: int, vectorization_mode: str, episodes: int | None = None
 ) -> None:
-    """Raise ``EvaluationConfigError`` naming ``--n-envs`` / ``--vectorization-mode`` if they are invalid.
+    """Raise ``ConfigError`` naming ``--n-envs`` / ``--vectorization-mode`` if they are invalid.
 
     :param episodes: episodes per seed, when known: ``--n-envs`` may not exceed it (more sub-envs than
         episodes in a batch would only be stepped for nothing).
@@ -261,21 +256,20 @@ def check_vectorization(
     allowed = Range(1, high, integer=True)
     if not allowed.contains(n_envs):
         bound = " (at most --episodes: a batch never holds more episodes than a seed has)" if high else ""
-        raise EvaluationConfigError(f"--n-envs must be {allowed.describe()}{bound}, got {n_envs!r}")
+        raise ConfigError(f"--n-envs must be {allowed.describe()}{bound}, got {n_envs!r}")
     if vectorization_mode not in VECTORIZATION_MODES:
-        raise EvaluationConfigError(
+        raise ConfigError(
             f"--vectorization-mode must be one of {', '.join(VECTORIZATION_MODES)}, "
             f"got {vectorization_mode!r}"
         )
     if n_envs > 1 and vectorization_mode == "vector_entry_point" and not has_vector_entry_point(env_id):
-        raise EvaluationConfigError(
+        raise ConfigError(
             f"--vectorization-mode vector_entry_point: {env_id} has no vector entry point; use sync or async"
         )
 
 
 __all__ = [
     "agent_seed",
-    "check_env",
     "check_seeds",
     "check_vectorization",
     "episode_row",

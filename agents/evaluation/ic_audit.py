@@ -24,8 +24,9 @@ from pathlib import Path
 import gymnasium as gym
 from tqdm import tqdm
 
-from agents.common.checks import Range
+from agents.common.checks import Range, check_range
 from agents.common.cli import EXIT_INTERRUPTED, command_line, usage_error
+from agents.common.errors import ConfigError
 from agents.common.files import atomic_write_text, check_output_dir, csv_text, default_output_dir, json_text
 from agents.common.tables import fmt, render_table
 from agents.common.versions import library_versions
@@ -34,12 +35,9 @@ from agents.evaluation.arguments import (
     EVAL_SEED_RANGE,
     add_common_arguments,
     apply_common_arguments,
-    check_flag,
     check_output_folder,
 )
 from agents.evaluation.loading import load_agents
-from agents.evaluation.specs import EvaluationConfigError
-from agents.registry import AgentConfigError
 from ioa_gym.analysis.ic_audit import (
     GAIN_TOLERANCE,
     MARKET_COLUMNS,
@@ -141,15 +139,15 @@ def table_text(results: Sequence[ICAuditResult]) -> str:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
     """Run the audit of parsed arguments: 0 done, 2 bad input (nothing run), 130 interrupted."""
     try:
-        check_flag("--markets", args.markets, EPISODES_RANGE)
-        check_flag("--seed", args.seed, EVAL_SEED_RANGE)
-        check_flag("--deviations", args.deviations, DEVIATIONS_RANGE)
+        check_range("--markets", args.markets, EPISODES_RANGE)
+        check_range("--seed", args.seed, EVAL_SEED_RANGE)
+        check_range("--deviations", args.deviations, DEVIATIONS_RANGE)
         env_id = apply_common_arguments(args)
         probe = gym.make(env_id, **args.env_kwargs)
         try:
             dda_env(probe, "the IC audit")
         except ValueError as error:
-            raise EvaluationConfigError(f"--env {args.env}: {error}") from None
+            raise ConfigError(f"--env {args.env}: {error}") from None
         finally:
             probe.close()
         output = default_output_dir(env_id, prefix="ic-audit") if args.output is None else args.output
@@ -187,8 +185,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequenc
                         on_market=lambda: bar.update(1),
                     )
                 )
-        check_output_dir(out_dir, args.overwrite, error=EvaluationConfigError)
-    except AgentConfigError as error:
+        check_output_dir(out_dir, args.overwrite)
+    except ConfigError as error:
         return usage_error(parser, error)
     except KeyboardInterrupt:
         print("\ninterrupted; nothing written", file=sys.stderr)

@@ -13,15 +13,11 @@ import gymnasium as gym
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from agents.baselines import BaselineAgent
-from agents.evaluation.specs import AgentRequest, EvaluationConfigError, parse_agent_spec
-from agents.registry import (
-    AgentConfigError,
-    get_agent_spec,
-    list_agents,
-    load_agent,
-    make_agent,
-    read_run_config,
-)
+from agents.common.errors import ConfigError
+from agents.evaluation.specs import AgentRequest, parse_agent_spec
+from agents.registry import get_agent_spec, list_agents, make_agent
+from agents.runs.config import RunConfig
+from agents.runs.loading import load_agent
 
 UNTRAINED_SEED = 0
 """Seed of the weights of an SB3 algorithm built by name (and of a named baseline's generator)."""
@@ -105,37 +101,35 @@ def _load_saved(
     algo = None
     if path.is_dir():
         try:
-            config = read_run_config(path)
-        except AgentConfigError as error:
-            raise EvaluationConfigError(f"--agents {request.label!r}: {error}") from None
-        algo = config.get("algo")
-        trained_on = config.get("env_id") or config.get("env")
-        if trained_on and str(trained_on).rsplit(":", 1)[-1] != env_id:
+            config = RunConfig.read(path)
+        except ConfigError as error:
+            raise ConfigError(f"--agents {request.label!r}: {error}") from None
+        algo = config.algo
+        trained_on = config.env_id
+        if trained_on.rsplit(":", 1)[-1] != env_id:
             warnings.append(f"{path} was trained on {trained_on}, evaluated on {env_id}")
-        trained_kwargs = dict(config.get("env_kwargs") or {})
+        trained_kwargs = config.env_kwargs
         if trained_kwargs != dict(env_kwargs):
             warnings.append(
                 f"{path} was trained with env kwargs {trained_kwargs}, evaluated with {dict(env_kwargs)}"
             )
     model_file = next((f for f in (path, path.with_name(path.name + ".zip")) if f.is_file()), None)
     if model_file is not None and model_file.suffix != ".json" and not zipfile.is_zipfile(model_file):
-        # agents.load_agent would only say that it cannot tell the algorithm of such a file.
-        raise EvaluationConfigError(
+        # agents.runs.load_agent would only say that it cannot tell the algorithm of such a file.
+        raise ConfigError(
             f"--agents {request.label!r}: cannot load {path}: not a valid zip file (corrupt or truncated?)"
         )
     bind_env = gym.make(env_id, **env_kwargs)
     try:
         agent = load_agent(path, env=bind_env, device=device, model=model)  # type: ignore[arg-type]
-    except AgentConfigError as error:
-        raise EvaluationConfigError(f"--agents {request.label!r}: cannot load {path}: {error}") from None
+    except ConfigError as error:
+        raise ConfigError(f"--agents {request.label!r}: cannot load {path}: {error}") from None
     except Exception as error:  # noqa: BLE001 -- a corrupt zip fails in many ways (zipfile, pickle, torch)
-        raise EvaluationConfigError(
+        raise ConfigError(
             f"--agents {request.label!r}: cannot load {path}: {type(error).__name__}: {error}"
         ) from None
     if not hasattr(agent, "predict"):
-        raise EvaluationConfigError(
-            f"--agents {request.label!r}: {path} did not load an agent with predict()"
-        )
+        raise ConfigError(f"--agents {request.label!r}: {path} did not load an agent with predict()")
     steps = getattr(agent, "num_timesteps", None)
     return AgentRun(
         name=str(path),
@@ -194,7 +188,7 @@ def check_kwarg_types(request: AgentRequest, agent_class: type) -> None:
         if key not in parameters and open_ended:
             continue
         if key not in parameters:
-            raise EvaluationConfigError(
+            raise ConfigError(
                 f"--agents {request.text!r}: {request.name} takes no argument {key!r}; valid arguments: "
                 f"{', '.join(parameters) or 'none'}"
             )
@@ -203,7 +197,7 @@ def check_kwarg_types(request: AgentRequest, agent_class: type) -> None:
             continue
         kind, optional = expected
         if not (_has_kind(value, kind) or (optional and value is None)):
-            raise EvaluationConfigError(
+            raise ConfigError(
                 f"--agents {request.text!r}: {key} must be {kind}{' or None' if optional else ''}, "
                 f"got {value!r}"
             )
@@ -218,15 +212,15 @@ def _build_named(request: AgentRequest, env_id: str, env_kwargs: Mapping[str, An
     extra = {"device": device} if spec.kind == "sb3" else {}
     try:
         agent = make_agent(request.name, bind_env, seed=UNTRAINED_SEED, **extra, **dict(request.kwargs))
-    except AgentConfigError as error:
-        raise EvaluationConfigError(f"--agents {request.text!r}: {error}") from None
+    except ConfigError as error:
+        raise ConfigError(f"--agents {request.text!r}: {error}") from None
     except (TypeError, ValueError, AssertionError) as error:
         valid = ""
         if isinstance(error, TypeError) and spec.kind != "sb3":
             parameters = inspect.signature(spec.load().__init__).parameters
             names = [p for p in parameters if p not in BUILT_BY_HARNESS]
             valid = f"; valid arguments: {', '.join(names) or 'none'}"
-        raise EvaluationConfigError(f"--agents {request.text!r}: {error}{valid}") from None
+        raise ConfigError(f"--agents {request.text!r}: {error}{valid}") from None
     # A reference policy plays the env it was built on: the clairvoyant one reads that env's auction.
     play_env = bind_env if spec.kind == "policy" else gym.make(env_id, **env_kwargs)
     return AgentRun(name=request.text, agent=agent, env=play_env, algo=request.name)
@@ -241,17 +235,18 @@ def load_agents(
 ) -> list[LoadedAgent]:
     """Parse, build and load every agent (each with its own env instance), before any episode runs.
 
-    :param model: for run folders: ``"final"``, ``"best"`` or ``"checkpoint"`` (:func:`agents.load_agent`).
-    :raises EvaluationConfigError: for a bad spec, label clash, missing or corrupt model, bad kwargs.
+    :param model: for run folders: ``"final"``, ``"best"`` or ``"checkpoint"``
+        (:func:`agents.runs.load_agent`).
+    :raises ConfigError: for a bad spec, label clash, missing or corrupt model, bad kwargs.
     """
     env_kwargs = dict(env_kwargs or {})
     parsed = [parse_agent_spec(r) if isinstance(r, str) else r for r in requests]
     if not parsed:
-        raise EvaluationConfigError("--agents: no agents given")
+        raise ConfigError("--agents: no agents given")
     labels = [request.label for request in parsed]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
-        raise EvaluationConfigError(
+        raise ConfigError(
             f"--agents: duplicate agent label(s) {duplicates}; use LABEL=... to tell them apart"
         )
     loaded = []

@@ -22,7 +22,6 @@ from agents.common.files import (
 )
 from agents.common.stats import CONFIDENCE
 from agents.evaluation.results import BASE_COLUMNS, EvaluationResult
-from agents.evaluation.specs import EvaluationConfigError
 
 OUTPUT_FILES = ("episodes.csv", "summary.csv", "summary.json", "table.txt", "returns.png")
 """Files every evaluation writes (with plots); the env's scatter plots come on top."""
@@ -77,7 +76,7 @@ def write_results(
     Refuses an existing non-empty ``out_dir`` unless ``overwrite`` (then the files of an earlier evaluation
     that this one does not produce are removed). Returns the paths written.
     """
-    folder = check_output_dir(out_dir, overwrite, error=EvaluationConfigError)
+    folder = check_output_dir(out_dir, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     episode_columns = [*BASE_COLUMNS, *result.info_keys]
     summaries = result.summaries()

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from agents.common.errors import ConfigError
 from agents.common.files import json_ready
 from agents.common.stats import CONFIDENCE, mean_confidence_interval, nanmean
 from agents.common.tables import fmt, fmt_ci, render_table
 from agents.evaluation.loading import UNTRAINED_SEED, LoadedAgent
-from agents.evaluation.specs import EvaluationConfigError
 from ioa_gym.analysis.seeding import SEED_STRIDE, seed_rule
 
 BASE_COLUMNS = (
@@ -319,14 +319,14 @@ class EvaluationResult:
 
 
 def check_comparisons(labels: Sequence[str], pairs: Sequence[Sequence[str]]) -> None:
-    """Raise ``EvaluationConfigError`` if a pair to compare (``--compare A B``) names an unknown label, or one
+    """Raise ``ConfigError`` if a pair to compare (``--compare A B``) names an unknown label, or one
     label twice (its difference to itself is zero by construction)."""
     for first, second in pairs:
         if first == second:
-            raise EvaluationConfigError(f"--compare needs two different agent labels, got {first!r} twice")
+            raise ConfigError(f"--compare needs two different agent labels, got {first!r} twice")
     for label in (label for pair in pairs for label in pair):
         if label not in labels:
-            raise EvaluationConfigError(f"--compare: unknown agent label {label!r}; labels: {list(labels)}")
+            raise ConfigError(f"--compare: unknown agent label {label!r}; labels: {list(labels)}")
 
 
 __all__ = ["BASE_COLUMNS", "TIME_COLUMNS", "AgentSummary", "EvaluationResult", "check_comparisons"]

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from agents.common.cli import parse_value
+from agents.common.errors import HOME as CONFIG_ERROR_HOME
+from agents.common.errors import ConfigError
 from agents.common.files import natural_key
-from agents.registry import AgentConfigError, get_agent_spec, list_agents
+from agents.registry import get_agent_spec, list_agents
+from ioa_gym.errors import moved_attribute_error
 
-
-class EvaluationConfigError(AgentConfigError):
-    """Bad input to the evaluation (agent spec, path, env, seeds, output folder); the message says which."""
+_MOVED = {"EvaluationConfigError": CONFIG_ERROR_HOME}
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _parse_named(label: str, text: str, spec_text: str) -> AgentRequest:
     name, separator, arguments = spec_text.partition(":")
     if separator and "=" not in arguments and name.strip() in list_agents():
         # fixed-step:step, fixed-step:0.5 or fixed-step: (the '=' left out), not a package.module:Class
-        raise EvaluationConfigError(
+        raise ConfigError(
             f"--agents {text!r}: expected NAME:key=value,... (e.g. {name.strip()}:step=0.5), got "
             f"{arguments!r} after the colon"
         )
@@ -71,14 +72,14 @@ def _parse_named(label: str, text: str, spec_text: str) -> AgentRequest:
     for item in _split_top_level(arguments) if arguments else []:
         key, equals, value = item.partition("=")
         if not equals or not key.strip().isidentifier():
-            raise EvaluationConfigError(
+            raise ConfigError(
                 f"--agents {text!r}: expected NAME:key=value,... with identifier keys, got {item!r}"
             )
         kwargs[key.strip()] = parse_value(value.strip())
     try:
         get_agent_spec(name)
-    except AgentConfigError as error:
-        raise EvaluationConfigError(f"--agents {text!r}: {error}") from None
+    except ConfigError as error:
+        raise ConfigError(f"--agents {text!r}: {error}") from None
     return AgentRequest(label=label, text=text, name=name, kwargs=kwargs)
 
 
@@ -91,7 +92,7 @@ def _model_path_exists(path: Path) -> bool:
 
 
 def parse_agent_spec(text: str) -> AgentRequest:
-    """Parse one ``--agents`` entry (see the module docstring); raise EvaluationConfigError if it is bad.
+    """Parse one ``--agents`` entry (see the module docstring); raise ConfigError if it is bad.
 
     ``LABEL=TARGET`` when ``=`` comes before any ``:``; TARGET is a glob (has ``*?[``), an existing path,
     or else a registry ``NAME[:key=value,...]``. Otherwise the entry is ``NAME[:key=value,...]`` and
@@ -102,35 +103,35 @@ def parse_agent_spec(text: str) -> AgentRequest:
     if equals > 0 and (colon < 0 or equals < colon):
         label, target = text[:equals].strip(), text[equals + 1 :].strip()
         if not label or not target:
-            raise EvaluationConfigError(
-                f"--agents {text!r}: expected LABEL=PATH with a non-empty label and path"
-            )
+            raise ConfigError(f"--agents {text!r}: expected LABEL=PATH with a non-empty label and path")
         name = target.partition(":")[0]
         registry = name in list_agents() and "/" not in target and not target.endswith((".zip", ".json"))
         # A registry agent's arguments may hold brackets (step=[0.4,0.1]): no glob then.
         if glob.has_magic(target) and not (registry and ":" in target):
             matches = sorted(glob.glob(target), key=natural_key)
             if not matches:
-                raise EvaluationConfigError(
-                    f"--agents {label!r}: no run folder or model file matches {target!r}"
-                )
+                raise ConfigError(f"--agents {label!r}: no run folder or model file matches {target!r}")
             return AgentRequest(label=label, text=text, paths=tuple(Path(match) for match in matches))
         if _model_path_exists(Path(target)):
             return AgentRequest(label=label, text=text, paths=(Path(target),))
         if registry:
             return _parse_named(label, text, target)
-        raise EvaluationConfigError(
+        raise ConfigError(
             f"--agents {label!r}: no such run folder or model file: {target} (nor is {name!r} an agent name; "
             f"valid names: {', '.join(list_agents())})"
         )
     if not text:
-        raise EvaluationConfigError("--agents: empty agent spec")
+        raise ConfigError("--agents: empty agent spec")
     if ("/" in text or text.endswith((".zip", ".json"))) and _model_path_exists(Path(text)):
-        raise EvaluationConfigError(
+        raise ConfigError(
             f"--agents {text!r} is a path: give it a label, LABEL=PATH (and quote a glob of run folders so "
             "that the shell passes it unexpanded)"
         )
     return _parse_named(text, text, text)
 
 
-__all__ = ["AgentRequest", "EvaluationConfigError", "parse_agent_spec"]
+def __getattr__(name: str) -> object:
+    raise moved_attribute_error(__name__, name, _MOVED, "0.2.0")
+
+
+__all__ = ["AgentRequest", "parse_agent_spec"]

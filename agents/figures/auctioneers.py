@@ -1,7 +1,7 @@
-"""The auctioneer figures and tables of ``figures.py`` read against the clairvoyant ceiling
-(``ioa_gym.auctions.oracle``): every agent's return as a fraction of the ceiling for each mechanism variant,
-the learning speed of every learner (steps to 95 % of its final test reward, area under its training curve)
-and sensitivity to the number of AAs, the tick cost eta and the number of WAs.
+"""The auctioneer figures and tables of ``figures.py``: every agent's return as a fraction of the
+clairvoyant ceiling (``ioa_gym.auctions.oracle``) for each mechanism variant, sensitivity to the number of
+AAs, the tick cost eta and the number of WAs, the efficiency-rounds frontier of fixed steps, the adaptive
+rule and the learners, and the welfare against the market size.
 
 Every auction is an episode of the evaluation harness (``agents.evaluation.harness.run_episode``, the seed
 rule of ``ioa_gym.analysis.seeding``), so every agent, the ceiling included, meets the same auctions.
@@ -9,7 +9,6 @@ rule of ``ioa_gym.analysis.seeding``), so every agent, the ceiling included, mee
 
 from __future__ import annotations
 
-import glob
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -19,11 +18,19 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.common.files import atomic_write_text, natural_key, new_figure, save_figure
+from agents.common.errors import ConfigError
+from agents.common.files import atomic_write_text, new_figure, save_figure
 from agents.common.stats import t_half_width
 from agents.evaluation.harness import run_episode
-from agents.registry import AgentConfigError, load_agent, make_agent
+from agents.registry import make_agent
+from agents.runs.folder import run_folders
+from agents.runs.loading import load_agent
 from ioa_gym.envs.access import best_fixed_step
+
+ENV_ID = "IoA-DDA-v0"
+"""The env of the frontier, the welfare figure and the first training curves."""
+FIXED_STEPS = (0.1, 0.2, 0.5, 1.0, 2.0, 4.0)
+"""The fixed steps of the efficiency-rounds frontier."""
 
 VARIANT_ENVS = ("IoA-DDA-v0", "IoA-DDA-StrategyProof-v0", "IoA-DDA-DoubleClock-v0")
 """One env id per mechanism: classic DDA, strategy-proof DDA, double clock."""
@@ -36,14 +43,6 @@ SWEEPS = {
 """Sensitivity sweeps: env option -> (axis label, values); the defaults are n_aa 5, eta 0.004, n_wa 20."""
 
 
-def run_folders(runs: Path | None, algo: str, env_id: str) -> list[str]:
-    """The run folders of ``algo`` on ``env_id`` under ``runs`` (``runs/<algo>/<env_id>_<n>``), in order."""
-    if runs is None:
-        return []
-    # <env>_<n>, or <env>_<n>-<trial id> for a sweep's sampled trial.
-    return sorted(glob.glob(str(runs / algo / f"{env_id}_*")), key=natural_key)
-
-
 def learned(runs: Path | None, env_id: str, env: gym.Env) -> dict[str, list[Any]]:
     """The last model of every run of each learner on ``env_id``, by learner; a run without a final model
     (still training, or interrupted) is left out with a warning naming it."""
@@ -53,11 +52,61 @@ def learned(runs: Path | None, env_id: str, env: gym.Env) -> dict[str, list[Any]
         for folder in run_folders(runs, algo, env_id):
             try:
                 models.append(load_agent(folder, env=env))
-            except AgentConfigError as error:
+            except ConfigError as error:
                 print(f"figures: warning: {folder} left out: {error}", file=sys.stderr)
         if models:
             found[algo] = models
     return found
+
+
+def play_episodes(env: gym.Env, agent: Any, seed: int, count: int) -> list[dict[str, Any]]:
+    """Rows of episodes 0 .. count - 1 of evaluation seed ``seed`` (the evaluation harness's)."""
+    return [run_episode(env, agent, seed, episode) for episode in range(count)]
+
+
+def efficiency_vs_rounds_frontier(out: Path, episodes: int, runs: Path | None, seed: int = 0) -> Path:
+    """Mean efficiency against mean rounds per auctioneer (fixed steps, adaptive, learned runs)."""
+    env = gym.make(ENV_ID)
+    points = []
+    for step in FIXED_STEPS:
+        points.append(
+            (f"fixed {step}", play_episodes(env, make_agent("fixed-step", env, step=step), seed, episodes))
+        )
+    points.append(("adaptive", play_episodes(env, make_agent("adaptive", env), seed, episodes)))
+    for label, models in learned(runs, ENV_ID, env).items():
+        points.append((label, [row for model in models for row in play_episodes(env, model, seed, episodes)]))
+    fig, ax = new_figure(6, 4)
+    for label, rows in points:
+        rounds = np.mean([r["rounds"] for r in rows])
+        eff = np.mean([r["efficiency"] for r in rows])
+        marker = "s" if label.startswith("fixed") else "*"
+        ax.plot(rounds, eff, marker, markersize=9 if marker == "*" else 6, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("mean rounds per auction (log)")
+    ax.set_ylabel("mean welfare efficiency SW / SW_opt")
+    ax.set_title(f"{ENV_ID}, {episodes} Tier-1 markets")
+    ax.legend(fontsize=7)
+    return save_figure(fig, out / "efficiency_vs_rounds_frontier.png")
+
+
+def welfare_vs_market_size(out: Path, sizes: Sequence[int], slots: int, seed: int = 0) -> Path:
+    """Mean SW_opt and the welfare the adaptive rule and fixed step 1.0 realise, against the number of WAs."""
+    series: dict[str, list[float]] = {"efficient (SW_opt)": [], "adaptive": [], "fixed step 1.0": []}
+    for n_wa in sizes:
+        env = gym.make(ENV_ID, n_wa=n_wa)
+        adaptive = play_episodes(env, make_agent("adaptive", env), seed, slots)
+        fixed = play_episodes(env, make_agent("fixed-step", env, step=1.0), seed, slots)
+        series["efficient (SW_opt)"].append(np.mean([r["efficient_welfare"] for r in adaptive]))
+        series["adaptive"].append(np.mean([r["social_welfare"] for r in adaptive]))
+        series["fixed step 1.0"].append(np.mean([r["social_welfare"] for r in fixed]))
+    fig, ax = new_figure(6, 4)
+    for label, values in series.items():
+        ax.plot(sizes, values, marker="o", label=label)
+    ax.set_xlabel("number of WAs")
+    ax.set_ylabel("mean social welfare per auction (per-Gcycle money x units)")
+    ax.set_title(f"Tier-2 welfare vs market size ({slots} slots each)")
+    ax.legend(fontsize=8)
+    return save_figure(fig, out / "welfare_vs_market_size.png")
 
 
 def _rows(env: gym.Env, agents: Sequence[Any], seed: int, episodes: int) -> list[dict[str, Any]]:
@@ -144,76 +193,6 @@ def ceiling_table(out: Path, runs: Path | None, episodes: int, seed: int = 0) ->
     return atomic_write_text(out / "ceiling.md", "\n".join(lines))
 
 
-# --- learning speed -------------------------------------------------------------------------------------
-
-
-def speed_metrics(steps: np.ndarray, rewards: np.ndarray, horizon: int) -> tuple[float, float, float]:
-    """One run's (final reward, steps to 95 % of it, normalised area under the curve) over its
-    evaluations up to ``horizon``: the final reward is the evaluation at ``horizon``; the steps are the
-    first evaluation timestep whose reward reaches final - 0.05 |final| (95 % of a positive final); the area
-    is the trapezoid integral of the reward from the first evaluation to ``horizon`` divided by that span
-    (a mean reward over training, so 1.0 at the best return from the first evaluation on)."""
-    keep = steps <= horizon
-    steps, rewards = steps[keep], rewards[keep]
-    if steps.size == 0 or steps[-1] != horizon:
-        raise ValueError(f"the run has no evaluation at the horizon {horizon}")
-    final = float(rewards[-1])
-    reached = np.flatnonzero(rewards >= final - 0.05 * abs(final))
-    first = float(steps[reached[0]])
-    span = float(steps[-1] - steps[0])
-    area = float(np.trapezoid(rewards, steps) / span) if span > 0 else final
-    return final, first, area
-
-
-def learning_speed(
-    curves: dict[str, list[tuple[np.ndarray, np.ndarray]]],
-) -> tuple[int, dict[str, dict[str, tuple[float, float, int]]]]:
-    """Per learner, the mean and 95 % t half-width over its runs of the final reward, the steps to 95 % and
-    the area under the curve, all over the same horizon: the largest timestep every run of every learner
-    evaluated at. Returns (horizon, {learner: {metric: (mean, half-width, runs)}})."""
-    shared = None
-    for runs in curves.values():
-        for steps, _ in runs:
-            shared = set(steps.tolist()) if shared is None else shared & set(steps.tolist())
-    if not shared:
-        raise ValueError("the runs share no evaluation timestep")
-    horizon = int(max(shared))
-    table = {}
-    for algo, runs in curves.items():
-        values = np.array([speed_metrics(steps, rewards, horizon) for steps, rewards in runs])
-        n = len(runs)
-        table[algo] = {
-            name: (
-                float(values[:, k].mean()),
-                float(t_half_width(values[:, k].std(ddof=1), n)) if n > 1 else math.nan,
-                n,
-            )
-            for k, name in enumerate(("final", "steps_to_95", "auc"))
-        }
-    return horizon, table
-
-
-def learning_speed_table(
-    env_id: str, horizon: int, table: dict[str, dict[str, tuple[float, float, int]]]
-) -> str:
-    """The Markdown table of :func:`learning_speed`."""
-    lines = [
-        f"### {env_id}: learning speed over the first {horizon} environment steps",
-        "",
-        "| learner | runs | final test reward | steps to 95 % of it | area under the curve (mean reward) |",
-        "|---|---:|---|---|---|",
-    ]
-    for algo, metrics in table.items():
-        cells = []
-        for name, fmt in (("final", "{:.3f}"), ("steps_to_95", "{:.0f}"), ("auc", "{:.3f}")):
-            mean, half, _ = metrics[name]
-            cells.append(fmt.format(mean) + ("" if math.isnan(half) else " ± " + fmt.format(half)))
-        lines.append(f"| {algo} | {metrics['final'][2]} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append("± is the 95 % Student-t half-width over runs (training seeds).")
-    return "\n".join(lines) + "\n"
-
-
 # --- sensitivity ----------------------------------------------------------------------------------------
 
 
@@ -293,3 +272,19 @@ def sensitivity(
         written.append(save_figure(fig, out / f"sensitivity_{option}.png"))
     written.append(atomic_write_text(out / "sensitivity.md", "\n".join(lines)))
     return written
+
+
+__all__ = [
+    "ENV_ID",
+    "FIXED_STEPS",
+    "LEARNERS",
+    "SWEEPS",
+    "VARIANT_ENVS",
+    "ceiling_table",
+    "efficiency_vs_rounds_frontier",
+    "learned",
+    "play_episodes",
+    "sensitivity",
+    "sensitivity_env",
+    "welfare_vs_market_size",
+]

@@ -4,7 +4,8 @@ agent, trained in turn while the others' policies stay fixed (iterated best resp
 Why SB3 per agent and not a MARL library: the agents of both games are few (six leaders; one learning bidder
 against truthful others), each is an ordinary single-agent problem once the others are fixed, and SB3 is
 already the project's learner (no new dependency, the same hyperparameter files and seeding). A library such
-as RLlib's multi-agent API is issue 15's subject.
+as RLlib's multi-agent API is issue 15's subject. The experiments of docs/results.md built on these learners
+are :mod:`agents.multiagent.results`.
 
 - :class:`SingleAgentView`: a Gymnasium env in which one agent of a parallel env acts and the others follow
   fixed policies (callables ``observation -> action``);

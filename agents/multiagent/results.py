@@ -1,13 +1,14 @@
 """The multi-agent results of docs/results.md in one command: do independent learners find the leaders'
 Stackelberg equilibrium, and do learning bidders find misreports that gain?
 
-    python -m agents.multiagent_results --out results/marl [--budget quick|full] [--seeds 0 1 2] [--workers 2]
+    python -m agents.multiagent.results --out results/marl [--budget quick|full] [--seeds 0 1 2] [--workers 2]
 
-**Leaders** (``leaders_v0``): every MA and FA is a PPO learner (:func:`agents.multiagent.train_in_turn`), each
-trained in turn against the others' current policies. On test episodes (fresh slots, the same for every
-policy) each slot's posted prices are compared with that slot's equilibrium (``solve_equilibrium``): the
-relative price error, its sign, each leader's regret (its best-response utility minus its utility, as a share
-of the best-response utility) and the leaders' utility against equilibrium play. References on the same
+**Leaders** (``leaders_v0``): every MA and FA is a PPO learner
+(:func:`agents.multiagent.learners.train_in_turn`), each trained in turn against the others' current
+policies. On test episodes (fresh slots, the same for every policy) each slot's posted prices are compared
+with that slot's equilibrium (``solve_equilibrium``): the relative price error, its sign, each leader's
+regret (its best-response utility minus its utility, as a share of the best-response utility) and the
+leaders' utility against equilibrium play. References on the same
 slots: equilibrium play, best-response dynamics (each leader posts Algorithm 1's best response to the
 others' previous prices), a constant price per leader (its mean equilibrium price over other slots, what a
 policy blind to the slot can do) and uniformly random prices.
@@ -43,10 +44,12 @@ from typing import Any
 import numpy as np
 
 from agents.common.cli import command_line, exit_code_of, interrupt_on_signals, usage_error
-from agents.common.files import atomic_save, atomic_write_text, check_output_dir, json_text
+from agents.common.errors import ConfigError
+from agents.common.files import atomic_write_text, check_output_dir, json_text
 from agents.common.stats import mean_confidence_interval
 from agents.common.tables import fmt, fmt_ci
-from agents.multiagent import Policy, deterministic, train_in_turn
+from agents.multiagent.learners import Policy, deterministic, train_in_turn
+from agents.runs.callbacks import save_model
 from ioa_gym.auctions import mechanism_names
 from ioa_gym.multiagent.bidders import BiddersEnv
 from ioa_gym.multiagent.leaders import LeadersEnv
@@ -210,7 +213,7 @@ def train_leaders(env_kwargs: Mapping[str, Any], budget: Budget, seed: int, mode
     )
     if models_dir is not None:
         for agent, model in models.items():
-            atomic_save(models_dir / f"leaders_seed{seed}_{agent}.zip", model.save)
+            save_model(model, models_dir / f"leaders_seed{seed}_{agent}.zip")
     return {**by_round[-1], "by_round": by_round}
 
 
@@ -302,7 +305,7 @@ def train_bidders(variant: str, budget: Budget, seed: int, models_dir: Path | No
     )
     if models_dir is not None:
         for agent, model in models.items():
-            atomic_save(models_dir / f"bidders_{variant}_seed{seed}_{agent}.zip", model.save)
+            save_model(model, models_dir / f"bidders_{variant}_seed{seed}_{agent}.zip")
     policies = {agent: deterministic(model) for agent, model in models.items()}
     play = play_bidders(variant, policies, budget.bidder_test_auctions)
     return {agent: bidder_metrics(play[agent]) for agent in BIDDER_LEARNERS}
@@ -356,7 +359,7 @@ def load_job(path: Path, job: Job, budget: Budget) -> dict[str, Any] | None:
         return None
     result = json.loads(path.read_text())
     if result.get("job") != asdict(job) or result.get("budget") != asdict(budget):
-        raise ValueError(f"--resume: {path} holds another job or budget; use a new --out")
+        raise ConfigError(f"--resume: {path} holds another job or budget; use a new --out")
     return result
 
 
@@ -446,7 +449,7 @@ def bidders_markdown(rows: Mapping[str, Any], seeds: Sequence[int], budget: Budg
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m agents.multiagent_results",
+        prog="python -m agents.multiagent.results",
         description="Independent PPO learners on leaders_v0 and bidders_v0: learned prices against the "
         "equilibrium, learned bidders' gains under each mechanism (docs/results.md).",
     )
@@ -467,14 +470,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_arguments(args: argparse.Namespace) -> Path:
-    """The output folder; ValueError naming the flag for bad input."""
+    """The output folder; ConfigError naming the flag for bad input."""
     if not 1 <= args.workers <= 64:
-        raise ValueError(f"--workers must be in [1, 64], got {args.workers}")
+        raise ConfigError(f"--workers must be in [1, 64], got {args.workers}")
     if len(set(args.seeds)) != len(args.seeds) or any(not 0 <= s <= 999 for s in args.seeds):
-        raise ValueError(f"--seeds must be distinct integers in [0, 999], got {args.seeds}")
+        raise ConfigError(f"--seeds must be distinct integers in [0, 999], got {args.seeds}")
     if len(set(args.variants)) != len(args.variants):
-        raise ValueError(f"--variants must be distinct, got {args.variants}")
-    return check_output_dir(args.out, args.overwrite or args.resume, error=ValueError)
+        raise ConfigError(f"--variants must be distinct, got {args.variants}")
+    return check_output_dir(args.out, args.overwrite or args.resume)
 
 
 def run_jobs(
@@ -527,7 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.resume:
             for job in jobs:
                 load_job(out / "jobs" / f"{job.name}.json", job, budget)
-    except ValueError as error:
+    except ConfigError as error:
         return usage_error(parser, error)
     start = time.perf_counter()
     try:
@@ -538,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code_of(interrupt)
     seeds = list(args.seeds)
     document: dict[str, Any] = {
-        "command": command_line(argv, "-m agents.multiagent_results"),
+        "command": command_line(argv, "-m agents.multiagent.results"),
         "budget": asdict(budget),
         "seeds": seeds,
         "hyperparams": {

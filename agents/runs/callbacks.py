@@ -18,10 +18,15 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
 from agents.common.files import atomic_save
-from agents.registry import BEST_MODEL, CHECKPOINT_DIR, CHECKPOINT_PREFIX, checkpoint_path
-from agents.training.config import EVALUATIONS_FILE, STAGING_DIR
+from agents.runs.folder import EVALUATIONS_FILE, RunFolder
 
 TIMESTEPS_KEY = "time/total_timesteps"
+
+
+def save_model(model: Any, path: str | os.PathLike[str]) -> Path:
+    """Save a model (an SB3 algorithm, a baseline: anything with ``save(path)``) atomically: a crash or
+    Ctrl-C leaves the old file or the new one, never half of one."""
+    return atomic_save(path, model.save)
 
 
 def save_checkpoint(model: BaseAlgorithm, run_dir: Path, replay_buffer: bool = True) -> Path:
@@ -33,12 +38,13 @@ def save_checkpoint(model: BaseAlgorithm, run_dir: Path, replay_buffer: bool = T
         checkpoints only under ``--save-replay-buffer``: it can weigh hundreds of MB).
     :returns: the path of the model checkpoint.
     """
-    saved = atomic_save(checkpoint_path(run_dir, model.num_timesteps), model.save)
+    run = RunFolder(run_dir)
+    saved = save_model(model, run.checkpoint(model.num_timesteps))
     if replay_buffer and isinstance(model, OffPolicyAlgorithm) and model.replay_buffer is not None:
         buffer = atomic_save(
-            checkpoint_path(run_dir, model.num_timesteps, replay_buffer=True), model.save_replay_buffer
+            run.checkpoint(model.num_timesteps, replay_buffer=True), model.save_replay_buffer
         )
-        for older in (run_dir / CHECKPOINT_DIR).glob(f"{CHECKPOINT_PREFIX}_replay_buffer_*_steps.pkl"):
+        for older in run.replay_buffers():
             if older != buffer:
                 older.unlink(missing_ok=True)
     return saved
@@ -137,7 +143,7 @@ class AtomicEvalCallback(EvalCallback):
     ) -> None:
         self.run_dir = run_dir
         self.on_evaluation = on_evaluation
-        self.staging = run_dir / STAGING_DIR
+        self.staging = RunFolder(run_dir).staging
         self.crossings = Crossings(eval_freq, n_timesteps)
         super().__init__(
             eval_env,
@@ -146,13 +152,13 @@ class AtomicEvalCallback(EvalCallback):
             eval_freq=1,  # every call reaches _on_step; self.crossings decides
             **kwargs,
         )
-        previous = run_dir / EVALUATIONS_FILE
+        previous = RunFolder(run_dir).evaluations
         if previous.is_file():
             with np.load(previous) as history:
                 self.evaluations_timesteps = history["timesteps"].tolist()
                 self.evaluations_results = history["results"].tolist()
                 self.evaluations_length = history["ep_lengths"].tolist()
-            if self.evaluations_results and (run_dir / f"{BEST_MODEL}.zip").is_file():
+            if self.evaluations_results and RunFolder(run_dir).best_model.is_file():
                 self.best_mean_reward = float(max(np.mean(results) for results in self.evaluations_results))
 
     def _on_training_start(self) -> None:
@@ -163,7 +169,7 @@ class AtomicEvalCallback(EvalCallback):
         if not self.crossings.due(self.model.num_timesteps):
             return True
         continue_training = super()._on_step()
-        for name in (EVALUATIONS_FILE, f"{BEST_MODEL}.zip"):
+        for name in (EVALUATIONS_FILE, RunFolder(self.run_dir).best_model.name):
             if (self.staging / name).is_file():
                 os.replace(self.staging / name, self.run_dir / name)
         if self.on_evaluation is not None:
@@ -220,4 +226,5 @@ __all__ = [
     "Crossings",
     "ResumableCSVOutputFormat",
     "save_checkpoint",
+    "save_model",
 ]

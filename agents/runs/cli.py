@@ -1,6 +1,35 @@
-"""The ``train.py`` command line: its argument parser (rl-baselines3-zoo flag names) and :func:`main`, which
-resolves the configuration, runs it and turns a bad algorithm, env id, hyperparameter or env kwarg into a
-usage message and exit code 2 before anything is written."""
+"""Train any registered agent on any Gymnasium env id and write an rl-baselines3-zoo style run folder: the
+``train.py`` command line (console script ``ioa-train``; ``train.py`` at the repository root is a thin
+wrapper around :func:`main`)::
+
+    python train.py --algo diffusion --env IoA-DDA-v0 -n 100000 --seed 0
+    python train.py --algo ppo --env Pendulum-v1 -n 5000 --hyperparams n_steps:64 learning_rate:lin_1e-3
+    python train.py --resume logs/ppo/Pendulum-v1_1 -n 10000
+    python train.py --algo ppo --env IoA-DDA-v0 --vec-env native --n-envs 64   # the env's batched version
+
+The run folder ``<log-folder>/<algo>/<env>_<N>`` (``N`` = 1 + the largest existing; reused by ``--resume``)
+is laid out in :mod:`agents.runs.folder`; ``config.yml`` holds the resolved
+:class:`~agents.runs.config.RunConfig` and the run's history.
+
+Evaluations happen each time the env step count crosses a multiple of ``--eval-freq`` (once per multiple,
+whatever ``n_envs`` or the rollout length, none past ``-n``); checkpoints likewise with ``--save-freq``, at
+the end and on interruption. Every model and result file is written to a temporary name in its folder and then
+renamed, so a crash or Ctrl-C never leaves a partial file under a final name. Ctrl-C (SIGINT) saves a
+checkpoint with the replay buffer and exits with 130; SIGTERM (``kill``, ``timeout``, a batch scheduler) does
+the same and exits with 143 (128 + the signal).
+
+``--resume RUN_DIR`` continues from the newest checkpoint that loads (a corrupt newer one is named on
+stderr and set aside), with the replay buffer saved next to it when there is one (stderr says when there
+is none), up to ``-n`` total timesteps. A run folder holds one timeline (:mod:`agents.runs.timeline`).
+
+A bad algorithm, env id, hyperparameter (name or range: ``gamma`` in [0, 1], ``batch_size >= 1``...), env
+kwarg or flag (``--n-envs 0``, ``--eval-episodes -1``, ``--device cuda`` without CUDA, an unwritable
+``-f``/``-tb``, a corrupt, empty or incomplete ``config.yml``, a corrupt ``evaluations.npz`` or
+``progress.csv``, or ``-n`` not above the run's timesteps on ``--resume``, bad YAML in ``-conf``, a
+``policy_kwargs.net_arch`` that is no list of layer sizes, a PPO ``batch_size`` above ``n_steps * n_envs``,
+an env that fails at its first reset, any error SB3 or torch raise while building the agent...) stops the
+run before anything is written, with a message naming it and its allowed values, and exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +44,10 @@ from agents.common.cli import (
     set_torch_threads,
     usage_error,
 )
-from agents.registry import AgentConfigError, list_agents
-from agents.training.config import DEFAULT_EVAL_EPISODES, DEFAULT_EVAL_FREQ, resolve_config
-from agents.training.run import train
+from agents.common.errors import ConfigError
+from agents.registry import list_agents
+from agents.runs.config import DEFAULT_EVAL_EPISODES, DEFAULT_EVAL_FREQ, resolve_config
+from agents.runs.experiment import train
 from agents.vec_env import VEC_ENV_TYPES
 
 
@@ -108,9 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.num_threads > 0:
                 # Small MLPs gain little from several threads, and lose a lot when the cores are shared.
                 set_torch_threads(args.num_threads, "--num-threads")
-                config["num_threads"] = args.num_threads
             return train(config)
-        except AgentConfigError as error:
+        except ConfigError as error:
             return usage_error(parser, error)
         except KeyboardInterrupt as interrupt:  # before training started: nothing to save
             print(f"\n{parser.prog}: interrupted before training started", file=sys.stderr)

@@ -1,6 +1,12 @@
-"""One training run from a resolved configuration: the training and evaluation envs, the SB3 logger, the
-agent (fresh or from the latest checkpoint), ``config.yml`` with the resume history, and the learning loop
-with its evaluations, checkpoints and Ctrl-C handling. Non-learning agents are evaluated once and saved."""
+"""One training run from its :class:`~agents.runs.config.RunConfig` (rl-baselines3-zoo's
+``ExperimentManager``): the training and evaluation envs, the SB3 logger, the agent (fresh or from the
+latest checkpoint), the run folder (new, or rewound to the checkpoint on ``--resume``) with ``config.yml``
+and its resume history, and the learning loop with its evaluations, checkpoints and Ctrl-C handling.
+Non-learning agents are evaluated once and saved.
+
+Nothing is written before the agent is built: a configuration SB3 or torch refuse stops the run with a
+:class:`~agents.common.errors.ConfigError` and the run folder untouched.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -23,51 +28,42 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
 from agents.common.cli import exit_code_of, signals_ignored
-from agents.common.files import atomic_save, atomic_write_text, yaml_ready
+from agents.common.errors import ConfigError
+from agents.common.files import atomic_save
 from agents.common.versions import library_versions
-from agents.registry import (
-    CONFIG_FILE,
-    AgentConfigError,
-    checkpoint_timesteps,
-    get_agent_spec,
-    make_agent,
-    make_vec_env_from_id,
-    read_run_config,
-)
-from agents.training.callbacks import (
+from agents.registry import get_agent_spec, make_agent
+from agents.runs.callbacks import (
     AtomicCheckpointCallback,
     AtomicEvalCallback,
     ResumableCSVOutputFormat,
     save_checkpoint,
+    save_model,
 )
-from agents.training.config import (
-    EVAL_SEED_OFFSET,
-    EVALUATIONS_FILE,
-    RECORDED_DEFAULTS,
-    STAGING_DIR,
-    new_run_dir,
-)
-from agents.training.timeline import (
+from agents.runs.config import EVAL_SEED_OFFSET, RunConfig
+from agents.runs.folder import RunFolder, checkpoint_timesteps, new_run_dir
+from agents.runs.timeline import (
     check_progress,
     read_evaluations,
     replay_buffer_of,
     resumable_checkpoint,
     rewind,
 )
+from agents.vec_env import make_sb3_vec_env
+
+OnEvaluation = Callable[[int, float], None]
+"""Called as ``on_evaluation(timesteps, mean_reward)`` after each evaluation (a sweep reports to Tune)."""
 
 
-def make_envs(config: dict[str, Any], seed: int) -> tuple[VecEnv, VecEnv]:
+def make_envs(config: RunConfig, seed: int) -> tuple[VecEnv, VecEnv]:
     """Training and evaluation VecEnvs with episode statistics (Monitor or VecMonitor).
 
-    The training one is of type ``--vec-env``; the evaluation one is always a DummyVecEnv, seeded with
+    The training one is of type ``config.vec_env``; the evaluation one is always a DummyVecEnv, seeded with
     ``seed + EVAL_SEED_OFFSET``.
 
     :param seed: the training env's seed.
     """
-    env_id, env_kwargs = config["env"], config["env_kwargs"]
-    vec_env = config.get("vec_env", RECORDED_DEFAULTS["vec_env"])
-    train_env = make_vec_env_from_id(env_id, config["n_envs"], seed, env_kwargs, vec_env=vec_env)
-    eval_env = make_vec_env_from_id(env_id, config["n_eval_envs"], seed + EVAL_SEED_OFFSET, env_kwargs)
+    train_env = make_sb3_vec_env(config.env, config.n_envs, seed, config.env_kwargs, vec_env=config.vec_env)
+    eval_env = make_sb3_vec_env(config.env, config.n_eval_envs, seed + EVAL_SEED_OFFSET, config.env_kwargs)
     return train_env, eval_env
 
 
@@ -86,27 +82,27 @@ class PurgingTensorBoardOutputFormat(TensorBoardOutputFormat):
         self._is_closed = False
 
 
-def make_logger(config: dict[str, Any], run_dir: Path, resumed_at: int | None = None) -> tuple[Logger, Path]:
+def make_logger(config: RunConfig, run_dir: Path, resumed_at: int | None = None) -> tuple[Logger, Path]:
     """SB3 logger writing ``progress.csv`` in the run folder, TensorBoard events, and stdout when verbose.
 
     :param resumed_at: the timestep count of the resumed checkpoint: TensorBoard events past it are purged.
     :returns: the logger and the TensorBoard folder.
     """
-    if config["tensorboard_log"]:
-        tensorboard_dir = Path(config["tensorboard_log"]) / run_dir.parent.name / run_dir.name
+    if config.tensorboard_log:
+        tensorboard_dir = Path(config.tensorboard_log) / run_dir.parent.name / run_dir.name
     else:
         tensorboard_dir = run_dir
     tensorboard_dir.mkdir(parents=True, exist_ok=True)
     formats: list[Any] = [
-        ResumableCSVOutputFormat(str(run_dir / "progress.csv")),
+        ResumableCSVOutputFormat(str(RunFolder(run_dir).progress)),
         PurgingTensorBoardOutputFormat(str(tensorboard_dir), None if resumed_at is None else resumed_at + 1),
     ]
-    if config["verbose"] >= 1:
+    if config.verbose >= 1:
         formats.append(HumanOutputFormat(sys.stdout))
     return Logger(folder=str(run_dir), output_formats=formats), tensorboard_dir
 
 
-def build_model(config: dict[str, Any], train_env: VecEnv, resume_from: Path | None) -> Any:
+def build_model(config: RunConfig, train_env: VecEnv, resume_from: Path | None) -> Any:
     """A fresh agent, or the checkpoint ``resume_from`` (with its replay buffer when saved) on ``train_env``.
 
     Non-learning agents take the hyperparameters as constructor kwargs (``--hyperparams step:0.5``).
@@ -114,19 +110,19 @@ def build_model(config: dict[str, Any], train_env: VecEnv, resume_from: Path | N
     :param resume_from: the checkpoint to load, or None for a fresh agent.
     """
     if resume_from is None:
-        if config["kind"] != "sb3":
-            return make_agent(config["algo"], train_env, seed=config["seed"], **config["hyperparams"])
+        if config.kind != "sb3":
+            return make_agent(config.algo, train_env, seed=config.seed, **config.hyperparams)
         return make_agent(
-            config["algo"],
+            config.algo,
             train_env,
-            seed=config["seed"],
-            device=config["device"],
-            hyperparams=config["hyperparams"],
-            verbose=config["verbose"],
-            defaults=False,  # config["hyperparams"] already holds the file's defaults (or -conf's)
+            seed=config.seed,
+            device=config.device,
+            hyperparams=config.hyperparams,
+            verbose=config.verbose,
+            defaults=False,  # config.hyperparams already holds the file's defaults (or -conf's)
         )
     # SB3's zip holds the schedules and action noise; only the replay buffer is a separate file.
-    model = get_agent_spec(config["algo"]).load().load(resume_from, env=train_env, device=config["device"])
+    model = get_agent_spec(config.algo).load().load(resume_from, env=train_env, device=config.device)
     if isinstance(model, OffPolicyAlgorithm):
         buffer = replay_buffer_of(resume_from)
         if buffer.is_file():
@@ -138,144 +134,174 @@ def build_model(config: dict[str, Any], train_env: VecEnv, resume_from: Path | N
                 f"one only with --save-replay-buffer): the replay buffer starts empty",
                 file=sys.stderr,
             )
-    model.set_random_seed(config["seed"] + model.num_timesteps)
+    model.set_random_seed(config.seed + model.num_timesteps)
     return model
 
 
-def write_config(config: dict[str, Any], run_dir: Path) -> None:
-    """Write ``config.yml`` atomically."""
-    atomic_write_text(run_dir / CONFIG_FILE, yaml.safe_dump(yaml_ready(config), sort_keys=False))
-
-
-def evaluate_fixed_agent(
-    agent: Any, config: dict[str, Any], eval_env: VecEnv, run_dir: Path, logger: Logger
-) -> None:
-    """Non-learning agents: one evaluation at timestep 0, written like EvalCallback's, and the agent saved."""
-    returns, lengths = evaluate_policy(
-        agent,
-        eval_env,
-        n_eval_episodes=config["eval_episodes"],
-        deterministic=True,
-        return_episode_rewards=True,
-    )
-    atomic_save(
-        run_dir / EVALUATIONS_FILE,
-        lambda path: np.savez(path, timesteps=[0], results=[returns], ep_lengths=[lengths]),
-    )
-    logger.record("eval/mean_reward", float(np.mean(returns)))
-    logger.record("eval/mean_ep_length", float(np.mean(lengths)))
-    logger.dump(0)
-    if hasattr(agent, "save"):
-        atomic_save(run_dir / f"{config['env_name']}.json", agent.save)
+def _build_checked(config: RunConfig, env: VecEnv, resume_from: Path | None) -> Any:
+    """:func:`build_model`, with whatever SB3 or torch raise while building as a ConfigError."""
+    try:
+        return build_model(config, env, resume_from)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, AssertionError, RuntimeError, KeyError, IndexError) as error:
+        # SB3's checks of values and spaces, torch's of layer shapes ("negative dimension"): raised
+        # before the run folder is created or changed, so that nothing is written.
+        problem = " ".join(str(error).split()) or type(error).__name__
+        raise ConfigError(f"cannot build {config.algo} for {config.env_id}: {problem}") from error
 
 
 def run_record(
-    config: dict[str, Any], run_dir: Path, tensorboard_dir: Path, resume_from: Path | None
+    config: RunConfig, run_dir: Path, tensorboard_dir: Path, resume_from: Path | None
 ) -> dict[str, Any]:
-    """What ``config.yml`` holds: the resolved config, where things are, versions, and the resume history."""
+    """What ``config.yml`` holds: the settings, where things are, versions, and the resume history (each
+    ``--resume``: when, from which checkpoint, the command and its parsed arguments; the first run's
+    ``created``, ``command`` and ``args`` stay as they were)."""
     now = time.strftime("%Y-%m-%dT%H:%M:%S")
     record = {
-        **config,
+        **config.to_record(),
         "run_dir": str(run_dir),
         "tensorboard_dir": str(tensorboard_dir),
         "versions": library_versions(),
     }
     if resume_from is None:
         return {**record, "created": now, "command": sys.argv, "resumed": []}
-    previous = read_run_config(run_dir)
+    previous = RunFolder(run_dir).read_record()
     resumed = {"at": now, "from": str(resume_from), "command": sys.argv, "args": record.pop("args")}
     return {**previous, **record, "resumed": [*(previous.get("resumed") or []), resumed]}
 
 
+def evaluate_fixed_agent(
+    agent: Any, config: RunConfig, eval_env: VecEnv, run_dir: Path, logger: Logger
+) -> None:
+    """Non-learning agents: one evaluation at timestep 0, written like EvalCallback's, and the agent saved."""
+    returns, lengths = evaluate_policy(
+        agent,
+        eval_env,
+        n_eval_episodes=config.eval_episodes,
+        deterministic=True,
+        return_episode_rewards=True,
+    )
+    run = RunFolder(run_dir)
+    atomic_save(
+        run.evaluations, lambda path: np.savez(path, timesteps=[0], results=[returns], ep_lengths=[lengths])
+    )
+    logger.record("eval/mean_reward", float(np.mean(returns)))
+    logger.record("eval/mean_ep_length", float(np.mean(lengths)))
+    logger.dump(0)
+    if hasattr(agent, "save"):
+        save_model(agent, run.final_model(config.env_name, ".json"))
+
+
+def _resume_point(config: RunConfig) -> tuple[Path, int, dict[str, np.ndarray] | None]:
+    """``--resume``: the checkpoint to continue from, its timestep count and the run's evaluations, all
+    checked before the run folder changes."""
+    run_dir = Path(str(config.resume))
+    resume_from = resumable_checkpoint(run_dir)
+    at = checkpoint_timesteps(resume_from)
+    if config.n_timesteps <= at:
+        raise ConfigError(
+            f"-n {config.n_timesteps} is not above the run's {at} timesteps (its latest checkpoint, "
+            f"{resume_from.name}): give -n/--n-timesteps > {at} to train further"
+        )
+    evaluations = read_evaluations(run_dir)
+    check_progress(run_dir)
+    return resume_from, at, evaluations
+
+
+def _check_new_run_dir(config: RunConfig, run_dir: Path | None) -> None:
+    if run_dir is None:
+        return
+    if config.resume:
+        raise ConfigError("run_dir is for a new run; a resumed run keeps its folder")
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise ConfigError(f"run folder {run_dir} exists and is not empty")
+
+
 def train(
-    config: dict[str, Any],
+    config: RunConfig,
     run_dir: str | os.PathLike[str] | None = None,
-    on_evaluation: Callable[[int, float], None] | None = None,
+    on_evaluation: OnEvaluation | None = None,
 ) -> int:
-    """Run the experiment described by a :func:`~agents.training.config.resolve_config` dict.
+    """Run the experiment ``config`` describes (:func:`~agents.runs.config.resolve_config` makes it from
+    ``train.py``'s command line).
 
     :param run_dir: the run folder of a new run (it must be empty or absent); None: the next
         ``<log_folder>/<algo>/<env>_<N>`` (a resumed run keeps its own).
     :param on_evaluation: called as ``on_evaluation(timesteps, mean_reward)`` after each evaluation.
-    :returns: the process exit code (0 done, 130 interrupted).
-    :raises AgentConfigError: no checkpoint to resume from, an agent that cannot be built for the env, or a
+    :returns: the process exit code (0 done, 130 interrupted, 143 terminated).
+    :raises ConfigError: no checkpoint to resume from, an agent that cannot be built for the env, or a
         ``run_dir`` that holds files.
     """
     given_dir = None if run_dir is None else Path(run_dir)
-    if given_dir is not None:
-        if config["resume"]:
-            raise AgentConfigError("run_dir is for a new run; a resumed run keeps its folder")
-        if given_dir.exists() and (not given_dir.is_dir() or any(given_dir.iterdir())):
-            raise AgentConfigError(f"run folder {given_dir} exists and is not empty")
-    resume_from, run_dir, seed, evaluations = None, None, config["seed"], None
-    if config["resume"]:
-        # Everything is checked before the run folder changes: the checkpoint, the evaluation history.
-        run_dir = Path(config["resume"])
-        resume_from = resumable_checkpoint(run_dir)
-        at = checkpoint_timesteps(resume_from)
-        if config["n_timesteps"] <= at:
-            raise AgentConfigError(
-                f"-n {config['n_timesteps']} is not above the run's {at} timesteps (its latest checkpoint, "
-                f"{resume_from.name}): give -n/--n-timesteps > {at} to train further"
-            )
-        evaluations = read_evaluations(run_dir)
-        check_progress(run_dir)
-        seed += at  # fresh episodes, not a replay of the first ones
+    _check_new_run_dir(config, given_dir)
+    resume_from, resumed_at, evaluations, seed = None, None, None, config.seed
+    if config.resume:
+        resume_from, resumed_at, evaluations = _resume_point(config)
+        seed += resumed_at  # fresh episodes, not a replay of the first ones
     train_env, eval_env = make_envs(config, seed)
     try:
-        try:
-            # A non-learning agent is built for the env it is evaluated on (one DummyVecEnv whatever
-            # --vec-env is): a batched vector env may not offer every method of its single env.
-            agent_env = train_env if config["kind"] == "sb3" else eval_env
-            agent = build_model(config, agent_env, resume_from)
-        except AgentConfigError:
-            raise
-        except (ValueError, TypeError, AssertionError, RuntimeError, KeyError, IndexError) as error:
-            # SB3's checks of values and spaces, torch's of layer shapes ("negative dimension"): raised
-            # before the run folder is created or changed, so that nothing is written.
-            problem = " ".join(str(error).split()) or type(error).__name__
-            raise AgentConfigError(
-                f"cannot build {config['algo']} for {config['env_id']}: {problem}"
-            ) from error
-        resumed_at = None
+        # A non-learning agent is built for the env it is evaluated on (one DummyVecEnv whatever
+        # --vec-env is): a batched vector env may not offer every method of its single env.
+        agent = _build_checked(config, train_env if config.kind == "sb3" else eval_env, resume_from)
         if resume_from is not None:
-            resumed_at = checkpoint_timesteps(resume_from)
-            rewind(run_dir, resume_from, evaluations, f"{config['env_name']}.zip")
-        if run_dir is None and given_dir is not None:
+            folder = Path(str(config.resume))
+            rewind(folder, resume_from, evaluations, RunFolder(folder).final_model(config.env_name).name)
+        elif given_dir is not None:
             given_dir.mkdir(parents=True, exist_ok=True)
-            run_dir = given_dir
-        elif run_dir is None:
-            run_dir = new_run_dir(config["log_folder"], config["algo"], config["env_name"])
-        logger, tensorboard_dir = make_logger(config, run_dir, resumed_at)
-        write_config(run_record(config, run_dir, tensorboard_dir, resume_from), run_dir)
-        if config["verbose"] >= 1:
-            print(f"Run folder: {run_dir}")
+            folder = given_dir
+        else:
+            folder = new_run_dir(config.log_folder, config.algo, config.env_name)
+        logger, tensorboard_dir = make_logger(config, folder, resumed_at)
+        RunFolder(folder).write_record(run_record(config, folder, tensorboard_dir, resume_from))
+        if config.verbose >= 1:
+            print(f"Run folder: {folder}")
         if not isinstance(agent, BaseAlgorithm):
-            evaluate_fixed_agent(agent, config, eval_env, run_dir, logger)
+            evaluate_fixed_agent(agent, config, eval_env, folder, logger)
             logger.close()
             return 0
-        return learn(
-            agent,
-            config,
-            eval_env,
-            run_dir,
-            logger,
-            resumed=resume_from is not None,
-            on_evaluation=on_evaluation,
-        )
+        return learn(agent, config, eval_env, folder, logger, resume_from is not None, on_evaluation)
     finally:
         train_env.close()
         eval_env.close()
 
 
+def _callbacks(
+    config: RunConfig, eval_env: VecEnv, run_dir: Path, on_evaluation: OnEvaluation | None
+) -> list[BaseCallback]:
+    """The checkpoints, and the evaluations unless ``eval_freq <= 0``."""
+    callbacks: list[BaseCallback] = [
+        AtomicCheckpointCallback(
+            config.save_freq,
+            run_dir,
+            n_timesteps=config.n_timesteps,
+            save_replay_buffer=config.save_replay_buffer,
+        )
+    ]
+    if config.eval_freq > 0:
+        callbacks.append(
+            AtomicEvalCallback(
+                eval_env,
+                run_dir,
+                eval_freq=config.eval_freq,
+                n_timesteps=config.n_timesteps,
+                n_eval_episodes=config.eval_episodes,
+                deterministic=True,
+                verbose=config.verbose,
+                on_evaluation=on_evaluation,
+            )
+        )
+    return callbacks
+
+
 def learn(
     model: BaseAlgorithm,
-    config: dict[str, Any],
+    config: RunConfig,
     eval_env: VecEnv,
     run_dir: Path,
     logger: Logger,
     resumed: bool,
-    on_evaluation: Callable[[int, float], None] | None = None,
+    on_evaluation: OnEvaluation | None = None,
 ) -> int:
     """Train up to ``n_timesteps`` in total, with evaluation and checkpoints; Ctrl-C or SIGTERM (raised as
     ``KeyboardInterrupt``, :func:`agents.common.cli.interrupt_on_signals`) saves a checkpoint with the
@@ -290,29 +316,8 @@ def learn(
     :returns: 0, or 128 + the signal after an interruption (130 Ctrl-C, 143 SIGTERM).
     """
     model.set_logger(logger)
-    n_timesteps = config["n_timesteps"]
-    callbacks: list[BaseCallback] = [
-        AtomicCheckpointCallback(
-            config["save_freq"],
-            run_dir,
-            n_timesteps=n_timesteps,
-            save_replay_buffer=config.get("save_replay_buffer", False),
-        )
-    ]
-    if config["eval_freq"] > 0:
-        callbacks.append(
-            AtomicEvalCallback(
-                eval_env,
-                run_dir,
-                eval_freq=config["eval_freq"],
-                n_timesteps=n_timesteps,
-                n_eval_episodes=config["eval_episodes"],
-                deterministic=True,
-                verbose=config["verbose"],
-                on_evaluation=on_evaluation,
-            )
-        )
-    remaining = config["n_timesteps"] - model.num_timesteps
+    callbacks = _callbacks(config, eval_env, run_dir, on_evaluation)
+    remaining = config.n_timesteps - model.num_timesteps
     try:
         if remaining > 0:
             with warnings.catch_warnings():
@@ -322,10 +327,10 @@ def learn(
                     total_timesteps=remaining,
                     callback=CallbackList(callbacks),
                     reset_num_timesteps=not resumed,
-                    progress_bar=config["progress"],
+                    progress_bar=config.progress,
                 )
-        elif config["verbose"] >= 1:
-            print(f"Already at {model.num_timesteps} >= {config['n_timesteps']} timesteps: nothing to train")
+        elif config.verbose >= 1:
+            print(f"Already at {model.num_timesteps} >= {config.n_timesteps} timesteps: nothing to train")
     except KeyboardInterrupt as interrupt:
         # A second Ctrl-C (or SIGTERM) must not interrupt the save that makes the first one safe.
         with signals_ignored():
@@ -338,23 +343,23 @@ def learn(
         return exit_code_of(interrupt)
     finally:
         logger.close()
-        shutil.rmtree(run_dir / STAGING_DIR, ignore_errors=True)
+        shutil.rmtree(RunFolder(run_dir).staging, ignore_errors=True)
     with signals_ignored():  # the run is done: finish saving it rather than stop half-way
         save_checkpoint(model, run_dir)
-        final = atomic_save(run_dir / f"{config['env_name']}.zip", model.save)
-    if config["verbose"] >= 1:
+        final = save_model(model, RunFolder(run_dir).final_model(config.env_name))
+    if config.verbose >= 1:
         print(f"Saved the final model ({model.num_timesteps} timesteps) to {final}")
     return 0
 
 
 __all__ = [
+    "OnEvaluation",
+    "PurgingTensorBoardOutputFormat",
     "build_model",
     "evaluate_fixed_agent",
     "learn",
     "make_envs",
     "make_logger",
-    "PurgingTensorBoardOutputFormat",
     "run_record",
     "train",
-    "write_config",
 ]

@@ -28,28 +28,12 @@ from pathlib import Path
 import numpy as np
 from stable_baselines3.common.save_util import load_from_zip_file
 
+from agents.common.errors import ConfigError
 from agents.common.files import atomic_save, atomic_write_text
-from agents.registry import (
-    BEST_MODEL,
-    CHECKPOINT_DIR,
-    CHECKPOINT_PREFIX,
-    AgentConfigError,
-    checkpoint_path,
-    checkpoint_timesteps,
-)
-from agents.training.config import EVALUATIONS_FILE, STAGING_DIR
+from agents.runs.folder import RunFolder, checkpoint_timesteps
 
-ABANDONED_DIR = "abandoned"
-"""Under ``checkpoints/``: files of a timeline that ``--resume`` dropped (kept, never loaded)."""
-PROGRESS_FILE = "progress.csv"
 TIMESTEPS_COLUMN = "time/total_timesteps"
 EVALUATION_KEYS = ("timesteps", "results", "ep_lengths")
-
-
-def model_checkpoints(run_dir: Path) -> list[Path]:
-    """The model checkpoints of a run folder, newest (most timesteps) first."""
-    models = (run_dir / CHECKPOINT_DIR).glob(f"{CHECKPOINT_PREFIX}_[0-9]*_steps.zip")
-    return sorted(models, key=checkpoint_timesteps, reverse=True)
 
 
 def _loads(path: Path) -> str | None:
@@ -66,41 +50,42 @@ def _loads(path: Path) -> str | None:
 def resumable_checkpoint(run_dir: Path) -> Path:
     """The newest checkpoint of ``run_dir`` that loads; each newer, corrupt one is named on stderr.
 
-    :raises AgentConfigError: no checkpoint, or none that loads.
+    :raises ConfigError: no checkpoint, or none that loads.
     """
-    models = model_checkpoints(run_dir)
+    folder = RunFolder(run_dir)
+    models = folder.model_checkpoints()
     if not models:
-        raise AgentConfigError(f"--resume {run_dir}: no checkpoint in {run_dir / CHECKPOINT_DIR}")
+        raise ConfigError(f"--resume {run_dir}: no checkpoint in {folder.checkpoints}")
     for index, model in enumerate(models):
         problem = _loads(model)
         if problem is None:
             return model
         following = f"; trying {models[index + 1].name}" if index + 1 < len(models) else ""
         print(f"--resume: checkpoint {model} is corrupt ({problem}){following}", file=sys.stderr)
-    raise AgentConfigError(f"--resume {run_dir}: no checkpoint in {run_dir / CHECKPOINT_DIR} can be loaded")
+    raise ConfigError(f"--resume {run_dir}: no checkpoint in {folder.checkpoints} can be loaded")
 
 
 def read_evaluations(run_dir: Path) -> dict[str, np.ndarray] | None:
     """The arrays of ``evaluations.npz`` (None when the run has none yet).
 
-    :raises AgentConfigError: the file is not an ``np.savez`` archive with timesteps, results and
+    :raises ConfigError: the file is not an ``np.savez`` archive with timesteps, results and
         ep_lengths of matching lengths.
     """
-    path = run_dir / EVALUATIONS_FILE
+    path = RunFolder(run_dir).evaluations
     if not path.exists():
         return None
     try:
         with np.load(path) as archive:
             arrays = {key: np.asarray(archive[key]) for key in archive.files}
     except Exception as error:  # noqa: BLE001 - zip, pickle or format errors alike
-        raise AgentConfigError(
+        raise ConfigError(
             f"--resume: {path} is corrupt ({type(error).__name__}); move it away to resume without the "
             f"evaluation history"
         ) from error
     missing = [key for key in EVALUATION_KEYS if key not in arrays]
     lengths = {len(arrays[key]) for key in EVALUATION_KEYS if key in arrays}
     if missing or len(lengths) > 1 or arrays["timesteps"].ndim != 1:
-        raise AgentConfigError(
+        raise ConfigError(
             f"--resume: {path} is corrupt (expected arrays {', '.join(EVALUATION_KEYS)} of one length, got "
             f"{ {key: value.shape for key, value in arrays.items()} }); move it away to resume without it"
         )
@@ -113,26 +98,26 @@ def check_progress(run_dir: Path) -> None:
     row, cut by a kill, is dropped by :func:`rewind` like any row past the checkpoint). An empty file is
     started again.
 
-    :raises AgentConfigError: naming the file, what is wrong and what to do.
+    :raises ConfigError: naming the file, what is wrong and what to do.
     """
-    path = run_dir / PROGRESS_FILE
+    path = RunFolder(run_dir).progress
     if not path.is_file():
         return
     fix = "move it away to resume without the training log, or repair it"
     try:
         rows = list(csv.reader(io.StringIO(path.read_text())))
     except (UnicodeDecodeError, csv.Error, OSError) as error:
-        raise AgentConfigError(f"--resume: {path} is corrupt ({type(error).__name__}); {fix}") from error
+        raise ConfigError(f"--resume: {path} is corrupt ({type(error).__name__}); {fix}") from error
     rows = [row for row in rows if row]
     if not rows:
         return
     header = rows[0]
     if TIMESTEPS_COLUMN not in header or len(set(header)) != len(header):
         problem = "duplicate columns" if TIMESTEPS_COLUMN in header else f"no {TIMESTEPS_COLUMN} column"
-        raise AgentConfigError(f"--resume: {path} is corrupt (its header has {problem}); {fix}")
+        raise ConfigError(f"--resume: {path} is corrupt (its header has {problem}); {fix}")
     for number, row in enumerate(rows[1:], start=2):
         if len(row) > len(header) or (len(row) < len(header) and number < len(rows)):
-            raise AgentConfigError(
+            raise ConfigError(
                 f"--resume: {path} is corrupt (row {number} has {len(row)} fields, the header "
                 f"{len(header)}); {fix}"
             )
@@ -147,16 +132,15 @@ def saved_timesteps(model_zip: Path) -> int | None:
         return None
 
 
-def _abandon(path: Path, run_dir: Path, name: str | None = None) -> None:
-    folder = run_dir / CHECKPOINT_DIR / ABANDONED_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    path.replace(folder / (name or path.name))
+def _abandon(path: Path, run: RunFolder, name: str | None = None) -> None:
+    run.abandoned.mkdir(parents=True, exist_ok=True)
+    path.replace(run.abandoned / (name or path.name))
 
 
-def _remove_leftovers(run_dir: Path) -> None:
+def _remove_leftovers(run: RunFolder) -> None:
     """The staging folder and the temporary files of :func:`~agents.common.files.atomic_save`."""
-    shutil.rmtree(run_dir / STAGING_DIR, ignore_errors=True)
-    for folder in (run_dir, run_dir / CHECKPOINT_DIR):
+    shutil.rmtree(run.staging, ignore_errors=True)
+    for folder in (run.path, run.checkpoints):
         for leftover in folder.glob(".*.tmp*"):
             if leftover.is_file():
                 leftover.unlink(missing_ok=True)
@@ -198,7 +182,7 @@ def truncate_evaluations(run_dir: Path, evaluations: dict[str, np.ndarray] | Non
         arrays = {
             key: value[kept] if len(value) == len(kept) else value for key, value in evaluations.items()
         }
-        atomic_save(run_dir / EVALUATIONS_FILE, lambda path: np.savez(path, **arrays))
+        atomic_save(RunFolder(run_dir).evaluations, lambda path: np.savez(path, **arrays))
     return dropped
 
 
@@ -210,43 +194,38 @@ def rewind(
     :param evaluations: :func:`read_evaluations` of the run folder.
     :param final_name: the file name of the final model (``<env>.zip``).
     """
+    run = RunFolder(run_dir)
     timesteps = checkpoint_timesteps(checkpoint)
-    _remove_leftovers(run_dir)
+    _remove_leftovers(run)
     later: list[str] = []
-    for pattern in (
-        f"{CHECKPOINT_PREFIX}_[0-9]*_steps.zip",
-        f"{CHECKPOINT_PREFIX}_replay_buffer_*_steps.pkl",
-    ):
-        for path in (run_dir / CHECKPOINT_DIR).glob(pattern):
-            if checkpoint_timesteps(path) > timesteps:
-                _abandon(path, run_dir)
-                later.append(path.name)
-    for name in (f"{BEST_MODEL}.zip", final_name):
-        path = run_dir / name
+    for path in [*run.model_checkpoints()[::-1], *run.replay_buffers()]:
+        if checkpoint_timesteps(path) > timesteps:
+            _abandon(path, run)
+            later.append(path.name)
+    for path in (run.best_model, run.path / final_name):
         saved = saved_timesteps(path) if path.is_file() else None
         if path.is_file() and (saved is None or saved > timesteps):
-            _abandon(path, run_dir, f"{path.stem}_{saved}_steps{path.suffix}")
-            later.append(name)
-    rows = truncate_progress(run_dir / PROGRESS_FILE, timesteps)
+            _abandon(path, run, f"{path.stem}_{saved}_steps{path.suffix}")
+            later.append(path.name)
+    rows = truncate_progress(run.progress, timesteps)
     entries = truncate_evaluations(run_dir, evaluations, timesteps)
     if later or rows or entries:
         print(
             f"--resume from {timesteps} timesteps: dropped {rows} progress.csv row(s) and {entries} "
-            f"evaluation(s) past it; moved {', '.join(later) or 'nothing'} to "
-            f"{run_dir / CHECKPOINT_DIR / ABANDONED_DIR}",
+            f"evaluation(s) past it; moved {', '.join(later) or 'nothing'} to {run.abandoned}",
             file=sys.stderr,
         )
 
 
 def replay_buffer_of(checkpoint: Path) -> Path:
     """The replay buffer file saved with ``checkpoint`` (it may not exist)."""
-    return checkpoint_path(checkpoint.parent.parent, checkpoint_timesteps(checkpoint), replay_buffer=True)
+    return RunFolder(checkpoint.parent.parent).checkpoint(
+        checkpoint_timesteps(checkpoint), replay_buffer=True
+    )
 
 
 __all__ = [
     "check_progress",
-    "ABANDONED_DIR",
-    "model_checkpoints",
     "read_evaluations",
     "replay_buffer_of",
     "resumable_checkpoint",

@@ -1,6 +1,6 @@
 """The README's main command (quickstart.py, agents.quickstart): its steps are wired together as the README
-says. Training and evaluation are replaced by recorders (each is tested end to end in test_train.py and
-test_evaluate.py; a real quickstart takes minutes); the training-curve figure is drawn for real."""
+says. Training and evaluation are replaced by recorders (each is tested end to end in runs/test_train.py and
+evaluation/test_evaluate.py; a real quickstart takes minutes); the training-curve figure is drawn for real."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import agents.evaluation.cli
-import agents.training
+import agents.runs.cli
 from agents.quickstart import main
 
 
@@ -37,7 +37,7 @@ def test_quickstart_trains_both_agents_evaluates_them_with_the_baselines_and_plo
         Path(argv[argv.index("--output") + 1]).mkdir(parents=True)
         return 0
 
-    monkeypatch.setattr(agents.training, "main", fake_train)
+    monkeypatch.setattr(agents.runs.cli, "main", fake_train)
     monkeypatch.setattr(agents.evaluation.cli, "main", fake_evaluate)
     out = tmp_path / "quick"
     assert (

@@ -18,11 +18,12 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor
 
-from agents import AgentConfigError, load_agent, make_agent
+from agents import ConfigError, make_agent
 from agents.baselines import FixedStepAgent, GreedyAgent, largest_action
 from agents.evaluation import evaluate_agents, run_episode, run_vector_episodes, scalar_info
-from agents.registry import import_env_packages, make_vec_env_from_id
-from agents.training import build_parser, main, resolve_config
+from agents.registry import import_env_packages
+from agents.runs import load_agent, resolve_config
+from agents.runs.cli import build_parser, main
 from agents.vec_env import (
     ScalarInfo,
     VectorEnvAdapter,
@@ -172,10 +173,10 @@ def test_vec_env_types_build_seeded_envs() -> None:
     """dummy: Monitor-wrapped DummyVecEnv; native: the adapter under VecMonitor; both start from the same
     markets for one seed (the native env seeds sub-env i with seed + i, as SB3 does). subproc is checked
     with the reference policies below (same episodes as single envs)."""
-    dummy = make_vec_env_from_id(ENV_ID, 2, seed=3, env_kwargs=FAST, vec_env="dummy")
+    dummy = make_sb3_vec_env(ENV_ID, 2, seed=3, env_kwargs=FAST, vec_env="dummy")
     assert isinstance(dummy, DummyVecEnv) and dummy.env_is_wrapped(Monitor) == [True, True]
     if HAS_NATIVE:
-        native = make_vec_env_from_id(ENV_ID, 2, seed=3, env_kwargs=FAST, vec_env="native")
+        native = make_sb3_vec_env(ENV_ID, 2, seed=3, env_kwargs=FAST, vec_env="native")
         assert isinstance(native, VecMonitor) and isinstance(native.venv, VectorEnvAdapter)
         np.testing.assert_array_equal(native.reset(), dummy.reset())
         native.close()
@@ -211,7 +212,7 @@ def test_train_on_the_native_vector_env_and_resume(tmp_path: Path) -> None:
     assert main(["--resume", str(run_dir), "-n", "128", "--verbose", "0"]) == 0
     config = yaml.safe_load((run_dir / "config.yml").read_text())
     assert config["vec_env"] == "native" and load_agent(run_dir).num_timesteps == 128
-    with pytest.raises(AgentConfigError, match="--vec-env cannot change on --resume"):
+    with pytest.raises(ConfigError, match="--vec-env cannot change on --resume"):
         resolve_config(build_parser().parse_args(["--resume", str(run_dir), "--vec-env", "dummy"]))
 
 
@@ -226,8 +227,8 @@ def test_dummy_stays_the_default_and_old_runs_resume_as_dummy(tmp_path: Path) ->
     del config["vec_env"]  # a run folder written before --vec-env existed
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     resumed = resolve_config(build_parser().parse_args(["--resume", str(run_dir), "--vec-env", "dummy"]))
-    assert resumed["vec_env"] == "dummy"
-    with pytest.raises(AgentConfigError, match="--vec-env cannot change on --resume"):
+    assert resumed.vec_env == "dummy"
+    with pytest.raises(ConfigError, match="--vec-env cannot change on --resume"):
         resolve_config(build_parser().parse_args(["--resume", str(run_dir), "--vec-env", "subproc"]))
 
 
@@ -246,8 +247,8 @@ def test_make_agent_takes_a_gymnasium_vector_env() -> None:
 
 VectorFactory = Callable[[int], "VecEnv | gym.vector.VectorEnv"]
 VECTOR_ENVS: dict[str, VectorFactory] = {
-    "DummyVecEnv": lambda n: make_vec_env_from_id(ENV_ID, n, env_kwargs=FAST),
-    "SubprocVecEnv": lambda n: make_vec_env_from_id(ENV_ID, n, env_kwargs=FAST, vec_env="subproc"),
+    "DummyVecEnv": lambda n: make_sb3_vec_env(ENV_ID, n, env_kwargs=FAST),
+    "SubprocVecEnv": lambda n: make_sb3_vec_env(ENV_ID, n, env_kwargs=FAST, vec_env="subproc"),
     "SyncVectorEnv": lambda n: make_vector_env(ENV_ID, n, "sync", FAST),
     "AsyncVectorEnv": lambda n: make_vector_env(ENV_ID, n, "async", FAST, wrappers=[ScalarInfo]),
     "adapter(SyncVectorEnv)": lambda n: VectorEnvAdapter(make_vector_env(ENV_ID, n, "sync", FAST)),

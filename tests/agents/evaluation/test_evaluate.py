@@ -22,24 +22,24 @@ import torch
 
 import ioa_gym  # noqa: F401  (registers the environments)
 from agents import make_agent
+from agents.common.errors import ConfigError
+from agents.common.stats import mean_confidence_interval, student_t_quantile
+from agents.common.tables import render_table
 from agents.evaluation import (
     BASE_COLUMNS,
-    EvaluationConfigError,
     EvaluationResult,
     agent_seed,
     evaluate_agents,
     main,
-    mean_confidence_interval,
     parse_agent_spec,
     reset_seed,
-    student_t_quantile,
     write_results,
 )
-from agents.training import main as train_main
+from agents.runs.cli import main as train_main
 from ioa_gym.analysis.ic_audit import market_seed
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 EVALUATE_PY = REPO / "evaluate.py"
 ALL_KINDS = ["a2c", "greedy", "random", "fixed-step:step=1.0", "adaptive:gap_fraction=0.3"]
 
@@ -160,26 +160,26 @@ def test_parse_agent_spec_forms(tmp_path: Path) -> None:
 
 
 def test_parse_agent_spec_errors(tmp_path: Path) -> None:
-    with pytest.raises(EvaluationConfigError, match="unknown agent 'nosuch'.*greedy"):
+    with pytest.raises(ConfigError, match="unknown agent 'nosuch'.*greedy"):
         parse_agent_spec("nosuch")
-    with pytest.raises(EvaluationConfigError, match="no such run folder or model file: .*missing"):
+    with pytest.raises(ConfigError, match="no such run folder or model file: .*missing"):
         parse_agent_spec(f"x={tmp_path}/missing")
-    with pytest.raises(EvaluationConfigError, match="no run folder or model file matches"):
+    with pytest.raises(ConfigError, match="no run folder or model file matches"):
         parse_agent_spec(f"x={tmp_path}/none_*")
     (tmp_path / "run").mkdir()
-    with pytest.raises(EvaluationConfigError, match="LABEL=PATH"):
+    with pytest.raises(ConfigError, match="LABEL=PATH"):
         parse_agent_spec(f"{tmp_path}/run")
-    with pytest.raises(EvaluationConfigError, match="duplicate agent label"):
+    with pytest.raises(ConfigError, match="duplicate agent label"):
         evaluate_agents("IoA-DDA-v0", ["greedy", "greedy"], episodes=1)
-    with pytest.raises(EvaluationConfigError, match="outside the action space"):
+    with pytest.raises(ConfigError, match="outside the action space"):
         evaluate_agents("IoA-DDA-v0", ["fixed-step:action=5.0"], episodes=1)
-    with pytest.raises(EvaluationConfigError, match="valid arguments: .*gap_fraction"):
+    with pytest.raises(ConfigError, match="valid arguments: .*gap_fraction"):
         evaluate_agents("IoA-DDA-v0", ["adaptive:nonsense=1"], episodes=1)
-    with pytest.raises(EvaluationConfigError, match="unknown env id"):
+    with pytest.raises(ConfigError, match="unknown env id"):
         evaluate_agents("IoA-Nope-v0", ["greedy"], episodes=1)
-    with pytest.raises(EvaluationConfigError, match="invalid --env-kwargs"):
+    with pytest.raises(ConfigError, match="invalid --env-kwargs"):
         evaluate_agents("IoA-DDA-v0", ["greedy"], episodes=1, env_kwargs={"eta": -1.0})
-    with pytest.raises(EvaluationConfigError, match="distinct"):
+    with pytest.raises(ConfigError, match="distinct"):
         evaluate_agents("IoA-DDA-v0", ["greedy"], episodes=1, seeds=[1, 1])
 
 
@@ -309,9 +309,9 @@ def test_stackelberg_env(models: dict[str, Path]) -> None:
     assert "efficiency" not in result.info_keys
     table = result.table()
     assert "agent" in table and "utility" in table and "IR" not in table
-    with pytest.raises(EvaluationConfigError, match="needs an IoA-DDA environment"):
+    with pytest.raises(ConfigError, match="needs an IoA-DDA environment"):
         evaluate_agents("IoA-Stackelberg-v0", ["adaptive"], episodes=1)
-    with pytest.raises(EvaluationConfigError, match=f"cannot load {models['diffusion']}"):
+    with pytest.raises(ConfigError, match=f"cannot load {models['diffusion']}"):
         evaluate_agents("IoA-Stackelberg-v0", [f"d={models['diffusion']}"], episodes=1)
 
 
@@ -320,7 +320,7 @@ def test_output_folder_rules(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(EvaluationConfigError, match="not empty; pass --overwrite"):
+    with pytest.raises(ConfigError, match="not empty; pass --overwrite"):
         write_results(result, out)
     assert [path.name for path in out.iterdir()] == ["notes.txt"]
     (out / "efficiency_vs_rounds.png").write_text("stale")
@@ -337,6 +337,7 @@ def test_output_folder_rules(tmp_path: Path) -> None:
 # --- command line ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_command_line_errors(models: dict[str, Path], tmp_path: Path) -> None:
     """Bad input exits 2 with a clear message and no traceback, before any episode (no output folder).
     The subprocesses run concurrently: each pays the torch import."""
@@ -421,8 +422,6 @@ def test_main_writes_and_refuses_a_non_empty_output(
 
 
 def test_table_cells_are_text_not_markup() -> None:
-    from agents.evaluation import render_table
-
     rows = [["ppo[/work/runs/ppo/IoA-DDA-v0_1]", "[0.1, 0.2]"]]
     text = render_table("runs [/tmp/x]", ["agent", "value"], rows)
     assert "ppo[/work/runs/ppo/IoA-DDA-v0_1]" in text and "[0.1, 0.2]" in text and "[/tmp/x]" in text

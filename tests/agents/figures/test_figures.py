@@ -1,5 +1,5 @@
 """figures.py (agents.figures) writes every figure on a tiny budget; it refuses to overwrite without
---overwrite."""
+--overwrite. Both train or run for real: the slow tier."""
 
 import subprocess
 import sys
@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents import figures
-from agents.training import main as train_main
+from agents.figures.cli import main as figures_main
+from agents.runs.cli import main as train_main
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[3]
 EXPECTED = {
     "fig3_linear_search.png",
     "fig4_convergence.png",
@@ -67,7 +68,7 @@ def tiny_runs(tmp_path_factory):
 
 def test_every_figure_is_written(tiny_runs, tmp_path):
     out = tmp_path / "figs"
-    assert figures.main(["--out", str(out), "--runs", str(tiny_runs), "--budget", "tiny"]) == 0
+    assert figures_main(["--out", str(out), "--runs", str(tiny_runs), "--budget", "tiny"]) == 0
     written = {p.name for p in out.glob("*.png")}
     assert written == EXPECTED
     assert {p.name for p in out.glob("*.md")} == TABLES

@@ -1,4 +1,4 @@
-"""train.py end to end: run folder, resume, Ctrl-C, bad input, seeding (agents.training).
+"""train.py end to end: run folder, resume, Ctrl-C, bad input, seeding (agents.runs).
 
 Runs use Pendulum-v1 cut to 20-step episodes and tiny networks so each takes seconds on a slow CPU.
 """
@@ -19,15 +19,19 @@ import pytest
 import torch
 import yaml
 
-from agents import AgentConfigError, load_agent
+from agents import ConfigError
 from agents.baselines import GreedyAgent
+from agents.common.cli import parse_value
+from agents.common.files import atomic_save
 from agents.registry import import_env_packages
-from agents.training import atomic_save, build_parser, main, parse_value, resolve_config
+from agents.runs import load_agent, resolve_config
+from agents.runs.cli import build_parser, main
+from agents.runs.folder import new_run_dir
 
 import_env_packages()
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 TRAIN_PY = REPO / "train.py"
 SHORT_PENDULUM = ["--env", "Pendulum-v1", "--env-kwargs", "max_episode_steps:20", "--eval-episodes", "2"]
 TINY_PPO = [
@@ -61,14 +65,23 @@ def no_partial_files(run_dir: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def ppo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One finished PPO run: 256 steps, evaluation and checkpoint every 128 steps."""
-    cwd = tmp_path_factory.mktemp("ppo")
-    result = run_train(
-        *TINY_PPO, *SHORT_PENDULUM, "-n", "256", "--seed", "0", "--eval-freq", "128", "--save-freq", "128",
-        "-f", "logs", "--verbose", "0", cwd=cwd,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return cwd / "logs" / "ppo" / "Pendulum-v1_1"
+    """One finished PPO run: 256 steps, evaluation and checkpoint every 128 steps (in this process; the
+    subprocess tests below run train.py itself)."""
+    logs = tmp_path_factory.mktemp("ppo") / "logs"
+    args = [
+        *TINY_PPO,
+        *SHORT_PENDULUM,
+        "-n",
+        "256",
+        "--seed",
+        "0",
+        "--eval-freq",
+        "128",
+        "--save-freq",
+        "128",
+    ]
+    assert main([*args, "-f", str(logs), "--verbose", "0", "--num-threads", "1"]) == 0
+    return logs / "ppo" / "Pendulum-v1_1"
 
 
 def test_run_folder_layout(ppo_run: Path) -> None:
@@ -106,6 +119,7 @@ def test_run_folder_layout(ppo_run: Path) -> None:
     assert load_agent(ppo_run / "checkpoints" / "rl_model_128_steps.zip").num_timesteps == 128
 
 
+@pytest.mark.slow
 def test_resume_continues_the_timestep_count(ppo_run: Path, tmp_path: Path) -> None:
     run_dir = shutil.copytree(ppo_run, tmp_path / "run")
     result = run_train("--resume", str(run_dir), "-n", "384", "--verbose", "0", cwd=tmp_path)
@@ -123,10 +137,11 @@ def test_resume_continues_the_timestep_count(ppo_run: Path, tmp_path: Path) -> N
 
 def test_resume_refuses_to_change_what_defines_the_run(ppo_run: Path) -> None:
     for flag in (["--seed", "1"], ["--algo", "sac"], ["--hyperparams", "n_steps:32"], ["--n-envs", "4"]):
-        with pytest.raises(AgentConfigError, match="cannot change on --resume"):
+        with pytest.raises(ConfigError, match="cannot change on --resume"):
             resolve_config(build_parser().parse_args(["--resume", str(ppo_run), *flag]))
 
 
+@pytest.mark.slow
 def test_sigint_leaves_a_loadable_checkpoint(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [
@@ -157,6 +172,7 @@ def test_sigint_leaves_a_loadable_checkpoint(tmp_path: Path) -> None:
     assert load_agent(run_dir).num_timesteps == model.num_timesteps  # no final model: the checkpoint
 
 
+@pytest.mark.slow
 def test_bad_algorithm_exits_2_with_the_choices_and_no_traceback(tmp_path: Path) -> None:
     result = run_train("--algo", "ppo2", "--env", "Pendulum-v1", cwd=tmp_path)
     assert result.returncode == 2
@@ -278,8 +294,8 @@ def test_key_value_parsing_and_conf_file(tmp_path: Path) -> None:
         ]
     )
     config = resolve_config(args)
-    assert config["hyperparams"] == {"n_steps": 128, "gamma": 0.95, "ent_coef": 0.01}
-    assert config["save_freq"] == config["n_timesteps"] // 10
+    assert config.hyperparams == {"n_steps": 128, "gamma": 0.95, "ent_coef": 0.01}
+    assert config.save_freq == config.n_timesteps // 10
 
 
 def test_atomic_save_never_leaves_a_partial_file(tmp_path: Path) -> None:
@@ -297,8 +313,6 @@ def test_atomic_save_never_leaves_a_partial_file(tmp_path: Path) -> None:
 
 
 def test_run_folders_are_numbered_and_never_shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from agents.training import new_run_dir
-
     assert new_run_dir(str(tmp_path), "diffusion", "IoA-DDA-v0").name == "IoA-DDA-v0_1"
     assert new_run_dir(str(tmp_path), "diffusion", "IoA-DDA-v0").name == "IoA-DDA-v0_2"
     (tmp_path / "diffusion" / "IoA-DDA-v0_x").mkdir()  # not a run folder: ignored
