@@ -44,9 +44,10 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
         new_home = self.moved.get(fullname)
         if new_home is not None:
+            # No ``name=``: ``from package import old`` swallows a ModuleNotFoundError named after the module
+            # it tries and says only "cannot import name"; unnamed, the message reaches the user.
             raise ModuleNotFoundError(
-                f"{fullname} moved in version {self.since}: use {new_home} (CHANGELOG.md lists every move)",
-                name=fullname,
+                f"{fullname} moved in version {self.since}: use {new_home} (CHANGELOG.md lists every move)"
             )
         return None
 
