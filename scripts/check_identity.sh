@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Identity check of a refactoring: the same trainings, evaluations and IC audits run with the code of an
 # earlier commit (default e357499, the last one before the 0.2.0 restructure) and with the working tree, on
-# the same inputs; every CSV and evaluations.npz must be identical apart from wall-time columns, and the
-# training curves (progress.csv) apart from their time/* columns.
+# the same inputs; every CSV and evaluations.npz must be identical apart from columns that time something
+# (wall time, time per episode, time/*, train/denoise_ms) or hold a run folder's path.
 #
 #   bash scripts/check_identity.sh [REF]          # about 6 minutes on 2 cores
 #
@@ -69,7 +69,12 @@ def rows(path: Path, drop) -> list[dict]:
         return [{k: v for k, v in row.items() if not drop(k)} for row in csv.DictReader(file)]
 
 
-timing = lambda key: "wall" in key or key == "run"  # noqa: E731 - the run folder's path differs by side
+def timing(key: str) -> bool:
+    """Columns that time something (wall time, time per episode, milliseconds of a training phase) or hold
+    a path that differs by side (the run folders)."""
+    return "wall" in key or "time" in key or key.endswith("_ms") or key in ("run", "runs")
+
+
 same = True
 for old in sorted((work / "old").glob("*/*.csv")):
     new = work / "new" / old.relative_to(work / "old")
@@ -80,11 +85,11 @@ for run in ("diffusion/IoA-DDA-v0_1", "ppo/IoA-DDA-StrategyProof-v0_1"):
     old, new = work / "old/logs" / run, work / "new/logs" / run
     with np.load(old / "evaluations.npz") as a, np.load(new / "evaluations.npz") as b:
         equal = a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
-    curve = rows(old / "progress.csv", lambda k: k.startswith("time/") and k != "time/total_timesteps")
-    curve_new = rows(new / "progress.csv", lambda k: k.startswith("time/") and k != "time/total_timesteps")
+    curve = rows(old / "progress.csv", lambda k: timing(k) and k != "time/total_timesteps")
+    curve_new = rows(new / "progress.csv", lambda k: timing(k) and k != "time/total_timesteps")
     same &= equal and curve == curve_new
     print(f"{'identical' if equal else 'DIFFERENT'}  {run}/evaluations.npz")
-    print(f"{'identical' if curve == curve_new else 'DIFFERENT'}  {run}/progress.csv (without time/*)")
+    print(f"{'identical' if curve == curve_new else 'DIFFERENT'}  {run}/progress.csv (without timings)")
 print("ALL IDENTICAL" if same else "DIFFERENCES FOUND")
 sys.exit(0 if same else 1)
 EOF
