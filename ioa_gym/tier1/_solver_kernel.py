@@ -22,11 +22,13 @@ here calls the others, so they share one file. The scenario physics, which calls
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple, TypedDict
+from typing import Literal, TypedDict
 
 import numpy as np
 from numba import njit
 from numba import types as nb
+
+from ioa_gym.tier1._records import SearchState
 
 _F, _I, _B = nb.float64, nb.int64, nb.boolean
 _F1, _F2, _F3, _I1, _B1 = _F[::1], _F[:, ::1], _F[:, :, ::1], _I[::1], _B[::1]
@@ -60,53 +62,6 @@ class _JitOptions(TypedDict):
 
 
 _JIT: _JitOptions = {"cache": True, "error_model": "numpy", "nogil": True}
-
-
-class Followers(NamedTuple):
-    """The WAs of one slot as every kernel takes them (``Scenario`` arrays; leaders MAs first)."""
-
-    direct: np.ndarray
-    """(N, L) a_{n,l} at phi = 0 (Eq. 8): ``Scenario.direct_cost_adjustment``."""
-    aerial: np.ndarray
-    """(N, J) d a_{n,j} / d phi_j: ``Scenario.aerial_cost_extra``."""
-    n_ma: int
-    """Number of MAs (the first leaders)."""
-    work: np.ndarray
-    """(N,) G_n (Gcycles)."""
-    omega: np.ndarray
-    """(N,) satisfaction weights omega_n."""
-
-
-class Leaders(NamedTuple):
-    """The leaders' price ranges and the search settings, as every search takes them."""
-
-    low: np.ndarray
-    """(L,) c_l, the lower end of each leader's price range."""
-    high: float
-    """p_max, the upper end of every range."""
-    capacity: np.ndarray
-    """(L,) Cap_l (inf for the MAs)."""
-    aerial_price: float
-    """pi, the FAs' price of aerial computing (Eq. 11b)."""
-    resolution: np.ndarray
-    """(L,) bracket width at which a leader's search stops (``_search._search_settings``)."""
-    max_exits: int
-    """Exit prices a search evaluates at most (an even subsample beyond)."""
-
-
-class SearchState(NamedTuple):
-    """What the searches respond to, recomputed when the base prices or phi change (``_set_base``,
-    ``_exits``)."""
-
-    base: np.ndarray
-    """(N, L) marginal costs m_{n,l} at the base prices (Eq. 9)."""
-    adjustment: np.ndarray
-    """(N, L) a_{n,l}(phi) (Eq. 8)."""
-    work: np.ndarray
-    work_sq: np.ndarray
-    omega: np.ndarray
-    exits: np.ndarray
-    """(4, L, N) per leader and WA: exit price, its dW/dp term, mu_{-l}, the other ratios' sum."""
 
 
 @njit(**_JIT)

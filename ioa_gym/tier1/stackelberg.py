@@ -19,20 +19,17 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ioa_gym.checks import check_int, check_scalar, real_array
 from ioa_gym.errors import unknown_option_error
 from ioa_gym.tier1._kkt import _ratios_from_marginal
+from ioa_gym.tier1._records import Followers, Leaders
 from ioa_gym.tier1._search import _PriceSearch, _search_settings
 from ioa_gym.tier1._sweeps import _iterate
 from ioa_gym.tier1.latency import Latency, latency
 from ioa_gym.tier1.scenario import Scenario
-
-if TYPE_CHECKING:  # imported where used: importing the kernels imports numba
-    from ioa_gym.tier1._solver_kernel import Followers, Leaders
 
 # How the searches run: scalar loops compiled by numba (ioa_gym.tier1._solver_kernel), or batched NumPy.
 SOLVER_METHODS = ("compiled", "numpy")
@@ -486,8 +483,6 @@ def _followers(scenario: Scenario) -> Followers:
     ``Scenario`` never changes) and kept on it."""
     cached = scenario.__dict__.get("_followers")
     if cached is None:
-        from ioa_gym.tier1._solver_kernel import Followers
-
         cached = scenario.__dict__["_followers"] = Followers(
             scenario.direct_cost_adjustment,
             scenario.aerial_cost_extra,
@@ -505,8 +500,6 @@ def _leaders(scenario: Scenario, **search: int) -> Leaders:
     key = tuple(sorted(search.items()))
     cached = records.get(key)
     if cached is None:
-        from ioa_gym.tier1._solver_kernel import Leaders
-
         resolution, max_exits = _search_settings(scenario, **search)
         cached = records[key] = Leaders(
             scenario.leader_unit_cost,
