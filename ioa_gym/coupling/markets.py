@@ -5,19 +5,23 @@ few FAs and AAs."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ioa_gym.auctions.market import Market, is_tradable, sample_market
+from ioa_gym.tier1.batch import solve_slots
 from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
 from ioa_gym.tier1.stackelberg import Equilibrium, solve_equilibrium
 
 __all__ = [
     "OVERFLOW_EPS",
     "market_from_equilibrium",
+    "market_from_solution",
     "sample_synthetic_market",
     "sample_tier1_market",
+    "sample_tier1_markets",
     "synthetic_tradable_probability",
 ]
 
@@ -32,14 +36,22 @@ def market_from_equilibrium(
     private per-unit value p_j + zeta_j (its price plus what an unserved Gcycle costs it); each AA k
     offers floor(S_k / u) units at private per-unit cost eps kappa f_k^2 + hover_k. Prices are per
     Gcycle; a unit is u Gcycles (u = ``unit_size``, default the scenario's)."""
+    return market_from_solution(scenario, equilibrium.prices, equilibrium.overflow, unit_size)
+
+
+def market_from_solution(
+    scenario: Scenario, prices: np.ndarray, overflow: np.ndarray, unit_size: float | None = None
+) -> Market:
+    """:func:`market_from_equilibrium` from a solution's leader prices (L,) and FA overflows Q_j (J,) alone
+    (``ioa_gym.tier1.batch.solve_slots`` keeps no more)."""
     u = scenario.config.unit_size if unit_size is None else float(unit_size)
     if not u > 0:
         raise ValueError(f"unit_size must be > 0, got {unit_size}")
     # A few FAs and AAs: Python scalars cost less here than NumPy calls on 3-element arrays.
-    fa_prices = equilibrium.prices[scenario.fa_slice].tolist()
+    fa_prices = prices[scenario.fa_slice].tolist()
     premiums = scenario.fa_value_premium.tolist()
     values, demand = [], []
-    for j, excess in enumerate(equilibrium.overflow.tolist()):
+    for j, excess in enumerate(overflow.tolist()):
         if excess > OVERFLOW_EPS:
             values.append(fa_prices[j] + premiums[j])
             demand.append(math.ceil(excess / u - 1e-9))
@@ -71,7 +83,12 @@ def sample_tier1_market(
         market = market_from_equilibrium(scenario, equilibrium)
         if is_tradable(market):
             return market, scenario, equilibrium
-    raise ValueError(
+    raise _untradable(config, max_attempts)
+
+
+def _untradable(config: ScenarioConfig, max_attempts: int) -> ValueError:
+    """The error of a stream that found no tradable market, naming the options that decide it."""
+    return ValueError(
         f"no tradable Tier-2 market in {max_attempts} sampled slots: no FA was overloaded or no AA "
         f"offered a whole unit or no trade had gains. The options that decide it: unit_size="
         f"{config.unit_size}, aa_supply_range={config.aa_supply_range}, fa_capacity_range="
@@ -80,6 +97,34 @@ def sample_tier1_market(
         "lower fa_capacity_range or unit_size, raise n_wa / n_aa / aa_supply_range, or use "
         "market_source='synthetic'"
     )
+
+
+def sample_tier1_markets(
+    config: ScenarioConfig, rngs: Sequence[np.random.Generator], max_attempts: int = 100, **solver_kwargs: Any
+) -> list[Market]:
+    """:func:`sample_tier1_market` for several streams at once: the market each generator of ``rngs`` would
+    give, slot for slot (each draws its slots from its own generator, in the same order), with the slots
+    drawn together solved in one call over all cores (``ioa_gym.tier1.batch.solve_slots``). The same
+    markets, bitwise, as calling :func:`sample_tier1_market` on each generator in turn (tested); ValueError
+    as it raises when a stream finds no tradable market in ``max_attempts`` slots."""
+    markets: list[Market | None] = [None] * len(rngs)
+    pending = list(range(len(rngs)))
+    for _ in range(max_attempts):
+        if not pending:
+            break
+        scenarios = [config.sample(rngs[index]) for index in pending]
+        solved = solve_slots(scenarios, **solver_kwargs)
+        still = []
+        for row, (index, scenario) in enumerate(zip(pending, scenarios, strict=True)):
+            market = market_from_solution(scenario, solved.prices[row], solved.overflow[row])
+            if is_tradable(market):
+                markets[index] = market
+            else:
+                still.append(index)
+        pending = still
+    if pending:
+        raise _untradable(config, max_attempts)
+    return [market for market in markets if market is not None]
 
 
 def sample_synthetic_market(

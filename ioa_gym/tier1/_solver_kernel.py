@@ -25,10 +25,10 @@ import math
 from typing import Literal, TypedDict
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from numba import types as nb
 
-from ioa_gym.tier1._records import SearchState
+from ioa_gym.tier1._records import Followers, Leaders, SearchState
 
 _F, _I, _B = nb.float64, nb.int64, nb.boolean
 _F1, _F2, _F3, _I1, _B1 = _F[::1], _F[:, ::1], _F[:, :, ::1], _I[::1], _B[::1]
@@ -1092,3 +1092,48 @@ def outcome(ratios, prices, share, followers, low, capacity_of, aerial_price):
             overflow[l - n_ma] = excess
             leader[l] = prices[l] * loads[l] - low[l] * min(loads[l], capacity_of[l]) - aerial_price * excess
     return loads, overflow, leader, follower
+
+
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+def solve_batch(initial_prices, followers, leaders, tol, max_iter, damping, gauss_seidel):
+    """``solve`` on a batch of slots of one scenario configuration, over all cores (numba's ``prange``): the
+    records' arrays carry a first axis of B slots (``Followers.direct`` (B, N, L), ``Leaders.low`` (B, L),
+    ...; ``n_ma``, ``high``, ``aerial_price`` and ``max_exits`` shared). Each slot runs exactly the
+    single-slot ``solve`` and ``outcome``, so its results are those of one ``solve_equilibrium``. Returns the
+    last iterate's prices (B, L) and phi (B, J), the FAs' overflow Q_j (B, J), converged (B,) and the sweeps
+    made (B,)."""
+    n_slots, n_leaders = initial_prices.shape
+    n_fa = n_leaders - followers.n_ma
+    prices = np.empty((n_slots, n_leaders))
+    shares = np.empty((n_slots, n_fa))
+    overflow = np.empty((n_slots, n_fa))
+    converged = np.empty(n_slots, np.bool_)
+    sweeps = np.empty(n_slots, np.int64)
+    for b in prange(n_slots):
+        slot = Followers(
+            followers.direct[b], followers.aerial[b], followers.n_ma, followers.work[b], followers.omega[b]
+        )
+        ranges = Leaders(
+            leaders.low[b],
+            leaders.high,
+            leaders.capacity[b],
+            leaders.aerial_price,
+            leaders.resolution[b],
+            leaders.max_exits,
+        )
+        price_history, share_history, done = solve(
+            initial_prices[b], slot, ranges, tol, max_iter, damping, gauss_seidel
+        )
+        last = price_history.shape[0] - 1
+        final_prices = price_history[last].copy()
+        final_share = share_history[last].copy()
+        ratios = ratios_with_share(final_prices, final_share, slot)
+        _, slot_overflow, _, _ = outcome(
+            ratios, final_prices, final_share, slot, ranges.low, ranges.capacity, ranges.aerial_price
+        )
+        prices[b] = final_prices
+        shares[b] = final_share
+        overflow[b] = slot_overflow
+        converged[b] = done
+        sweeps[b] = last
+    return prices, shares, overflow, converged, sweeps
