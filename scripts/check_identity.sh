@@ -2,7 +2,10 @@
 # Identity check of a refactoring: the same trainings, evaluations and IC audits run with the code of an
 # earlier commit (default e357499, the last one before the 0.2.0 restructure) and with the working tree, on
 # the same inputs; every CSV and evaluations.npz must be identical apart from columns that time something
-# (wall time, time per episode, time/*, train/denoise_ms) or hold a run folder's path.
+# (wall time, time per episode, time/*, train/denoise_ms) or hold a run folder's path. CSVs are compared on
+# the columns both sides have, and the columns one side adds are listed: a new info key of an env adds columns
+# (issue 23: IoA-DDA's "auction_ended" in episodes.csv, its mean and violations in summary.csv), and the
+# existing columns must keep their numbers.
 #
 #   bash scripts/check_identity.sh [REF]          # about 6 minutes on 2 cores
 #
@@ -69,6 +72,11 @@ def rows(path: Path, drop) -> list[dict]:
         return [{k: v for k, v in row.items() if not drop(k)} for row in csv.DictReader(file)]
 
 
+def columns(path: Path) -> set[str]:
+    with path.open() as file:
+        return set(next(csv.reader(file), []))
+
+
 def timing(key: str) -> bool:
     """Columns that time something (wall time, time per episode, milliseconds of a training phase) or hold
     a path that differs by side (the run folders)."""
@@ -78,9 +86,18 @@ def timing(key: str) -> bool:
 same = True
 for old in sorted((work / "old").glob("*/*.csv")):
     new = work / "new" / old.relative_to(work / "old")
-    equal = rows(old, timing) == rows(new, timing)
+    old_columns, new_columns = columns(old), columns(new)
+    common = old_columns & new_columns
+    equal = rows(old, lambda k: timing(k) or k not in common) == rows(
+        new, lambda k: timing(k) or k not in common
+    )
     same &= equal
-    print(f"{'identical' if equal else 'DIFFERENT'}  {old.relative_to(work / 'old')}")
+    added = "".join(
+        f"  ({side} only: {', '.join(sorted(extra))})"
+        for side, extra in (("old", old_columns - common), ("new", new_columns - common))
+        if extra
+    )
+    print(f"{'identical' if equal else 'DIFFERENT'}  {old.relative_to(work / 'old')}{added}")
 for run in ("diffusion/IoA-DDA-v0_1", "ppo/IoA-DDA-StrategyProof-v0_1"):
     old, new = work / "old/logs" / run, work / "new/logs" / run
     with np.load(old / "evaluations.npz") as a, np.load(new / "evaluations.npz") as b:

@@ -17,8 +17,8 @@ through the environment itself:
    misreport that leaves the reported market untradable (the env refuses to play it) earns 0: no IR
    mechanism trades there.
 4. The participant's gain is its true utility under the misreport minus under truth, from the final
-   info: a buyer trading x units earns x (true value - clearing price), a seller x (clearing price -
-   true cost).
+   info's clearing price and the env's ``last_result`` (its units): a buyer trading x units earns
+   x (true value - clearing price), a seller x (clearing price - true cost).
 
 Per market: the largest gain over participants and misreports, and that gain over SW_opt. Per policy:
 mean and max of both over markets, and the share of markets where some misreport gains (more than
@@ -42,14 +42,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
 from ioa_gym.analysis.rollout import Policy, play, predictor
 from ioa_gym.analysis.seeding import SEED_STRIDE, episode_seed
-from ioa_gym.auctions import BUYER, SELLER, Market, is_tradable
+from ioa_gym.auctions import BUYER, SELLER, AuctionResult, Market, is_tradable
 from ioa_gym.checks import is_int
 from ioa_gym.envs.access import dda_env
 from ioa_gym.envs.dda import DoubleDutchAuctionEnv
@@ -207,20 +207,31 @@ class _Replayer:
                 self.cache[key] = action.copy()
         return [self.cache[key] for key in keys]
 
-    def play(self, markets: Sequence[Market], reset_seed: int) -> list[tuple[dict[str, Any], float]]:
-        """(final info, closing price) of the auction on each market, all reset with ``reset_seed``."""
+    def play(self, markets: Sequence[Market], reset_seed: int) -> list[_Played]:
+        """The auction on each market, all reset with ``reset_seed``."""
         envs = [self._env(index) for index in range(len(markets))]
         episodes = play(envs, self._actions, [reset_seed] * len(markets), [{"market": m} for m in markets])
-        return [(episode.info, float(episode.info["clearing_price"])) for episode in episodes]
+        played = []
+        for env, episode in zip(envs, episodes, strict=True):
+            assert episode.terminated and env.last_result is not None  # the unwrapped env's auction ends
+            played.append(_Played(episode.info, float(episode.info["clearing_price"]), env.last_result))
+        return played
 
 
-def true_utility(info: Mapping[str, Any], side: str, index: int, true_value: float) -> float:
-    """T2.13 from a final info: buyer x (true value - p*), seller x (p* - true cost), x units traded."""
-    result = info["result"]
+class _Played(NamedTuple):
+    """One replayed auction: its final info, its closing price (p* of T2.6) and its ``AuctionResult``."""
+
+    info: dict[str, Any]
+    closing_price: float
+    result: AuctionResult
+
+
+def true_utility(result: AuctionResult, price: float, side: str, index: int, true_value: float) -> float:
+    """T2.13 from an auction's result and closing price: buyer x (true value - p*), seller x (p* - true
+    cost), x units traded."""
     units = int((result.buyer_units_traded if side == BUYER else result.seller_units_traded)[index])
     if units == 0:
         return 0.0
-    price = float(info["clearing_price"])
     return units * (true_value - price if side == BUYER else price - true_value)
 
 
@@ -253,7 +264,8 @@ def audit_market(
     calls_before = replayer.policy_calls
     env = replayer._env(0)
     price_bounds = env.config.price_bounds
-    ((truthful, closing_price),) = replayer.play([market], reset_seed)
+    (truthful,) = replayer.play([market], reset_seed)
+    closing_price = truthful.closing_price
     rng = misreport_rng(reset_seed)
     deviations: list[tuple[str, int, float, float, Market]] = []
     for side in (BUYER, SELLER):
@@ -275,7 +287,7 @@ def audit_market(
     # participant's utility is 0 without a replay.
     playable = [deviation[4] for deviation in deviations if is_tradable(deviation[4])]
     played = iter(replayer.play(playable, reset_seed) if playable else [])
-    outcomes = [next(played) if is_tradable(deviation[4]) else (None, math.nan) for deviation in deviations]
+    outcomes = [next(played) if is_tradable(deviation[4]) else None for deviation in deviations]
     best: tuple[float, str | None, int, float, float, float, float] = (
         0.0,
         None,
@@ -285,12 +297,16 @@ def audit_market(
         0.0,
         0.0,
     )
-    for (side, participant, true_value, report, _), (info, _) in zip(deviations, outcomes, strict=True):
-        baseline = true_utility(truthful, side, participant, true_value)
-        deviating = 0.0 if info is None else true_utility(info, side, participant, true_value)
+    for (side, participant, true_value, report, _), outcome in zip(deviations, outcomes, strict=True):
+        baseline = true_utility(truthful.result, closing_price, side, participant, true_value)
+        deviating = (
+            0.0
+            if outcome is None
+            else true_utility(outcome.result, outcome.closing_price, side, participant, true_value)
+        )
         if deviating - baseline > best[0]:
             best = (deviating - baseline, side, participant, report, true_value, baseline, deviating)
-    welfare = float(truthful["efficient_welfare"])
+    welfare = float(truthful.info["efficient_welfare"])
     return MarketAudit(
         index=index,
         reset_seed=reset_seed,
@@ -299,10 +315,10 @@ def audit_market(
         buyer_units=market.total_buyer_units,
         seller_units=market.total_seller_units,
         efficient_welfare=welfare,
-        truthful_efficiency=float(truthful["efficiency"]),
-        truthful_rounds=int(truthful["rounds"]),
-        truthful_units_traded=int(truthful["units_traded"]),
-        clearing_price=float(truthful["result"].clearing_price),  # nan when no unit trades
+        truthful_efficiency=float(truthful.info["efficiency"]),
+        truthful_rounds=int(truthful.info["rounds"]),
+        truthful_units_traded=int(truthful.info["units_traded"]),
+        clearing_price=float(truthful.result.clearing_price),  # nan when no unit trades
         closing_price=float(closing_price),
         max_gain=best[0],
         gain_ratio=best[0] / welfare if welfare > 0 else math.nan,

@@ -18,6 +18,7 @@ from gymnasium import spaces
 
 from ioa_gym.auctions import (
     BUYER,
+    AuctionResult,
     ClockAuction,
     Market,
     efficient_welfare,
@@ -36,7 +37,10 @@ from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
 from ioa_gym.tier1.stackelberg import Equilibrium
 
 __all__ = [
+    "FINAL_INFO_BEFORE_END",
     "FINAL_INFO_KEYS",
+    "INFO_DTYPES",
+    "INFO_KEYS",
     "MAX_EPISODE_STEPS",
     "OBS_NAMES",
     "RESET_OPTIONS",
@@ -52,9 +56,10 @@ RESET_OPTIONS = ("market",)
 sampled one."""
 
 STEP_INFO_KEYS = ("buyer_price", "seller_price", "round", "active_clock")
-"""Info of every step: the clock prices (float), rounds played (int) and the clock that moves next (int: 1
-the buyer clock, 0 the seller clock, as observation entry "buyer_clock_active")."""
+"""Info of the clocks, every step: the clock prices (float64), rounds played (int64) and the clock that moves
+next (int64: 1 the buyer clock, 0 the seller clock, as observation entry "buyer_clock_active")."""
 FINAL_INFO_KEYS = (
+    "auction_ended",
     "clearing_price",
     "units_traded",
     "social_welfare",
@@ -64,10 +69,51 @@ FINAL_INFO_KEYS = (
     "crossed",
     "individually_rational",
     "budget_balanced",
-    "result",
 )
-"""Info added when the auction ends: scalars (float, int or bool, each always the same type) and the
-``AuctionResult`` under "result"."""
+"""Info of the auction's outcome, also in every step's info (and reset's): "auction_ended" is True on the step
+the auction ends, when the others hold its outcome; before, they hold ``FINAL_INFO_BEFORE_END``."""
+INFO_KEYS = STEP_INFO_KEYS + FINAL_INFO_KEYS
+"""The keys of every info of IoA-DDA, reset's and each step's alike."""
+INFO_DTYPES: dict[str, type[np.generic]] = {
+    "buyer_price": np.float64,
+    "seller_price": np.float64,
+    "round": np.int64,
+    "active_clock": np.int64,
+    "auction_ended": np.bool_,
+    "clearing_price": np.float64,
+    "units_traded": np.int64,
+    "social_welfare": np.float64,
+    "efficient_welfare": np.float64,
+    "efficiency": np.float64,
+    "rounds": np.int64,
+    "crossed": np.bool_,
+    "individually_rational": np.bool_,
+    "budget_balanced": np.bool_,
+}
+"""The dtype of each info value: float64 and int64 values are NumPy scalars (``np.float64``, ``np.int64``),
+bool values 0-d arrays of dtype bool (``np.array(True)``): Gymnasium's vector envs stack a 0-d array into an
+array of its dtype, but an ``np.bool_`` scalar (not an ``np.number``) into an object array."""
+FINAL_INFO_BEFORE_END: dict[str, bool | int | float] = {
+    "auction_ended": False,
+    "clearing_price": 0.0,
+    "units_traded": 0,
+    "social_welfare": 0.0,
+    "efficient_welfare": 0.0,
+    "efficiency": 0.0,
+    "rounds": 0,
+    "crossed": False,
+    "individually_rational": True,
+    "budget_balanced": True,
+}
+"""What ``FINAL_INFO_KEYS`` hold until the auction ends: nothing traded yet, so no welfare, no price and no
+violation (IR and SBB True, as for an auction that ends without a trade)."""
+
+_ZERO_FLOAT = np.float64(0.0)
+_INTS = tuple(np.int64(count) for count in range(MAX_EPISODE_STEPS + 1))
+"""np.int64 of 0 .. MAX_EPISODE_STEPS (rounds, the active clock): a lookup costs a tenth of ``np.int64()``."""
+_FALSE, _TRUE = np.array(False), np.array(True)
+"""Templates of the bool info values, copied into each info (the cheapest fresh 0-d array): Gymnasium's
+checker refuses infos that share an object, as a client may write into an info value."""
 
 OBS_NAMES = observation_layout("accepted")
 """The full observation layout, as the classic DDA shows it (every entry public): the clock prices normalised
@@ -177,10 +223,32 @@ class DoubleDutchAuctionEnv(gym.Env):
 
     ## Info
 
-    Every ``info`` value keeps one type and shape from step to step, so that vector envs can stack
-    them: every step ``STEP_INFO_KEYS``; at the end also ``FINAL_INFO_KEYS``, scalars that are never nan
-    (``clearing_price`` is p* of (T2.6), also when no unit trades), and under "result" the whole
-    ``AuctionResult`` (per-participant units, payments and revenues, whose lengths vary by market)."""
+    Every info, reset's and each step's, has the keys ``INFO_KEYS``, each value a NumPy number of one dtype
+    (``INFO_DTYPES``), never nan and never an object, so that vector envs stack them and replay buffers
+    (Tianshou's, TorchRL's info readers) store them::
+
+        | key                   | dtype   | before the end | on the step the auction ends               |
+        |-----------------------|---------|----------------|--------------------------------------------|
+        | buyer_price           | float64 | P_B            | P_B                                        |
+        | seller_price          | float64 | P_S            | P_S                                        |
+        | round                 | int64   | rounds played  | rounds played                              |
+        | active_clock          | int64   | 1 if the buyer clock moves next, else 0 ("buyer_clock_active")  |
+        | auction_ended         | bool    | False          | True                                       |
+        | clearing_price        | float64 | 0.0            | p* of (T2.6), also when no unit trades     |
+        | units_traded          | int64   | 0              | q (T2.8)                                   |
+        | social_welfare        | float64 | 0.0            | SW (T2.10)                                 |
+        | efficient_welfare     | float64 | 0.0            | SW_opt (T2.11)                             |
+        | efficiency            | float64 | 0.0            | SW / SW_opt (T2.12), the reward's part     |
+        | rounds                | int64   | 0              | rounds the auction took                    |
+        | crossed               | bool    | False          | whether the clocks crossed                 |
+        | individually_rational | bool    | True           | IR of the result, checked on the reports   |
+        | budget_balanced       | bool    | True           | SBB of the result                          |
+
+    float64 and int64 values are NumPy scalars, bool values 0-d bool arrays (``INFO_DTYPES``). The
+    per-participant result (units, payments and revenues of each buyer and seller, whose lengths vary by
+    market) is no info value: ``last_result`` holds the ``AuctionResult`` of the last auction that ended,
+    until the next one ends (after ``reset`` too, so a vector env that resets on the final step keeps it:
+    ``get_attr("last_result")``)."""
 
     metadata = {
         "render_modes": ["ansi", "rgb_array"],
@@ -198,6 +266,9 @@ class DoubleDutchAuctionEnv(gym.Env):
     """The Tier-1 slot behind the episode's market (set by ``reset``; None for a synthetic or given one)."""
     equilibrium: Equilibrium | None
     """Its Stackelberg equilibrium (likewise)."""
+    last_result: AuctionResult | None
+    """The ``AuctionResult`` of the last auction that ended in this env (per-participant units, payments and
+    revenues), kept until the next one ends; None before the first."""
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -231,6 +302,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         self.market: Market | None = None
         self.two_tier: TwoTierResult | None = None
         """With ``coupling="clearing"``: the aerial-price iteration of the episode's slot."""
+        self.last_result = None
         self._obs = np.zeros(len(OBS_NAMES), np.float32)
 
     # -- action scale ----------------------------------------------------------------------------
@@ -346,7 +418,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         self._efficient_welfare = efficient_welfare(market)
         self._last_step_obs = 0.0
         self._update_obs(0, 0)
-        return self._observation(), self._clock_info()
+        return self._observation(), self._info()
 
     def _observation(self) -> np.ndarray:
         """A copy of the observation in the variant's layout."""
@@ -373,15 +445,46 @@ class DoubleDutchAuctionEnv(gym.Env):
         )
         self._obs[_LAST_STEP] = self._last_step_obs
 
-    def _clock_info(self) -> dict[str, Any]:
+    def _info(self) -> dict[str, Any]:
+        """Every info key: the clocks now, the outcome's keys before the end (``FINAL_INFO_BEFORE_END``), in
+        one dict display (building and merging two dicts cost a tenth of a step more)."""
         a = self.auction
         assert a is not None  # called after reset
         return {
-            "buyer_price": a.buyer_price,
-            "seller_price": a.seller_price,
-            "round": a.rounds,
-            "active_clock": 1 if a.active_clock == BUYER else 0,
+            "buyer_price": np.float64(a.buyer_price),
+            "seller_price": np.float64(a.seller_price),
+            "round": _INTS[a.rounds],  # rounds <= max_rounds <= MAX_EPISODE_STEPS
+            "active_clock": _INTS[1 if a.active_clock == BUYER else 0],
+            "auction_ended": _FALSE.copy(),
+            "clearing_price": _ZERO_FLOAT,
+            "units_traded": _INTS[0],
+            "social_welfare": _ZERO_FLOAT,
+            "efficient_welfare": _ZERO_FLOAT,
+            "efficiency": _ZERO_FLOAT,
+            "rounds": _INTS[0],
+            "crossed": _FALSE.copy(),
+            "individually_rational": _TRUE.copy(),
+            "budget_balanced": _TRUE.copy(),
         }
+
+    def _outcome_info(self, auction: ClockAuction) -> tuple[dict[str, Any], float]:
+        """The info of ``FINAL_INFO_KEYS`` once ``auction`` has ended, and its efficiency; keeps its result as
+        ``last_result``."""
+        result = self.last_result = auction.result()
+        efficiency = welfare_efficiency(result.social_welfare, self._efficient_welfare)
+        info = {
+            "auction_ended": _TRUE.copy(),
+            "clearing_price": np.float64(auction.closing_price),
+            "units_traded": np.int64(result.units_traded),
+            "social_welfare": np.float64(result.social_welfare),
+            "efficient_welfare": np.float64(self._efficient_welfare),
+            "efficiency": np.float64(efficiency),
+            "rounds": np.int64(result.rounds),
+            "crossed": (_TRUE if result.crossed else _FALSE).copy(),
+            "individually_rational": (_TRUE if result.individually_rational else _FALSE).copy(),
+            "budget_balanced": (_TRUE if result.budget_balanced else _FALSE).copy(),
+        }
+        return info, efficiency
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         auction = self.auction
@@ -405,24 +508,12 @@ class DoubleDutchAuctionEnv(gym.Env):
         buyers_after, sellers_after = auction.public_counts()
         self._update_obs(buyers_after - buyers_before, sellers_after - sellers_before)
         reward = -cfg.eta
-        info = self._clock_info()
+        info = self._info()
         terminated = auction.done
         if terminated:
-            result = auction.result()
-            efficiency = welfare_efficiency(result.social_welfare, self._efficient_welfare)
+            outcome, efficiency = self._outcome_info(auction)
+            info.update(outcome)
             reward += efficiency
-            info.update(
-                clearing_price=auction.closing_price,
-                units_traded=result.units_traded,
-                social_welfare=result.social_welfare,
-                efficient_welfare=self._efficient_welfare,
-                efficiency=efficiency,
-                rounds=result.rounds,
-                crossed=result.crossed,
-                individually_rational=result.individually_rational,
-                budget_balanced=result.budget_balanced,
-                result=result,
-            )
         return self._observation(), float(reward), terminated, False, info
 
     def render(self) -> str | np.ndarray | None:

@@ -28,14 +28,16 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ioa_gym.auctions import Market, efficient_welfare, welfare_efficiency
+from ioa_gym.auctions import AuctionResult, Market, efficient_welfare, welfare_efficiency
 from ioa_gym.coupling.markets import sample_synthetic_market, sample_tier1_market
 from ioa_gym.envs.actions import real_array
 from ioa_gym.envs.dda import (
+    FINAL_INFO_BEFORE_END,
     FINAL_INFO_KEYS,
+    INFO_DTYPES,
+    INFO_KEYS,
     OBS_NAMES,
     RESET_OPTIONS,
-    STEP_INFO_KEYS,
     DoubleDutchAuctionEnv,
     check_market_option,
     check_reset_options,
@@ -46,20 +48,8 @@ __all__ = ["DoubleDutchAuctionVectorEnv"]
 
 _DYNAMIC = [*range(9), OBS_NAMES.index("last_step")]
 """Observation entries that change with the clocks (the others describe the market)."""
-_FINAL_INFO_DTYPES = {
-    "clearing_price": np.float64,
-    "units_traded": np.int64,
-    "social_welfare": np.float64,
-    "efficient_welfare": np.float64,
-    "efficiency": np.float64,
-    "rounds": np.int64,
-    "crossed": np.bool_,
-    "individually_rational": np.bool_,
-    "budget_balanced": np.bool_,
-    "result": object,
-}
-"""dtype of each of ``FINAL_INFO_KEYS`` once batched (what ``SyncVectorEnv`` makes of the single env's
-types)."""
+_MASKS = tuple(f"_{key}" for key in INFO_KEYS)
+"""The info's masks, one per key, as ``SyncVectorEnv`` adds them."""
 
 
 def _is_seed(value: Any) -> bool | np.bool_:
@@ -78,8 +68,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
     :param kwargs: the options of IoA-DDA-v0 (``DDAEnvConfig`` and ``ScenarioConfig`` fields, ``scenario=``).
 
     ``reset(options=...)`` takes what ``SyncVectorEnv`` passes on: ``"reset_mask"`` (reset only those
-    sub-envs) and ``"market"`` (every reset sub-env plays that ``Market``). The final info also carries
-    each ended auction's ``AuctionResult`` under "result" (an object array).
+    sub-envs) and ``"market"`` (every reset sub-env plays that ``Market``). Every info holds every key of
+    ``INFO_KEYS`` (``DoubleDutchAuctionEnv``'s Info), one array of its dtype per key; ``last_results[i]`` is
+    the ``AuctionResult`` of the last auction that ended in sub-env i (None before the first).
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -133,6 +124,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         n = self.num_envs
         self.markets: list[Market | None] = [None] * n
         """The market each sub-env's current auction runs on."""
+        self.last_results: list[AuctionResult | None] = [None] * n
+        """The ``AuctionResult`` of the last auction that ended in each sub-env, kept until its next one ends
+        (``DoubleDutchAuctionEnv.last_result``)."""
         self.mechanism = template.mechanism
         """The auction mechanism (``ioa_gym.auctions.Mechanism``) every sub-env plays."""
         self.auctions = self.mechanism.make_batch(n, cfg.price_bounds, cfg.max_rounds)
@@ -147,6 +141,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self._last_step_obs = np.zeros(n)
         self._obs = np.zeros((n, len(OBS_NAMES)), np.float32)
         self._columns = np.zeros((len(_DYNAMIC), n))
+        self._before_end_arrays = {
+            key: np.full(n, FINAL_INFO_BEFORE_END[key], INFO_DTYPES[key]) for key in FINAL_INFO_KEYS
+        }
 
     def step_to_action(self, step: float) -> np.ndarray | int:
         """One sub-env's action that ticks by ``step`` (``DoubleDutchAuctionEnv.step_to_action``); stack
@@ -198,7 +195,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self._started = True
         self._autoreset[mask] = False
         self._observe()
-        return self._observation(), self._clock_info(mask)
+        return self._observation(), self._info(self._before_end(), mask)
 
     def _observation(self) -> np.ndarray:
         """A copy of the observations in the variant's layout (``DoubleDutchAuctionEnv.obs_names``)."""
@@ -255,13 +252,12 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         if self.max_episode_steps is not None:
             truncated = ticking & (self._episode_steps >= self.max_episode_steps)
         rewards = np.where(ticking, -self.config.eta, 0.0)
-        ended = np.flatnonzero(terminated).tolist()
-        final_info = self._final_info(ended, rewards) if ended else {}
+        outcomes = self._outcomes(np.flatnonzero(terminated).tolist(), rewards)
         for i in np.flatnonzero(resetting).tolist():
             self._start(i)
         self._autoreset = terminated | truncated
         self._observe()
-        return self._observation(), rewards, terminated, truncated, {**self._clock_info(), **final_info}
+        return self._observation(), rewards, terminated, truncated, self._info(outcomes)
 
     def _steps(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """Step size of each sub-env's action and its position on the action scale (the observed last
@@ -340,52 +336,49 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         columns[9] = self._last_step_obs
         self._obs[:, _DYNAMIC] = columns.T
 
-    def _clock_info(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """The every-step info (``STEP_INFO_KEYS``) batched as ``SyncVectorEnv`` batches it, for ``rows``
-        (default all; the others hold zeros and a False mask)."""
+    def _before_end(self) -> dict[str, np.ndarray]:
+        """``FINAL_INFO_KEYS`` of sub-envs whose auction has not ended, batched (fresh arrays)."""
+        return {key: values.copy() for key, values in self._before_end_arrays.items()}
+
+    def _info(self, outcomes: dict[str, np.ndarray], rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Every info key (the clocks' now, and ``outcomes``) batched as ``SyncVectorEnv`` batches the single
+        env's infos, for ``rows`` (default all; the others hold zeros and a False mask, as after a partial
+        reset)."""
         auctions = self.auctions
-        clocks = auctions.buyer_turn.astype(np.int64)  # 1 the buyer clock, 0 the seller clock
+        info = {
+            "buyer_price": auctions.buyer_price.copy(),
+            "seller_price": auctions.seller_price.copy(),
+            "round": auctions.rounds.copy(),
+            "active_clock": auctions.buyer_turn.astype(np.int64),  # 1 the buyer clock, 0 the seller clock
+            **outcomes,
+        }
         if rows is None:
             rows = np.ones(self.num_envs, dtype=bool)
-            values = auctions.buyer_price.copy(), auctions.seller_price.copy(), auctions.rounds.copy()
         else:
-            clocks[~rows] = 0
-            values = (
-                np.where(rows, auctions.buyer_price, 0.0),
-                np.where(rows, auctions.seller_price, 0.0),
-                np.where(rows, auctions.rounds, 0),
-            )
-        info = dict(zip(STEP_INFO_KEYS, (*values, clocks), strict=True))
-        return {**info, **{f"_{key}": rows.copy() for key in STEP_INFO_KEYS}}
+            for values in info.values():
+                values[~rows] = 0
+        return {**info, **{mask: rows.copy() for mask in _MASKS}}
 
-    def _final_info(self, ended: list[int], rewards: np.ndarray) -> dict[str, np.ndarray]:
-        """Clear the auctions of the ``ended`` sub-envs, add their efficiency to ``rewards``, and return the
-        final info (``FINAL_INFO_KEYS``) batched as ``SyncVectorEnv`` batches it."""
-        rows = []
+    def _outcomes(self, ended: list[int], rewards: np.ndarray) -> dict[str, np.ndarray]:
+        """Clear the auctions of the ``ended`` sub-envs, keep their results (``last_results``), add their
+        efficiency to ``rewards``, and return ``FINAL_INFO_KEYS`` batched (the others' before the end)."""
+        outcomes = self._before_end()
         for i in ended:
-            result = self.auctions.result(i)
+            result = self.last_results[i] = self.auctions.result(i)
             efficiency = welfare_efficiency(result.social_welfare, self._efficient_welfare[i])
             rewards[i] += efficiency
-            rows.append(
-                (
-                    self.auctions.closing_price[i],
-                    result.units_traded,
-                    result.social_welfare,
-                    self._efficient_welfare[i],
-                    efficiency,
-                    result.rounds,
-                    result.crossed,
-                    result.individually_rational,
-                    result.budget_balanced,
-                    result,
-                )
+            values = (
+                True,
+                self.auctions.closing_price[i],
+                result.units_traded,
+                result.social_welfare,
+                self._efficient_welfare[i],
+                efficiency,
+                result.rounds,
+                result.crossed,
+                result.individually_rational,
+                result.budget_balanced,
             )
-        mask = np.zeros(self.num_envs, dtype=bool)
-        mask[ended] = True
-        info = {}
-        for key, values in zip(FINAL_INFO_KEYS, zip(*rows, strict=True), strict=True):
-            dtype = _FINAL_INFO_DTYPES[key]
-            info[key] = np.full(self.num_envs, None) if dtype is object else np.zeros(self.num_envs, dtype)
-            info[key][ended] = values
-            info[f"_{key}"] = mask.copy()
-        return info
+            for key, value in zip(FINAL_INFO_KEYS, values, strict=True):
+                outcomes[key][i] = value
+        return outcomes

@@ -64,11 +64,16 @@ class StackelbergPricingEnv(gym.Env):
 
     ## Info
 
-    Every step: the posted prices, the WAs' ratios, the loads, every leader's utility, the agent's utility
-    and its best response's price and utility, the FAs' overflow shares, and the slot's latency
-    (``ioa_gym.tier1.latency`` at the realised shares): ``latency`` per WA (s), ``latency_by_composition``
-    (the WA->MA, WA->FA and WA->FA->AA parts summed over WAs) and the WAs' ``energy`` (J), float arrays of
-    fixed shape.
+    Every info, reset's and each step's, has the same keys, each value a float64 array of a fixed shape or a
+    float64 NumPy scalar (``np.float64``), never nan, so that vector envs and replay buffers store them: the
+    posted ``prices`` (L,), the WAs' offloading ``ratios`` (N, L), the ``loads`` (L,), every leader's
+    ``utilities`` (L,), the ``agent_utility`` and its best response's ``best_response_price`` and
+    ``best_response_utility`` (scalars), the FAs' ``overflow_share`` (J,), and the slot's latency
+    (``ioa_gym.tier1.latency`` at the realised shares): ``latency`` per WA (s, (N,)),
+    ``latency_by_composition`` (the WA->MA, WA->FA and WA->FA->AA parts summed over WAs, (3,)) and the WAs'
+    ``energy`` (J, (N,)). A step's info is its slot's outcome; reset's is the outcome of the slot the episode
+    starts from, the first slot's equilibrium (``solve_equilibrium``, whose prices are the previous prices of
+    the first step), where the agent's own equilibrium price and utility stand for its best response's.
     """
 
     metadata = {
@@ -156,7 +161,43 @@ class StackelbergPricingEnv(gym.Env):
         self._share = equilibrium.overflow_share.copy()
         self._loads = equilibrium.loads.copy()
         self.scenario = self.scenario_config.sample(self.np_random)
-        return self._observation(), {"prices": self._prices.copy()}
+        utilities, me = equilibrium.leader_utilities, self.leader
+        outcome = (self._prices, equilibrium.ratios, self._loads, utilities, self._share)
+        info = self._info(first, *outcome, utilities[me], self._prices[me], utilities[me])
+        return self._observation(), info
+
+    @staticmethod
+    def _info(
+        slot: Scenario,
+        prices: np.ndarray,
+        ratios: np.ndarray,
+        loads: np.ndarray,
+        utilities: np.ndarray,
+        share: np.ndarray,
+        agent_utility: float,
+        best_response_price: float,
+        best_response_utility: float,
+    ) -> dict[str, Any]:
+        """A slot's outcome as info values, with its latency (``ioa_gym.tier1.latency`` at the shares)."""
+        return {
+            "prices": prices.copy(),
+            "ratios": ratios,
+            "loads": loads,
+            "utilities": utilities,
+            "agent_utility": np.float64(agent_utility),
+            "best_response_price": np.float64(best_response_price),
+            "best_response_utility": np.float64(best_response_utility),
+            "overflow_share": share,
+            # The slot's latency at the realised overflow shares: per WA, and summed per composition (WA->MA,
+            # WA->FA, WA->FA->AA); the WAs' energy.
+            **dict(
+                zip(
+                    ("latency", "latency_by_composition", "energy"),
+                    slot_summary(slot, ratios, share),
+                    strict=True,
+                )
+            ),
+        }
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self.scenario is None:
@@ -178,25 +219,7 @@ class StackelbergPricingEnv(gym.Env):
             reward = max(utility / best_utility, REWARD_FLOOR)
         else:  # nothing to earn in this slot: pricing is optimal unless it loses money
             reward = 1.0 if utility >= -1e-9 else REWARD_FLOOR
-        info = {
-            "prices": posted.copy(),
-            "ratios": ratios,
-            "loads": loads,
-            "utilities": utilities,
-            "agent_utility": utility,
-            "best_response_price": float(best_price),
-            "best_response_utility": best_utility,
-            "overflow_share": share,
-            # The slot's latency at the realised overflow shares (ioa_gym.tier1.latency): per WA, and summed
-            # per composition (WA->MA, WA->FA, WA->FA->AA); the WAs' energy.
-            **dict(
-                zip(
-                    ("latency", "latency_by_composition", "energy"),
-                    slot_summary(sc, ratios, share),
-                    strict=True,
-                )
-            ),
-        }
+        info = self._info(sc, posted, ratios, loads, utilities, share, utility, best_price, best_utility)
         self._prices, self._share, self._loads = posted, share, loads
         self.scenario = self.scenario_config.sample(self.np_random)  # the next slot
         return self._observation(), float(reward), False, False, info

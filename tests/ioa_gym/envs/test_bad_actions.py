@@ -15,6 +15,7 @@ from ioa_gym.analysis.ic_audit import audit_policy
 from ioa_gym.auctions import (
     Market,
 )
+from ioa_gym.envs.dda import INFO_DTYPES, INFO_KEYS
 from ioa_gym.errors import OptionError
 
 DDA, DISCRETE, STACKELBERG = "IoA-DDA-v0", "IoA-DDA-Discrete-v0", "IoA-Stackelberg-v0"
@@ -191,17 +192,19 @@ def test_random_actions_never_give_nan_and_infos_keep_their_types(env_id: str, o
         assert info["active_clock"] in (0, 1) and info["active_clock"] == obs[3]
         obs, reward, terminated, truncated, info = env.step(action)
         assert np.isfinite(obs).all() and math.isfinite(reward)
+        assert info.keys() == set(INFO_KEYS)
         for key, value in info.items():
-            types.setdefault(key, set()).add(type(value))
-            if isinstance(value, float):
-                assert math.isfinite(value), key
+            types.setdefault(key, set()).add((type(value), np.asarray(value).dtype))
+            assert np.isfinite(value), key
         if terminated or truncated:
-            assert isinstance(info["clearing_price"], float) and math.isfinite(info["clearing_price"])
+            assert info["auction_ended"] and math.isfinite(info["clearing_price"])
             episodes += 1
             obs, info = env.reset()
     assert episodes >= 100
-    assert {key: seen for key, seen in types.items() if len(seen) != 1} == {}
-    assert types["active_clock"] == {int} and types["round"] == {int} and types["clearing_price"] == {float}
+    assert types == {
+        key: {(np.ndarray, np.dtype(bool)) if dtype is np.bool_ else (dtype, np.dtype(dtype))}
+        for key, dtype in INFO_DTYPES.items()
+    }
 
 
 def test_vector_env_active_clock_is_an_int_matching_the_observation() -> None:
@@ -213,8 +216,7 @@ def test_vector_env_active_clock_is_an_int_matching_the_observation() -> None:
         np.testing.assert_array_equal(info["active_clock"], obs[:, 3].astype(np.int64))
         obs, rewards, _, _, info = envs.step(envs.action_space.sample())
         assert np.isfinite(obs).all() and np.isfinite(rewards).all()
-        if "clearing_price" in info:
-            assert np.isfinite(info["clearing_price"]).all()
+        assert np.isfinite(info["clearing_price"]).all()
 
 
 def test_stackelberg_random_actions_never_give_nan() -> None:
@@ -225,6 +227,7 @@ def test_stackelberg_random_actions_never_give_nan() -> None:
         obs, reward, _, _, info = env.step(rng.uniform(-3, 3, 1).astype(np.float32))
         assert np.isfinite(obs).all() and math.isfinite(reward)
         assert all(np.isfinite(np.asarray(v, dtype=float)).all() for v in info.values())
+        assert all(isinstance(v, np.ndarray | np.float64) for v in info.values())
 
 
 # -- second round: failures at reset name the options; time limits, given markets, seeds -----------------
@@ -250,7 +253,8 @@ def test_a_time_limit_below_max_rounds_truncates_as_documented(env_id: str) -> N
     steps = [env.step(action) for _ in range(2)]
     (_, reward, terminated, truncated, info) = steps[-1]
     assert (terminated, truncated) == (False, True) and reward == pytest.approx(-env.unwrapped.config.eta)
-    assert np.isfinite(reward) and "efficiency" not in info
+    # The auction has not ended: its outcome keys hold their values before the end.
+    assert np.isfinite(reward) and not info["auction_ended"] and info["efficiency"] == 0.0
     vector = gym.make_vec(
         env_id, 2, vectorization_mode=NATIVE, max_episode_steps=2, step_min=0.1, step_max=0.1, **SYNTHETIC
     )

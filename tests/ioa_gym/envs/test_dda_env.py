@@ -18,11 +18,12 @@ import ioa_gym  # noqa: F401  (registers the environments)
 from agents.baselines import FixedStepAgent
 from ioa_gym.analysis.policies import AdaptiveStepPolicy
 from ioa_gym.auctions import BUYER, Market, efficient_welfare, run_fixed_step
-from ioa_gym.envs.dda import OBS_NAMES, DDAEnvConfig
+from ioa_gym.envs.dda import FINAL_INFO_BEFORE_END, OBS_NAMES, DDAEnvConfig
 
 ENV_ID = "IoA-DDA-v0"
 STEP_INFO_KEYS = {"buyer_price", "seller_price", "round", "active_clock"}
 FINAL_INFO_KEYS = {
+    "auction_ended",
     "clearing_price",
     "units_traded",
     "social_welfare",
@@ -32,7 +33,6 @@ FINAL_INFO_KEYS = {
     "crossed",
     "individually_rational",
     "budget_balanced",
-    "result",
 }
 N_TIER1_EPISODES = 100
 N_GRID_STEPS = 15
@@ -62,17 +62,18 @@ def check_final_info(env: gym.Env, infos: list[dict]) -> dict:
     """Economic truths of one finished auction, checked against the market's private reports."""
     market = env.unwrapped.market
     for before, after in zip(infos[:-1], infos[1:], strict=True):
-        assert STEP_INFO_KEYS <= after.keys()
+        assert after.keys() == STEP_INFO_KEYS | FINAL_INFO_KEYS  # the same keys in every info
         assert after["round"] == before["round"] + 1
         assert after["buyer_price"] <= before["buyer_price"]  # the buyer clock only descends
         assert after["seller_price"] >= before["seller_price"]  # the seller clock only ascends
     for info in infos[:-1]:
-        assert info.keys() == STEP_INFO_KEYS, "no outcome (or private data) before the auction ends"
+        # No outcome (or private data) before the auction ends: the documented values before the end.
+        assert {key: info[key] for key in FINAL_INFO_KEYS} == FINAL_INFO_BEFORE_END
     final = infos[-1]
-    assert FINAL_INFO_KEYS <= final.keys()
+    assert final["auction_ended"]
     assert final["rounds"] == final["round"] == len(infos) - 1
     assert final["individually_rational"] and final["budget_balanced"]
-    result = final["result"]
+    result = env.unwrapped.last_result
     q, price = final["units_traded"], final["clearing_price"]
     assert (result.units_traded, result.rounds, result.crossed) == (q, final["rounds"], final["crossed"])
     # The info's price is p* of (T2.6), also when nothing trades (the result's price is nan then).

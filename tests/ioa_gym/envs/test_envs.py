@@ -214,6 +214,39 @@ def test_sync_and_async_vector_envs(env_id: str) -> None:
         np.testing.assert_array_equal(sync_part, async_part)
 
 
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_every_info_has_the_same_keys_of_numpy_numbers(env_id: str) -> None:
+    """What replay buffers need (Tianshou stores every key of every step's info, TorchRL's info reader asks
+    each value's dtype): reset's info and every step's have the same keys, each value a NumPy scalar or array
+    of one numeric dtype and shape, never nan; Gymnasium's sync vector env stacks none into an object
+    array."""
+    env = gym.make(env_id, **capped(env_id, 30))
+    _, info = env.reset(seed=5)
+    infos = [info]
+    for action in random_actions(env, 60, seed=5):
+        _, _, terminated, truncated, info = env.step(action)
+        infos.append(info)
+        if terminated or truncated:
+            infos.append(env.reset()[1])
+    kinds = {key: (type(value), np.shape(value), np.asarray(value).dtype) for key, value in infos[0].items()}
+    for info in infos:
+        assert {key: (type(v), np.shape(v), np.asarray(v).dtype) for key, v in info.items()} == kinds
+        assert all(np.isfinite(value).all() for value in info.values())
+    assert all(
+        issubclass(kind, np.ndarray | np.generic) and dtype.kind in "biuf"
+        for kind, _, dtype in kinds.values()
+    )
+    envs = gym.make_vec(env_id, 2, vectorization_mode="sync", **capped(env_id, 30))
+    _, batched = envs.reset(seed=5)
+    for action in random_actions(envs, 40, seed=5):
+        _, _, _, _, batched = envs.step(action)
+        assert {key: value.dtype.kind for key, value in batched.items()} == {
+            **{key: dtype.kind for key, (_, _, dtype) in kinds.items()},
+            **{f"_{key}": "b" for key in kinds},
+        }
+    envs.close()
+
+
 COMMON_BAD_KWARGS = [
     ({"no_such_option": 1}, "no_such_option"),
     ({"n_wa": 0}, "n_wa"),

@@ -1,9 +1,10 @@
 """Vector envs of IoA-DDA: Gymnasium's Sync and Async vector envs stack the infos of auctions that end on
-the same step (every info value keeps one type and shape), and the native vector env
+the same step (every info has the same keys, each value of one dtype and shape), and the native vector env
 (``vectorization_mode="vector_entry_point"``, ``ioa_gym/envs/dda_vector.py``) makes exactly the
-transitions of the sync one: observations, rewards, terminations, truncations and infos, bit for bit,
-autoresets, time limits and partial resets included. Its batched mechanism
-(``ioa_gym/auction_batch.py``) plays every auction exactly as ``DoubleDutchAuction`` plays it."""
+transitions of the sync one: observations, rewards, terminations, truncations, infos and the ended
+auctions' results (``last_results``), bit for bit, autoresets, time limits and partial resets included. Its
+batched mechanism (``ioa_gym/auctions/double_dutch_batch.py``) plays every auction exactly as
+``DoubleDutchAuction`` plays it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 import ioa_gym  # noqa: F401  (registers the environments)
 from ioa_gym.auctions import BUYER, AuctionResult, DoubleDutchAuction, Market
 from ioa_gym.auctions.double_dutch_batch import DoubleDutchAuctionBatch
-from ioa_gym.envs.dda import FINAL_INFO_KEYS, STEP_INFO_KEYS, DDAEnvConfig
+from ioa_gym.envs.dda import INFO_DTYPES, INFO_KEYS, DDAEnvConfig
 from ioa_gym.envs.dda_vector import DoubleDutchAuctionVectorEnv
 
 ENV_IDS = ("IoA-DDA-v0", "IoA-DDA-Discrete-v0")
@@ -86,6 +87,7 @@ def assert_same_transitions(
         expected, got = sync.step(actions), native.step(actions)
         for part, name in enumerate(("observation", "reward", "terminated", "truncated", "info")):
             assert same(expected[part], got[part]), f"step {t}: {name}\n{expected[part]!r}\n{got[part]!r}"
+        assert same(sync.get_attr("last_result"), tuple(native.unwrapped.last_results)), f"step {t}"
         counts["terminated"] += int(expected[2].sum())
         counts["truncated"] += int(expected[3].sum())
         counts["simultaneous"] += int(expected[2].sum() >= 2)
@@ -101,29 +103,39 @@ def assert_same_transitions(
 # -- Gymnasium's vector envs and the info of the single env -------------------------------------------
 
 
+def assert_batched_info(info: dict, n_envs: int) -> None:
+    """Every key of the single env's info, batched by Gymnasium into an array of its dtype (never an object
+    array), with a mask of True rows."""
+    assert info.keys() == {*INFO_KEYS, *(f"_{key}" for key in INFO_KEYS)}
+    for key, dtype in INFO_DTYPES.items():
+        assert info[key].dtype == dtype and info[key].shape == (n_envs,), key
+        assert info[f"_{key}"].all()
+    assert not np.isnan(info["clearing_price"]).any()
+
+
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_sync_and_async_stack_infos_of_simultaneous_episode_ends(mode: str) -> None:
     n_envs, n_steps = 6, 3000
     envs = gym.make_vec("IoA-DDA-v0", n_envs, vectorization_mode=mode, market_source="synthetic")
     try:
-        envs.reset(seed=0)
+        _, info = envs.reset(seed=0)
+        assert_batched_info(info, n_envs)
         envs.action_space.seed(0)
         simultaneous = 0
         for _ in range(n_steps):
             _, rewards, terminated, truncated, info = envs.step(envs.action_space.sample())
             assert not truncated.any()
+            assert_batched_info(info, n_envs)
+            assert np.array_equal(info["auction_ended"], terminated)
             ended = np.flatnonzero(terminated)
             simultaneous += ended.size >= 2
             if ended.size:
-                assert np.array_equal(info["_result"], terminated)
+                results = envs.get_attr("last_result")  # next-step autoreset: not reset yet
                 for i in ended:
-                    result = info["result"][i]
+                    result = results[i]
                     assert isinstance(result, AuctionResult)
                     assert info["units_traded"][i] == result.units_traded
                     assert rewards[i] == pytest.approx(info["efficiency"][i] - DDAEnvConfig().eta)
-                assert info["crossed"].dtype == info["individually_rational"].dtype == np.bool_
-                assert info["units_traded"].dtype == info["rounds"].dtype == np.int64
-                assert not np.isnan(info["clearing_price"]).any()
         assert simultaneous >= 10, "expected several steps where two or more auctions end together"
     finally:
         envs.close()
@@ -136,9 +148,12 @@ def test_sync_vector_env_with_tier1_markets() -> None:
     ends = 0
     for _ in range(200):
         _, _, terminated, _, info = envs.step(envs.action_space.sample())
+        assert_batched_info(info, 4)
         ends += int(terminated.sum())
+        results = envs.get_attr("last_result")
         for i in np.flatnonzero(terminated):
-            assert isinstance(info["result"][i], AuctionResult)
+            assert isinstance(results[i], AuctionResult)
+            assert results[i].social_welfare == info["social_welfare"][i]
     assert ends >= 8
     envs.close()
 
@@ -149,6 +164,7 @@ def test_info_values_keep_one_type_and_shape_and_are_never_nan() -> None:
         ({"market_source": "synthetic"}, 3000),
         ({}, 300),
         ({"market_source": "synthetic", "variant": "strategy-proof", "step_min": 2.0}, 500),
+        ({"market_source": "synthetic", "variant": "double-clock"}, 500),
     ):
         env = gym.make("IoA-DDA-v0", **options)
         env.action_space.seed(2)
@@ -157,38 +173,24 @@ def test_info_values_keep_one_type_and_shape_and_are_never_nan() -> None:
         for _ in range(n_steps):
             _, _, terminated, truncated, info = env.step(env.action_space.sample())
             infos.append(info)
+            assert info.keys() == set(INFO_KEYS)
+            assert info["auction_ended"] == terminated
             if terminated or truncated:
                 ends += 1
-                assert info.keys() == {*STEP_INFO_KEYS, *FINAL_INFO_KEYS}
                 infos.append(env.reset()[1])
-            else:
-                assert info.keys() == set(STEP_INFO_KEYS)
         assert ends >= 5
         for info in infos:
             for key, value in info.items():
                 array = np.asarray(value)
-                # A string ("buyer" / "seller") is one Python object, stacked in an object array.
-                dtype = "str" if isinstance(value, str) else array.dtype.str
-                kinds.setdefault(key, set()).add((type(value), array.shape, dtype))
-                if array.dtype.kind == "f":
-                    assert not np.isnan(array).any(), f"{key} is nan"
+                kinds.setdefault(key, set()).add((type(value), array.shape, array.dtype.str))
+                assert np.isfinite(array).all(), f"{key} is not finite"
     for key, seen in kinds.items():
         assert len(seen) == 1, f"info[{key!r}] changes type or shape: {seen}"
-    assert {key: next(iter(seen))[0] for key, seen in kinds.items()} == {
-        "buyer_price": float,
-        "seller_price": float,
-        "round": int,
-        "active_clock": int,
-        "clearing_price": float,
-        "units_traded": int,
-        "social_welfare": float,
-        "efficient_welfare": float,
-        "efficiency": float,
-        "rounds": int,
-        "crossed": bool,
-        "individually_rational": bool,
-        "budget_balanced": bool,
-        "result": AuctionResult,
+    # NumPy numbers: scalars of float64 and int64, 0-d arrays of bool (which Gymnasium stacks as bool, where
+    # it would stack np.bool_ scalars into an object array); every one has a dtype (TorchRL's info reader).
+    assert {key: next(iter(seen)) for key, seen in kinds.items()} == {
+        key: (np.ndarray, (), "|b1") if dtype is np.bool_ else (dtype, (), np.dtype(dtype).str)
+        for key, dtype in INFO_DTYPES.items()
     }
 
 
@@ -214,14 +216,13 @@ def test_native_vector_env_follows_gymnasium_conventions(env_id: str) -> None:
     with pytest.raises(RuntimeError, match="reset"):
         envs.step(envs.action_space.sample())
     obs, info = envs.reset(seed=3)
-    assert envs.observation_space.contains(obs) and info.keys() == {
-        *STEP_INFO_KEYS,
-        *(f"_{key}" for key in STEP_INFO_KEYS),
-    }
+    assert envs.observation_space.contains(obs)
+    assert_batched_info(info, n_envs)
     envs.action_space.seed(3)
     for _ in range(60):
         obs, rewards, terminated, truncated, info = envs.step(envs.action_space.sample())
         assert envs.observation_space.contains(obs)
+        assert_batched_info(info, n_envs)
         assert rewards.dtype == np.float64 and terminated.dtype == truncated.dtype == np.bool_
         assert rewards.shape == terminated.shape == truncated.shape == (n_envs,)
     envs.close()
