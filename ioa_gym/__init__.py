@@ -85,23 +85,26 @@ _register(
     entry_point="ioa_gym.envs.dda:make_env",
     vector_entry_point="ioa_gym.envs.dda_vector:DoubleDutchAuctionVectorEnv",
     max_episode_steps=_DDA_MAX_EPISODE_STEPS,
-    kwargs={"discrete_steps": 12},
+    # promised_discrete: discrete_steps below 2 (a Box) is refused on this id.
+    kwargs={"discrete_steps": 12, "promised_discrete": True},
 )
 # The incentive-compatible auctions (docs/model.md, Sec. 4): every policy keeps them IR, IC and SBB, since
-# their observations carry only what the mechanism makes public.
+# their observations carry only what the mechanism makes public. promised_variant: another variant, which
+# would void that guarantee, is refused on these ids (the one option that can: every other keeps the
+# observation public and the clock path report-blind).
 _register(
     id="IoA-DDA-DoubleClock-v0",
     entry_point="ioa_gym.envs.dda:make_env",
     vector_entry_point="ioa_gym.envs.dda_vector:DoubleDutchAuctionVectorEnv",
     max_episode_steps=_DDA_MAX_EPISODE_STEPS,
-    kwargs={"variant": "double-clock"},
+    kwargs={"variant": "double-clock", "promised_variant": "double-clock"},
 )
 _register(
     id="IoA-DDA-StrategyProof-v0",
     entry_point="ioa_gym.envs.dda:make_env",
     vector_entry_point="ioa_gym.envs.dda_vector:DoubleDutchAuctionVectorEnv",
     max_episode_steps=_DDA_MAX_EPISODE_STEPS,
-    kwargs={"variant": "strategy-proof", "per_clock_steps": True},
+    kwargs={"variant": "strategy-proof", "per_clock_steps": True, "promised_variant": "strategy-proof"},
 )
 _register(
     id="IoA-Stackelberg-v0",

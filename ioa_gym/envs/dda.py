@@ -187,7 +187,9 @@ class DoubleDutchAuctionEnv(gym.Env):
     dict). Bad options fail at construction naming the field and its range (ValueError; unknown ones
     ``ioa_gym.errors.OptionError``); an action outside the action space raises ValueError naming it
     (``ioa_gym.envs.actions``: finite Box values outside [-1, 1] are clipped); ``step`` after the auction
-    ended raises RuntimeError until ``reset``.
+    ended raises RuntimeError until ``reset``. A registered id keeps what it promises
+    (``DDAEnvConfig.promised_variant``, ``promised_discrete``): the incentive-compatible ids refuse another
+    ``variant``, IoA-DDA-Discrete-v0 a ``discrete_steps`` below 2 (ValueError at construction).
 
     ## Action space
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ioa_gym.auctions import DEFAULT_MECHANISM, MAX_UNITS, mechanism_names
+from ioa_gym.auctions import DEFAULT_MECHANISM, MAX_UNITS, get_mechanism, mechanism_names
 from ioa_gym.checks import check_int, check_int_range, check_range, check_scalar, is_int
 from ioa_gym.coupling.markets import synthetic_tradable_probability
 from ioa_gym.coupling.two_tier import COUPLINGS
 from ioa_gym.errors import unknown_option_error
-from ioa_gym.tier1.scenario import ScenarioConfig
+from ioa_gym.tier1.scenario import ScenarioConfig, merge_scenario
 from ioa_gym.tier1.stackelberg import check_solver_options
 
 __all__ = ["MAX_EPISODE_STEPS", "DDAEnvConfig", "make_configs"]
@@ -79,6 +79,13 @@ class DDAEnvConfig:
     "clearing", iterated with the Tier-2 auction until it is that auction's clearing price under the
     reference auctioneer (``ioa_gym.coupling.two_tier``, from ``aerial_price``). ``aerial_price="clearing"``
     is the same as ``coupling="clearing"``. The env's ``two_tier`` then holds the slot's iteration."""
+    promised_variant: str | None = None
+    """What an incentive-compatible id promises, set by its registration (IoA-DDA-StrategyProof-v0,
+    IoA-DDA-DoubleClock-v0): an incentive-compatible mechanism (``Mechanism.incentive``) that ``variant`` must
+    then be (else ValueError at construction: another variant would void the id's guarantee). None: any."""
+    promised_discrete: bool = False
+    """Set by IoA-DDA-Discrete-v0's registration: the action space is Discrete, so ``discrete_steps`` must be
+    an integer in [2, 1000] (else ValueError at construction: 0 would give a Box)."""
 
     def __post_init__(self) -> None:
         for name, choices in (
@@ -105,6 +112,7 @@ class DDAEnvConfig:
         check_int("max_rounds", self.max_rounds, 1, MAX_EPISODE_STEPS)
         if not isinstance(self.per_clock_steps, (bool, np.bool_)):
             raise ValueError(f"per_clock_steps must be a bool, got {self.per_clock_steps!r}")
+        self._check_promises()
         check_int("discrete_steps", self.discrete_steps, 0, 1000)
         if self.discrete_steps == 1:
             raise ValueError("discrete_steps must be 0 (continuous) or an integer in [2, 1000], got 1")
@@ -146,6 +154,35 @@ class DDAEnvConfig:
             )
         object.__setattr__(self, "solver", check_solver_options(self.solver))
 
+    def _check_promises(self) -> None:
+        """``variant`` and ``discrete_steps`` keep what the id promises (``promised_variant``,
+        ``promised_discrete``)."""
+        promised = self.promised_variant
+        if promised is not None:
+            mechanism = get_mechanism(promised, "promised_variant")
+            if not mechanism.incentive_compatible:
+                ic = [name for name in mechanism_names() if get_mechanism(name).incentive_compatible]
+                raise ValueError(
+                    f"promised_variant must be an incentive-compatible mechanism (one of {ic}) or None, got "
+                    f"{promised!r}"
+                )
+            if self.variant != promised:
+                raise ValueError(
+                    f"variant must be {promised!r} (or left out) on this env id: it promises that "
+                    f"mechanism's incentive guarantee (IR, IC and SBB under every policy; promised_variant="
+                    f"{promised!r}, set by its registration), which variant={self.variant!r} would void; "
+                    f"make IoA-DDA-v0 with variant={self.variant!r} instead"
+                )
+        if not isinstance(self.promised_discrete, (bool, np.bool_)):
+            raise ValueError(f"promised_discrete must be a bool, got {self.promised_discrete!r}")
+        if self.promised_discrete and not (is_int(self.discrete_steps) and 2 <= self.discrete_steps <= 1000):
+            raise ValueError(
+                f"discrete_steps must be an integer in [2, 1000] on this env id: it promises a Discrete "
+                f"action space (promised_discrete=True, set by IoA-DDA-Discrete-v0's registration), which "
+                f"discrete_steps={self.discrete_steps!r} would not give; make IoA-DDA-v0 for a Box action "
+                f"space instead"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
@@ -169,16 +206,8 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
         kwargs.pop("aerial_price")
         kwargs["coupling"] = "clearing"
     scen_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in scen_names}
-    if isinstance(scenario, ScenarioConfig):
-        base = scenario.to_dict()
-    elif scenario is None:
-        base = {}
-    elif isinstance(scenario, dict):
-        base = dict(scenario)
-    else:
-        raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
     env_kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
-    scenario_config = ScenarioConfig.from_dict({**base, **scen_kwargs})
+    scenario_config = merge_scenario(scenario, scen_kwargs)
     env_config = DDAEnvConfig(**env_kwargs)
     if env_config.coupling != "none" and env_config.market_source != "tier1":
         raise ValueError(

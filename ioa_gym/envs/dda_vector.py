@@ -44,10 +44,18 @@ from ioa_gym.envs.dda import (
     sample_market_coupled,
 )
 
-__all__ = ["DoubleDutchAuctionVectorEnv"]
+__all__ = ["MAX_NUM_ENVS", "DoubleDutchAuctionVectorEnv"]
 
 _DYNAMIC = [*range(9), OBS_NAMES.index("last_step")]
 """Observation entries that change with the clocks (the others describe the market)."""
+MAX_NUM_ENVS = 2**16
+"""Upper bound of ``num_envs`` (65,536), from the memory of a sub-env: its generator, market, rationing
+priorities, its rows of the batch and of the observations keep about 20 KB on Tier-1 markets (tracemalloc,
+after reset and 100 steps: 20 KB at N = 1,024, 13 KB on synthetic markets at N = 4,096, with the compiled
+batch of 5b91ac7), so 65,536 sub-envs take about 1.3 GB, 16 times issue 24's target of N = 4,096 (about 80
+MB); a larger N fails here, named, instead of with a MemoryError in the batch's arrays."""
+
+
 _MASKS = tuple(f"_{key}" for key in INFO_KEYS)
 """The info's masks, one per key, as ``SyncVectorEnv`` adds them."""
 
@@ -61,7 +69,7 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
     """``num_envs`` IoA-DDA auctioneer MDPs stepped as one batch; the same transitions as
     ``SyncVectorEnv`` over ``gym.make("IoA-DDA-v0", **kwargs)`` (see the module docstring).
 
-    :param num_envs: number of sub-envs (>= 1).
+    :param num_envs: number of sub-envs, in [1, ``MAX_NUM_ENVS``].
     :param max_episode_steps: truncation limit of every episode, as the registered ``TimeLimit`` (>= 1,
         or None for none); ``gym.make_vec`` passes the registered 1000.
     :param render_mode: must be None (render a single env instead).
@@ -82,8 +90,11 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         render_mode: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if not _is_seed(num_envs) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if not _is_seed(num_envs) or not 1 <= num_envs <= MAX_NUM_ENVS:
+            raise ValueError(
+                f"num_envs must be an integer in [1, {MAX_NUM_ENVS}] (MAX_NUM_ENVS: about 20 KB per sub-env, "
+                f"so at most about 1.3 GB), got {num_envs!r}"
+            )
         if max_episode_steps is not None and (
             isinstance(max_episode_steps, bool)
             or int(max_episode_steps) != max_episode_steps

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -14,11 +15,16 @@ StepResult: TypeAlias = tuple[
 """What ``step`` of a parallel env returns: observations, rewards, terminations, truncations and infos."""
 
 
-def check_actions(agents: list[str], actions: dict[str, Any]) -> None:
-    """``actions`` names every live agent once and no other (else ValueError naming both lists); a step after
-    the episode ended (no live agent) is a RuntimeError."""
+def check_actions(agents: list[str], actions: Any) -> None:
+    """``actions`` is a dict (any mapping) that names every live agent once and no other (else ValueError
+    naming both lists); a step after the episode ended (no live agent) is a RuntimeError."""
     if not agents:
         raise RuntimeError("the episode has ended; call reset() before step()")
+    if not isinstance(actions, Mapping):
+        raise ValueError(
+            f"actions must be a dict of agent name -> action, one per live agent (agents: {agents}), got a "
+            f"{type(actions).__name__}"
+        )
     missing = sorted(set(agents) - set(actions))
     extra = sorted(set(actions) - set(agents))
     if missing or extra:

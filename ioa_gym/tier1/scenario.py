@@ -246,13 +246,36 @@ def config_from_options(
     unknown = sorted(set(options) - names)
     if unknown:
         raise unknown_option_error(owner, unknown, names | {"scenario", "render_mode"} | set(other_options))
+    return merge_scenario(scenario, options)
+
+
+def merge_scenario(scenario: Any, fields: dict[str, Any]) -> ScenarioConfig:
+    """The ``ScenarioConfig`` of an env's ``scenario=`` (a ScenarioConfig, a dict or None) and the
+    ScenarioConfig ``fields`` given directly. A field given both ways must have the same value in both (a
+    ScenarioConfig gives every field): else ValueError naming both, instead of one silently winning."""
     if isinstance(scenario, ScenarioConfig):
         base = scenario.to_dict()
     elif scenario is None or isinstance(scenario, dict):
         base = dict(scenario or {})
     else:
         raise ValueError(f"scenario must be a ScenarioConfig or a dict, got {type(scenario).__name__}")
-    return ScenarioConfig.from_dict({**base, **options})
+    for name, value in fields.items():
+        if name in base and not _same_option(base[name], value):
+            raise ValueError(
+                f"{name}={value!r} contradicts scenario[{name!r}]={base[name]!r} (scenario= "
+                f"{'ScenarioConfig' if isinstance(scenario, ScenarioConfig) else 'dict'}): give {name} once, "
+                f"in scenario= or directly, or the same value in both"
+            )
+    return ScenarioConfig.from_dict({**base, **fields})
+
+
+def _same_option(first: Any, second: Any) -> bool:
+    """Whether two values of one option agree (a list and a tuple of equal entries do)."""
+    first, second = (tuple(v) if isinstance(v, list) else v for v in (first, second))
+    try:
+        return bool(first == second)
+    except (TypeError, ValueError):  # e.g. arrays of several entries
+        return False
 
 
 @dataclass(frozen=True, eq=False)

@@ -527,7 +527,7 @@ CONSTRUCTION_CASES += [
             f"vector-num-envs-{n!r}",
             lambda n=n: gym.make_vec(DDA, n, vectorization_mode=NATIVE, **SYNTHETIC),
             ValueError,
-            [r"num_envs must be an integer >= 1"],
+            [r"num_envs must be an integer in \[1, 65536\]"],
         )
         for n in (None, 0, 1.5)
     ],

@@ -98,6 +98,11 @@ def test_bad_actions_and_reset_options_are_named():
     with pytest.raises(ValueError, match="missing"):
         env.step({"ma_0": np.zeros(1, np.float32)})
     actions = {agent: np.zeros(1, np.float32) for agent in env.agents}
+    # Actions as a list (or any other non-dict) are named, not an "unhashable type" TypeError.
+    for not_a_dict in (list(actions.values()), np.zeros((6, 1), np.float32), tuple(actions.items())):
+        with pytest.raises(ValueError, match=r"actions must be a dict of agent name -> action.*got a "):
+            env.step(not_a_dict)
+    assert env.step(actions)[0].keys() == set(env.possible_agents)  # the env is still usable
     with pytest.raises(ValueError, match="action"):
         env.step({**actions, "fa_0": np.array([np.nan], np.float32)})
     with pytest.raises(ValueError, match="unknown agent"):
