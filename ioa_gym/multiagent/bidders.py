@@ -10,7 +10,10 @@ any) reporting the truth is a best response; under the classic DDA a misreport c
 finding, ``ioa_gym.analysis.ic_audit``).
 
 Agents are the slots ``buyer_0 .. buyer_{max_buyers - 1}`` and ``seller_0 .. seller_{max_sellers - 1}``
-(``possible_agents``); an episode's ``agents`` are those its market has.
+(``possible_agents``). With ``pad_agents=True`` (the default) every slot is an agent of every episode, the
+slots that the market lacks as padding participants that cannot trade (no agent death: SuperSuit's
+``pettingzoo_env_to_vec_env_v1`` takes the env as it is); with ``pad_agents=False`` an episode's ``agents``
+are those its market has.
 """
 
 from __future__ import annotations
@@ -56,7 +59,13 @@ class BiddersEnv(ParallelEnv):
     (the largest misreport, money per Gcycle; default 3.0),
     ``market_source`` ("tier1" or "synthetic"), ``max_buyers`` / ``max_sellers`` (agent slots; default 6 and
     8: a market with more participants is redrawn), ``price_bounds`` and ``max_rounds`` of the auction,
-    ``scenario`` or any ScenarioConfig field (Tier-1 markets).
+    ``scenario`` or any ScenarioConfig field (Tier-1 markets), ``pad_agents`` (default True: every slot of
+    ``possible_agents`` is an agent of every episode; False: only the market's participants).
+
+    A padding agent (``pad_agents=True``, a slot beyond the market's buyers or sellers) is a participant with
+    no units: its observation says so (own value and units 0), its action is checked and ignored, its reward
+    is 0 and its info has ``in_market`` False. The market's participants play exactly as with
+    ``pad_agents=False``: the auction runs on the market alone, with the same draws.
 
     Per agent: action ``Box(-1, 1, (1,))``, the report's offset from the truth as a fraction of
     ``max_offset`` (0 is truthful). Observation ``Box(-1, 1, (5,), float32)``, clipped to [-1, 1]::
@@ -64,15 +73,17 @@ class BiddersEnv(ParallelEnv):
         | index | meaning                                              | min | max |
         |-------|------------------------------------------------------|-----|-----|
         | 0     | own true value (buyer) or cost (seller) / upper bound | -1  | 1   |
-        | 1     | own units / 64                                       | 0   | 1   |
+        |       | (0 for a padding agent)                              |     |     |
+        | 1     | own units / 64 (0: cannot trade, e.g. padding)       | 0   | 1   |
         | 2     | 1 for a buyer, 0 for a seller                        | 0   | 1   |
         | 3     | buyers in the market / max_buyers                    | 0   | 1   |
         | 4     | sellers in the market / max_sellers                  | 0   | 1   |
 
     Reward: true utility
     (money per Gcycle times units). Info: ``report``, ``truth``, ``units_traded``, ``price`` (the clearing
-    price, the closing price when nothing trades) and ``truthful_utility`` (what the agent would have got
-    reporting the truth, the others' reports unchanged).
+    price, the closing price when nothing trades), ``truthful_utility`` (what the agent would have got
+    reporting the truth, the others' reports unchanged) and ``in_market`` (False for a padding agent, whose
+    report, truth, units and utilities are 0).
     """
 
     metadata: dict[str, Any] = {"name": "ioa_bidders_v0", "render_modes": ["ansi"], "is_parallelizable": True}
@@ -88,6 +99,7 @@ class BiddersEnv(ParallelEnv):
         max_sellers: int = 8,
         price_bounds: tuple[float, float] = (0.0, 30.0),
         max_rounds: int = 300,
+        pad_agents: bool = True,
         **kwargs: Any,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -109,8 +121,11 @@ class BiddersEnv(ParallelEnv):
         self.max_sellers = check_int("max_sellers", max_sellers, 1, 1000)
         self.max_rounds = check_int("max_rounds", max_rounds, 1, 10**6)
         self.price_bounds = check_auction_options(price_bounds, self.max_rounds)
+        if not isinstance(pad_agents, (bool, np.bool_)):
+            raise ValueError(f"pad_agents must be a bool, got {pad_agents!r}")
+        self.pad_agents = bool(pad_agents)
         own = {"variant", "step", "max_offset", "market_source", "max_buyers", "max_sellers", "price_bounds"}
-        self.config = config_from_options(kwargs, "bidders_v0", own | {"max_rounds"})
+        self.config = config_from_options(kwargs, "bidders_v0", own | {"max_rounds", "pad_agents"})
         self.possible_agents = [f"buyer_{b}" for b in range(self.max_buyers)] + [
             f"seller_{s}" for s in range(self.max_sellers)
         ]
@@ -166,18 +181,24 @@ class BiddersEnv(ParallelEnv):
             self._np_random, _ = seeding.np_random(seed)
         self.market = market = self._sample()
         self._rationing_seed = int(self._np_random.integers(2**63))
-        self.agents = [f"buyer_{b}" for b in range(market.n_buyers)] + [
+        self._participants = [f"buyer_{b}" for b in range(market.n_buyers)] + [
             f"seller_{s}" for s in range(market.n_sellers)
         ]
+        self.agents = list(self.possible_agents if self.pad_agents else self._participants)
         observations = {agent: self._observation(agent) for agent in self.agents}
         return observations, {agent: {} for agent in self.agents}
 
     def _truth(self, agent: str) -> tuple[float, int]:
+        """(true value or cost, units) of an agent; (0.0, 0) for a padding agent."""
         buyer, index = self._slot(agent)
         market = self.market
         assert market is not None  # called after reset
         if buyer:
+            if index >= market.n_buyers:
+                return 0.0, 0
             return float(market.buyer_values[index]), int(market.buyer_units[index])
+        if index >= market.n_sellers:
+            return 0.0, 0
         return float(market.seller_costs[index]), int(market.seller_units[index])
 
     def _observation(self, agent: str) -> np.ndarray:
@@ -217,15 +238,13 @@ class BiddersEnv(ParallelEnv):
         check_actions(self.agents, actions)
         market = self.market
         assert market is not None  # live agents: the env was reset
-        offsets = (
-            np.array(
-                [
-                    float(np.clip(check_box_action(actions[a], self._action_space)[0], -1.0, 1.0))
-                    for a in self.agents
-                ]
-            )
-            * self.max_offset
-        )
+        # Every live agent's action is checked; a padding agent's is then ignored (it cannot trade).
+        checked = {
+            agent: float(np.clip(check_box_action(actions[agent], self._action_space)[0], -1.0, 1.0))
+            for agent in self.agents
+        }
+        participants = self._participants
+        offsets = np.array([checked[a] for a in participants]) * self.max_offset
         n_buyers = market.n_buyers
         values = market.buyer_values + offsets[:n_buyers]
         costs = market.seller_costs + offsets[n_buyers:]
@@ -233,8 +252,9 @@ class BiddersEnv(ParallelEnv):
         utilities = self._utilities(result)
         traded = np.concatenate([result.buyer_units_traded, result.seller_units_traded])
         reports = np.concatenate([values, costs])
-        infos = {}
-        for i, agent in enumerate(self.agents):
+        price = float(closing if math.isnan(result.clearing_price) else result.clearing_price)
+        infos, rewards = {}, {}
+        for i, agent in enumerate(participants):
             truthful_values, truthful_costs = values.copy(), costs.copy()
             if i < n_buyers:
                 truthful_values[i] = market.buyer_values[i]
@@ -249,10 +269,19 @@ class BiddersEnv(ParallelEnv):
                 "report": float(reports[i]),
                 "truth": self._truth(agent)[0],
                 "units_traded": int(traded[i]),
-                "price": float(closing if math.isnan(result.clearing_price) else result.clearing_price),
+                "price": price,
                 "truthful_utility": float(truthful),
+                "in_market": True,
             }
-        rewards = {agent: float(utilities[i]) for i, agent in enumerate(self.agents)}
+            rewards[agent] = float(utilities[i])
+        for agent in self.agents:
+            if agent not in infos:  # a padding agent: no units, no trade
+                keys = ("report", "truth", "units_traded", "price", "truthful_utility", "in_market")
+                infos[agent] = dict(zip(keys, (0.0, 0.0, 0, price, 0.0, False), strict=True))
+                rewards[agent] = 0.0
+        # In the agents' order (buyers, then sellers), as the observations.
+        infos = {agent: infos[agent] for agent in self.agents}
+        rewards = {agent: rewards[agent] for agent in self.agents}
         terminations = {agent: True for agent in self.agents}
         truncations = {agent: False for agent in self.agents}
         observations = {agent: self._observation(agent) for agent in self.agents}
