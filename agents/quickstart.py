@@ -7,7 +7,9 @@ TensorBoard logs.
     python quickstart.py --diffusion-steps 100000 --ppo-steps 100000 --episodes 100 --seeds 0 1 2
 
 Every flag is checked before any training: a bad one (``--seeds -1``, ``--episodes 0``, ``--num-threads 0``,
-an ``--out`` that is a file, unwritable or not empty) exits with 2, the usage line and a message naming it.
+``--ppo-steps`` above 2**31, an ``--out`` that is a file, unwritable or not empty) exits with 2, the usage
+line and a message naming it. A file that cannot be written (a full disk) stops it with one line naming the
+file and exit code 74 (a training says how to ``--resume`` it with ``train.py``).
 
 Everything lands in one new folder (default ``runs/quickstart-<timestamp>/``):
 
@@ -39,10 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None, help="output folder, new or empty (default: runs/quickstart-<timestamp>)"
     )
     parser.add_argument(
-        "--diffusion-steps", type=int, default=30_000, help="diffusion training steps, >= 1 (default 30000)"
+        "--diffusion-steps",
+        type=int,
+        default=30_000,
+        help="diffusion training steps, in [1, 2**31] (default 30000)",
     )
     parser.add_argument(
-        "--ppo-steps", type=int, default=60_000, help="PPO training steps, >= 1 (default 60000)"
+        "--ppo-steps", type=int, default=60_000, help="PPO training steps, in [1, 2**31] (default 60000)"
     )
     parser.add_argument("--seed", type=int, default=0, help="training seed, in [0, 2**31 - 1] (default 0)")
     parser.add_argument(
@@ -70,7 +75,7 @@ def check_arguments(args: argparse.Namespace) -> Path:
 
     :raises agents.ConfigError: naming the flag and its allowed values.
     """
-    from agents.common.checks import POSITIVE_INT, check_range
+    from agents.common.checks import check_range
     from agents.common.errors import ConfigError
     from agents.evaluation.arguments import (
         EPISODES_RANGE,
@@ -78,11 +83,11 @@ def check_arguments(args: argparse.Namespace) -> Path:
         check_eval_seeds,
         check_output_folder,
     )
-    from agents.runs.config import SEED_RANGE
+    from agents.runs.config import N_TIMESTEPS_RANGE, SEED_RANGE
 
     for flag, value, allowed in (
-        ("--diffusion-steps", args.diffusion_steps, POSITIVE_INT),
-        ("--ppo-steps", args.ppo_steps, POSITIVE_INT),
+        ("--diffusion-steps", args.diffusion_steps, N_TIMESTEPS_RANGE),
+        ("--ppo-steps", args.ppo_steps, N_TIMESTEPS_RANGE),
         ("--seed", args.seed, SEED_RANGE),
         ("--episodes", args.episodes, EPISODES_RANGE),
         ("--num-threads", args.num_threads, THREADS_RANGE),
@@ -97,12 +102,13 @@ def check_arguments(args: argparse.Namespace) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``quickstart.py``: 0 done, 2 bad input (SystemExit; nothing trained or written), else
-    the exit code of the step that failed."""
+    """Entry point of ``quickstart.py``: 0 done, 2 bad input (SystemExit; nothing trained or written), 74 a
+    file could not be written (a full disk), else the exit code of the step that failed."""
     parser = build_parser()
     args = parser.parse_args(argv)
 
     # Imported here so that --help and argparse's own errors answer at once.
+    from agents.common.cli import io_error
     from agents.common.errors import ConfigError
     from agents.evaluation.cli import main as evaluate_main
     from agents.figures.training import fig5_training_curves
@@ -168,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0:
         return code
 
-    fig5_training_curves(results, out, episodes=args.episodes, filename="training_curves.png")
+    try:
+        fig5_training_curves(results, out, episodes=args.episodes, filename="training_curves.png")
+    except OSError as error:
+        return io_error(parser.prog, error)
     minutes = (time.perf_counter() - started) / 60
     print(
         f"\nDone in {minutes:.1f} min. Results: {results}/table.txt; plots: {results}/*.png; "

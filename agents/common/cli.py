@@ -1,4 +1,10 @@
-"""Command-line helpers shared by ``train.py``, ``evaluate.py`` (and its ``ic-audit``) and ``figures.py``."""
+"""Command-line helpers shared by ``train.py``, ``evaluate.py`` (and its ``ic-audit``), ``figures.py``,
+``quickstart.py``, ``sweep.py`` and the multi-agent results: exit codes, signals, parsing helpers.
+
+Exit codes of every command: 0 done; 1 some work failed and said so (a sweep's errored trial); 2 bad input,
+nothing run or written (:func:`usage_error`); 74 a file could not be written (a full disk: one line naming the
+path, :func:`io_error`); 130 Ctrl-C; 143 SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from agents.common.files import WriteError, os_error_reason
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 """Bad input: nothing was run or written."""
+EXIT_IO_ERROR = 74
+"""A write failed (``ENOSPC``: the disk is full; a read-only file system, a lost permission) or another
+``OSError`` stopped the work: sysexits.h's ``EX_IOERR``. Every result file is written atomically
+(:func:`agents.common.files.atomic_save`), so none is left partial under its final name."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C (SIGINT): 128 + 2, as a shell reports a process killed by it."""
 EXIT_TERMINATED = 143
@@ -120,6 +132,34 @@ def usage_error(parser: argparse.ArgumentParser, error: BaseException) -> int:
     return EXIT_USAGE
 
 
+def describe_os_error(error: OSError) -> str:
+    """One line: ``cannot write <path>: <reason> (<errno name>)`` for a
+    :class:`~agents.common.files.WriteError`, else ``<path>: <reason>`` (or the error's type and reason when
+    it names no path)."""
+    if isinstance(error, WriteError):
+        return str(error)
+    if error.filename is not None:
+        return f"{error.filename}: {os_error_reason(error)}"
+    return f"{type(error).__name__}: {os_error_reason(error)}"
+
+
+def add_hint(error: BaseException, hint: str) -> BaseException:
+    """Attach what to do next (``Continue with: python train.py --resume RUN``) to ``error``, for
+    :func:`io_error` to print under it; the hint travels with the error (pickled by Ray or a process pool)."""
+    error.hint = hint  # type: ignore[attr-defined]
+    return error
+
+
+def io_error(prog: str, error: OSError, hint: str = "") -> int:
+    """Print ``prog: error: <what could not be written or read>`` (one line, no traceback) and the error's
+    hint (:func:`add_hint`; else ``hint``), if any, on stderr; return :data:`EXIT_IO_ERROR`."""
+    print(f"{prog}: error: {describe_os_error(error)}", file=sys.stderr)
+    hint = getattr(error, "hint", "") or hint
+    if hint:
+        print(hint, file=sys.stderr)
+    return EXIT_IO_ERROR
+
+
 def set_torch_threads(threads: int, flag: str = "--torch-threads") -> None:
     """Set torch's intra-op thread count (>= 1); ValueError naming ``flag`` otherwise."""
     import torch
@@ -131,14 +171,18 @@ def set_torch_threads(threads: int, flag: str = "--torch-threads") -> None:
 
 __all__ = [
     "EXIT_INTERRUPTED",
+    "EXIT_IO_ERROR",
     "EXIT_OK",
     "EXIT_TERMINATED",
     "EXIT_USAGE",
     "Interrupted",
     "StoreDict",
+    "add_hint",
     "command_line",
+    "describe_os_error",
     "exit_code_of",
     "interrupt_on_signals",
+    "io_error",
     "parse_value",
     "set_torch_threads",
     "signals_ignored",

@@ -1,19 +1,23 @@
 """Result files that are never partial and never silently overwritten.
 
 Every writer here goes through :func:`atomic_save`: the file is written under a temporary name in its own
-folder and renamed onto its final name, so a crash or Ctrl-C leaves either the old file or the new one.
+folder and renamed onto its final name, so a crash or Ctrl-C leaves either the old file or the new one. A
+write that fails (a full disk, a read-only file system, a lost permission) raises :class:`WriteError` naming
+the final path, and leaves no temporary file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +29,62 @@ from ioa_gym.errors import moved_attribute_error
 _MOVED = {"OutputExistsError": "agents.common.errors.ConfigError (the one configuration error)"}
 
 
+class WriteError(OSError):
+    """A file or folder that could not be written (``ENOSPC``: the disk is full; ``EROFS``, ``EACCES``...):
+    the ``OSError`` of the write, with ``filename`` the path meant (the final name, not a temporary one).
+
+    ``str()`` is one line, ``cannot write <path>: <reason> (<errno name>)``; the command lines print it and
+    exit with :data:`agents.common.cli.EXIT_IO_ERROR`.
+    """
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename}: {os_error_reason(self)}"
+
+    @classmethod
+    def of(cls, error: OSError, path: str | os.PathLike[str]) -> WriteError:
+        """``error`` (an OSError of a write) as a WriteError naming ``path``; a WriteError stays as it is."""
+        if isinstance(error, WriteError):
+            return error
+        return cls(error.errno, error.strerror or str(error) or type(error).__name__, str(path))
+
+
+def os_error_reason(error: OSError) -> str:
+    """``No space left on device (ENOSPC)``: the reason of an OSError and its errno's name."""
+    reason = error.strerror or str(error) or type(error).__name__
+    name = errno.errorcode.get(error.errno) if isinstance(error.errno, int) else None
+    return f"{reason} ({name})" if name else reason
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn an OSError raised inside into a :class:`WriteError` naming ``path`` (a WriteError raised inside,
+    which names its own file, passes unchanged)."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except OSError as error:
+        raise WriteError.of(error, path) from error
+
+
 def atomic_save(path: str | os.PathLike[str], write: Callable[[str], object]) -> Path:
     """Call ``write(temporary_path)`` then rename the result onto ``path``, so ``path`` is never partial.
 
     The temporary file sits in the same folder (same file system, so ``os.replace`` is atomic) and keeps the
     final suffix, so savers that append a missing suffix (SB3, NumPy) write exactly where they are told.
+
+    :raises WriteError: naming ``path`` when the folder, the temporary file or the rename fails (a full
+        disk); the temporary file is removed and ``path`` keeps its earlier content, if any.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp{target.suffix}")
-    try:
-        write(str(temporary))
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write(str(temporary))
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
     return target
 
 
@@ -150,6 +196,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "WriteError",
     "atomic_save",
     "atomic_write_text",
     "check_output_dir",
@@ -159,6 +206,8 @@ __all__ = [
     "json_text",
     "natural_key",
     "new_figure",
+    "os_error_reason",
     "save_figure",
+    "writing",
     "yaml_ready",
 ]

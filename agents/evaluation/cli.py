@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from agents.common.cli import EXIT_INTERRUPTED, command_line, usage_error
+from agents.common.cli import EXIT_INTERRUPTED, command_line, io_error, usage_error
 from agents.common.errors import ConfigError
 from agents.common.files import default_output_dir
 from agents.evaluation import ic_audit
@@ -118,7 +118,8 @@ def sweep_requests(sweep_dir: str, env_id: str, taken: set[str]) -> list[AgentRe
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``evaluate.py``: 0 done, 2 bad input (nothing run), 130 interrupted (nothing saved)."""
+    """Entry point of ``evaluate.py``: 0 done, 2 bad input (nothing run), 74 a result file could not be
+    written (a full disk; each file is whole or absent), 130 interrupted (nothing saved)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(arguments)
@@ -168,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         written = write_results(result, out_dir, overwrite=args.overwrite, plots=not args.no_plots)
     except ConfigError as error:
         return usage_error(parser, error)
+    except OSError as error:
+        return io_error(PROG, error)
     except KeyboardInterrupt:
         print("\ninterrupted; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -9,7 +9,10 @@ files::
 
 It writes ``ic_audit.json`` (settings, per-policy summary, per-market records), ``ic_markets.csv`` and
 ``table.txt`` into ``--output`` (default a new ``results/ic-audit-<env>-<timestamp>/``; a non-empty folder
-is refused without ``--overwrite``).
+is refused without ``--overwrite``). As ``evaluate.py`` does, the table ends with a ``warning:`` line for each
+run folder trained on another env (or with other env kwargs) than the audit's, also kept in ``ic_audit.json``.
+Exit codes: 0 done, 2 bad input (nothing run or written), 74 a file could not be written (a full disk; one
+line naming it), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -25,9 +28,16 @@ import gymnasium as gym
 from tqdm import tqdm
 
 from agents.common.checks import Range, check_range
-from agents.common.cli import EXIT_INTERRUPTED, command_line, usage_error
+from agents.common.cli import EXIT_INTERRUPTED, command_line, io_error, usage_error
 from agents.common.errors import ConfigError
-from agents.common.files import atomic_write_text, check_output_dir, csv_text, default_output_dir, json_text
+from agents.common.files import (
+    atomic_write_text,
+    check_output_dir,
+    csv_text,
+    default_output_dir,
+    json_text,
+    writing,
+)
 from agents.common.tables import fmt, render_table
 from agents.common.versions import library_versions
 from agents.evaluation.arguments import (
@@ -37,7 +47,7 @@ from agents.evaluation.arguments import (
     apply_common_arguments,
     check_output_folder,
 )
-from agents.evaluation.loading import load_agents
+from agents.evaluation.loading import LoadedAgent, load_agents
 from ioa_gym.analysis.ic_audit import (
     GAIN_TOLERANCE,
     MARKET_COLUMNS,
@@ -91,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def table_text(results: Sequence[ICAuditResult]) -> str:
-    """The per-policy summary table as plain text."""
+def table_text(results: Sequence[ICAuditResult], warnings: Sequence[str] = ()) -> str:
+    """The per-policy summary table as plain text, with ``warning:`` lines at the end (as ``evaluate.py``'s
+    table: a run trained on another env or with other env kwargs than the audit's)."""
     rows = []
     for result in results:
         s = result.summary()
@@ -130,68 +141,86 @@ def table_text(results: Sequence[ICAuditResult]) -> str:
         "truthful\nefficiency",
         "truthful\nrounds",
     ]
-    return render_table(title, columns, rows) + (
-        "\nGain: the largest increase in a participant's true utility from one misreport, per market "
-        "(a lower bound on the IC gap: sampled misreports).\n"
+    return (
+        render_table(title, columns, rows)
+        + (
+            "\nGain: the largest increase in a participant's true utility from one misreport, per market "
+            "(a lower bound on the IC gap: sampled misreports).\n"
+        )
+        + "".join(f"warning: {warning}\n" for warning in warnings)
     )
 
 
-def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
-    """Run the audit of parsed arguments: 0 done, 2 bad input (nothing run), 130 interrupted."""
+def _prepare(args: argparse.Namespace) -> tuple[str, Path, list[LoadedAgent]]:
+    """Every flag checked and every agent loaded, before any audit: the env id, the output folder and the
+    agents."""
+    check_range("--markets", args.markets, EPISODES_RANGE)
+    check_range("--seed", args.seed, EVAL_SEED_RANGE)
+    check_range("--deviations", args.deviations, DEVIATIONS_RANGE)
+    env_id = apply_common_arguments(args)
+    probe = gym.make(env_id, **args.env_kwargs)
     try:
-        check_range("--markets", args.markets, EPISODES_RANGE)
-        check_range("--seed", args.seed, EVAL_SEED_RANGE)
-        check_range("--deviations", args.deviations, DEVIATIONS_RANGE)
-        env_id = apply_common_arguments(args)
-        probe = gym.make(env_id, **args.env_kwargs)
-        try:
-            dda_env(probe, "the IC audit")
-        except ValueError as error:
-            raise ConfigError(f"--env {args.env}: {error}") from None
-        finally:
-            probe.close()
-        output = default_output_dir(env_id, prefix="ic-audit") if args.output is None else args.output
-        out_dir = check_output_folder("--output", output, args.overwrite)
-        agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
-        policies = [
-            (
-                loaded.label if len(loaded.runs) == 1 else f"{loaded.label}[{run.name}]",
-                predictor(run.agent, deterministic=True),
-            )
-            for loaded in agents
-            for run in loaded.runs
-        ]
-        markets = sample_markets(env_id, args.env_kwargs, args.markets, args.seed)
-        results = []
-        with tqdm(
-            total=len(policies) * args.markets,
-            disable=args.no_progress,
-            unit="market",
-            desc="IC audit",
-            dynamic_ncols=True,
-        ) as bar:
-            for label, policy in policies:
-                bar.set_postfix_str(label)
-                results.append(
-                    audit_policy(
-                        policy,
-                        env_id,
-                        args.env_kwargs,
-                        args.markets,
-                        args.seed,
-                        args.deviations,
-                        label,
-                        markets,
-                        on_market=lambda: bar.update(1),
-                    )
+        dda_env(probe, "the IC audit")
+    except ValueError as error:
+        raise ConfigError(f"--env {args.env}: {error}") from None
+    finally:
+        probe.close()
+    output = default_output_dir(env_id, prefix="ic-audit") if args.output is None else args.output
+    out_dir = check_output_folder("--output", output, args.overwrite)
+    agents = load_agents(env_id, args.agents, args.env_kwargs, args.device, args.model)
+    return env_id, Path(out_dir), agents
+
+
+def _audit(args: argparse.Namespace, env_id: str, agents: Sequence[LoadedAgent]) -> list[ICAuditResult]:
+    """The audit of every run of every agent, on the same markets, with a progress bar."""
+    policies = [
+        (
+            loaded.label if len(loaded.runs) == 1 else f"{loaded.label}[{run.name}]",
+            predictor(run.agent, deterministic=True),
+        )
+        for loaded in agents
+        for run in loaded.runs
+    ]
+    markets = sample_markets(env_id, args.env_kwargs, args.markets, args.seed)
+    results = []
+    with tqdm(
+        total=len(policies) * args.markets,
+        disable=args.no_progress,
+        unit="market",
+        desc="IC audit",
+        dynamic_ncols=True,
+    ) as bar:
+        for label, policy in policies:
+            bar.set_postfix_str(label)
+            results.append(
+                audit_policy(
+                    policy,
+                    env_id,
+                    args.env_kwargs,
+                    args.markets,
+                    args.seed,
+                    args.deviations,
+                    label,
+                    markets,
+                    on_market=lambda: bar.update(1),
                 )
-        check_output_dir(out_dir, args.overwrite)
-    except ConfigError as error:
-        return usage_error(parser, error)
-    except KeyboardInterrupt:
-        print("\ninterrupted; nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    table = table_text(results)
+            )
+    return results
+
+
+def write_audit(
+    args: argparse.Namespace,
+    env_id: str,
+    results: Sequence[ICAuditResult],
+    warnings: Sequence[str],
+    folder: Path,
+    argv: Sequence[str] | None,
+) -> str:
+    """Write ``ic_audit.json``, ``ic_markets.csv`` and ``table.txt`` into ``folder``; returns the table.
+
+    :raises agents.common.files.WriteError: a file could not be written (each is whole or absent).
+    """
+    table = table_text(results, warnings)
     document = {
         "command": command_line(argv, "evaluate.py"),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -206,16 +235,38 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequenc
         f"{NEAR_PRICE_OFFSETS[0]:g} W, {NEAR_PRICE_OFFSETS[2]:g} W; "
         f"rng = np.random.default_rng((reset_seed, {MISREPORT_STREAM}))",
         "gain_tolerance": GAIN_TOLERANCE,
+        "warnings": list(warnings),
         "policies": [result.to_dict() for result in results],
     }
     rows = [{"policy": result.policy, **asdict(market)} for result in results for market in result.markets]
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    with writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "ic_audit.json", json_text(document))
     atomic_write_text(folder / "ic_markets.csv", csv_text(MARKET_COLUMNS, rows))
     atomic_write_text(folder / "table.txt", table)
+    return table
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Run the audit of parsed arguments: 0 done, 2 bad input (nothing run), 74 a file could not be written
+    (a full disk), 130 interrupted. Like ``evaluate.py``, it warns (at the end of the table) about a run
+    trained on another env or with other env kwargs than the audit's."""
+    try:
+        env_id, out_dir, agents = _prepare(args)
+        results = _audit(args, env_id, agents)
+        check_output_dir(out_dir, args.overwrite)
+    except ConfigError as error:
+        return usage_error(parser, error)
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    warnings = [warning for loaded in agents for warning in loaded.warnings]
+    try:
+        table = write_audit(args, env_id, results, warnings, out_dir, argv)
+    except OSError as error:
+        return io_error(PROG, error)
     print(table, end="")
-    print(f"Wrote ic_audit.json, ic_markets.csv, table.txt to {folder}")
+    print(f"Wrote ic_audit.json, ic_markets.csv, table.txt to {out_dir}")
     return 0
 
 

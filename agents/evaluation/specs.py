@@ -100,6 +100,11 @@ def parse_agent_spec(text: str) -> AgentRequest:
     """
     text = text.strip()
     equals, colon = text.find("="), text.find(":")
+    if equals == 0:
+        example = f" (e.g. mine{text}), or the name alone" if text[1:].strip() else ""
+        raise ConfigError(
+            f"--agents {text!r}: empty label before '='; write LABEL=PATH or LABEL=NAME{example}"
+        )
     if equals > 0 and (colon < 0 or equals < colon):
         label, target = text[:equals].strip(), text[equals + 1 :].strip()
         if not label or not target:

@@ -32,9 +32,14 @@ Every auction here is an episode of the evaluation harness (:func:`agents.evalua
 episode ``i`` of evaluation seed ``--seed`` meets the market of ``evaluate.py``'s episode ``i`` of that seed
 (:mod:`ioa_gym.analysis.seeding`), and the agent is seeded the same way.
 
+``--runs`` takes a folder of ``<algo>/<env id>_<n>`` run folders (what ``train.py -f`` writes) or a
+``sweep.py`` folder; the learners read are diffusion, ppo, sac and td3.
+
 Bad input (``--out`` a file or unwritable, or holding figures without ``--overwrite``; ``--runs`` not a
-folder; ``--seed`` outside ``[0, MAX_EVAL_SEED]``) exits with 2, the usage line and a message naming the
-flag, before anything is written.
+folder, one run folder, or a folder without a run folder of those learners; ``--seed`` outside
+``[0, MAX_EVAL_SEED]``) exits with 2, the usage line and a message naming the flag, before anything is
+written. A figure that cannot be written (a full disk) stops with one line naming it and exit code 74; the
+figures written before it are whole.
 """
 
 from __future__ import annotations
@@ -43,13 +48,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from agents.common.checks import check_range
-from agents.common.cli import usage_error
+from agents.common.cli import io_error, usage_error
 from agents.common.errors import ConfigError
-from agents.common.files import atomic_write_text
+from agents.common.files import atomic_write_text, writing
 from agents.evaluation.arguments import EVAL_SEED_RANGE, check_output_folder
 from agents.figures.auctioneers import (
+    LEARNERS,
     ceiling_table,
     efficiency_vs_rounds_frontier,
     sensitivity,
@@ -57,6 +64,7 @@ from agents.figures.auctioneers import (
 )
 from agents.figures.tier1 import fig3_linear_search, fig4_convergence, two_tier_coupling
 from agents.figures.training import fig5_training_curves, run_env_ids
+from agents.runs.folder import CONFIG_FILE, RunFolder
 from agents.runs.groups import RUNS_DIR, is_sweep_folder, runs_root, sweep_runs
 from ioa_gym.analysis.seeding import MAX_EVAL_SEED
 
@@ -80,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", default="figures", help="output folder (default: figures)")
     parser.add_argument(
-        "--runs", default=None, help="folder with <algo>/<env id>_<n> run folders (diffusion, ppo, sac, td3)"
+        "--runs",
+        default=None,
+        help="a folder of <algo>/<env id>_<n> run folders (train.py -f; diffusion, ppo, sac, td3) or a "
+        "sweep.py folder",
     )
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="full")
     parser.add_argument(
@@ -111,8 +122,8 @@ def warn_pooled_settings(sweep_dir: Path, env_ids: Sequence[str]) -> None:
 
 
 def check_arguments(args: argparse.Namespace) -> tuple[Path, Path | None]:
-    """``--out`` (a writable folder without figures unless ``--overwrite``), ``--runs`` (a folder) and
-    ``--seed``; returns the two paths.
+    """``--out`` (a writable folder without figures unless ``--overwrite``), ``--runs`` (:func:`check_runs`)
+    and ``--seed``; returns the output folder and the root of the run folders.
 
     :raises ConfigError: naming the flag, before anything is written.
     """
@@ -120,17 +131,39 @@ def check_arguments(args: argparse.Namespace) -> tuple[Path, Path | None]:
     out = check_output_folder("--out", args.out, refuse_non_empty=False)
     if out.is_dir() and any(out.glob("*.png")) and not args.overwrite:
         raise ConfigError(f"--out {out} already holds figures; pass --overwrite or choose another --out")
-    runs = Path(args.runs) if args.runs else None
-    if runs is not None and not runs.is_dir():
+    return out, None if args.runs is None else check_runs(Path(args.runs))
+
+
+RUNS_EXPECTED = (
+    f"a folder of <algo>/<env id>_<n> run folders ({', '.join(LEARNERS)}; what train.py -f writes) or a "
+    "sweep.py folder"
+)
+
+
+def check_runs(runs: Path) -> Path:
+    """The root of ``--runs``' run folders (a sweep folder's ``runs/``); ConfigError when ``runs`` is no
+    folder, is one run folder (or one algorithm's folder of them), or holds no run of a learner."""
+    if not runs.is_dir():
         what = "is not a folder" if runs.exists() else "does not exist"
-        raise ConfigError(f"--runs {runs} {what} (expected a folder with diffusion/ and ppo/ run folders)")
-    if runs is not None:  # a sweep.py folder: its runs/
-        runs = runs_root(runs)
-    return out, runs
+        raise ConfigError(f"--runs {runs} {what}; expected {RUNS_EXPECTED}")
+    if RunFolder(runs).config_file.is_file():
+        raise ConfigError(
+            f"--runs {runs} is one run folder (it holds {CONFIG_FILE}); expected {RUNS_EXPECTED}, here "
+            f"perhaps {runs.resolve().parent.parent}"
+        )
+    root = runs_root(runs)  # a sweep.py folder: its runs/
+    if not run_env_ids(root):
+        inside = any(RunFolder(folder).config_file.is_file() for folder in runs.glob("*_*"))
+        hint = f", here perhaps {runs.resolve().parent}" if inside else ""
+        raise ConfigError(
+            f"--runs {runs} holds no run folder of {', '.join(LEARNERS)}; expected {RUNS_EXPECTED}{hint}"
+        )
+    return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``figures.py``: 0 done, 2 bad input (nothing written)."""
+    """Entry point of ``figures.py``: 0 done, 2 bad input (nothing written), 74 a file could not be written
+    (a full disk)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -139,33 +172,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         return usage_error(parser, error)
     if runs is not None and runs.name == RUNS_DIR and is_sweep_folder(runs.parent):
         warn_pooled_settings(runs.parent, run_env_ids(runs))
-    out.mkdir(parents=True, exist_ok=True)
-    budget = BUDGETS[args.budget]
-    written = [
-        fig3_linear_search(out),
-        fig4_convergence(out),
-        *two_tier_coupling(out, budget["sizes"][:3], budget["slots"]),
-        efficiency_vs_rounds_frontier(out, budget["episodes"], runs, args.seed),
-        welfare_vs_market_size(out, budget["sizes"], budget["slots"], args.seed),
-        ceiling_table(out, runs, budget["episodes"], args.seed),
-        *sensitivity(out, runs, budget["point_episodes"], budget["points"], args.seed),
-    ]
-    if runs is not None:
-        tables = []
-        for env_id in run_env_ids(runs):
-            figure, table = fig5_training_curves(out, runs, budget["episodes"], seed=args.seed, env_id=env_id)
-            written.append(figure)
-            if table is not None:
-                tables.append(table)
-        if tables:
-            written.append(atomic_write_text(out / "learning_speed.md", "\n".join(tables)))
+    try:
+        written = write_figures(out, runs, BUDGETS[args.budget], args.seed)
+    except OSError as error:
+        return io_error(parser.prog, error)
     for path in written:
         if path is not None:
             print(f"wrote {path}")
     return 0
 
 
-__all__ = ["BUDGETS", "build_parser", "check_arguments", "main", "warn_pooled_settings"]
+def write_figures(out: Path, runs: Path | None, budget: dict[str, Any], seed: int) -> list[Path | None]:
+    """Every figure and table into ``out`` (see the module docstring); returns the paths (None: a figure
+    left out)."""
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+    written = [
+        fig3_linear_search(out),
+        fig4_convergence(out),
+        *two_tier_coupling(out, budget["sizes"][:3], budget["slots"]),
+        efficiency_vs_rounds_frontier(out, budget["episodes"], runs, seed),
+        welfare_vs_market_size(out, budget["sizes"], budget["slots"], seed),
+        ceiling_table(out, runs, budget["episodes"], seed),
+        *sensitivity(out, runs, budget["point_episodes"], budget["points"], seed),
+    ]
+    if runs is not None:
+        tables = []
+        for env_id in run_env_ids(runs):
+            figure, table = fig5_training_curves(out, runs, budget["episodes"], seed=seed, env_id=env_id)
+            written.append(figure)
+            if table is not None:
+                tables.append(table)
+        if tables:
+            written.append(atomic_write_text(out / "learning_speed.md", "\n".join(tables)))
+    return written
+
+
+__all__ = [
+    "BUDGETS",
+    "build_parser",
+    "check_arguments",
+    "check_runs",
+    "main",
+    "warn_pooled_settings",
+    "write_figures",
+]
 
 
 if __name__ == "__main__":

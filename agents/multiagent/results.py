@@ -26,7 +26,8 @@ the test auctions themselves (an in-sample optimum: an upper reference, not a po
 Every number is a mean over the training seeds with a 95 % Student t interval; the references are
 deterministic given the test episodes. Results go to ``--out`` (``results.json``, ``leaders.md``,
 ``bidders.md``, the trained models under ``models/``); an existing non-empty folder is refused unless
-``--overwrite``. Bad input exits with 2 before anything runs.
+``--overwrite``. Bad input exits with 2 before anything runs; a file that cannot be written (a full disk)
+with 74, naming it (finished jobs are kept for ``--resume``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.common.cli import command_line, exit_code_of, interrupt_on_signals, usage_error
+from agents.common.cli import command_line, exit_code_of, interrupt_on_signals, io_error, usage_error
 from agents.common.errors import ConfigError
 from agents.common.files import atomic_write_text, check_output_dir, json_text
 from agents.common.stats import mean_confidence_interval
@@ -516,7 +517,16 @@ def run_jobs(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: 0 done, 2 bad input (nothing written), 130/143 interrupted (finished jobs kept)."""
+    """Entry point: 0 done, 2 bad input (nothing written), 74 a file could not be written (a full disk: one
+    line naming it; finished jobs kept), 130/143 interrupted (finished jobs kept)."""
+    try:
+        return _main(argv)
+    except OSError as error:
+        hint = "finished jobs are kept in the jobs/ folder of --out: rerun with --resume"
+        return io_error("python -m agents.multiagent.results", error, hint)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,7 +1,8 @@
 """Checkpoints, evaluations and the CSV log of a training run, written so that a crash or Ctrl-C never
 leaves a partial file under a final name: SB3's checkpoint and evaluation callbacks with every file saved
 through :func:`~agents.common.files.atomic_save` (or moved into place with ``os.replace``), and SB3's CSV
-writer continuing ``progress.csv`` on ``--resume`` instead of truncating it."""
+writer continuing ``progress.csv`` on ``--resume`` instead of truncating it. A write that fails (a full disk)
+raises :class:`~agents.common.files.WriteError` naming the run's file."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from stable_baselines3.common.logger import CSVOutputFormat, filter_excluded_key
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.common.files import atomic_save
+from agents.common.files import WriteError, atomic_save, writing
 from agents.runs.folder import EVALUATIONS_FILE, RunFolder
 
 TIMESTEPS_KEY = "time/total_timesteps"
@@ -165,13 +166,25 @@ class AtomicEvalCallback(EvalCallback):
         super()._on_training_start()
         self.crossings.start(self.model.num_timesteps)
 
+    def _staged_names(self) -> tuple[str, str]:
+        """The files an evaluation writes, in the order SB3 writes them."""
+        return EVALUATIONS_FILE, RunFolder(self.run_dir).best_model.name
+
     def _on_step(self) -> bool:
         if not self.crossings.due(self.model.num_timesteps):
             return True
-        continue_training = super()._on_step()
-        for name in (EVALUATIONS_FILE, RunFolder(self.run_dir).best_model.name):
+        try:
+            continue_training = super()._on_step()
+        except WriteError:  # progress.csv or the events, named by their writers
+            raise
+        except OSError as error:
+            # SB3 writes evaluations.npz, then best_model.zip: the last one staged is the one that failed.
+            failed = [name for name in self._staged_names() if (self.staging / name).exists()]
+            raise WriteError.of(error, self.run_dir / (failed or [EVALUATIONS_FILE])[-1]) from error
+        for name in self._staged_names():
             if (self.staging / name).is_file():
-                os.replace(self.staging / name, self.run_dir / name)
+                with writing(self.run_dir / name):
+                    os.replace(self.staging / name, self.run_dir / name)
         if self.on_evaluation is not None:
             self.on_evaluation(int(self.model.num_timesteps), float(self.last_mean_reward))
         return continue_training
@@ -190,18 +203,28 @@ class ResumableCSVOutputFormat(CSVOutputFormat):
 
     def __init__(self, filename: str) -> None:
         previous = Path(filename).read_text() if Path(filename).is_file() else ""
-        super().__init__(filename)
+        with writing(filename):
+            super().__init__(filename)
+            if previous.strip():
+                self.file.write(previous if previous.endswith("\n") else previous + "\n")
+                self.file.flush()
         self._last_timestep: Any = None
         self._last_values: dict[str, Any] = {}
         self._last_start = 0
         if previous.strip():
             self.keys = previous.splitlines()[0].split(self.separator)
-            self.file.write(previous if previous.endswith("\n") else previous + "\n")
-            self.file.flush()
 
     def write(
         self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
     ) -> None:
+        with writing(self.file.name):
+            self._write(key_values, key_excluded, step)
+
+    def close(self) -> None:
+        with writing(self.file.name):
+            super().close()
+
+    def _write(self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int) -> None:
         values = filter_excluded_keys(key_values, key_excluded, "csv")
         timestep = values.get(TIMESTEPS_KEY)
         if timestep is not None and timestep == self._last_timestep:

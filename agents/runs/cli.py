@@ -16,7 +16,11 @@ whatever ``n_envs`` or the rollout length, none past ``-n``); checkpoints likewi
 the end and on interruption. Every model and result file is written to a temporary name in its folder and then
 renamed, so a crash or Ctrl-C never leaves a partial file under a final name. Ctrl-C (SIGINT) saves a
 checkpoint with the replay buffer and exits with 130; SIGTERM (``kill``, ``timeout``, a batch scheduler) does
-the same and exits with 143 (128 + the signal).
+the same and exits with 143 (128 + the signal). A write that fails (a full disk: ``ENOSPC``; a read-only file
+system) stops the run with one line naming the file, ``train.py: error: cannot write <path>: No space left on
+device (ENOSPC)``, then the run's last checkpoint and ``Continue with: python train.py --resume RUN_DIR``, and
+exit code 74 (sysexits' ``EX_IOERR``); the files written before are whole, and ``--resume`` continues from
+that checkpoint once there is space.
 
 ``--resume RUN_DIR`` continues from the newest checkpoint that loads (a corrupt newer one is named on
 stderr and set aside), with the replay buffer saved next to it when there is one (stderr says when there
@@ -27,8 +31,10 @@ kwarg or flag (``--n-envs 0``, ``--eval-episodes -1``, ``--device cuda`` without
 ``-f``/``-tb``, a corrupt, empty or incomplete ``config.yml``, a corrupt ``evaluations.npz`` or
 ``progress.csv``, or ``-n`` not above the run's timesteps on ``--resume``, bad YAML in ``-conf``, a
 ``policy_kwargs.net_arch`` that is no list of layer sizes, a PPO ``batch_size`` above ``n_steps * n_envs``,
-an env that fails at its first reset, any error SB3 or torch raise while building the agent...) stops the
-run before anything is written, with a message naming it and its allowed values, and exit code 2.
+an env that fails at its first reset, any error SB3 or torch raise while building the agent, ``-n`` above
+2**31 (:data:`~agents.runs.config.N_TIMESTEPS_RANGE` says why), ``--resume`` of a run folder whose checkpoint
+another algorithm saved...) stops the run before anything is written, with a message naming it and its
+allowed values, and exit code 2.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from agents.common.cli import (
     StoreDict,
     exit_code_of,
     interrupt_on_signals,
+    io_error,
     set_torch_threads,
     usage_error,
 )
@@ -60,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--algo", help=f"agent name: {', '.join(list_agents())}, or package.module:Class")
     parser.add_argument("--env", help="Gymnasium env id (IoA-DDA-v0, ...; 'module:Id' imports module first)")
     parser.add_argument(
-        "-n", "--n-timesteps", type=int, help="total env steps (default: hyperparams file, else 100000)"
+        "-n",
+        "--n-timesteps",
+        type=int,
+        help="total env steps, at most 2**31 (default: hyperparams file, else 100000)",
     )
     parser.add_argument("--seed", type=int, help="random seed (default: drawn, and recorded in config.yml)")
     parser.add_argument(
@@ -126,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``train.py``.
 
     :param argv: the arguments (None: this process's).
-    :returns: the exit code (0 done, 2 bad input, 130 Ctrl-C, 143 SIGTERM).
+    :returns: the exit code (0 done, 2 bad input, 74 a write failed, 130 Ctrl-C, 143 SIGTERM).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -141,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return train(config)
         except ConfigError as error:
             return usage_error(parser, error)
+        except OSError as error:  # a full disk: one line naming the file, and how to resume
+            return io_error(parser.prog, error)
         except KeyboardInterrupt as interrupt:  # before training started: nothing to save
             print(f"\n{parser.prog}: interrupted before training started", file=sys.stderr)
             return exit_code_of(interrupt)

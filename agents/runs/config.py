@@ -51,6 +51,11 @@ TRAINING_KEYS = ("n_timesteps", "n_envs")
 SEED_RANGE = Range(0, 2**31 - 1, integer=True)
 """``--seed``: NumPy takes seeds below 2**32; the training env adds its index, the evaluation env
 :data:`EVAL_SEED_OFFSET`, a resumed run the checkpoint's timestep count, which this range leaves room for."""
+N_TIMESTEPS_RANGE = Range(1, 2**31, integer=True)
+"""``-n``: at most 2**31 (2.1e9) env steps. A resumed run seeds its agent with ``--seed`` + the checkpoint's
+timestep count (fresh episodes, not a replay of the first ones), and NumPy takes seeds only below 2**32:
+with ``--seed`` in :data:`SEED_RANGE` that holds for every checkpoint of a run of up to 2**31 steps. A
+larger ``-n`` (``10**20``, a typo) would train until stopped and then fail to resume."""
 THREADS_RANGE = Range(1, integer=True, also=((-1, "torch's default"),))
 """``--num-threads``."""
 FREQ_RANGES = {
@@ -71,7 +76,7 @@ class RunConfig:
     :param hyperparams: the agent's constructor arguments (the hyperparameter file's or ``-conf``'s
         entry, updated by ``--hyperparams``), without the run's own settings ``n_timesteps``/``n_envs``.
     :param kind: the registry kind of ``algo``: ``"sb3"``, ``"baseline"`` or ``"policy"``.
-    :param n_timesteps: total env steps (``-n``).
+    :param n_timesteps: total env steps (``-n``), at most 2**31 (:data:`N_TIMESTEPS_RANGE`).
     :param n_envs: parallel training envs.
     :param vec_env: the training VecEnv: ``dummy``, ``subproc`` or ``native``.
     :param seed: the training seed (the evaluation env's is ``seed + EVAL_SEED_OFFSET``).
@@ -128,7 +133,7 @@ class RunConfig:
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{name} must be a mapping, got {value!r}")
             self._set(name, dict(value))
-        check_range("-n/--n-timesteps", self.n_timesteps, POSITIVE_INT)
+        check_range("-n/--n-timesteps", self.n_timesteps, N_TIMESTEPS_RANGE)
         check_range("--n-envs", self.n_envs, POSITIVE_INT)
         if self.vec_env not in VEC_ENV_TYPES:
             raise ConfigError(f"--vec-env must be one of {', '.join(VEC_ENV_TYPES)}, got {self.vec_env!r}")
@@ -397,6 +402,7 @@ __all__ = [
     "DEFAULT_N_TIMESTEPS",
     "EVAL_SEED_OFFSET",
     "FROZEN_ON_RESUME",
+    "N_TIMESTEPS_RANGE",
     "REQUIRED_ON_RESUME",
     "SEED_RANGE",
     "THREADS_RANGE",

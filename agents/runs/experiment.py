@@ -27,11 +27,11 @@ from stable_baselines3.common.logger import HumanOutputFormat, Logger, TensorBoa
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.common.cli import exit_code_of, signals_ignored
+from agents.common.cli import add_hint, exit_code_of, signals_ignored
 from agents.common.errors import ConfigError
-from agents.common.files import atomic_save
+from agents.common.files import atomic_save, writing
 from agents.common.versions import library_versions
-from agents.registry import get_agent_spec, make_agent
+from agents.registry import get_agent_spec, list_agents, make_agent
 from agents.runs.callbacks import (
     AtomicCheckpointCallback,
     AtomicEvalCallback,
@@ -40,13 +40,14 @@ from agents.runs.callbacks import (
     save_model,
 )
 from agents.runs.config import EVAL_SEED_OFFSET, RunConfig
-from agents.runs.folder import RunFolder, checkpoint_timesteps, new_run_dir
+from agents.runs.folder import CONFIG_FILE, RunFolder, checkpoint_timesteps, new_run_dir
 from agents.runs.timeline import (
     check_progress,
     read_evaluations,
     replay_buffer_of,
     resumable_checkpoint,
     rewind,
+    saved_policy_class,
 )
 from agents.vec_env import make_sb3_vec_env
 
@@ -78,8 +79,27 @@ class PurgingTensorBoardOutputFormat(TensorBoardOutputFormat):
     def __init__(self, folder: str, purge_step: int | None = None) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
-        self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
+        with writing(Path(folder) / "events.out.tfevents.*"):
+            self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
         self._is_closed = False
+
+    @property
+    def events_file(self) -> str:
+        """The events file written (what a failed write names)."""
+        file_writer = self.writer.file_writer
+        name = getattr(getattr(file_writer, "event_writer", None), "_file_name", None)
+        return str(name or Path(self.writer.get_logdir()) / "events.out.tfevents.*")
+
+    def write(
+        self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
+    ) -> None:
+        # A thread of TensorBoard's writes the events; its OSError surfaces at the next write or flush.
+        with writing(self.events_file):
+            super().write(key_values, key_excluded, step)
+
+    def close(self) -> None:
+        with writing(self.events_file):
+            super().close()
 
 
 def make_logger(config: RunConfig, run_dir: Path, resumed_at: int | None = None) -> tuple[Logger, Path]:
@@ -193,11 +213,43 @@ def evaluate_fixed_agent(
         save_model(agent, run.final_model(config.env_name, ".json"))
 
 
+def _policy_names(algo: str) -> set[str]:
+    """``module.Class`` of every policy ``algo`` builds (its SB3 ``policy_aliases``; none for a baseline)."""
+    aliases = getattr(get_agent_spec(algo).load(), "policy_aliases", None) or {}
+    return {f"{policy.__module__}.{policy.__qualname__}" for policy in aliases.values()}
+
+
+def check_checkpoint_algorithm(config: RunConfig, checkpoint: Path) -> None:
+    """Refuse a checkpoint whose policy the run's algorithm does not build (a diffusion checkpoint in a PPO
+    run folder): SB3 would fail in the constructor with a message that names neither. Algorithms that share
+    a policy class (PPO and A2C) are not told apart.
+
+    :raises ConfigError: naming the checkpoint, the algorithm that saved it and the run's algorithm.
+    """
+    saved, expected = saved_policy_class(checkpoint), _policy_names(config.algo)
+    if saved is None or not expected or saved in expected:
+        return
+    savers = [
+        name
+        for name in list_agents()
+        if get_agent_spec(name).kind == "sb3"
+        and get_agent_spec(name).is_available()
+        and saved in _policy_names(name)
+    ]
+    by = " or ".join(savers) if savers else "another algorithm"
+    raise ConfigError(
+        f"--resume {config.resume}: checkpoint {checkpoint.name} is a checkpoint of another algorithm: "
+        f"{by} saved it (policy {saved}), but the run's algorithm is {config.algo} ({CONFIG_FILE}); resume "
+        f"it from a run folder of {by}"
+    )
+
+
 def _resume_point(config: RunConfig) -> tuple[Path, int, dict[str, np.ndarray] | None]:
     """``--resume``: the checkpoint to continue from, its timestep count and the run's evaluations, all
     checked before the run folder changes."""
     run_dir = Path(str(config.resume))
     resume_from = resumable_checkpoint(run_dir)
+    check_checkpoint_algorithm(config, resume_from)
     at = checkpoint_timesteps(resume_from)
     if config.n_timesteps <= at:
         raise ConfigError(
@@ -240,6 +292,7 @@ def train(
         resume_from, resumed_at, evaluations = _resume_point(config)
         seed += resumed_at  # fresh episodes, not a replay of the first ones
     train_env, eval_env = make_envs(config, seed)
+    folder: Path | None = None
     try:
         # A non-learning agent is built for the env it is evaluated on (one DummyVecEnv whatever
         # --vec-env is): a batched vector env may not offer every method of its single env.
@@ -248,8 +301,8 @@ def train(
             folder = Path(str(config.resume))
             rewind(folder, resume_from, evaluations, RunFolder(folder).final_model(config.env_name).name)
         elif given_dir is not None:
-            given_dir.mkdir(parents=True, exist_ok=True)
             folder = given_dir
+            given_dir.mkdir(parents=True, exist_ok=True)
         else:
             folder = new_run_dir(config.log_folder, config.algo, config.env_name)
         logger, tensorboard_dir = make_logger(config, folder, resumed_at)
@@ -261,23 +314,42 @@ def train(
             logger.close()
             return 0
         return learn(agent, config, eval_env, folder, logger, resume_from is not None, on_evaluation)
+    except OSError as error:  # a full disk: every file is atomic, the last checkpoint stays loadable
+        if folder is not None:
+            add_hint(error, resume_hint(config, folder))
+        raise
     finally:
         train_env.close()
         eval_env.close()
 
 
+def resume_hint(config: RunConfig, run_dir: Path) -> str:
+    """What to do after a write failed in ``run_dir``: ``--resume`` from its last checkpoint (the line Ctrl-C
+    prints), or, without a checkpoint, start again; a checkpoint at the full budget is the trained model."""
+    latest = RunFolder(run_dir).latest_checkpoint()
+    if latest is None:
+        return f"{run_dir} holds no checkpoint yet: once the files can be written, start the run again"
+    checkpoint = latest[0]
+    at = checkpoint_timesteps(checkpoint)
+    if at >= config.n_timesteps:
+        final = RunFolder(run_dir).final_model(config.env_name)
+        return (
+            f"The run reached its {config.n_timesteps} timesteps: its last checkpoint {checkpoint} is the "
+            f"trained model; once the files can be written, copy it to {final}"
+        )
+    return (
+        f"The run keeps its last checkpoint, {checkpoint} ({at} timesteps); once the files can be written:\n"
+        f"Continue with: python train.py --resume {run_dir}"
+    )
+
+
 def _callbacks(
     config: RunConfig, eval_env: VecEnv, run_dir: Path, on_evaluation: OnEvaluation | None
 ) -> list[BaseCallback]:
-    """The checkpoints, and the evaluations unless ``eval_freq <= 0``."""
-    callbacks: list[BaseCallback] = [
-        AtomicCheckpointCallback(
-            config.save_freq,
-            run_dir,
-            n_timesteps=config.n_timesteps,
-            save_replay_buffer=config.save_replay_buffer,
-        )
-    ]
+    """The evaluations (unless ``eval_freq <= 0``), then the checkpoints: a checkpoint at a step is saved
+    after that step's evaluation, so a run stopped during an evaluation (or whose evaluation could not be
+    written) resumes from the checkpoint before it and evaluates again: ``evaluations.npz`` has no gap."""
+    callbacks: list[BaseCallback] = []
     if config.eval_freq > 0:
         callbacks.append(
             AtomicEvalCallback(
@@ -291,6 +363,14 @@ def _callbacks(
                 on_evaluation=on_evaluation,
             )
         )
+    callbacks.append(
+        AtomicCheckpointCallback(
+            config.save_freq,
+            run_dir,
+            n_timesteps=config.n_timesteps,
+            save_replay_buffer=config.save_replay_buffer,
+        )
+    )
     return callbacks
 
 
@@ -318,6 +398,7 @@ def learn(
     model.set_logger(logger)
     callbacks = _callbacks(config, eval_env, run_dir, on_evaluation)
     remaining = config.n_timesteps - model.num_timesteps
+    failed = True  # until training ends or its interruption is saved: a write failure is the error to report
     try:
         if remaining > 0:
             with warnings.catch_warnings():
@@ -331,10 +412,12 @@ def learn(
                 )
         elif config.verbose >= 1:
             print(f"Already at {model.num_timesteps} >= {config.n_timesteps} timesteps: nothing to train")
+        failed = False
     except KeyboardInterrupt as interrupt:
         # A second Ctrl-C (or SIGTERM) must not interrupt the save that makes the first one safe.
         with signals_ignored():
             path = save_checkpoint(model, run_dir)
+        failed = False
         print(
             f"\nInterrupted at {model.num_timesteps} timesteps; checkpoint saved to {path}.\n"
             f"Continue with: python train.py --resume {run_dir}",
@@ -342,8 +425,13 @@ def learn(
         )
         return exit_code_of(interrupt)
     finally:
-        logger.close()
-        shutil.rmtree(RunFolder(run_dir).staging, ignore_errors=True)
+        try:
+            logger.close()
+        except OSError:
+            if not failed:  # else the first failure (on the same full disk) is the one that propagates
+                raise
+        finally:
+            shutil.rmtree(RunFolder(run_dir).staging, ignore_errors=True)
     with signals_ignored():  # the run is done: finish saving it rather than stop half-way
         save_checkpoint(model, run_dir)
         final = save_model(model, RunFolder(run_dir).final_model(config.env_name))
@@ -356,10 +444,12 @@ __all__ = [
     "OnEvaluation",
     "PurgingTensorBoardOutputFormat",
     "build_model",
+    "check_checkpoint_algorithm",
     "evaluate_fixed_agent",
     "learn",
     "make_envs",
     "make_logger",
+    "resume_hint",
     "run_record",
     "train",
 ]

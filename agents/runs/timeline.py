@@ -1,11 +1,13 @@
 """One timeline per run folder: what ``--resume`` does to the files of the run it continues.
 
-A run killed between two checkpoints (``kill -9``, a crash, a lost machine) has written evaluations,
-``progress.csv`` rows and TensorBoard events past its last checkpoint. The resumed run starts again from
-that checkpoint, so those records belong to a timeline that no longer exists. Before training resumes:
+A run killed between two checkpoints (``kill -9``, a crash, a lost machine, a full disk) has written
+evaluations, ``progress.csv`` rows and TensorBoard events past its last checkpoint. The resumed run starts
+again from that checkpoint, so those records belong to a timeline that no longer exists. Before training
+resumes:
 
 - the checkpoint is the newest one that loads (a corrupt latest one is set aside, said on stderr);
-- ``progress.csv`` rows and ``evaluations.npz`` entries past its timestep count are dropped;
+- ``progress.csv`` rows and ``evaluations.npz`` entries past its timestep count are dropped (and a last
+  ``progress.csv`` row cut short by a kill or a full disk);
 - TensorBoard events past it are purged by the new writer (``SummaryWriter(purge_step=T + 1)``);
 - checkpoints, replay buffers, the best model and the final model saved past it move to
   ``checkpoints/abandoned/``;
@@ -17,9 +19,11 @@ rewritten (:func:`rewind`), so a bad run folder stops ``--resume`` before anythi
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import pickletools
 import shutil
 import sys
 import zipfile
@@ -123,6 +127,26 @@ def check_progress(run_dir: Path) -> None:
             )
 
 
+def saved_policy_class(model_zip: Path) -> str | None:
+    """``module.Class`` of the policy an SB3 zip was saved with, read from the names in its pickled class
+    (nothing is unpickled); None when the zip, or a policy pickled by value, does not tell."""
+    try:
+        with zipfile.ZipFile(model_zip) as archive:
+            policy = json.loads(archive.read("data"))["policy_class"]
+        module, pickled = str(policy["__module__"]), base64.b64decode(policy[":serialized:"])
+        strings: list[str] = []
+        for opcode, argument, _ in pickletools.genops(pickled):
+            if isinstance(argument, str):
+                strings.append(argument)
+            if opcode.name == "STACK_GLOBAL" and len(strings) >= 2 and strings[-2] == module:
+                return f"{module}.{strings[-1]}"
+            if opcode.name == "GLOBAL" and isinstance(argument, str) and argument.startswith(module + " "):
+                return argument.replace(" ", ".", 1)
+    except Exception:  # noqa: BLE001 - a damaged or foreign file does not tell; the load decides then
+        return None
+    return None
+
+
 def saved_timesteps(model_zip: Path) -> int | None:
     """The ``num_timesteps`` stored in an SB3 zip (None when unreadable)."""
     try:
@@ -147,7 +171,8 @@ def _remove_leftovers(run: RunFolder) -> None:
 
 
 def truncate_progress(path: Path, timesteps: int) -> int:
-    """Drop the rows of ``progress.csv`` from the first one past ``timesteps`` on; returns how many."""
+    """Drop the rows of ``progress.csv`` from the first one past ``timesteps`` on, and a last row with fewer
+    fields than the header (cut by a kill or a full disk); returns how many."""
     if not path.is_file():
         return 0
     text = path.read_text()
@@ -161,7 +186,8 @@ def truncate_progress(path: Path, timesteps: int) -> int:
             past = column < len(row) and row[column] != "" and float(row[column]) > timesteps
         except ValueError:
             past = False
-        if past:
+        cut = index == len(rows) - 1 and len(row) < len(rows[0])  # the last row, cut by a kill or a full disk
+        if past or cut:
             keep = index
             break
     if keep == len(rows):
@@ -230,6 +256,7 @@ __all__ = [
     "replay_buffer_of",
     "resumable_checkpoint",
     "rewind",
+    "saved_policy_class",
     "saved_timesteps",
     "truncate_evaluations",
     "truncate_progress",

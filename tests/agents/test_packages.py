@@ -34,9 +34,11 @@ def test_evaluation_and_figures_read_runs_through_the_run_package(path: Path) ->
 
 def test_one_configuration_error_type() -> None:
     """Every ``class ...Error`` of agents is the one ConfigError or derives from it (AgentUnavailableError
-    is also an ImportError)."""
+    is also an ImportError), but for the one error of a failed write, WriteError (an OSError naming the file:
+    not bad input, exit 74 instead of 2)."""
     import agents
     from agents.common.errors import ConfigError
+    from agents.common.files import WriteError
 
     classes = [
         (path, line.split("class ", 1)[1].split("(", 1)[0])
@@ -44,5 +46,6 @@ def test_one_configuration_error_type() -> None:
         for line in path.read_text().splitlines()
         if line.startswith("class ") and line.split("(", 1)[0].endswith("Error")
     ]
-    assert [name for _, name in classes] == ["ConfigError", "AgentUnavailableError"]
+    assert [name for _, name in classes] == ["ConfigError", "WriteError", "AgentUnavailableError"]
+    assert issubclass(WriteError, OSError) and not issubclass(WriteError, ConfigError)
     assert issubclass(agents.AgentUnavailableError, ConfigError) and agents.ConfigError is ConfigError

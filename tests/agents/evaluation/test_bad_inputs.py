@@ -6,6 +6,7 @@ trap, so that an input that slips through fails at once instead of running for m
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -122,6 +123,8 @@ CASES = [
         "evaluate-kwarg-value-only",
     ),
     case("evaluate", ["--agents", "greedy"], "--env", "evaluate-env-missing"),
+    case("evaluate", [*EVALUATE[:3], "=greedy"], "--agents '=greedy': empty label", "evaluate-empty-label"),
+    case("ic-audit", ["--agents", "=adaptive"], "--agents '=adaptive': empty label", "audit-empty-label"),
     # evaluate.py ic-audit, as its own main and as the subcommand
     case("ic-audit", [*AUDIT, "--markets", "0"], "--markets", "audit-markets-0"),
     case("ic-audit", [*AUDIT, "--markets", "2000000"], "--markets", "audit-markets-max"),
@@ -156,6 +159,12 @@ CASES = [
     ),
     case("quickstart", ["--out", OUT, "--diffusion-steps", "0"], "--diffusion-steps", "quickstart-diffusion"),
     case("quickstart", ["--out", OUT, "--ppo-steps", "-5"], "--ppo-steps", "quickstart-ppo-steps"),
+    case(
+        "quickstart",
+        ["--out", OUT, "--ppo-steps", str(10**20)],
+        "--ppo-steps must be an integer in [1, 2147483648]",
+        "quickstart-ppo-steps-huge",
+    ),
     case("quickstart", ["--out", OUT, "--num-threads", "0"], "--num-threads", "quickstart-num-threads"),
     case("quickstart", ["--out", OUT, "--seed", "-1"], "--seed", "quickstart-seed"),
     case("quickstart", ["--out", FILE], "--out", "quickstart-out-file"),
@@ -228,3 +237,47 @@ def test_an_unknown_env_kwarg_lists_the_valid_ones(sandbox: Path, capsys: pytest
     assert run_main(agents.evaluation.cli.main, argv) == 2
     stderr = capsys.readouterr().err
     assert "unexpected keyword argument 'gravity'" in stderr and "valid kwargs: render_mode, g" in stderr
+
+
+def test_figures_runs_says_what_it_expects(sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--runs takes a folder of <algo>/<env>_<n> run folders (or a sweep folder): one run folder, one
+    algorithm's folder or a folder without a learner's run is refused, naming what it expects, instead of
+    leaving the training figures out without a word."""
+    run = sandbox / "logs" / "ppo" / "IoA-DDA-v0_1"
+    run.mkdir(parents=True)
+    (run / "config.yml").write_text("algo: ppo\nenv: IoA-DDA-v0\n")
+    (sandbox / "empty").mkdir()
+    expected = "expected a folder of <algo>/<env id>_<n> run folders (diffusion, ppo, sac, td3"
+    for runs, message in (
+        (run, f"--runs {run} is one run folder (it holds config.yml); {expected}"),
+        (run.parent, f"--runs {run.parent} holds no run folder of diffusion, ppo, sac, td3; {expected}"),
+        (sandbox / "empty", f"--runs {sandbox / 'empty'} holds no run folder of diffusion, ppo, sac, td3"),
+    ):
+        before = files_under(sandbox)
+        assert run_main(agents.figures.cli.main, ["--out", str(sandbox / "figs"), "--runs", str(runs)]) == 2
+        stderr = capsys.readouterr().err
+        assert message in stderr and "usage:" in stderr and "Traceback" not in stderr, stderr
+        assert files_under(sandbox) == before
+    # Each names the folder to give instead: the run folders' root.
+    for runs in (run, run.parent):
+        assert run_main(agents.figures.cli.main, ["--out", str(sandbox / "figs"), "--runs", str(runs)]) == 2
+        assert f"here perhaps {(sandbox / 'logs').resolve()}" in capsys.readouterr().err
+
+
+def test_ic_audit_warns_like_evaluate_about_a_run_of_another_env(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run trained on IoA-DDA-v0 audited on IoA-DDA-StrategyProof-v0: the table ends with the warning
+    evaluate.py gives (stdout and table.txt), and ic_audit.json keeps it."""
+    logs = tmp_path / "logs"
+    train = ["--algo", "greedy", "--env", "IoA-DDA-v0", "-n", "1", "--eval-episodes", "1", "--verbose", "0"]
+    assert agents.runs.cli.main([*train, "-f", str(logs)]) == 0
+    run, out = logs / "greedy" / "IoA-DDA-v0_1", tmp_path / "audit"
+    argv = ["--env", "IoA-DDA-StrategyProof-v0", "--agents", f"mine={run}", "--markets", "1", "--deviations",
+            "0", "--no-progress", "--output", str(out)]  # fmt: skip
+    assert agents.evaluation.ic_audit.main(argv) == 0
+    warning = f"warning: {run} was trained on IoA-DDA-v0, evaluated on IoA-DDA-StrategyProof-v0"
+    assert warning in capsys.readouterr().out
+    assert warning in (out / "table.txt").read_text()
+    document = json.loads((out / "ic_audit.json").read_text())
+    assert document["warnings"] == [warning.removeprefix("warning: ")]

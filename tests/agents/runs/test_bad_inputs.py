@@ -80,6 +80,11 @@ BAD_INPUTS = [
     pytest.param([*TINY_PPO, "--eval-freq", "-5"], "--eval-freq must be", id="eval-freq"),
     pytest.param([*TINY_PPO, "--save-freq", "-5"], "--save-freq must be", id="save-freq"),
     pytest.param([*TINY_PPO, "-n", "0"], "-n/--n-timesteps must be", id="n"),
+    pytest.param(
+        [*TINY_PPO, "-n", str(10**20)],
+        "-n/--n-timesteps must be an integer in [1, 2147483648], got 100000000000000000000",
+        id="n-huge",
+    ),
     pytest.param([*TINY_PPO, "--seed", "-1"], "--seed must be an integer in [0, 2147483647]", id="seed"),
     pytest.param([*TINY_PPO, "--seed", str(2**32)], "--seed must be", id="seed-big"),
     pytest.param([*TINY_PPO, "--num-threads", "0"], "--num-threads must be", id="num-threads"),
@@ -214,4 +219,28 @@ def test_resume_refuses_n_not_above_the_runs_timesteps(
     assert main(["--resume", str(run_dir), "-n", n, "--verbose", "0"]) == 2
     stderr = capsys.readouterr().err
     assert f"-n {n} is not above the run's 128 timesteps" in stderr and "usage: train.py" in stderr
+    assert files_under(run_dir) == before
+
+
+def test_resume_refuses_a_checkpoint_of_another_algorithm(
+    ppo_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A diffusion checkpoint, newest in a PPO run folder: named as such (which algorithm saved it, which
+    one the run is), not as the constructor error PPO.load would raise; nothing changes."""
+    import gymnasium as gym
+
+    from agents import make_agent
+
+    run_dir = shutil.copytree(ppo_run, tmp_path / "run")
+    diffusion = make_agent("diffusion", gym.make("Pendulum-v1"), hyperparams={"net_arch": [8]})
+    diffusion.save(run_dir / "checkpoints" / "rl_model_192_steps.zip")
+    before = files_under(run_dir)
+    assert main(["--resume", str(run_dir), "-n", "256", "--verbose", "0"]) == 2
+    stderr = capsys.readouterr().err
+    assert (
+        f"--resume {run_dir}: checkpoint rl_model_192_steps.zip is a checkpoint of another algorithm: "
+        "diffusion saved it (policy agents.diffusion.policies.DiffusionPolicy), but the run's algorithm is "
+        "ppo (config.yml)"
+    ) in stderr, stderr
+    assert "usage: train.py" in stderr and "Traceback" not in stderr
     assert files_under(run_dir) == before

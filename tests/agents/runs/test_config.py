@@ -91,7 +91,8 @@ def test_a_record_missing_later_keys_takes_their_defaults() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("n_timesteps", 0, "-n/--n-timesteps must be an integer >= 1"),
+        ("n_timesteps", 0, "-n/--n-timesteps must be an integer in [1, 2147483648]"),
+        ("n_timesteps", 10**20, "-n/--n-timesteps must be an integer in [1, 2147483648], got 1000000"),
         ("n_envs", 1.5, "--n-envs must be an integer >= 1"),
         ("vec_env", "threads", "--vec-env must be one of dummy, subproc, native"),
         ("seed", -1, "--seed must be an integer in [0, 2147483647]"),
