@@ -41,10 +41,14 @@ the grid points of one algorithm and env in the file's order, so seed 0, 1, 2 of
 folder directly (:mod:`agents.runs.groups`).
 
 Every trial's configuration is checked (as ``train.py`` checks its flags) before Ray starts: bad input exits
-with 2 and names the field, with nothing written. A trial that fails is retried ``max_failures`` times, then
-reported as errored; the other trials go on, and the exit code is 1. Ctrl-C stops the sweep: finished trials
-are kept as they are, and ``--resume`` continues the others from their run folders' last checkpoints (a run
-that finished but was not recorded by Tune is not retrained).
+with 2 and names the field, with nothing written; so does a corrupt ``sweep.yml`` on ``--resume``, and an
+``--address`` where no Ray cluster answers within ``--connect-timeout`` seconds (30 by default; checked
+before anything is written, :mod:`agents.sweeps.cluster`). A trial that fails is retried ``max_failures``
+times, then reported as errored; the other trials go on, and the exit code is 1. Ctrl-C (exit 130) or SIGTERM
+(exit 143) stops the sweep: finished trials are kept as they are, ``Continue with: python sweep.py --resume
+DIR`` is printed, and ``--resume`` continues the others from their run folders' last checkpoints (a run that
+finished but was not recorded by Tune is not retrained). A file the sweep cannot write (a full disk) stops it
+with one line naming the file and exit code 74.
 """
 
 from __future__ import annotations
@@ -59,36 +63,23 @@ from typing import Any
 
 import yaml
 
-from agents.common.cli import EXIT_INTERRUPTED, StoreDict, usage_error
+from agents.common.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    StoreDict,
+    exit_code_of,
+    io_error,
+    usage_error,
+)
 from agents.common.errors import ConfigError
-from agents.common.files import atomic_write_text, check_output_dir, csv_text, yaml_ready
+from agents.common.files import atomic_write_text, check_output_dir, csv_text, writing, yaml_ready
 from agents.runs.groups import RUNS_DIR, SWEEP_FILE
+from agents.sweeps.cluster import CONNECT_TIMEOUT_S, Termination, check_address, start_ray
 from agents.sweeps.spec import Trial, check_spec, expand, load_spec
 from agents.sweeps.trials import METRIC, check_trials, param_space, trainable, trial_name
 
 TUNE_DIR = "tune"
 TRIALS_FILE = "trials.csv"
-
-
-def start_ray(address: str | None, num_cpus: int | None) -> None:
-    import ray
-
-    if ray.is_initialized():
-        return
-    # Workers import the project like this process does (an editable install, or this folder on the path).
-    root = str(Path(__file__).resolve().parents[2])
-    runtime_env = {
-        "env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    }
-    if address:
-        ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
-    else:
-        ray.init(
-            num_cpus=num_cpus or os.cpu_count(),
-            include_dashboard=False,
-            runtime_env=runtime_env,
-            log_to_driver=False,
-        )
 
 
 def trials_table(results: Any, trials: Sequence[Trial], runs: Path) -> str:
@@ -167,7 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", help="the sweep folder (default: sweeps-out/<name>); refused if it holds files"
     )
-    parser.add_argument("--address", help="join this Ray cluster ('auto': the one this machine belongs to)")
+    parser.add_argument(
+        "--address",
+        help="join this Ray cluster: host:port of its head (GCS), ray://host:port, or 'auto' (the one this "
+        "machine belongs to); checked before anything is written",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=CONNECT_TIMEOUT_S,
+        help=f"seconds --address has to answer, in [1, 3600] (default {CONNECT_TIMEOUT_S:g})",
+    )
     parser.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all of this machine's)")
     parser.add_argument(
         "--dry-run", action="store_true", help="check the sweep and list its trials; run nothing"
@@ -216,7 +217,7 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Path, list[Trial]
             raise ConfigError(f"--resume {out}: not a sweep folder (no {SWEEP_FILE})")
         if args.out and Path(args.out) != out:
             raise ConfigError("--out cannot change on --resume")
-        spec = check_spec(yaml.safe_load((out / SWEEP_FILE).read_text()), f"{out / SWEEP_FILE}")
+        spec = load_spec(out / SWEEP_FILE, f"--resume {out}: {out / SWEEP_FILE}")
     else:
         spec = load_spec(args.config) if args.config else spec_from_flags(args)
         out = Path(args.out or Path("sweeps-out") / spec["name"])
@@ -228,7 +229,8 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Path, list[Trial]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: 0 every trial done, 1 some trial errored, 2 bad input (nothing written), 130 Ctrl-C
+    """Entry point: 0 every trial done, 1 some trial errored, 2 bad input or an ``--address`` where no cluster
+    answers (nothing written), 74 a file could not be written (a full disk), 130 Ctrl-C, 143 SIGTERM
     (finished trials kept; ``--resume`` continues)."""
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -251,14 +253,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         import ray  # noqa: F401
-        from ray import tune
+        from ray import tune  # noqa: F401
     except ImportError:
         return usage_error(parser, ConfigError("sweep.py needs Ray Tune: pip install 'ioa-gym[sweep]'"))
+    try:
+        if args.address:  # before anything is written: a retry with the same --out must not be refused
+            check_address(args.address, args.connect_timeout)
+    except ConfigError as error:
+        return usage_error(parser, error)
+    start_ray(args.address, args.num_cpus)
+    termination = Termination(resume_hint(out))
+    try:
+        with termination.installed():
+            return run_sweep(args, spec, out, trials, termination)
+    except OSError as error:
+        return io_error(parser.prog, error)
+    except KeyboardInterrupt as interrupt:
+        print(f"sweep.py: interrupted\n{resume_hint(out)}", file=sys.stderr)
+        return exit_code_of(interrupt)
+
+
+def resume_hint(out: Path) -> str:
+    """The line that says how to continue a stopped sweep (train.py's, for a sweep)."""
+    return f"Continue with: python sweep.py --resume {out}"
+
+
+def run_sweep(
+    args: argparse.Namespace, spec: dict[str, Any], out: Path, trials: list[Trial], termination: Termination
+) -> int:
+    """Write ``sweep.yml`` (a new sweep), run the trials on the Ray that is up, write ``trials.csv``; the
+    exit code (see :func:`main`). SIGTERM during the trials stops them as Ctrl-C does."""
+    from ray import tune
+
     if not args.resume:
-        out.mkdir(parents=True, exist_ok=True)
+        with writing(out):
+            out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / SWEEP_FILE, yaml.safe_dump(yaml_ready(spec), sort_keys=False))
     os.environ.setdefault("RAY_CHDIR_TO_TRIAL_DIR", "0")  # every path here is absolute anyway
-    start_ray(args.address, args.num_cpus)
     runs = out / RUNS_DIR
     resources = {key: value for key, value in spec["resources"].items() if value}
     entry = tune.with_resources(trainable, resources)
@@ -283,11 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
         )
     start = time.perf_counter()
-    try:
+    with termination.tune_stops():
         results = tuner.fit()
-    except KeyboardInterrupt:
-        print(f"sweep.py: interrupted; continue with: sweep.py --resume {out}", file=sys.stderr)
-        return EXIT_INTERRUPTED
     atomic_write_text(out / TRIALS_FILE, trials_table(results, trials, runs))
     errors = [result for result in results if result.error]
     print(
@@ -296,12 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for result in errors:
         print(f"  errored: {result.path}: {' '.join(str(result.error).split())[:300]}", file=sys.stderr)
-    if _interrupted(results):  # Tune returns after Ctrl-C with trials neither done nor errored
-        print(
-            f"sweep.py: stopped before every trial finished; continue with: sweep.py --resume {out}",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+    if termination.received or _interrupted(results):  # Tune returns after Ctrl-C with unfinished trials
+        print(f"sweep.py: stopped before every trial finished\n{resume_hint(out)}", file=sys.stderr)
+        return EXIT_TERMINATED if termination.received else EXIT_INTERRUPTED
     return 1 if errors else 0
 
 
@@ -310,7 +335,17 @@ def _interrupted(results: Any) -> bool:
     return any(not (result.metrics or {}).get("done") for result in results if not result.error)
 
 
-__all__ = ["TRIALS_FILE", "TUNE_DIR", "build_parser", "main", "prepare", "spec_from_flags", "trials_table"]
+__all__ = [
+    "TRIALS_FILE",
+    "TUNE_DIR",
+    "build_parser",
+    "main",
+    "prepare",
+    "resume_hint",
+    "run_sweep",
+    "spec_from_flags",
+    "trials_table",
+]
 
 
 if __name__ == "__main__":

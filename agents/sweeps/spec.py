@@ -197,18 +197,24 @@ def _check_keys(where: str, table: Any, allowed: set[str], what: str) -> None:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
 
 
-def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check a sweep file (its name defaults to the file's stem)."""
+def load_spec(path: str | os.PathLike[str], source: str | None = None) -> dict[str, Any]:
+    """Read and check a sweep file (its name defaults to the file's stem).
+
+    :param source: how messages name the file (default ``--config <path>``; ``sweep.py --resume`` names the
+        sweep folder's ``sweep.yml``).
+    :raises ConfigError: no such file, not YAML (a corrupt ``sweep.yml``), or a bad field, naming it.
+    """
     file = Path(path)
+    source = source or f"--config {file}"
     if not file.is_file():
-        raise ConfigError(f"--config {file}: no such file")
+        raise ConfigError(f"{source}: no such file")
     try:
         spec = yaml.safe_load(file.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ConfigError(f"--config {file}: not valid YAML ({' '.join(str(error).split())})") from error
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
+        raise ConfigError(f"{source}: not valid YAML ({' '.join(str(error).split())})") from error
     if isinstance(spec, dict):
         spec.setdefault("name", file.stem)
-    return check_spec(spec, f"--config {file}")
+    return check_spec(spec, source)
 
 
 __all__ = [

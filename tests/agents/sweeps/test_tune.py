@@ -7,42 +7,17 @@ from __future__ import annotations
 import csv
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from tests.agents.sweeps.helpers import PPO, TRAIN, needs_ray, write_sweep_file
+from tests.agents.sweeps.helpers import PPO, TRAIN, needs_ray, start_sweep, trial_rows, write_sweep_file
 
 pytestmark = [pytest.mark.slow, needs_ray]
-ROOT = Path(__file__).resolve().parents[3]
 CRASHING = "tests.agents.sweeps.helpers:CrashingPPO"
 """A learner whose training fails, importable by Ray's workers (the project root is on their path)."""
-
-
-def _sweep(args, env_extra=None, **kwargs):
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        **(env_extra or {}),
-    }
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "sweep.py"), "--num-cpus", "2", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        **kwargs,
-    )
-
-
-def _rows(out):
-    with open(out / "trials.csv") as file:
-        return list(csv.DictReader(file))
 
 
 def test_a_sweep_of_two_trials_writes_train_py_run_folders(tmp_path):
@@ -57,10 +32,10 @@ def test_a_sweep_of_two_trials_writes_train_py_run_folders(tmp_path):
         },
     )
     out = tmp_path / "out"
-    process = _sweep(["--config", str(config), "--out", str(out)])
+    process = start_sweep(["--config", str(config), "--out", str(out)])
     log, _ = process.communicate(timeout=400)
     assert process.returncode == 0, log
-    rows = _rows(out)
+    rows = trial_rows(out)
     assert [(r["trial"], r["seed"], r["status"]) for r in rows] == [("0", "0", "done"), ("1", "1", "done")]
     for k, row in zip((1, 2), rows, strict=True):
         run = out / "runs" / "ppo" / f"IoA-DDA-v0_{k}"
@@ -151,11 +126,11 @@ def test_a_failing_trial_is_reported_and_the_others_finish(tmp_path):
         },
     )
     out = tmp_path / "out"
-    process = _sweep(["--config", str(config), "--out", str(out)])
+    process = start_sweep(["--config", str(config), "--out", str(out)])
     log, _ = process.communicate(timeout=400)
     assert process.returncode == 1, log
     assert "planted failure" in log
-    status = {r["algo"]: r["status"] for r in _rows(out)}
+    status = {r["algo"]: r["status"] for r in trial_rows(out)}
     assert status == {CRASHING: "error", "ppo": "done"}
     assert (out / "runs/ppo/IoA-DDA-v0_1/IoA-DDA-v0.zip").is_file()
 
@@ -176,7 +151,7 @@ def test_an_interrupted_sweep_resumes_and_leaves_finished_trials_alone(tmp_path)
     )
     out = tmp_path / "out"
     first, second = out / "runs/ppo/IoA-DDA-v0_1", out / "runs/ppo/IoA-DDA-v0_2"
-    process = _sweep(["--config", str(config), "--out", str(out)], start_new_session=True)
+    process = start_sweep(["--config", str(config), "--out", str(out)], start_new_session=True)
     deadline = time.monotonic() + 300
     while not list((second / "checkpoints").glob("*.zip")):
         assert process.poll() is None, process.communicate()[0]
@@ -190,10 +165,10 @@ def test_an_interrupted_sweep_resumes_and_leaves_finished_trials_alone(tmp_path)
     assert "--resume" in log
     assert not (second / "IoA-DDA-v0.zip").is_file()  # really interrupted
 
-    process = _sweep(["--resume", str(out)])
+    process = start_sweep(["--resume", str(out)])
     log, _ = process.communicate(timeout=400)
     assert process.returncode == 0, log
-    assert [r["status"] for r in _rows(out)] == ["done", "done"]
+    assert [r["status"] for r in trial_rows(out)] == ["done", "done"]
     assert {p: p.stat().st_mtime_ns for p in first.rglob("*") if p.is_file()} == finished
     recorded = yaml.safe_load((second / "config.yml").read_text())
     assert len(recorded["resumed"]) == 1  # continued from its checkpoint, not retrained
@@ -221,11 +196,11 @@ def test_tune_samples_the_distributions_of_a_block(tmp_path):
         },
     )
     out = tmp_path / "out"
-    process = _sweep(["--config", str(config), "--out", str(out)])
+    process = start_sweep(["--config", str(config), "--out", str(out)])
     log, _ = process.communicate(timeout=400)
     assert process.returncode == 0, log
     runs = sorted((out / "runs" / "ppo").iterdir())
     assert len(runs) == 2 and all(run.name.startswith("IoA-DDA-v0_1-") for run in runs)
     rates = [yaml.safe_load((run / "config.yml").read_text())["hyperparams"]["learning_rate"] for run in runs]
     assert all(1e-5 <= rate <= 1e-3 for rate in rates) and rates[0] != rates[1]
-    assert [row["status"] for row in _rows(out)] == ["done", "done"]
+    assert [row["status"] for row in trial_rows(out)] == ["done", "done"]
