@@ -83,7 +83,8 @@ TRIALS_FILE = "trials.csv"
 
 
 def trials_table(results: Any, trials: Sequence[Trial], runs: Path) -> str:
-    """``trials.csv``: each trial's settings, status, last reported reward and run folder."""
+    """``trials.csv``: each trial's settings, status, last reported reward and timesteps, Tune's trial id and
+    the Ray node that ran it (``node_id``: which machine, on a cluster)."""
     rows = []
     for result in results:
         point = (result.config or {}).get("point", {})
@@ -102,6 +103,7 @@ def trials_table(results: Any, trials: Sequence[Trial], runs: Path) -> str:
                 METRIC: metrics.get(METRIC),
                 "timesteps": metrics.get("timesteps"),
                 "trial_id": metrics.get("trial_id"),
+                "node_id": metrics.get("node_id"),
             }
         )
     rows.sort(key=lambda row: (row["trial"] is None, row["trial"]))
@@ -116,6 +118,7 @@ def trials_table(results: Any, trials: Sequence[Trial], runs: Path) -> str:
         METRIC,
         "timesteps",
         "trial_id",
+        "node_id",
     ]
     return csv_text(columns, rows)
 

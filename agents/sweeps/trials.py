@@ -25,7 +25,8 @@ from agents.runs.timeline import read_evaluations, resumable_checkpoint
 from agents.sweeps.spec import Trial, first_value
 
 METRIC = "eval_reward"
-"""What each trial reports to Tune after each evaluation (with ``timesteps`` and ``done``)."""
+"""What each trial reports to Tune after each evaluation (with ``timesteps``, ``done`` and ``node_id``, the
+Ray node the trial runs on)."""
 
 
 def resolve(
@@ -90,14 +91,21 @@ def last_evaluation(run_dir: Path) -> tuple[int, float]:
     return int(evaluations["timesteps"][-1]), float(evaluations["results"][-1].mean())
 
 
-def _report_done(timesteps: int, reward: float) -> None:
+def report(reward: float, timesteps: int, done: bool) -> None:
+    """Report to Tune: the reward, the timestep count, whether the trial is done and the node it runs on."""
+    import ray
     from ray import tune
 
-    tune.report({METRIC: reward, "timesteps": timesteps, "done": True})
+    node_id = ray.get_runtime_context().get_node_id()
+    tune.report({METRIC: reward, "timesteps": timesteps, "done": done, "node_id": node_id})
+
+
+def _report_done(timesteps: int, reward: float) -> None:
+    report(reward, timesteps, done=True)
 
 
 def _continue(
-    run: RunFolder, trial: Trial, config: RunConfig, resolved: dict[str, Any], report: Any
+    run: RunFolder, trial: Trial, config: RunConfig, resolved: dict[str, Any], on_evaluation: Any
 ) -> int | None:
     """A run folder with files: finished (reported; None), resumed from its checkpoint, or set aside and
     started anew; returns the training's exit code."""
@@ -114,10 +122,10 @@ def _continue(
         _report_done(*last_evaluation(run.path))
         return None
     if checkpoint is not None:
-        return train(resolve(trial, resume=run.path, **resolved), on_evaluation=report)
+        return train(resolve(trial, resume=run.path, **resolved), on_evaluation=on_evaluation)
     # Start again, the leftovers set aside (not deleted) beside it.
     shutil.move(str(run.path), str(run.path.with_name(f".{run.path.name}.abandoned-{time.time_ns()}")))
-    return train(config, run_dir=run.path, on_evaluation=report)
+    return train(config, run_dir=run.path, on_evaluation=on_evaluation)
 
 
 def run_trial(params: dict[str, Any]) -> None:
@@ -142,24 +150,24 @@ def run_trial(params: dict[str, Any]) -> None:
         run_name += "-" + tune.get_context().get_trial_id().replace("_", "-")
     run = RunFolder(algo_folder(runs, trial.algo) / run_name)
 
-    def report(timesteps: int, mean_reward: float) -> None:
-        tune.report({METRIC: mean_reward, "timesteps": timesteps, "done": False})
+    def on_evaluation(timesteps: int, mean_reward: float) -> None:
+        report(mean_reward, timesteps, done=False)
 
     config = resolve(trial, **resolved)
     # As train.py does: torch's threads as the flag says (a sweep has no "torch default" in check_trials).
     set_torch_threads(config.args["num_threads"], "num_threads")
     if run.path.is_dir() and any(run.path.iterdir()):
-        code = _continue(run, trial, config, resolved, report)
+        code = _continue(run, trial, config, resolved, on_evaluation)
         if code is None:
             return
     else:
-        code = train(config, run_dir=run.path, on_evaluation=report)
+        code = train(config, run_dir=run.path, on_evaluation=on_evaluation)
     if code != 0:
         raise RuntimeError(
             f"train.py's run {run.path} stopped with exit code {code}; its last checkpoint is kept"
         )
     _, reward = last_evaluation(run.path)
-    tune.report({METRIC: reward, "timesteps": config.n_timesteps, "done": True})
+    report(reward, config.n_timesteps, done=True)
 
 
 def _distribution(spec: Mapping[str, Any]) -> Any:
@@ -203,6 +211,7 @@ __all__ = [
     "check_trials",
     "last_evaluation",
     "param_space",
+    "report",
     "resolve",
     "run_trial",
     "trainable",
