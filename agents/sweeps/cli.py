@@ -63,6 +63,7 @@ from typing import Any
 
 import yaml
 
+from agents.common.checks import check_range
 from agents.common.cli import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -74,7 +75,13 @@ from agents.common.cli import (
 from agents.common.errors import ConfigError
 from agents.common.files import atomic_write_text, check_output_dir, csv_text, writing, yaml_ready
 from agents.runs.groups import RUNS_DIR, SWEEP_FILE
-from agents.sweeps.cluster import CONNECT_TIMEOUT_S, Termination, check_address, start_ray
+from agents.sweeps.cluster import (
+    CONNECT_TIMEOUT_RANGE,
+    CONNECT_TIMEOUT_S,
+    Termination,
+    check_address,
+    start_ray,
+)
 from agents.sweeps.spec import Trial, check_spec, expand, load_spec
 from agents.sweeps.trials import METRIC, check_trials, param_space, trainable, trial_name
 
@@ -169,7 +176,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--connect-timeout",
         type=float,
-        default=CONNECT_TIMEOUT_S,
         help=f"seconds --address has to answer, in [1, 3600] (default {CONNECT_TIMEOUT_S:g})",
     )
     parser.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all of this machine's)")
@@ -204,6 +210,12 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Path, list[Trial]
     """The sweep, its folder and its trials, all checked; ConfigError naming the flag or field."""
     if args.num_cpus is not None and args.num_cpus < 1:
         raise ConfigError(f"--num-cpus must be >= 1, got {args.num_cpus}")
+    if args.connect_timeout is not None:
+        if not args.address:
+            raise ConfigError(
+                "--connect-timeout applies with --address (a cluster to join); give both or neither"
+            )
+        check_range("--connect-timeout", args.connect_timeout, CONNECT_TIMEOUT_RANGE)
     given = [
         flag
         for flag in ("env", "seeds", "n_timesteps", "hyperparams", "env_kwargs", "train")
@@ -261,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return usage_error(parser, ConfigError("sweep.py needs Ray Tune: pip install 'ioa-gym[sweep]'"))
     try:
         if args.address:  # before anything is written: a retry with the same --out must not be refused
-            check_address(args.address, args.connect_timeout)
+            check_address(args.address, args.connect_timeout or CONNECT_TIMEOUT_S)
     except ConfigError as error:
         return usage_error(parser, error)
     start_ray(args.address, args.num_cpus)

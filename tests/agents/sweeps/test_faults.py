@@ -79,10 +79,15 @@ def test_an_address_that_does_not_answer_fails_after_the_connect_timeout(
     assert not out.exists()
 
 
-def test_a_connect_timeout_out_of_range_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_connect_timeout_out_of_range_or_without_an_address_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = [*FLAGS, "--out", str(tmp_path / "s"), "--address", "127.0.0.1:1", "--connect-timeout", "0"]
     assert main(argv) == 2
     assert "--connect-timeout must be a number in [1, 3600], got 0.0" in capsys.readouterr().err
+    assert main([*FLAGS, "--out", str(tmp_path / "s"), "--connect-timeout", "5"]) == 2
+    assert "--connect-timeout applies with --address" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 def _long_sweep(tmp_path: Path) -> tuple[Path, Path]:
