@@ -52,13 +52,14 @@ make_venv() {
   fi
   rm -rf "$venv"
   "$PYTHON" -m venv "$venv"
-  local pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+  local pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check) started=$SECONDS
   echo "check_clients: $venv: installing $TORCH_SPEC"
   # shellcheck disable=SC2086  # TORCH_SPEC may carry pip options on purpose
   "${pip[@]}" $TORCH_SPEC
-  "$venv/bin/python" -c "import torch; print('torch==' + torch.__version__)" >"$venv/torch-constraint.txt"
+  "$venv/bin/python" -W ignore -c "import torch; print('torch==' + torch.__version__)" >"$venv/torch-constraint.txt"
   echo "check_clients: $venv: installing ioa-gym[$extras] $*"
   "${pip[@]}" -c "$venv/torch-constraint.txt" -e ".[$extras]" "$@"
+  echo "check_clients: $venv: installed in $((SECONDS - started)) s"
 }
 
 # run_tests VENV: tests/clients in VENV, a JUnit report beside it, then the per-client summary.
@@ -74,6 +75,7 @@ run_tests() {
   echo "check_clients: $venv: tests took $((SECONDS - started)) s"
   "$venv/bin/python" - "$venv/clients-junit.xml" "$venv" <<'PY'
 """One line per client: its test file, the library versions, and passed/failed/skipped with the reason."""
+import ast
 import sys
 import xml.etree.ElementTree as ET
 from importlib import metadata
@@ -102,17 +104,25 @@ def version(name: str) -> str:
 
 results: dict[str, dict] = {}
 for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
-    module = case.get("classname", "").split(".")[-1]
+    # A module skipped whole (pytest.importorskip) is one case with an empty classname, named by the module.
+    module = (case.get("classname") or case.get("name", "")).split(".")[-1]
     entry = results.setdefault(module, {"passed": 0, "failed": 0, "skipped": 0, "why": []})
     outcome = "passed"
     for child in case:
         if child.tag in ("failure", "error"):
             outcome = "failed"
-            entry["why"].append(f"{case.get('name')}: {(child.get('message') or '').splitlines()[0][:150]}")
+            message = (child.get("message") or "").splitlines() or [""]
+            entry["why"].append(f"{case.get('name')}: {message[0][:150]}")
         elif child.tag == "skipped":
             outcome = "skipped"
+            message = child.get("message") or ""
+            if message == "collection skipped":  # the text is the repr of (path, line, "Skipped: reason")
+                try:
+                    message = str(ast.literal_eval(child.text or "")[2]).removeprefix("Skipped: ")
+                except (ValueError, SyntaxError, IndexError, TypeError):
+                    pass
             if not entry["why"]:
-                entry["why"].append((child.get("message") or "")[:150])
+                entry["why"].append(message[:150])
     entry[outcome] += 1
 
 print(f"\nclients in {sys.argv[2]} (numpy {version('numpy')}, torch {version('torch')}):")
