@@ -204,10 +204,18 @@ class ResumableCSVOutputFormat(CSVOutputFormat):
     def __init__(self, filename: str) -> None:
         previous = Path(filename).read_text() if Path(filename).is_file() else ""
         with writing(filename):
-            super().__init__(filename)
             if previous.strip():
-                self.file.write(previous if previous.endswith("\n") else previous + "\n")
-                self.file.flush()
+                # Continue the file where it ends: truncating it and writing it again (SB3 opens it "w+")
+                # would lose it to a kill or a full disk in between.
+                super().__init__(os.devnull)
+                self.file.close()
+                self.file = open(filename, "r+")  # noqa: SIM115 - closed by close()
+                self.file.seek(0, os.SEEK_END)
+                if not previous.endswith("\n"):
+                    self.file.write("\n")
+                    self.file.flush()
+            else:
+                super().__init__(filename)
         self._last_timestep: Any = None
         self._last_values: dict[str, Any] = {}
         self._last_start = 0
