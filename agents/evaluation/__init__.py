@@ -59,8 +59,10 @@ range stop the command before any episode, with exit code 2, the usage line and 
 and its allowed values, no traceback: ``--episodes`` in ``[1, SEED_STRIDE]``, ``--seeds`` distinct in
 ``[0, MAX_EVAL_SEED]`` (:mod:`ioa_gym.analysis.seeding`), ``--n-envs`` in ``[1, --episodes]``, ``--compare``
 two different known labels, ``--device`` one this machine has, ``--torch-threads >= 1``, ``--output`` a
-writable folder (not a file). ``ic-audit``: ``--markets`` in ``[1, SEED_STRIDE]``, ``--seed`` in
-``[0, MAX_EVAL_SEED]``, ``--deviations`` in ``[0, 10000]``.
+writable folder (not a file), an ``--agents`` label not empty (``=greedy``). ``ic-audit``: ``--markets`` in
+``[1, SEED_STRIDE]``, ``--seed`` in ``[0, MAX_EVAL_SEED]``, ``--deviations`` in ``[0, 10000]``. A result file
+that cannot be written (a full disk) stops the command with one line naming it and exit code 74; each file
+is whole or absent.
 
 Modules: :mod:`.specs` (the ``--agents`` parser), :mod:`.loading` (agents built before any episode),
 :mod:`.harness` (the episodes), :mod:`.results` (statistics and the table), :mod:`.report` (files and plots),

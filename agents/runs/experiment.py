@@ -282,8 +282,11 @@ def train(
         ``<log_folder>/<algo>/<env>_<N>`` (a resumed run keeps its own).
     :param on_evaluation: called as ``on_evaluation(timesteps, mean_reward)`` after each evaluation.
     :returns: the process exit code (0 done, 130 interrupted, 143 terminated).
-    :raises ConfigError: no checkpoint to resume from, an agent that cannot be built for the env, or a
-        ``run_dir`` that holds files.
+    :raises ConfigError: no checkpoint to resume from, a checkpoint of another algorithm, an agent that
+        cannot be built for the env, or a ``run_dir`` that holds files.
+    :raises OSError: a write failed (a full disk: :class:`~agents.common.files.WriteError` naming the file);
+        once the run folder exists, with a hint (:func:`agents.common.cli.add_hint`, :func:`resume_hint`):
+        the last checkpoint and how to ``--resume`` from it.
     """
     given_dir = None if run_dir is None else Path(run_dir)
     _check_new_run_dir(config, given_dir)
