@@ -26,6 +26,7 @@ from stable_baselines3.common.utils import is_vectorized_observation
 from stable_baselines3.common.vec_env import VecEnv
 
 from agents.common.files import atomic_write_text
+from ioa_gym.analysis.sampling import ActionSampler
 
 EnvOrSpace = gym.Env | VecEnv | gym.vector.VectorEnv | spaces.Space
 JSON_SUFFIX = ".json"
@@ -199,6 +200,10 @@ class BaselineAgent:
 class RandomAgent(BaselineAgent):
     """Uniform actions from the action space, from its own seeded generator (the env's space is untouched).
 
+    The actions are drawn in batches (``ioa_gym.analysis.sampling.ActionSampler``): the same sequence as one
+    ``action_space.sample()`` per action, for a fraction of the cost; seeding the agent's ``action_space``
+    starts the sequence of the new seed.
+
     :param env_or_space: the environment or its action space.
     :param seed: seed of the agent's generator; the same seed gives the same action sequence.
     """
@@ -213,19 +218,22 @@ class RandomAgent(BaselineAgent):
         self.seed = seed
         self.action_space = copy.deepcopy(self.action_space)
         self.action_space.seed(seed)
+        self._sampler = ActionSampler(self.action_space)
 
     def _actions(self, n_actions: int) -> np.ndarray:
-        return np.stack([np.asarray(self.action_space.sample()) for _ in range(n_actions)])
+        return self._sampler.sample_batch(n_actions)
 
     def _params(self) -> dict[str, Any]:
         return {"seed": self.seed}
 
     def _state(self) -> dict[str, Any]:
-        return {"bit_generator": self.action_space.np_random.bit_generator.state}
+        # Where one sample() per action handed out would have left the generator (not the batch's end).
+        return {"bit_generator": self._sampler.generator_state()}
 
     def _restore(self, state: dict[str, Any]) -> None:
         if "bit_generator" in state:
             self.action_space.np_random.bit_generator.state = state["bit_generator"]
+            self._sampler.clear()
 
 
 def largest_action(action_space: spaces.Space) -> np.ndarray:

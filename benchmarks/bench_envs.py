@@ -8,10 +8,15 @@ Run from the repository root::
 
 Every environment is made by ``gym.make(id)`` with its default wrappers (TimeLimit, OrderEnforcing,
 PassiveEnvChecker) and stepped with uniformly random actions, resets included, all in one process.
-Two rates per environment: with ``action_space.sample()`` inside the timed loop (what a random-agent
-rollout costs), and with the actions drawn before the clock starts (what the environment itself
-costs; Gymnasium's Box sampler is about ten times slower than its Discrete one, so this is the fair
-comparison of a Box-action env with CartPole).
+Three rates per environment: with ``action_space.sample()`` inside the timed loop (what a naive random-agent
+rollout costs), with ``ioa_gym.analysis.sampling.ActionSampler`` inside the loop (the same actions drawn in
+batches from the same generator: what ``agents.baselines.RandomAgent`` costs), and with the actions drawn
+before the clock starts (what the environment itself costs; Gymnasium's Box sampler costs more than a step
+of IoA-DDA, so this is the fair comparison of a Box-action env with CartPole).
+
+Then the cost of Gymnasium's wrappers per step (the registered stack against ``env.unwrapped``, actions drawn
+before) for IoA-DDA-v0 on synthetic markets and for CartPole-v1: what bounds an env's share of CartPole's rate
+besides its own step.
 
 Rates are per CPU second of this process (``time.process_time``), so that other jobs on a shared
 machine do not make one environment look slower than another; wall-clock rates are printed too.
@@ -36,6 +41,7 @@ import gymnasium as gym
 import numpy as np
 
 import ioa_gym
+from ioa_gym.analysis.sampling import ActionSampler
 
 IOA_IDS = (
     "IoA-DDA-v0",
@@ -74,13 +80,22 @@ def machine() -> dict[str, str]:
     }
 
 
+MODES = ("sample", "sampler", "pool")
+"""How a timed loop gets its actions: ``action_space.sample()``, an ``ActionSampler``, a pool drawn before."""
+MODE_TITLES = {
+    "sample": "action_space.sample() in the loop",
+    "sampler": "ActionSampler in the loop",
+    "pool": "actions drawn before",
+}
+
+
 @dataclass
 class StepTimer:
     """One environment stepped with random actions in timed windows; keeps the best window."""
 
     label: str
     env: gym.Env
-    presampled: bool
+    mode: str
     best_cpu_rate: float = 0.0
     best_wall_rate: float = 0.0
     episode_lengths: list[int] = field(default_factory=list)
@@ -89,11 +104,15 @@ class StepTimer:
         self.env.action_space.seed(0)
         self.env.reset(seed=0)
         self.env.step(self.env.action_space.sample())  # warm-up: first-step checks, lazy imports
-        self.pool = [self.env.action_space.sample() for _ in range(ACTION_POOL)] if self.presampled else None
+        self.pool = (
+            [self.env.action_space.sample() for _ in range(ACTION_POOL)] if self.mode == "pool" else None
+        )
+        self.sampler = ActionSampler(self.env.action_space)
         self._length = 0
 
     def window(self, seconds: float) -> None:
-        env, pool, sample = self.env, self.pool, self.env.action_space.sample
+        env, pool = self.env, self.pool
+        sample = self.sampler if self.mode == "sampler" else self.env.action_space.sample
         env.reset()
         self._length = steps = 0
         cpu_start, wall_start = time.process_time(), time.perf_counter()
@@ -161,32 +180,45 @@ def main(argv: list[str] | None = None) -> None:
     rows.insert(1, ("IoA-DDA-v0 synthetic", "IoA-DDA-v0", {"market_source": "synthetic"}))
     rows.append((REFERENCE_ID, REFERENCE_ID, {}))
     timers = {
-        (label, presampled): StepTimer(label, gym.make(env_id, **kwargs), presampled)
+        (label, mode): StepTimer(label, gym.make(env_id, **kwargs), mode)
         for label, env_id, kwargs in rows
-        for presampled in (False, True)
+        for mode in MODES
+    }
+    # The wrappers' own cost: the same envs unwrapped (actions drawn before).
+    bare = {
+        label: StepTimer(label, gym.make(env_id, **kwargs).unwrapped, "pool")
+        for label, env_id, kwargs in rows
+        if label in ("IoA-DDA-v0 synthetic", REFERENCE_ID)
     }
     for _ in range(repeats):
-        for timer in timers.values():
+        for timer in [*timers.values(), *bare.values()]:
             timer.window(seconds)
 
-    header = (
-        f"{'environment':<22}{'steps/CPU-s':>13}{'vs CartPole':>13}{'wall':>9}"
-        f"{'steps/CPU-s':>15}{'vs CartPole':>13}{'wall':>9}{'steps/episode':>15}"
-    )
-    print(f"{'':<22}{'action_space.sample() in the loop':^37}{'actions drawn before':^37}")
-    print(header)
-    print("-" * len(header))
+    width = 37
+    print(f"{'':<26}" + "".join(f"{MODE_TITLES[mode]:^{width}}" for mode in MODES))
+    header = f"{'environment':<26}" + f"{'steps/CPU-s':>13}{'vs CartPole':>13}{'wall':>11}" * len(MODES)
+    print(header + f"{'steps/episode':>15}")
+    print("-" * (len(header) + 15))
     for label, _, _ in rows:
-        line = f"{label:<22}"
-        for presampled in (False, True):
-            timer, reference = timers[(label, presampled)], timers[(REFERENCE_ID, presampled)]
+        line = f"{label:<26}"
+        for mode in MODES:
+            timer, reference = timers[(label, mode)], timers[(REFERENCE_ID, mode)]
             line += (
                 f"{timer.best_cpu_rate:>13,.0f}{timer.best_cpu_rate / reference.best_cpu_rate:>13.1%}"
-                f"{timer.best_wall_rate:>9,.0f}" + (" " * 2 if not presampled else "")
+                f"{timer.best_wall_rate:>11,.0f}"
             )
-        print(line + f"{timers[(label, True)].steps_per_episode:>15.1f}")
-    for timer in timers.values():
+        print(line + f"{timers[(label, 'pool')].steps_per_episode:>15.1f}")
+    for timer in [*timers.values(), *bare.values()]:
         timer.env.close()
+
+    print("\nGymnasium's wrappers per step (gym.make's stack against env.unwrapped, actions drawn before):")
+    for label, timer in bare.items():
+        wrapped = timers[(label, "pool")].best_cpu_rate
+        cost = 1e6 / wrapped - 1e6 / timer.best_cpu_rate
+        print(
+            f"  {label:<22} unwrapped {timer.best_cpu_rate:>10,.0f} steps/CPU-s, wrapped {wrapped:>10,.0f}: "
+            f"the wrappers cost {cost:5.2f} us a step"
+        )
 
     print("\nIoA-DDA-v0 reset (one market sampled per reset):")
     for source, n_resets in (("tier1", n_tier1), ("synthetic", n_synthetic)):

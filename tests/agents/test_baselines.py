@@ -71,6 +71,32 @@ def test_random_agent_is_seeded_and_leaves_the_env_space_alone() -> None:
     np.testing.assert_array_equal(env.action_space.sample(), expected_env_sample.sample())
 
 
+@pytest.mark.parametrize("env_id", ["IoA-DDA-v0", "IoA-DDA-Discrete-v0", "IoA-DDA-StrategyProof-v0"])
+def test_random_agent_plays_the_sequence_of_one_sample_per_action(env_id: str, tmp_path: Path) -> None:
+    """Drawn in batches (ioa_gym.analysis.sampling), the random agent's actions are those of one
+    ``action_space.sample()`` per action from its seed, single and batched predictions mixed, reseeded as the
+    evaluation harness reseeds it; its saved generator state is where those calls would have left it."""
+    env = gym.make(env_id)
+    reference = env.action_space
+    agent = RandomAgent(env, seed=4)
+    reference.seed(4)
+    observation = env.observation_space.sample()
+    for n_obs in (None, 3, None, 300, 1, None):
+        if n_obs is None:
+            expected = np.asarray(reference.sample())
+            got = agent.predict(observation)[0]
+        else:
+            expected = np.stack([np.asarray(reference.sample()) for _ in range(n_obs)])
+            got = agent.predict(np.stack([observation] * n_obs))[0]
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    loaded = BaselineAgent.load(agent.save(tmp_path / "random"))
+    np.testing.assert_array_equal(loaded.predict(observation)[0], np.asarray(reference.sample()))
+    agent.action_space.seed(9)  # as agents.evaluation.loading.seed_agent does before an episode
+    reference.seed(9)
+    np.testing.assert_array_equal(agent.predict(observation)[0], np.asarray(reference.sample()))
+
+
 @pytest.mark.parametrize(
     ("space", "largest"),
     [
