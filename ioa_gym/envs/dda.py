@@ -114,6 +114,12 @@ _INTS = tuple(np.int64(count) for count in range(MAX_EPISODE_STEPS + 1))
 _FALSE, _TRUE = np.array(False), np.array(True)
 """Templates of the bool info values, copied into each info (the cheapest fresh 0-d array): Gymnasium's
 checker refuses infos that share an object, as a client may write into an info value."""
+_INFO_TEMPLATE: dict[str, Any] = {
+    **dict.fromkeys(STEP_INFO_KEYS, _INTS[0]),
+    **{key: _ZERO_FLOAT if INFO_DTYPES[key] is np.float64 else _INTS[0] for key in FINAL_INFO_KEYS},
+}
+"""Every info key in ``INFO_KEYS`` order with its value before the end (the numbers of
+``FINAL_INFO_BEFORE_END``; the clocks and the bool arrays are written into each copy)."""
 
 OBS_NAMES = observation_layout("accepted")
 """The full observation layout, as the classic DDA shows it (every entry public): the clock prices normalised
@@ -271,6 +277,9 @@ class DoubleDutchAuctionEnv(gym.Env):
     last_result: AuctionResult | None
     """The ``AuctionResult`` of the last auction that ended in this env (per-participant units, payments and
     revenues), kept until the next one ends; None before the first."""
+    _discrete_space: spaces.Discrete | None = None
+    """The action space when it is Discrete (``discrete_steps``), else None."""
+    _box_space: spaces.Box
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -288,10 +297,12 @@ class DoubleDutchAuctionEnv(gym.Env):
         if cfg.discrete_steps:
             self.step_sizes: np.ndarray | None = np.geomspace(cfg.step_min, cfg.step_max, cfg.discrete_steps)
             self._step_list: list[float] = self.step_sizes.tolist()
-            self.action_space = spaces.Discrete(cfg.discrete_steps)
+            self.action_space = self._discrete_space = spaces.Discrete(cfg.discrete_steps)
         else:
             self.step_sizes = None
-            self.action_space = spaces.Box(-1.0, 1.0, (2 if cfg.per_clock_steps else 1,), np.float32)
+            self.action_space = self._box_space = spaces.Box(
+                -1.0, 1.0, (2 if cfg.per_clock_steps else 1,), np.float32
+            )
         self.mechanism = get_mechanism(cfg.variant)
         """The auction mechanism (``ioa_gym.auctions.Mechanism``) the env plays."""
         self.obs_names = observation_names(cfg.variant)
@@ -426,18 +437,24 @@ class DoubleDutchAuctionEnv(gym.Env):
         """A copy of the observation in the variant's layout."""
         return self._obs.copy() if self._obs_index is None else self._obs[self._obs_index]
 
-    def _update_obs(self, new_buyers: int, new_sellers: int) -> None:
+    def _update_obs(self, new_buyers: int, new_sellers: int, counts: tuple[int, int] | None = None) -> None:
+        """The observation of the auction now; ``counts``: its ``public_counts()`` when the caller has them."""
         auction, market, lower, span = self.auction, self.market, self._lower, self._span
         assert auction is not None and market is not None  # called after reset
-        pb, ps = auction.buyer_price, auction.seller_price
-        nb, ns = max(market.total_buyer_units, 1), max(market.total_seller_units, 1)
-        buyers, sellers = auction.public_counts()
-        gap = auction.clock_gap
+        nb, ns = market.total_buyer_units or 1, market.total_seller_units or 1  # max(units, 1): units >= 0
+        buyers, sellers = auction.public_counts() if counts is None else counts
+        # Clipped as min(max(x, low), high) clips (the same -0.0 and ties), without the builtins' calls.
+        buyer = (auction.buyer_price - lower) / span
+        buyer = 0.0 if 0.0 > buyer else buyer
+        seller = (auction.seller_price - lower) / span
+        seller = 0.0 if 0.0 > seller else seller
+        gap = auction.clock_gap / span
+        gap = -1.0 if -1.0 > gap else gap
         # One slice assignment: per-element writes into the float32 array cost more than the maths.
         self._obs[:9] = (
-            min(max((pb - lower) / span, 0.0), 1.0),
-            min(max((ps - lower) / span, 0.0), 1.0),
-            min(max(gap / span, -1.0), 1.0),
+            1.0 if 1.0 < buyer else buyer,
+            1.0 if 1.0 < seller else seller,
+            1.0 if 1.0 < gap else gap,
             1.0 if auction.active_clock == BUYER else 0.0,
             auction.rounds / auction.max_rounds,
             buyers / nb,
@@ -448,26 +465,21 @@ class DoubleDutchAuctionEnv(gym.Env):
         self._obs[_LAST_STEP] = self._last_step_obs
 
     def _info(self) -> dict[str, Any]:
-        """Every info key: the clocks now, the outcome's keys before the end (``FINAL_INFO_BEFORE_END``), in
-        one dict display (building and merging two dicts cost a tenth of a step more)."""
+        """Every info key: the clocks now, the outcome's keys before the end (``FINAL_INFO_BEFORE_END``): a copy
+        of a template of the constant values (in ``INFO_KEYS`` order) with the clocks and fresh bool arrays
+        written in (a dict display of all fourteen cost a tenth of a step more)."""
         a = self.auction
         assert a is not None  # called after reset
-        return {
-            "buyer_price": np.float64(a.buyer_price),
-            "seller_price": np.float64(a.seller_price),
-            "round": _INTS[a.rounds],  # rounds <= max_rounds <= MAX_EPISODE_STEPS
-            "active_clock": _INTS[1 if a.active_clock == BUYER else 0],
-            "auction_ended": _FALSE.copy(),
-            "clearing_price": _ZERO_FLOAT,
-            "units_traded": _INTS[0],
-            "social_welfare": _ZERO_FLOAT,
-            "efficient_welfare": _ZERO_FLOAT,
-            "efficiency": _ZERO_FLOAT,
-            "rounds": _INTS[0],
-            "crossed": _FALSE.copy(),
-            "individually_rational": _TRUE.copy(),
-            "budget_balanced": _TRUE.copy(),
-        }
+        info = _INFO_TEMPLATE.copy()
+        info["buyer_price"] = np.float64(a.buyer_price)
+        info["seller_price"] = np.float64(a.seller_price)
+        info["round"] = _INTS[a.rounds]  # rounds <= max_rounds <= MAX_EPISODE_STEPS
+        info["active_clock"] = _INTS[1 if a.active_clock == BUYER else 0]
+        info["auction_ended"] = _FALSE.copy()
+        info["crossed"] = _FALSE.copy()
+        info["individually_rational"] = _TRUE.copy()
+        info["budget_balanced"] = _TRUE.copy()
+        return info
 
     def _outcome_info(self, auction: ClockAuction) -> tuple[dict[str, Any], float]:
         """The info of ``FINAL_INFO_KEYS`` once ``auction`` has ended, and its efficiency; keeps its result as
@@ -496,20 +508,34 @@ class DoubleDutchAuctionEnv(gym.Env):
             raise RuntimeError(
                 "the episode has ended (the auction cleared: terminated); call reset() before step()"
             )
-        if self.step_sizes is not None:
-            step = self._step_list[check_discrete_action(action, cast(spaces.Discrete, self.action_space))]
+        # The step, and its position on the action scale for the observation: _entry_to_step and
+        # _step_fraction inlined (the same operations), as this runs every tick.
+        if self._discrete_space is not None:
+            step = self._step_list[check_discrete_action(action, self._discrete_space)]
+            log_scale = True  # the step sizes are geometric
         else:
-            entries = check_box_action(action, cast(spaces.Box, self.action_space))
+            entries = check_box_action(action, self._box_space)
             # One entry: the step of both clocks; two (per_clock_steps): buyer clock, seller clock.
-            use_seller_entry = len(entries) > 1 and auction.active_clock != BUYER
-            step = self._entry_to_step(entries[1 if use_seller_entry else 0])
+            entry = entries[1] if len(entries) > 1 and auction.active_clock != BUYER else entries[0]
+            entry = -1.0 if -1.0 > entry else entry
+            frac = 0.5 * ((1.0 if 1.0 < entry else entry) + 1.0)  # finite (checked): clipped to [-1, 1]
+            log_scale = self._log_scale
+            if log_scale:
+                step = self._step_min * math.exp(frac * self._log_ratio)
+            else:
+                step = self._step_min + frac * self._step_range
+        if self._step_range == 0.0:
+            fraction = 0.0
+        elif log_scale:
+            fraction = math.log(step / self._step_min) / self._log_ratio
+        else:
+            fraction = (step - self._step_min) / self._step_range
         buyers_before, sellers_before = auction.public_counts()
         auction.tick(step)
-        cfg = self.config
-        self._last_step_obs = self._step_fraction(step)
-        buyers_after, sellers_after = auction.public_counts()
-        self._update_obs(buyers_after - buyers_before, sellers_after - sellers_before)
-        reward = -cfg.eta
+        self._last_step_obs = fraction
+        counts = auction.public_counts()
+        self._update_obs(counts[0] - buyers_before, counts[1] - sellers_before, counts)
+        reward = -self.config.eta
         info = self._info()
         terminated = auction.done
         if terminated:
