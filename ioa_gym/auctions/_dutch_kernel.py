@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.np.random.random_methods import random_interval
 
 from ioa_gym.auctions._fsum_kernel import fsum
 
@@ -34,6 +35,19 @@ def _stable_order(reports: np.ndarray, descending: bool) -> np.ndarray:  # pragm
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def _permutation(rng, n):  # pragma: no cover - compiled
+    """``rng.permutation(n)``, draw for draw: NumPy's Fisher-Yates shuffle of ``arange(n)`` with
+    ``random_interval``, swapping in place (numba's own ``permutation`` copies through a generic N-d
+    ``shuffle``, five times slower)."""
+    out = np.arange(n)
+    bitgen = rng.bit_generator
+    for i in range(n - 1, 0, -1):
+        j = np.intp(random_interval(bitgen, i))
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def start_rows(  # pragma: no cover - compiled
     rows,
     rngs,
@@ -45,13 +59,15 @@ def start_rows(  # pragma: no cover - compiled
     seller_units,
     seller_start,
     state,
+    started,
 ):
     """(Re)start each row of ``rows`` on its market (participants ``buyer_start[k]:buyer_start[k + 1]`` of
     the flat arrays for the k-th row, likewise the sellers), drawing its rationing priorities from its
     generator ``rngs[streams[k]]`` (a typed list) as ``DoubleDutchAuction`` does (buyers' permutation, then
-    sellers'). ``state`` holds the arrays
-    of the layout (module docstring) and the clock arrays; the caller has made ``slots`` large enough.
-    Returns each started row's efficient welfare SW_opt (T2.11)."""
+    sellers'). ``state`` holds the arrays of the layout (module docstring) and the clock arrays. Writes into
+    ``started`` (the batch's buyer units, seller units and started flag, per row) and returns each started
+    row's efficient welfare SW_opt (T2.11) and 0; or, when a side of a market has more units than ``slots`` -
+    1 (one spare slot), starts nothing and returns the number of slots needed."""
     (
         keys,
         order,
@@ -76,54 +92,58 @@ def start_rows(  # pragma: no cover - compiled
     ) = state
     slots = keys.shape[2]
     optimum = np.empty(rows.shape[0])
+    most = 0
     for k in range(rows.shape[0]):
-        row = rows[k]
-        counts = np.zeros(2, np.int64)
         for side in range(2):
             start = buyer_start if side == _BUYERS else seller_start
             units = buyer_units if side == _BUYERS else seller_units
+            count = 0
             for p in range(start[k], start[k + 1]):
-                counts[side] += units[p]
+                count += units[p]
+            most = max(most, count)
+    if most >= slots:
+        return optimum, most + 1
+    for k in range(rows.shape[0]):
+        row = rows[k]
         rng = rngs[streams[k]]
-        buyer_priority = rng.permutation(counts[_BUYERS])
-        seller_priority = rng.permutation(counts[_SELLERS])
-        sorted_reports = np.empty((2, max(counts[0], counts[1], 1)))
         for side in range(2):
             start = buyer_start if side == _BUYERS else seller_start
             units = buyer_units if side == _BUYERS else seller_units
             reports = buyer_values if side == _BUYERS else seller_costs
-            n = counts[side]
-            unit_reports = np.empty(n)
-            unit = 0
+            # Expand the participants into units, in participant order.
+            n = 0
             for p in range(start[k], start[k + 1]):
                 for _ in range(units[p]):
-                    unit_reports[unit] = reports[p]
-                    owner[row, side, unit] = p - start[k]
-                    report[row, side, unit] = reports[p]
-                    unit += 1
+                    owner[row, side, n] = p - start[k]
+                    report[row, side, n] = reports[p]
+                    n += 1
             n_participants[row, side] = start[k + 1] - start[k]
-            ranks = _stable_order(unit_reports, side == _BUYERS)
-            drawn = buyer_priority if side == _BUYERS else seller_priority
+            n_units[row, side] = n
+            accepted[row, side] = 0
+        # The rationing priorities: the buyers' permutation first, then the sellers'.
+        for side in range(2):
+            drawn = _permutation(rng, n_units[row, side])
+            n = n_units[row, side]
+            ranks = _stable_order(report[row, side, :n], side == _BUYERS)
             for u in range(n):
                 order[row, side, u] = ranks[u]
                 priority[row, side, u] = drawn[u]
-                value = unit_reports[ranks[u]]
-                sorted_reports[side, u] = value
+                value = report[row, side, ranks[u]]
                 keys[row, side, u] = value if side == _BUYERS else -value
             for u in range(n, slots):
                 keys[row, side, u] = -np.inf
-            n_units[row, side] = n
-            accepted[row, side] = 0
         # SW_opt (T2.11): values descending against costs ascending, each pair with a gain, summed exactly.
-        pairs = min(counts[0], counts[1])
+        pairs = min(n_units[row, 0], n_units[row, 1])
         terms = np.empty(2 * max(pairs, 1))
         n_terms = 0
         for u in range(pairs):
-            if sorted_reports[0, u] - sorted_reports[1, u] > 0.0:
-                terms[n_terms] = sorted_reports[0, u]
-                terms[n_terms + 1] = -sorted_reports[1, u]
+            value, cost = keys[row, 0, u], -keys[row, 1, u]
+            if value - cost > 0.0:
+                terms[n_terms] = value
+                terms[n_terms + 1] = -cost
                 n_terms += 2
         optimum[k] = fsum(terms, n_terms)
+        started[0][row], started[1][row], started[2][row] = n_units[row, 0], n_units[row, 1], True
         buyer_price[row], seller_price[row] = upper, lower
         buyer_turn[row] = True
         rounds[row] = 0
@@ -131,14 +151,15 @@ def start_rows(  # pragma: no cover - compiled
         crossed[row] = False
         closing_price[row] = np.nan
         last_step[row] = np.nan
-    return optimum
+    return optimum, 0
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def tick(state, steps, ticking, classic, max_rounds):  # pragma: no cover - compiled
     """Move the active clock of each ticking row by its step, record acceptances, check the end
-    (T2.2-T2.5), as ``DoubleDutchAuction.tick``. Returns, per row, the units of each side that accepted in
-    this tick (0 on rows that did not tick)."""
+    (T2.2-T2.5), as ``DoubleDutchAuction.tick``. First checks every ticking row and ticks none if one fails:
+    returns (-1, 0) when all ticked, else (row, 1) for the first row whose step is not a finite number > 0 or
+    (row, 2) for the first that is done."""
     (
         keys,
         order,
@@ -162,7 +183,12 @@ def tick(state, steps, ticking, classic, max_rounds):  # pragma: no cover - comp
         upper,
     ) = state
     n_rows = keys.shape[0]
-    new = np.zeros((n_rows, 2), np.int64)
+    for row in range(n_rows):
+        if ticking[row]:
+            if not (steps[row] > 0.0 and steps[row] < np.inf):  # nan fails both comparisons
+                return row, 1
+            if done[row]:
+                return row, 2
     for row in range(n_rows):
         if not ticking[row]:
             continue
@@ -184,7 +210,6 @@ def tick(state, steps, ticking, classic, max_rounds):  # pragma: no cover - comp
             accept_round[row, side, unit] = rounds[row]
             unit += 1
         accepted[row, side] = unit
-        new[row, side] = unit - first
         if buyer_price[row] <= seller_price[row]:
             # Crossing (T2.5) by either clock: p* is the clock that did not move (T2.6).
             crossed[row] = True
@@ -204,7 +229,7 @@ def tick(state, steps, ticking, classic, max_rounds):  # pragma: no cover - comp
             # Round limit before a crossing (T2.6): p* is the midpoint of the two clocks.
             done[row] = True
             closing_price[row] = 0.5 * (buyer_price[row] + seller_price[row])
-    return new
+    return -1, 0
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -277,10 +302,12 @@ def n_units_bound(state, row, side):  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def clear_rows(rows, state, classic):  # pragma: no cover - compiled
-    """Clear each ended row of ``rows`` (T2.6-T2.10) as ``DoubleDutchAuction.result`` does. Returns per row
-    the units traded q, the social welfare of the reports (summed exactly), whether every traded unit is IR
-    and whether the trade is SBB, and the units each participant trades, (rows, 2 sides, participants)."""
+def clear_rows(rows, state, classic, started):  # pragma: no cover - compiled
+    """Clear each ended row of ``rows`` (T2.6-T2.10) as ``DoubleDutchAuction.result`` does. Returns the first
+    row that is not done or never ``started`` (-1 when every one ended: nothing is cleared otherwise) and per
+    row the units traded q, the social welfare of the reports (summed exactly), whether every traded unit is
+    IR and whether the trade is SBB, the units each participant trades (rows, 2 sides, participants), the
+    participants per side (rows, 2), p*, the rounds played and whether the clocks crossed."""
     (
         keys,
         order,
@@ -305,8 +332,18 @@ def clear_rows(rows, state, classic):  # pragma: no cover - compiled
     ) = state
     n_rows = rows.shape[0]
     most = 1
+    failed = -1
+    participants = np.empty((n_rows, 2), np.int64)
+    prices, played, crossings = np.empty(n_rows), np.empty(n_rows, np.int64), np.empty(n_rows, np.bool_)
     for k in range(n_rows):
-        most = max(most, n_participants[rows[k], 0], n_participants[rows[k], 1])
+        row = rows[k]
+        if failed < 0 and not (done[row] and started[row]):
+            failed = row
+        most = max(most, n_participants[row, 0], n_participants[row, 1])
+        participants[k, 0], participants[k, 1] = n_participants[row, 0], n_participants[row, 1]
+        prices[k], played[k], crossings[k] = closing_price[row], rounds[row], crossed[row]
+    if failed >= 0:
+        n_rows = 0
     units_traded = np.zeros(n_rows, np.int64)
     welfare = np.zeros(n_rows)
     rational = np.ones(n_rows, np.bool_)
@@ -338,4 +375,15 @@ def clear_rows(rows, state, classic):  # pragma: no cover - compiled
         welfare[k] = fsum(terms, 2 * q)
         rational[k] = lowest_value >= price >= highest_cost
         balanced[k] = per_participant[k, _BUYERS].sum() == per_participant[k, _SELLERS].sum() == q
-    return units_traded, welfare, rational, balanced, per_participant
+    return (
+        failed,
+        units_traded,
+        welfare,
+        rational,
+        balanced,
+        per_participant,
+        participants,
+        prices,
+        played,
+        crossings,
+    )

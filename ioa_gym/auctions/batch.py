@@ -10,18 +10,152 @@ Auctions as arrays. :func:`make_batch` builds the batch a mechanism declares.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
 from ioa_gym.auctions.clock import BUYER, AuctionResult, ClockAuction, Seed, check_auction_options
-from ioa_gym.auctions.market import Market
+from ioa_gym.auctions.market import Market, MarketArrays, efficient_welfare
 from ioa_gym.auctions.mechanism import get_mechanism
 
 if TYPE_CHECKING:
     from ioa_gym.auctions.mechanism import Mechanism
 
-__all__ = ["AuctionBatch", "LoopedAuctionBatch", "make_batch"]
+__all__ = ["AuctionBatch", "ClearedRows", "LoopedAuctionBatch", "RowMarkets", "RowResults", "make_batch"]
+
+
+@dataclass(frozen=True, eq=False)
+class ClearedRows:
+    """What :meth:`AuctionBatch.clear_many` gives for the rows it cleared, in their order: the units traded
+    (q of T2.8), the social welfare of the reports (T2.10), the IR and SBB checks, the rounds played and
+    whether the clocks crossed, and each row's whole
+    :class:`~ioa_gym.auctions.AuctionResult` from :meth:`result` (built when asked; it stays valid after the
+    row restarts)."""
+
+    units_traded: np.ndarray
+    social_welfare: np.ndarray
+    individually_rational: np.ndarray
+    budget_balanced: np.ndarray
+    rounds: np.ndarray
+    crossed: np.ndarray
+
+    @classmethod
+    def of(cls, results: Sequence[AuctionResult]) -> ClearedRows:
+        """The rows of finished results."""
+        return _ResultRows(
+            np.array([r.units_traded for r in results], dtype=np.int64),
+            np.array([r.social_welfare for r in results], dtype=float),
+            np.array([r.individually_rational for r in results], dtype=bool),
+            np.array([r.budget_balanced for r in results], dtype=bool),
+            np.array([r.rounds for r in results], dtype=np.int64),
+            np.array([r.crossed for r in results], dtype=bool),
+            tuple(results),
+        )
+
+    def result(self, k: int) -> AuctionResult:
+        """The ``AuctionResult`` of the k-th cleared row."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, eq=False)
+class _ResultRows(ClearedRows):
+    results: tuple[AuctionResult, ...]
+
+    def result(self, k: int) -> AuctionResult:
+        return self.results[k]
+
+
+class RowMarkets(Sequence["Market | None"]):
+    """The market of each row of a batch, as a read-only sequence: a :class:`Market` built when first asked
+    from the :class:`MarketArrays` the row was started on (or the very ``Market`` it was given). Equal to a
+    list of the same markets."""
+
+    def __init__(self, n_rows: int) -> None:
+        self._sources = np.full(n_rows, None, dtype=object)
+        self._index = np.zeros(n_rows, dtype=np.int64)
+        self._built = np.full(n_rows, None, dtype=object)
+
+    def assign(self, rows: np.ndarray, arrays: MarketArrays, given: Sequence[Market] | None = None) -> None:
+        """Rows ``rows`` now play the markets of ``arrays`` in order (``given``: those markets as objects)."""
+        self._sources[rows] = arrays
+        self._index[rows] = np.arange(rows.shape[0])
+        if given is None:
+            self._built[rows] = None
+        else:
+            built = np.empty(len(given), dtype=object)
+            built[:] = list(given)
+            self._built[rows] = built
+
+    def __len__(self) -> int:
+        return int(self._sources.shape[0])
+
+    @overload
+    def __getitem__(self, row: int) -> Market | None: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[Market | None]: ...
+    def __getitem__(self, row: int | slice) -> Market | None | list[Market | None]:
+        if isinstance(row, slice):
+            return [self[i] for i in range(len(self))[row]]
+        row = range(len(self))[row]  # negative indices, IndexError
+        market = self._built[row]
+        if market is None and self._sources[row] is not None:
+            market = self._built[row] = self._sources[row].market(int(self._index[row]))
+        return market
+
+    def __iter__(self) -> Iterator[Market | None]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RowMarkets({list(self)!r})"
+
+
+class RowResults(Sequence["AuctionResult | None"]):
+    """Per row of a batch, the ``AuctionResult`` of its last auction that ended (None before the first), as a
+    read-only sequence: rows point into the :class:`ClearedRows` they were cleared in, and a result is built
+    when read (a vector env's ``last_results``). Equal to a list of the same results."""
+
+    def __init__(self, n_rows: int) -> None:
+        self._rows = np.full(n_rows, None, dtype=object)
+        self._index = np.zeros(n_rows, dtype=np.int64)
+
+    def keep(self, rows: np.ndarray, cleared: ClearedRows) -> None:
+        """Rows ``rows`` ended with the rows of ``cleared``, in order."""
+        self._rows[rows] = cleared
+        self._index[rows] = np.arange(rows.shape[0])
+
+    def __len__(self) -> int:
+        return int(self._rows.shape[0])
+
+    @overload
+    def __getitem__(self, row: int) -> AuctionResult | None: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[AuctionResult | None]: ...
+    def __getitem__(self, row: int | slice) -> AuctionResult | None | list[AuctionResult | None]:
+        if isinstance(row, slice):
+            return [self[i] for i in range(len(self))[row]]
+        row = range(len(self))[row]
+        cleared = self._rows[row]
+        return None if cleared is None else cast(ClearedRows, cleared).result(int(self._index[row]))
+
+    def __iter__(self) -> Iterator[AuctionResult | None]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RowResults({list(self)!r})"
 
 
 class AuctionBatch:
@@ -49,7 +183,7 @@ class AuctionBatch:
         self.n_auctions = n
         self.price_bounds = (lower, upper)
         self.max_rounds = int(max_rounds)
-        self.markets: list[Market | None] = [None] * n
+        self.markets: Sequence[Market | None] = [None] * n
         self.buyer_price = np.full(n, math.nan)
         self.seller_price = np.full(n, math.nan)
         self.buyer_turn = np.ones(n, dtype=bool)
@@ -67,6 +201,8 @@ class AuctionBatch:
         if steps.shape != (self.n_auctions,):
             raise ValueError(f"steps must have shape ({self.n_auctions},), got {steps.shape}")
         ticking = np.ones(self.n_auctions, dtype=bool) if ticking is None else np.asarray(ticking, dtype=bool)
+        if ticking.shape != (self.n_auctions,):
+            raise ValueError(f"ticking must have shape ({self.n_auctions},), got {ticking.shape}")
         return steps, ticking
 
     def _check_row(self, row: int) -> None:
@@ -77,6 +213,18 @@ class AuctionBatch:
         """(Re)start row ``row`` on ``market`` (``seed``: its rationing draw, as the single auction takes
         it)."""
         raise NotImplementedError
+
+    def start_many(
+        self, rows: np.ndarray, markets: Sequence[Market] | MarketArrays, rngs: Any, streams: np.ndarray
+    ) -> np.ndarray:
+        """(Re)start each row of ``rows`` on its market, the k-th with generator ``rngs[streams[k]]`` as its
+        seed (a sequence of generators, or a numba typed list of them); returns each market's SW_opt
+        (``efficient_welfare``). This default starts one row at a time (:meth:`start`)."""
+        if isinstance(markets, MarketArrays):
+            markets = [markets.market(k) for k in range(markets.count)]
+        for k, row in enumerate(np.asarray(rows).tolist()):
+            self.start(row, markets[k], seed=rngs[int(streams[k])])
+        return np.array([efficient_welfare(market) for market in markets], dtype=float)
 
     def tick(self, steps: np.ndarray, ticking: np.ndarray | None = None) -> None:
         """Tick every ticking row by its step (``steps`` of shape (n_auctions,); ``ticking`` a bool mask,
@@ -93,6 +241,13 @@ class AuctionBatch:
         :raises RuntimeError: if the row's auction is not done yet (or was never started).
         """
         raise NotImplementedError
+
+    def clear_many(self, rows: np.ndarray) -> ClearedRows:
+        """Clear the ended rows of ``rows`` (:meth:`result` of each; this default clears one at a time).
+
+        :raises RuntimeError: if a row's auction is not done yet (or was never started).
+        """
+        return ClearedRows.of([self.result(row) for row in np.asarray(rows).tolist()])
 
     def public_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Per row, the (buyer, seller) unit counts of the public history (``ClockAuction.public_counts``)."""
@@ -125,6 +280,8 @@ class LoopedAuctionBatch(AuctionBatch):
         super().__init__(n_auctions, price_bounds, max_rounds)
         n = self.n_auctions
         self.auctions: list[ClockAuction | None] = [None] * n
+        self._markets: list[Market | None] = [None] * n
+        self.markets = self._markets
         self.buyer_counts = np.zeros(n, dtype=np.int64)
         self.seller_counts = np.zeros(n, dtype=np.int64)
         self._gap = np.zeros(n)
@@ -132,7 +289,7 @@ class LoopedAuctionBatch(AuctionBatch):
     def start(self, row: int, market: Market, seed: Seed = None) -> None:
         self._check_row(row)
         self.auctions[row] = self.mechanism.make_auction(market, self.price_bounds, self.max_rounds, seed)
-        self.markets[row] = market
+        self._markets[row] = market
         self.buyer_units[row] = market.total_buyer_units
         self.seller_units[row] = market.total_seller_units
         self._sync(row)

@@ -16,52 +16,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from ioa_gym.auctions import _dutch_kernel as kernel
-from ioa_gym.auctions.batch import AuctionBatch
+from ioa_gym.auctions.batch import AuctionBatch, ClearedRows, RowMarkets
 from ioa_gym.auctions.clock import AuctionResult, Seed
 from ioa_gym.auctions.double_dutch import check_dda_variant
-from ioa_gym.auctions.market import Market
+from ioa_gym.auctions.market import Market, MarketArrays, generator_list
 
 __all__ = ["ClearedRows", "DoubleDutchAuctionBatch", "generator_list"]
-
-
-@dataclass(frozen=True, eq=False)
-class ClearedRows:
-    """What :meth:`DoubleDutchAuctionBatch.clear_many` gives for the rows it cleared, in their order: the
-    units traded (q of T2.8), the social welfare of the reports (T2.10), and the IR and SBB checks."""
-
-    units_traded: np.ndarray
-    social_welfare: np.ndarray
-    individually_rational: np.ndarray
-    budget_balanced: np.ndarray
-
-
-def generator_list(generators: Sequence[np.random.Generator]) -> object:
-    """The generators as a numba typed list, the form :meth:`DoubleDutchAuctionBatch.start_many` takes (the
-    same generator objects: drawing in compiled code advances them)."""
-    from numba import typed
-
-    return typed.List(generators)
-
-
-def flatten(markets: Sequence[Market]) -> tuple[np.ndarray, ...]:
-    """The markets' participants as flat arrays with offsets (the kernel's input): buyer values, units and
-    starts, then seller costs, units and starts."""
-    buyer_start = np.zeros(len(markets) + 1, dtype=np.int64)
-    seller_start = np.zeros(len(markets) + 1, dtype=np.int64)
-    buyer_start[1:] = np.cumsum([market.n_buyers for market in markets])
-    seller_start[1:] = np.cumsum([market.n_sellers for market in markets])
-    return (
-        np.concatenate([market.buyer_values for market in markets]),
-        np.concatenate([market.buyer_units for market in markets]),
-        buyer_start,
-        np.concatenate([market.seller_costs for market in markets]),
-        np.concatenate([market.seller_units for market in markets]),
-        seller_start,
-    )
 
 
 class DoubleDutchAuctionBatch(AuctionBatch):
@@ -100,7 +65,10 @@ class DoubleDutchAuctionBatch(AuctionBatch):
         self._accepted = np.zeros((n, 2), dtype=np.int64)
         self._n_units = np.zeros((n, 2), dtype=np.int64)
         self._n_participants = np.zeros((n, 2), dtype=np.int64)
-        self._results: list[AuctionResult | _Pending | None] = [None] * n
+        self.markets: RowMarkets = RowMarkets(n)
+        self._started = np.zeros(n, dtype=bool)
+        self._cleared = np.full(n, None, dtype=object)
+        """The ``_ClearedDutchRows`` of each row's :meth:`result` since its clearing (None before)."""
         self._slots = 0
         self._widen(2)
 
@@ -174,38 +142,41 @@ class DoubleDutchAuctionBatch(AuctionBatch):
         self.start_many(np.array([row]), [market], generator_list([np.random.default_rng(seed)]), np.zeros(1))
 
     def start_many(
-        self, rows: np.ndarray, markets: Sequence[Market], rngs: object, streams: np.ndarray
+        self, rows: np.ndarray, markets: Sequence[Market] | MarketArrays, rngs: object, streams: np.ndarray
     ) -> np.ndarray:
         """(Re)start each row of ``rows`` on its market in one compiled call, the k-th row's rationing drawn
         from the generator ``rngs[streams[k]]`` (advanced as :meth:`start` advances it); returns each
-        market's efficient welfare SW_opt (T2.11), bitwise ``efficient_welfare(market)``.
+        market's efficient welfare SW_opt (T2.11), bitwise ``efficient_welfare(market)``. ``markets``: one
+        ``Market`` per row (``markets[row]`` is then that very object) or their ``MarketArrays`` (a row's
+        ``Market`` is built when ``markets[row]`` is first read).
 
         :param rngs: a typed list of generators (:func:`generator_list`; building one costs about 14 us a
             generator, so a vector env keeps one for its sub-envs and passes their indices as ``streams``).
         """
         rows = np.asarray(rows, dtype=np.int64)
         streams = np.asarray(streams, dtype=np.int64)
-        most = max(max(m.total_buyer_units, m.total_seller_units) for m in markets)
-        if most >= self._slots:
-            self._widen(most + 1)
-        buyer_values, buyer_units, buyer_start, seller_costs, seller_units, seller_start = flatten(markets)
-        optimum = kernel.start_rows(
-            rows,
-            rngs,
-            streams,
-            buyer_values,
-            buyer_units,
-            buyer_start,
-            seller_costs,
-            seller_units,
-            seller_start,
-            self._state(),
-        )
-        for row, market in zip(rows.tolist(), markets, strict=True):
-            self.markets[row] = market
-            self._results[row] = None
-        self.buyer_units[rows] = self._n_units[rows, 0]
-        self.seller_units[rows] = self._n_units[rows, 1]
+        given = None
+        if not isinstance(markets, MarketArrays):
+            given, markets = markets, MarketArrays.from_markets(markets)
+        while True:
+            optimum, needed = kernel.start_rows(
+                rows,
+                rngs,
+                streams,
+                markets.buyer_values,
+                markets.buyer_units,
+                markets.buyer_start,
+                markets.seller_costs,
+                markets.seller_units,
+                markets.seller_start,
+                self._state(),
+                (self.buyer_units, self.seller_units, self._started),
+            )
+            if not needed:
+                break
+            self._widen(needed)  # a market with more units than the rows have slots: rare
+        self.markets.assign(rows, markets, given)
+        self._cleared[rows] = None
         return optimum
 
     # -- dynamics ------------------------------------------------------------------------------------
@@ -223,33 +194,39 @@ class DoubleDutchAuctionBatch(AuctionBatch):
         :raises RuntimeError: if a ticking row is done (or was never started).
         """
         steps, ticking = self._tick_arguments(steps, ticking)
-        bad = ticking & ~((steps > 0.0) & (steps < math.inf))  # nan fails both comparisons
-        if bad.any():
-            row = int(np.argmax(bad))
+        row, failure = kernel.tick(self._state(), steps, ticking, self._classic, self.max_rounds)
+        if failure == 1:
             raise ValueError(f"step must be a finite number > 0, got {steps[row]!r} in row {row}")
-        if (ticking & self.done).any():
-            row = int(np.argmax(ticking & self.done))
+        if failure == 2:
             raise RuntimeError(f"row {row} is done (or has no market); start() it instead of tick()")
-        kernel.tick(self._state(), steps, ticking, self._classic, self.max_rounds)
 
     # -- clearing ------------------------------------------------------------------------------------
 
     def clear_many(self, rows: np.ndarray) -> ClearedRows:
-        """Clear the ended rows of ``rows`` (T2.6-T2.10) in one compiled call: their outcome's scalars; each
-        row's whole :class:`~ioa_gym.auctions.AuctionResult` is then :meth:`result` (kept, built when asked).
+        """Clear the ended rows of ``rows`` (T2.6-T2.10) in one compiled call: their outcome's scalars, and
+        each row's whole :class:`~ioa_gym.auctions.AuctionResult` from ``result(k)``, built when asked.
 
         :raises RuntimeError: if a row's auction is not done yet (or was never started).
         """
         rows = np.asarray(rows, dtype=np.int64)
-        for row in rows.tolist():
-            if not self.done[row] or self.markets[row] is None:
-                raise RuntimeError(f"the auction of row {row} is not done yet; keep calling tick()")
-        traded, welfare, rational, balanced, per_participant = kernel.clear_rows(
-            rows, self._state(), self._classic
+        failed, traded, welfare, rational, balanced, *rest = kernel.clear_rows(
+            rows, self._state(), self._classic, self._started
         )
-        for k, row in enumerate(rows.tolist()):
-            self._results[row] = _Pending(traded[k], welfare[k], rational[k], balanced[k], per_participant[k])
-        return ClearedRows(traded, welfare, rational, balanced)
+        if failed >= 0:
+            raise RuntimeError(f"the auction of row {failed} is not done yet; keep calling tick()")
+        per_participant, participants, prices, rounds, crossed = rest
+        return _ClearedDutchRows(
+            traded,
+            welfare,
+            rational,
+            balanced,
+            rounds,
+            crossed,
+            per_participant,
+            participants,
+            prices,
+            [None] * rows.shape[0],
+        )
 
     def result(self, row: int) -> AuctionResult:
         """Clear row ``row`` (T2.6-T2.10) as :meth:`DoubleDutchAuction.result
@@ -257,44 +234,44 @@ class DoubleDutchAuctionBatch(AuctionBatch):
 
         :raises RuntimeError: if the row's auction is not done yet (or was never started).
         """
-        if self._results[row] is None:
-            self.clear_many(np.array([row]))
-        result = self._results[row]
-        if isinstance(result, _Pending):
-            market = self.markets[row]
-            assert market is not None
-            result = self._results[row] = result.build(
-                market, float(self.closing_price[row]), int(self.rounds[row]), bool(self.crossed[row])
-            )
-        assert isinstance(result, AuctionResult)
-        return result
+        cleared = self._cleared[row]
+        if cleared is None:
+            cleared = self._cleared[row] = self.clear_many(np.array([row]))
+        return cast(ClearedRows, cleared).result(0)
 
     def public_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Per row, the units that have accepted each clock (``DoubleDutchAuction.public_counts``)."""
         return self.buyer_units_accepted, self.seller_units_accepted
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A cleared row's outcome from the kernel, turned into an ``AuctionResult`` when asked (as ``settle``
-    builds it)."""
+@dataclass(frozen=True, eq=False)
+class _ClearedDutchRows(ClearedRows):
+    """Cleared rows of the compiled batch: what each row's ``AuctionResult`` is built from (as ``settle``
+    builds it), copied at clearing so that it outlives the row's restart."""
 
-    units_traded: int
-    social_welfare: float
-    individually_rational: bool
-    budget_balanced: bool
     per_participant: np.ndarray
+    participants: np.ndarray
+    clearing_price: np.ndarray
+    built: list[AuctionResult | None]
 
-    def build(self, market: Market, price: float, rounds: int, crossed: bool) -> AuctionResult:
-        buyer_traded = self.per_participant[0, : market.n_buyers].astype(np.int64)
-        seller_traded = self.per_participant[1, : market.n_sellers].astype(np.int64)
-        if int(self.units_traded) == 0:
+    def result(self, k: int) -> AuctionResult:
+        result = self.built[k]
+        if result is None:
+            result = self.built[k] = self._build(k)
+        return result
+
+    def _build(self, k: int) -> AuctionResult:
+        n_buyers, n_sellers = self.participants[k].tolist()
+        buyer_traded = self.per_participant[k, 0, :n_buyers].astype(np.int64)
+        seller_traded = self.per_participant[k, 1, :n_sellers].astype(np.int64)
+        rounds, crossed = int(self.rounds[k]), bool(self.crossed[k])
+        if int(self.units_traded[k]) == 0:
             return AuctionResult(
                 clearing_price=math.nan,
                 buyer_units_traded=buyer_traded,
                 seller_units_traded=seller_traded,
-                buyer_payments=np.zeros(market.n_buyers),
-                seller_revenues=np.zeros(market.n_sellers),
+                buyer_payments=np.zeros(n_buyers),
+                seller_revenues=np.zeros(n_sellers),
                 units_traded=0,
                 social_welfare=0.0,
                 rounds=rounds,
@@ -302,16 +279,17 @@ class _Pending:
                 individually_rational=True,
                 budget_balanced=True,
             )
+        price = float(self.clearing_price[k])
         return AuctionResult(
             clearing_price=price,
             buyer_units_traded=buyer_traded,
             seller_units_traded=seller_traded,
             buyer_payments=buyer_traded * price,
             seller_revenues=seller_traded * price,
-            units_traded=int(self.units_traded),
-            social_welfare=float(self.social_welfare),
+            units_traded=int(self.units_traded[k]),
+            social_welfare=float(self.social_welfare[k]),
             rounds=rounds,
             crossed=crossed,
-            individually_rational=bool(self.individually_rational),
-            budget_balanced=bool(self.budget_balanced),
+            individually_rational=bool(self.individually_rational[k]),
+            budget_balanced=bool(self.budget_balanced[k]),
         )

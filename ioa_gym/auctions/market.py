@@ -6,7 +6,8 @@ re-exports its public names.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -214,6 +215,134 @@ class Market:
         costs = self.seller_costs.copy()
         costs[seller] = cost
         return replace(self, seller_costs=costs)
+
+
+@dataclass(frozen=True, eq=False)
+class MarketArrays:
+    """Several markets as flat arrays with offsets, what compiled code draws markets into and starts auctions
+    on without a :class:`Market` object per market: market ``k``'s buyers are
+    ``buyer_values[buyer_start[k]:buyer_start[k + 1]]`` (and ``buyer_units``), its sellers likewise.
+
+    The arrays are valid as a :class:`Market`'s (finite float64 values and costs, int64 units >= 0);
+    ``market(k)`` builds market ``k``. (No ``len``: a vector env stores one object for many rows in an object
+    array.)
+    """
+
+    buyer_values: np.ndarray
+    buyer_units: np.ndarray
+    buyer_start: np.ndarray
+    seller_costs: np.ndarray
+    seller_units: np.ndarray
+    seller_start: np.ndarray
+    known_sizes: np.ndarray | None = field(default=None, repr=False)
+    """:attr:`sizes`, when the producer of the arrays has counted them."""
+
+    @property
+    def count(self) -> int:
+        """Number of markets."""
+        return int(self.buyer_start.shape[0] - 1)
+
+    @classmethod
+    def from_markets(cls, markets: Sequence[Market]) -> MarketArrays:
+        """The markets' participants, flattened in order."""
+        buyer_start = np.zeros(len(markets) + 1, dtype=np.int64)
+        seller_start = np.zeros(len(markets) + 1, dtype=np.int64)
+        buyer_start[1:] = np.cumsum([market.n_buyers for market in markets])
+        seller_start[1:] = np.cumsum([market.n_sellers for market in markets])
+        empty = (np.zeros(0), np.zeros(0, np.int64))
+        return cls(
+            np.concatenate([empty[0], *(market.buyer_values for market in markets)]),
+            np.concatenate([empty[1], *(market.buyer_units for market in markets)]),
+            buyer_start,
+            np.concatenate([empty[0], *(market.seller_costs for market in markets)]),
+            np.concatenate([empty[1], *(market.seller_units for market in markets)]),
+            seller_start,
+        )
+
+    def market(self, k: int) -> Market:
+        """Market ``k`` (a new :class:`Market` over copies of its rows)."""
+        b0, b1 = int(self.buyer_start[k]), int(self.buyer_start[k + 1])
+        s0, s1 = int(self.seller_start[k]), int(self.seller_start[k + 1])
+        return Market.from_valid_arrays(
+            self.buyer_values[b0:b1].copy(),
+            self.buyer_units[b0:b1].copy(),
+            self.seller_costs[s0:s1].copy(),
+            self.seller_units[s0:s1].copy(),
+        )
+
+    @cached_property
+    def sizes(self) -> np.ndarray:
+        """Per market, shape (count, 4): buyers, sellers, buyer units and seller units (the compiled samplers
+        give it with the arrays)."""
+        if self.known_sizes is not None:
+            return self.known_sizes
+        sizes = np.empty((self.count, 4), dtype=np.int64)
+        sizes[:, 0], sizes[:, 1] = np.diff(self.buyer_start), np.diff(self.seller_start)
+        for column, (units, start) in enumerate(
+            ((self.buyer_units, self.buyer_start), (self.seller_units, self.seller_start))
+        ):
+            running = np.zeros(units.shape[0] + 1, dtype=np.int64)
+            np.cumsum(units, out=running[1:])
+            sizes[:, 2 + column] = running[start[1:]] - running[start[:-1]]
+        return sizes
+
+    def sample(self, rngs: object, streams: np.ndarray) -> tuple[np.ndarray, MarketArrays]:
+        """For each k, market ``integers(0, count)`` of these drawn uniformly with generator
+        ``rngs[streams[k]]`` (a typed list, :func:`generator_list`), in one compiled call: the indices drawn
+        and the markets gathered."""
+        from ioa_gym.auctions import _market_kernel
+
+        index, values, demand, buyer_start, costs, supply, seller_start, sizes = _market_kernel.sample_pool(
+            rngs,
+            np.asarray(streams, dtype=np.int64),
+            self.buyer_values,
+            self.buyer_units,
+            self.buyer_start,
+            self.seller_costs,
+            self.seller_units,
+            self.seller_start,
+        )
+        return index, MarketArrays(values, demand, buyer_start, costs, supply, seller_start, sizes)
+
+
+def generator_list(generators: Sequence[np.random.Generator]) -> object:
+    """The generators as a numba typed list, the form compiled code draws from (the same generator objects:
+    drawing in compiled code advances them; building the list costs about 14 us a generator, replacing one
+    item 8 us, so keep one list per set of streams)."""
+    from numba import typed
+
+    return typed.List(generators)
+
+
+def sample_tradable_markets(
+    rngs: object,
+    streams: np.ndarray,
+    n_buyers: tuple[int, int],
+    n_sellers: tuple[int, int],
+    units: tuple[int, int],
+    values: tuple[float, float],
+    costs: tuple[float, float],
+    max_attempts: int,
+) -> tuple[MarketArrays, int]:
+    """For each k, the market :func:`sample_market` draws from generator ``rngs[streams[k]]`` (a typed list,
+    :func:`generator_list`), redrawn until tradable (:func:`is_tradable`) at most ``max_attempts`` times: the
+    same draws, bit for bit, in one compiled call. Returns the markets and the first k whose stream found none
+    (-1 when every one did). The ranges must be valid ones (``units`` low >= 0, finite bounds)."""
+    from ioa_gym.auctions import _market_kernel
+
+    values_, demand, buyer_start, costs_, supply, seller_start, sizes, failed = (
+        _market_kernel.sample_synthetic(
+            rngs,
+            np.asarray(streams, dtype=np.int64),
+            (int(n_buyers[0]), int(n_buyers[1])),
+            (int(n_sellers[0]), int(n_sellers[1])),
+            (int(units[0]), int(units[1])),
+            (float(values[0]), float(values[1])),
+            (float(costs[0]), float(costs[1])),
+            int(max_attempts),
+        )
+    )
+    return MarketArrays(values_, demand, buyer_start, costs_, supply, seller_start, sizes), int(failed)
 
 
 def sample_market(

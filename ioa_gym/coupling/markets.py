@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ioa_gym.auctions.market import Market, is_tradable, sample_market
+from ioa_gym.auctions.market import Market, MarketArrays, is_tradable, sample_market, sample_tradable_markets
 from ioa_gym.tier1.batch import solve_slots
 from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
 from ioa_gym.tier1.stackelberg import Equilibrium, solve_equilibrium
@@ -20,6 +20,7 @@ __all__ = [
     "market_from_equilibrium",
     "market_from_solution",
     "sample_synthetic_market",
+    "sample_synthetic_markets",
     "sample_tier1_market",
     "sample_tier1_markets",
     "synthetic_tradable_probability",
@@ -143,11 +144,43 @@ def sample_synthetic_market(
         market = sample_market(rng, n_buyers, n_sellers, units, values, costs)
         if is_tradable(market):
             return market
-    raise ValueError(
+    raise _no_synthetic_market(n_buyers, n_sellers, values, costs, max_attempts)
+
+
+def _no_synthetic_market(
+    n_buyers: tuple[int, int],
+    n_sellers: tuple[int, int],
+    values: tuple[float, float],
+    costs: tuple[float, float],
+    max_attempts: int,
+) -> ValueError:
+    return ValueError(
         f"no tradable synthetic market in {max_attempts} draws: no buyer's value exceeded a seller's cost; "
         f"synthetic_values={values} must overlap synthetic_costs={costs} more (synthetic_buyers="
         f"{n_buyers}, synthetic_sellers={n_sellers})"
     )
+
+
+def sample_synthetic_markets(
+    rngs: object,
+    streams: np.ndarray,
+    n_buyers: tuple[int, int],
+    n_sellers: tuple[int, int],
+    units: tuple[int, int],
+    values: tuple[float, float],
+    costs: tuple[float, float],
+    max_attempts: int = 1000,
+) -> MarketArrays:
+    """:func:`sample_synthetic_market` for several streams in one compiled call: for each k the market that
+    generator ``rngs[streams[k]]`` (a numba typed list, ``ioa_gym.auctions.market.generator_list``) would
+    give, draw for draw (tested), as flat arrays. The ranges are an env's checked ones (``DDAEnvConfig``);
+    ValueError as :func:`sample_synthetic_market` raises it when a stream finds no tradable market."""
+    markets, failed = sample_tradable_markets(
+        rngs, streams, n_buyers, n_sellers, units, values, costs, max_attempts
+    )
+    if failed >= 0:
+        raise _no_synthetic_market(n_buyers, n_sellers, values, costs, max_attempts)
+    return markets
 
 
 def synthetic_tradable_probability(

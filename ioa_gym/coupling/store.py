@@ -23,13 +23,14 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ioa_gym.auctions.market import Market
+from ioa_gym.auctions.market import Market, MarketArrays
 from ioa_gym.coupling.markets import sample_tier1_markets
 from ioa_gym.tier1.scenario import ScenarioConfig
 
@@ -96,6 +97,23 @@ class SlotStore:
         """A market drawn uniformly with ``rng`` (the market of :meth:`sample_index`)."""
         return self.market(self.sample_index(rng))
 
+    @cached_property
+    def arrays(self) -> MarketArrays:
+        """The store's markets as ``MarketArrays`` (the same arrays)."""
+        return MarketArrays(
+            self.buyer_values,
+            self.buyer_units,
+            self.buyer_start,
+            self.seller_costs,
+            self.seller_units,
+            self.seller_start,
+        )
+
+    def sample_many(self, rngs: object, streams: np.ndarray) -> MarketArrays:
+        """For each k, the market :meth:`sample` draws with generator ``rngs[streams[k]]`` (a numba typed
+        list, ``ioa_gym.auctions.market.generator_list``): the same draws, in one compiled call."""
+        return self.arrays.sample(rngs, streams)[1]
+
 
 def _key(config: ScenarioConfig, solver: Mapping[str, Any], size: int, seed: int) -> dict[str, Any]:
     solver_options = {
@@ -127,6 +145,20 @@ def _build(config: ScenarioConfig, solver: Mapping[str, Any], size: int, seed: i
     arrays["buyer_start"] = np.concatenate([[0], np.cumsum([m.n_buyers for m in markets])]).astype(np.int64)
     arrays["seller_start"] = np.concatenate([[0], np.cumsum([m.n_sellers for m in markets])]).astype(np.int64)
     return arrays
+
+
+_LOADED: dict[Path, tuple[tuple[int, int], SlotStore]] = {}
+"""The stores this process has read or built, by file, with the file's (mtime, size) then: the envs of one
+process (a vector env's, a SyncVectorEnv's sub-envs) share one store's arrays instead of each reading its
+own copy."""
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def _load(path: Path, key: Mapping[str, Any]) -> dict[str, np.ndarray] | None:
@@ -180,6 +212,9 @@ def slot_store(
         raise ValueError(f"slot_store must be True (the default folder) or a folder path, got {where!r}")
     key = _key(config, solver, size, seed)
     path = folder / _file_name(key)
+    loaded = _LOADED.get(path)
+    if loaded is not None and loaded[0] == _stamp(path):
+        return replace(loaded[1], build_seconds=0.0)
     arrays = _load(path, key)
     seconds = 0.0
     if arrays is None:
@@ -187,4 +222,10 @@ def slot_store(
         arrays = _build(config, solver, size, seed)
         seconds = time.perf_counter() - started
         _save(path, key, arrays)
-    return SlotStore(path=path, key=key, build_seconds=seconds, **arrays)
+    for array in arrays.values():
+        array.setflags(write=False)
+    store = SlotStore(path=path, key=key, build_seconds=seconds, **arrays)
+    stamp = _stamp(path)
+    if stamp is not None:
+        _LOADED[path] = (stamp, store)
+    return store

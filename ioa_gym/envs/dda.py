@@ -28,9 +28,10 @@ from ioa_gym.auctions import (
     welfare_efficiency,
 )
 from ioa_gym.coupling.markets import sample_synthetic_market, sample_tier1_market
+from ioa_gym.coupling.store import SlotStore
 from ioa_gym.coupling.two_tier import TwoTierResult, sample_coupled_market
 from ioa_gym.envs.actions import check_box_action, check_discrete_action, real_array
-from ioa_gym.envs.dda_config import MAX_EPISODE_STEPS, DDAEnvConfig, make_configs
+from ioa_gym.envs.dda_config import MAX_EPISODE_STEPS, DDAEnvConfig, load_slot_store, make_configs
 from ioa_gym.envs.rendering import bars, make_with_render_mode
 from ioa_gym.errors import unknown_option_error
 from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
@@ -384,9 +385,17 @@ class DoubleDutchAuctionEnv(gym.Env):
 
     # -- episode ---------------------------------------------------------------------------------
 
+    _store: SlotStore | None = None
+    """The slot store (``slot_store``), read at the first reset that draws from it."""
+
     def _sample_market(self) -> Market:
         cfg = self.config
         self.two_tier = None
+        if cfg.slot_store is not False:  # Tier-1 markets pre-solved (ioa_gym.coupling.store)
+            if self._store is None:
+                self._store = load_slot_store(cfg, self.scenario_config)
+            self.scenario = self.equilibrium = None
+            return self._store.sample(self.np_random)
         if cfg.market_source == "tier1":
             if cfg.coupling == "clearing":
                 market, self.two_tier = sample_market_coupled(cfg, self.scenario_config, self.np_random)

@@ -5,20 +5,23 @@ keyword arguments split between the two, with every check that can fail before t
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ioa_gym.auctions import DEFAULT_MECHANISM, MAX_UNITS, get_mechanism, mechanism_names
 from ioa_gym.checks import check_int, check_int_range, check_range, check_scalar, is_int
+from ioa_gym.coupling import store
 from ioa_gym.coupling.markets import synthetic_tradable_probability
 from ioa_gym.coupling.two_tier import COUPLINGS
 from ioa_gym.errors import unknown_option_error
 from ioa_gym.tier1.scenario import ScenarioConfig, merge_scenario
 from ioa_gym.tier1.stackelberg import check_solver_options
 
-__all__ = ["MAX_EPISODE_STEPS", "DDAEnvConfig", "make_configs"]
+__all__ = ["MAX_EPISODE_STEPS", "DDAEnvConfig", "load_slot_store", "make_configs"]
 
 MARKET_SOURCES = ("tier1", "synthetic")
 STEP_SCALES = ("log", "linear")
@@ -74,6 +77,19 @@ class DDAEnvConfig:
     synthetic_costs: tuple[float, float] = (1.0, 9.0)
     solver: dict = field(default_factory=dict)
     """Keyword arguments of ``solve_equilibrium`` for Tier-1 markets."""
+    slot_store: bool | str = False
+    """Tier-1 markets from a store of pre-solved slots (``ioa_gym.coupling.store``): True for the default
+    cache folder (``$IOA_GYM_CACHE_DIR``, else ``~/.cache/ioa-gym/slot-store``), or a folder; False (the
+    default) solves a fresh slot at every reset. The store holds ``SLOT_STORE_SIZE`` = 20,000 tradable
+    markets (about 3 MB on disk and in memory, shared by the envs of a process), built once per scenario and
+    solver options from the fixed stream ``SLOT_STORE_SEED`` (about 15 s on two cores, and a one-time compile
+    of the batch solver of about a minute in a fresh numba cache) and then read in milliseconds. A reset then
+    draws one index from the env's generator (``rng.integers(20_000)``) instead of sampling and solving slots:
+    the markets come from that finite pool, each uniformly, instead of from the whole distribution, so a long
+    training run meets each market many times (20,000 markets are about 850,000 steps); ``scenario`` and
+    ``equilibrium`` are None; the auction, the observation and the reward are unchanged. The same seeds
+    give the same markets in the single and the vector env. Only with ``market_source="tier1"`` and
+    ``coupling="none"`` (ValueError otherwise)."""
     coupling: str = "none"
     """How the FAs of a Tier-1 slot set their aerial price: "none", the scenario's ``aerial_price``;
     "clearing", iterated with the Tier-2 auction until it is that auction's clearing price under the
@@ -153,6 +169,7 @@ class DDAEnvConfig:
                 f"{MIN_TRADABLE_PROBABILITY} (a reset draws at most 1000 markets); widen their overlap"
             )
         object.__setattr__(self, "solver", check_solver_options(self.solver))
+        object.__setattr__(self, "slot_store", _check_slot_store(self.slot_store))
 
     def _check_promises(self) -> None:
         """``variant`` and ``discrete_steps`` keep what the id promises (``promised_variant``,
@@ -190,6 +207,27 @@ class DDAEnvConfig:
         }
 
 
+def _check_slot_store(value: Any) -> bool | str:
+    """``slot_store``: False, True or a folder (str or path; not an existing file), as given or as a str."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (str, os.PathLike)):
+        folder = Path(value).expanduser()
+        if str(value) and not (folder.exists() and not folder.is_dir()):
+            return str(value)
+    raise ValueError(
+        f"slot_store must be False, True (the default cache folder) or a folder path for the store's files "
+        f"(not a file), got {value!r}"
+    )
+
+
+def load_slot_store(config: DDAEnvConfig, scenario_config: ScenarioConfig) -> store.SlotStore:
+    """The slot store of ``config.slot_store`` (True or a folder) for the scenario and solver options, of
+    ``store.SLOT_STORE_SIZE`` markets: read from its file, or built there first."""
+    where: bool | str = True if config.slot_store is True else str(config.slot_store)
+    return store.slot_store(scenario_config, config.solver, where, size=store.SLOT_STORE_SIZE)
+
+
 def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
     """Split env kwargs into the scenario (``scenario=`` dict/ScenarioConfig, or ScenarioConfig field
     names given directly) and the env options; unknown names raise ValueError listing valid ones."""
@@ -209,6 +247,14 @@ def make_configs(kwargs: dict[str, Any]) -> tuple[ScenarioConfig, DDAEnvConfig]:
     env_kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     scenario_config = merge_scenario(scenario, scen_kwargs)
     env_config = DDAEnvConfig(**env_kwargs)
+    if env_config.slot_store is not False and (
+        env_config.market_source != "tier1" or env_config.coupling != "none"
+    ):
+        raise ValueError(
+            f"slot_store={env_config.slot_store!r} needs market_source='tier1' and coupling='none' (the "
+            f"store holds Tier-1 slots solved at the scenario's aerial price), got market_source="
+            f"{env_config.market_source!r}, coupling={env_config.coupling!r}; leave slot_store False"
+        )
     if env_config.coupling != "none" and env_config.market_source != "tier1":
         raise ValueError(
             f"coupling={env_config.coupling!r} (aerial_price='clearing') needs market_source='tier1', got "

@@ -65,10 +65,23 @@ def same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def make_pair(env_id: str, n_envs: int, **kwargs) -> tuple[VectorEnv, VectorEnv]:
+MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED)
+
+
+def make_pair(
+    env_id: str, n_envs: int, autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP, **kwargs
+) -> tuple[VectorEnv, VectorEnv]:
+    """The sync vector env and the native one, in one autoreset mode: Gymnasium's ``vector_kwargs`` for the
+    sync env, the env option for the native one (a vector entry point takes no ``vector_kwargs``)."""
     return (
-        gym.make_vec(env_id, n_envs, vectorization_mode="sync", **kwargs),
-        gym.make_vec(env_id, n_envs, vectorization_mode=NATIVE, **kwargs),
+        gym.make_vec(
+            env_id,
+            n_envs,
+            vectorization_mode="sync",
+            vector_kwargs={"autoreset_mode": autoreset_mode},
+            **kwargs,
+        ),
+        gym.make_vec(env_id, n_envs, vectorization_mode=NATIVE, autoreset_mode=autoreset_mode, **kwargs),
     )
 
 
@@ -77,7 +90,10 @@ def assert_same_transitions(
 ) -> dict[str, int]:
     """Play both envs from reset(seed) with the same random actions and assert every transition is
     identical; every `reset_every` steps, also a partial reset (alternate sub-envs, then the others with
-    a seed list). Returns counts of terminations, truncations and steps where several sub-envs ended."""
+    a seed list). In disabled autoreset mode the sub-envs that ended are reset after each step, as a user
+    must. Returns counts of terminations, truncations and steps where several sub-envs ended."""
+    mode = native.metadata["autoreset_mode"]
+    assert mode == sync.metadata["autoreset_mode"]
     assert same(sync.reset(seed=seed), native.reset(seed=seed))
     sync.action_space.seed(seed)
     counts = {"terminated": 0, "truncated": 0, "simultaneous": 0}
@@ -88,6 +104,13 @@ def assert_same_transitions(
         for part, name in enumerate(("observation", "reward", "terminated", "truncated", "info")):
             assert same(expected[part], got[part]), f"step {t}: {name}\n{expected[part]!r}\n{got[part]!r}"
         assert same(sync.get_attr("last_result"), tuple(native.unwrapped.last_results)), f"step {t}"
+        ended = expected[2] | expected[3]
+        if mode == AutoresetMode.SAME_STEP:
+            assert ("final_obs" in got[4]) == ended.any()
+        if mode == AutoresetMode.DISABLED and ended.any():
+            assert same(
+                sync.reset(options={"reset_mask": ended}), native.reset(options={"reset_mask": ended})
+            )
         counts["terminated"] += int(expected[2].sum())
         counts["truncated"] += int(expected[3].sum())
         counts["simultaneous"] += int(expected[2].sum() >= 2)
@@ -283,6 +306,72 @@ def test_native_transitions_are_those_of_sync(env_id: str, n_envs: int, n_steps:
     assert counts["terminated"] >= 2 * n_envs, "expected several autoresets per sub-env"
     sync.close()
     native.close()
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.SAME_STEP, AutoresetMode.DISABLED], ids=lambda m: m.value)
+@pytest.mark.parametrize(
+    ("env_id", "n_envs", "n_steps", "options"),
+    [
+        ("IoA-DDA-v0", 6, 300, {"market_source": "synthetic"}),
+        (
+            "IoA-DDA-v0",
+            4,
+            300,
+            {"market_source": "synthetic", "variant": "strategy-proof", "per_clock_steps": True},
+        ),
+        ("IoA-DDA-Discrete-v0", 3, 150, {"variant": "strategy-proof"}),
+        ("IoA-DDA-v0", 3, 120, {}),
+        ("IoA-DDA-DoubleClock-v0", 4, 200, {"market_source": "synthetic"}),
+    ],
+)
+def test_every_autoreset_mode_makes_the_transitions_of_sync_in_that_mode(
+    mode: AutoresetMode, env_id: str, n_envs: int, n_steps: int, options: dict
+) -> None:
+    sync, native = make_pair(env_id, n_envs, mode, **options)
+    assert native.metadata["autoreset_mode"] == mode and native.unwrapped.autoreset_mode == mode
+    counts = assert_same_transitions(sync, native, n_steps, seed=12)
+    assert counts["terminated"] >= 2 * n_envs, "expected several resets per sub-env"
+    sync.close()
+    native.close()
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+def test_every_autoreset_mode_with_time_limits_and_partial_resets(mode: AutoresetMode) -> None:
+    sync, native = make_pair(
+        "IoA-DDA-v0",
+        5,
+        mode,
+        market_source="synthetic",
+        step_min=0.2,
+        max_episode_steps=25,
+        max_rounds=25,
+    )
+    counts = assert_same_transitions(sync, native, 250, seed=6, reset_every=31)
+    assert counts["truncated"] >= 10 and counts["terminated"] >= 10 and counts["simultaneous"] >= 3
+
+
+def test_autoreset_mode_is_named_when_wrong_and_disabled_mode_refuses_to_step_an_ended_sub_env() -> None:
+    with pytest.raises(ValueError, match="autoreset_mode must be one of"):
+        gym.make_vec("IoA-DDA-v0", 2, vectorization_mode=NATIVE, autoreset_mode="sometimes")
+    as_value = gym.make_vec("IoA-DDA-v0", 2, vectorization_mode=NATIVE, autoreset_mode="same_step")
+    assert as_value.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    assert DoubleDutchAuctionVectorEnv.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP  # per instance
+    envs = gym.make_vec(
+        "IoA-DDA-v0",
+        2,
+        vectorization_mode=NATIVE,
+        autoreset_mode=AutoresetMode.DISABLED,
+        market_source="synthetic",
+        step_min=4.0,
+    )
+    envs.reset(seed=0)
+    terminated = np.zeros(2, dtype=bool)
+    while not terminated.any():
+        _, _, terminated, _, _ = envs.step(np.ones((2, 1), np.float32))
+    with pytest.raises(RuntimeError, match="autoreset_mode is disabled"):
+        envs.step(np.ones((2, 1), np.float32))
+    envs.reset(options={"reset_mask": terminated})
+    envs.step(np.ones((2, 1), np.float32))
 
 
 def test_native_final_infos_of_simultaneous_ends_are_those_of_sync() -> None:
