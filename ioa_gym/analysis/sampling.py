@@ -97,7 +97,7 @@ class ActionSampler:
 
     def _refill(self) -> None:
         generator = self.space.np_random
-        self._state_before = generator.bit_generator.state
+        self._state_before = dict(generator.bit_generator.state)
         self._generator = generator
         self._buffer = self._draw(self.batch_size)
         self._rows = list(
@@ -145,7 +145,7 @@ class ActionSampler:
         not handed out yet are undone."""
         generator = self.space.np_random
         if self._state_before is None or generator is not self._generator:
-            return generator.bit_generator.state
+            return dict(generator.bit_generator.state)
         replay = np.random.Generator(type(generator.bit_generator)())
         replay.bit_generator.state = self._state_before
         if self._next:

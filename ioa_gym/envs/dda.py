@@ -447,7 +447,7 @@ class DoubleDutchAuctionEnv(gym.Env):
         return self._obs.copy() if self._obs_index is None else self._obs[self._obs_index]
 
     def _update_obs(self, new_buyers: int, new_sellers: int, counts: tuple[int, int] | None = None) -> None:
-        """The observation of the auction now; ``counts``: its ``public_counts()`` when the caller has them."""
+        """The observation of the auction now; ``counts``: its ``public_counts()`` if the caller has them."""
         auction, market, lower, span = self.auction, self.market, self._lower, self._span
         assert auction is not None and market is not None  # called after reset
         nb, ns = market.total_buyer_units or 1, market.total_seller_units or 1  # max(units, 1): units >= 0
@@ -474,9 +474,9 @@ class DoubleDutchAuctionEnv(gym.Env):
         self._obs[_LAST_STEP] = self._last_step_obs
 
     def _info(self) -> dict[str, Any]:
-        """Every info key: the clocks now, the outcome's keys before the end (``FINAL_INFO_BEFORE_END``): a copy
-        of a template of the constant values (in ``INFO_KEYS`` order) with the clocks and fresh bool arrays
-        written in (a dict display of all fourteen cost a tenth of a step more)."""
+        """Every info key: the clocks now, the outcome's keys before the end (``FINAL_INFO_BEFORE_END``): a
+        copy of a template of the constant values (in ``INFO_KEYS`` order) with the clocks and fresh bool
+        arrays written in (a dict display of all fourteen cost a tenth of a step more)."""
         a = self.auction
         assert a is not None  # called after reset
         info = _INFO_TEMPLATE.copy()
