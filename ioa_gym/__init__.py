@@ -15,12 +15,12 @@ Gymnasium environments (and imports neither numba nor the economics: registratio
 The entry points are functions (``make_env``) rather than the env classes, so that ``gym.make`` passes
 ``render_mode`` to the env, which checks it at construction. The DDA ids' ``max_episode_steps`` is
 ``ioa_gym.envs.dda.MAX_EPISODE_STEPS``, the upper bound of their ``max_rounds``: their own round limit, not
-the TimeLimit, ends every episode. IoA-Stackelberg-v0 never terminates; its ``EndedEpisodeGuard`` refuses a
-step after the TimeLimit truncated the episode."""
+the TimeLimit, ends every episode. IoA-Stackelberg-v0 never terminates: its TimeLimit truncates it (wrap it in
+``ioa_gym.envs.wrappers.EndedEpisodeGuard`` to refuse a step after that). Every id has a native vector env
+(``vector_entry_point``, ``gym.make_vec``'s default for it)."""
 
 __version__ = "0.2.0"
 
-from gymnasium.envs.registration import WrapperSpec as _WrapperSpec
 from gymnasium.envs.registration import register as _register
 
 from ioa_gym.errors import install_moved_modules as _install_moved_modules
@@ -106,9 +106,12 @@ _register(
     max_episode_steps=_DDA_MAX_EPISODE_STEPS,
     kwargs={"variant": "strategy-proof", "per_clock_steps": True, "promised_variant": "strategy-proof"},
 )
+# No additional wrappers: Gymnasium refuses the vector_entry_point mode of make_vec (its default for an id
+# with a vector entry point) for a spec that lists any; ioa_gym.envs.wrappers.EndedEpisodeGuard is applied by
+# hand where a step after the time limit must fail (docs/model.md, Sec. 6).
 _register(
     id="IoA-Stackelberg-v0",
     entry_point="ioa_gym.envs.stackelberg:make_env",
     max_episode_steps=50,
-    additional_wrappers=(_WrapperSpec("EndedEpisodeGuard", "ioa_gym.envs.wrappers:EndedEpisodeGuard", {}),),
+    vector_entry_point="ioa_gym.envs.stackelberg_vector:StackelbergPricingVectorEnv",
 )

@@ -42,8 +42,8 @@ def bars(
 
 class _UnlistedRenderCollection(gym.wrappers.RenderCollection):
     """``RenderCollection`` that leaves the env's spec as it is: ``gym.make`` then applies a registered
-    ``additional_wrappers`` entry (IoA-Stackelberg-v0's ``EndedEpisodeGuard``) above the TimeLimit as usual,
-    instead of refusing the entry point's wrapper as a mismatch of that list."""
+    ``additional_wrappers`` entry (as IoA-Stackelberg-v0 registered ``EndedEpisodeGuard`` before issue 24)
+    above the TimeLimit as usual, instead of refusing the entry point's wrapper as a mismatch of that list."""
 
     # gym.Env declares ``spec`` a plain (writable) attribute, which gymnasium's own Wrapper.spec overrides
     # with a read-only property, as here; mypy flags every such override.

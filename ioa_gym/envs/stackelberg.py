@@ -20,11 +20,21 @@ from ioa_gym.envs.actions import check_box_action
 from ioa_gym.envs.dda import check_reset_options
 from ioa_gym.envs.rendering import bars, make_with_render_mode
 from ioa_gym.tier1.latency import slot_summary
+from ioa_gym.tier1.pricing import pricing_step
 from ioa_gym.tier1.scenario import Scenario, config_from_options
-from ioa_gym.tier1.stackelberg import best_response_prices, slot_outcome, solve_equilibrium
+from ioa_gym.tier1.stackelberg import solve_equilibrium
 
 REWARD_FLOOR = -1.0
 """Rewards are clipped below at this value (a price far above the market can earn a large loss)."""
+
+
+def _clip(x: float) -> float:
+    """np.clip(x, -1, 1) of one number: NaN stays NaN, a finite x meets the bounds as NumPy's maximum and
+    minimum do (the same value whichever side a tie takes)."""
+    if x != x:
+        return x
+    x = x if x > -1.0 else -1.0
+    return x if x < 1.0 else 1.0
 
 
 class StackelbergPricingEnv(gym.Env):
@@ -99,6 +109,7 @@ class StackelbergPricingEnv(gym.Env):
         self.leader = check_int("leader", default_leader if leader is None else leader, 0, n_leaders - 1)
         self.is_fa = self.leader >= cfg.n_ma
         self._others = np.array([k for k in range(n_leaders) if k != self.leader], dtype=int)
+        self._others_list: list[int] = self._others.tolist()
         self._max_work = cfg.task_data_range[1] * cfg.task_intensity_range[1]
         self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
         self.observation_space = spaces.Box(-1.0, 1.0, (n_leaders + 9,), np.float32)
@@ -107,7 +118,9 @@ class StackelbergPricingEnv(gym.Env):
     def action_to_price(self, action: Any) -> float:
         """Price in [c_l, p_max] of the current slot for an action in [-1, 1] (finite values outside are
         clipped; an action outside the action space, wrong shape, NaN or inf, raises ValueError)."""
-        a = float(np.clip(check_box_action(action, self.action_space)[0], -1.0, 1.0))
+        a = check_box_action(action, self.action_space)[0]
+        a = a if a > -1.0 else -1.0  # np.clip(a, -1, 1) of a finite number, without NumPy's call
+        a = a if a < 1.0 else 1.0
         scenario = self._slot("action_to_price")
         low = float(scenario.leader_unit_cost[self.leader])
         return low + 0.5 * (a + 1.0) * (scenario.max_price - low)
@@ -129,25 +142,34 @@ class StackelbergPricingEnv(gym.Env):
         sc, cfg, me = self.scenario, self.scenario_config, self.leader
         assert sc is not None  # called after reset
         p_max = cfg.max_price
-        capacity = sc.fa_capacity[me - cfg.n_ma] / cfg.fa_capacity_range[1] if self.is_fa else 0.0
-        share = self._share[me - cfg.n_ma] if self.is_fa else 0.0
         # The agent's column of a_{n,l}(phi) (Eq. 8) per Gcycle, without building the whole (N, L) array.
         adjustment = sc.direct_cost_adjustment[:, me]
         if self.is_fa:
-            adjustment = adjustment + share * sc.aerial_cost_extra[:, me - cfg.n_ma]
-        n_others = self._others.size
-        obs = np.empty(n_others + 10)
-        obs[:4] = (sc.leader_unit_cost[me] / p_max, float(self.is_fa), capacity, self._prices[me] / p_max)
-        obs[4 : 4 + n_others] = self._prices[self._others] / p_max
-        obs[4 + n_others :] = (
-            sc.task_work.mean() / self._max_work,
-            sc.satisfaction_weight.mean() / cfg.satisfaction_weight_range[1],
-            (adjustment / sc.task_work).mean() / p_max,
-            self._loads[me] / (sc.n_wa * self._max_work),
+            fa = me - cfg.n_ma
+            share = self._share[fa]
+            capacity = sc.fa_capacity[fa] / cfg.fa_capacity_range[1]
+            adjustment = adjustment + share * sc.aerial_cost_extra[:, fa]
+        else:
+            share = capacity = 0.0
+        prices = self._prices.tolist()
+        n_wa = sc.n_wa
+        # Means as ndarray.mean() computes them (NumPy's pairwise sum, divided by the count), without its
+        # Python wrapper; the scalars in Python floats (the same IEEE operations); clipped to [-1, 1] as
+        # np.clip clips finite numbers, and rounded to float32 once.
+        obs = [
+            sc.leader_unit_cost[me] / p_max,
+            float(self.is_fa),
+            capacity,
+            prices[me] / p_max,
+            *(prices[k] / p_max for k in self._others_list),
+            np.add.reduce(sc.task_work) / n_wa / self._max_work,
+            np.add.reduce(sc.satisfaction_weight) / n_wa / cfg.satisfaction_weight_range[1],
+            np.add.reduce(adjustment / sc.task_work) / n_wa / p_max,
+            self._loads[me] / (n_wa * self._max_work),
             share,
             cfg.aerial_price / p_max,
-        )
-        return np.clip(obs, -1.0, 1.0).astype(np.float32)
+        ]
+        return np.array([_clip(float(x)) for x in obs], dtype=np.float32)
 
     def reset(
         self, *, seed: int | None = None, options: dict | None = None
@@ -204,15 +226,12 @@ class StackelbergPricingEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         sc, me = self.scenario, self.leader
         price = self.action_to_price(action)
-        # The other leaders best-respond to the agent's price and their own previous prices.
-        posted = self._prices.copy()
-        posted[me] = price
-        if self._others.size:
-            others, _ = best_response_prices(sc, posted, self._share, leaders=self._others)
-            posted[self._others] = others
-        # The oracle: the agent's own best response to those prices in this slot.
-        (best_price,), (best_utility,) = best_response_prices(sc, posted, self._share, leaders=[me])
-        ratios, loads, utilities, share = slot_outcome(sc, posted, self._share)
+        # The other leaders best-respond to the agent's price and their own previous prices; the oracle, the
+        # agent's own best response to those prices in this slot; the slot's outcome: one compiled call
+        # (ioa_gym.tier1.pricing, the same numbers as best_response_prices twice and slot_outcome).
+        posted, best_price, best_utility, ratios, loads, utilities, share = pricing_step(
+            sc, self._prices, self._share, me, price
+        )
         utility = float(utilities[me])
         best_utility = max(float(best_utility), utility)  # the grid search is exact only to its resolution
         if best_utility > 1e-9:

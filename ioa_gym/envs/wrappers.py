@@ -13,8 +13,10 @@ class EndedEpisodeGuard(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     IoA-Stackelberg-v0 never terminates by itself, so only its ``TimeLimit`` ends an episode, and the env
     cannot see that limit (``gym.make`` applies it outside the env, with any ``max_episode_steps``): this
-    wrapper, outside the TimeLimit, sees every end. (The IoA-DDA ids refuse a step after their auction ended
-    in the env itself, and cannot take extra wrappers: their native vector env forbids them.)"""
+    wrapper, outside the TimeLimit, sees every end: ``EndedEpisodeGuard(gym.make("IoA-Stackelberg-v0"))``.
+    No id registers it (an ``additional_wrappers`` entry would make Gymnasium's ``make_vec`` refuse the ids'
+    native vector envs); the IoA-DDA ids refuse a step after their auction ended in the env itself, and the
+    native vector envs never step an ended episode (next-step autoreset)."""
 
     def __init__(self, env: gym.Env) -> None:
         gym.utils.RecordConstructorArgs.__init__(self)

@@ -10,7 +10,7 @@ a quarter of the env's step time. It calls no other compiled function, so numba'
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -79,3 +79,43 @@ def slot_summary(
             local = 1.0
         total[n] = wa_total + work[n] * local / local_cpu[n]
         energy[n] = work[n] * local * kappa * local_cpu[n] * local_cpu[n] + tx_power[n] * uploading
+
+
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+def slot_summary_batch(
+    work,
+    data,
+    local_cpu,
+    tx_power,
+    uplink_rate,
+    leader_cpu,
+    fa_aa_rate,
+    aa_cpu,
+    kappa,
+    n_ma,
+    ratios,
+    share,
+    total,
+    by_composition,
+    energy,
+):
+    """``slot_summary`` of B slots over all cores (numba's ``prange``): every array carries a first axis of
+    slots, and row b is exactly the single call on row b's arrays."""
+    for b in prange(work.shape[0]):
+        slot_summary(
+            work[b],
+            data[b],
+            local_cpu[b],
+            tx_power[b],
+            uplink_rate[b],
+            leader_cpu[b],
+            fa_aa_rate[b],
+            aa_cpu[b],
+            kappa,
+            n_ma,
+            ratios[b],
+            share[b],
+            total[b],
+            by_composition[b],
+            energy[b],
+        )

@@ -12,7 +12,7 @@ import math
 from typing import Literal, TypedDict
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 class _JitOptions(TypedDict):
@@ -148,3 +148,63 @@ def scenario_physics(
         leader_cost[l] = unit * (leader_cpu[l] * leader_cpu[l])
     for k in range(n_aa):
         aa_cost[k] = unit * (aa_cpu[k] * aa_cpu[k]) + hover[k]
+
+
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+def scenario_physics_batch(
+    wa_pos,
+    leader_pos,
+    aa_pos,
+    intensity,
+    work,
+    local_cpu,
+    tx_power,
+    leader_cpu,
+    aa_cpu,
+    hover,
+    fading,
+    n_ma,
+    constants,
+    gain,
+    rate,
+    fa_aa_rate,
+    t_loc,
+    e_loc,
+    t_direct,
+    e_off,
+    t_aerial,
+    direct_adj,
+    aerial_extra,
+    leader_cost,
+    aa_cost,
+):
+    """``scenario_physics`` of B slots over all cores (numba's ``prange``): every argument but ``n_ma`` and
+    ``constants`` carries a first axis of slots, and row b is exactly the single call on row b's arrays."""
+    for b in prange(work.shape[0]):
+        scenario_physics(
+            wa_pos[b],
+            leader_pos[b],
+            aa_pos[b],
+            intensity[b],
+            work[b],
+            local_cpu[b],
+            tx_power[b],
+            leader_cpu[b],
+            aa_cpu[b],
+            hover[b],
+            fading[b],
+            n_ma,
+            constants,
+            gain[b],
+            rate[b],
+            fa_aa_rate[b],
+            t_loc[b],
+            e_loc[b],
+            t_direct[b],
+            e_off[b],
+            t_aerial[b],
+            direct_adj[b],
+            aerial_extra[b],
+            leader_cost[b],
+            aa_cost[b],
+        )

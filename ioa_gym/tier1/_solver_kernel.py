@@ -200,13 +200,21 @@ def _set_base(prices, share, direct_t, aerial_t, n_ma, work, adjustment_t, base_
 
 @njit(**_JIT)
 def _exits(state):
-    """Exit prices (L, N) of the WAs from each leader and the exiting WA's term of dW/dp just left of
-    its exit (see _search._PriceSearch.exits): WA n uses leader l iff m_{n,l} + mu_{-l} < omega_n,
+    """``_exits_of`` every leader."""
+    _exits_of(state, np.arange(state.base.shape[1]))
+
+
+@njit(**_JIT)
+def _exits_of(state, selected):
+    """Exit prices (L, N) of the WAs from each ``selected`` leader and the exiting WA's term of dW/dp just
+    left of its exit (see _search._PriceSearch.exits): WA n uses leader l iff m_{n,l} + mu_{-l} < omega_n,
     mu_{-l} the multiplier of its KKT solution without l. Where l is unused at the full solution (or
     the simplex does not bind), removing it changes nothing: only the leaders a binding WA uses need a
     solve of their own. Also kept, for ``_evaluate``: mu_{-l} (where its Newton iterations start) and the
     sum of the WA's other unconstrained ratios (where mu_{-l} = 0, l's own ratio then decides whether
-    the simplex binds, and where it does not the ratio is in closed form)."""
+    the simplex binds, and where it does not the ratio is in closed form). A leader's rows depend on no
+    other leader's, so a search of some leaders computes only theirs (the others' rows are left as they
+    were)."""
     base_t, adjustment_t, work, work_sq, omega, exits = state
     n_wa, n_leaders = base_t.shape
     m = np.empty(n_leaders)
@@ -227,7 +235,7 @@ def _exits(state):
         for l in range(n_leaders):
             exits[_EXIT_OTHERS, l, n] = unconstrained - o[l]
         mu_all, q_all = _kkt(m, omega[n], full)
-        for leader in range(n_leaders):
+        for leader in selected:
             mu, q = mu_all, q_all
             if mu_all > 0.0 and full[leader] > 0.0:
                 m[leader] = np.inf
@@ -1025,7 +1033,7 @@ def best_responses(prices, share, selected, followers, leaders):
     state = SearchState(base_t, adjustment_t, work, work_sq, omega, exits)
     low, high = leaders.low, leaders.high
     _set_base(prices, share, direct_t, aerial_t, n_ma, work, adjustment_t, base_t)
-    _exits(state)
+    _exits_of(state, selected)
     count = selected.shape[0]
     found = np.empty(count)
     value = np.empty(count)
@@ -1137,3 +1145,100 @@ def solve_batch(initial_prices, followers, leaders, tol, max_iter, damping, gaus
         converged[b] = done
         sweeps[b] = last
     return prices, shares, overflow, converged, sweeps
+
+
+@njit(**_JIT)
+def pricing_step(prices, share, agent_price, leader, others, followers, leaders):
+    """One slot of IoA-Stackelberg-v0 (docs/model.md, Sec. 6) in one call: the agent ``leader`` posts
+    ``agent_price``, the ``others`` best-respond to it and to their own previous ``prices``
+    (``best_responses``), the agent's own best response to the prices posted (the reward's oracle), then
+    the WAs' responses, loads, utilities and the FAs' new phi (Eq. 12) at the posted prices, phi fixed at
+    ``share`` meanwhile: what ``stackelberg.best_response_prices`` twice and ``slot_outcome`` compute, the
+    same operations. Returns (posted (L,), best price, its utility, ratios (N, L), loads (L,), utilities
+    (L,), new phi (J,))."""
+    posted = prices.copy()
+    posted[leader] = agent_price
+    if others.shape[0]:
+        found, _ = best_responses(posted, share, others, followers, leaders)
+        for k in range(others.shape[0]):
+            posted[others[k]] = found[k]
+    own = np.empty(1, np.int64)
+    own[0] = leader
+    best_price, best_value = best_responses(posted, share, own, followers, leaders)
+    ratios = ratios_with_share(posted, share, followers)
+    loads, overflow, utilities, _ = outcome(
+        ratios, posted, share, followers, leaders.low, leaders.capacity, leaders.aerial_price
+    )
+    n_ma = followers.n_ma
+    new_share = np.zeros(overflow.shape[0])
+    for j in range(overflow.shape[0]):
+        if loads[n_ma + j] > 0.0:
+            new_share[j] = overflow[j] / loads[n_ma + j]
+    return posted, best_price[0], best_value[0], ratios, loads, utilities, new_share
+
+
+@njit(**_JIT)
+def _slot_records(followers, leaders, b):
+    """Slot ``b``'s records from records with a first axis of slots (``n_ma``, ``high``, ``aerial_price``
+    and ``max_exits`` shared)."""
+    slot = Followers(
+        followers.direct[b], followers.aerial[b], followers.n_ma, followers.work[b], followers.omega[b]
+    )
+    ranges = Leaders(
+        leaders.low[b],
+        leaders.high,
+        leaders.capacity[b],
+        leaders.aerial_price,
+        leaders.resolution[b],
+        leaders.max_exits,
+    )
+    return slot, ranges
+
+
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+def pricing_steps(prices, shares, agent_prices, leader, others, followers, leaders):
+    """``pricing_step`` on B slots over all cores (numba's ``prange``), each row exactly the single call: the
+    records carry a first axis of slots as ``solve_batch``'s do. Returns the posted prices (B, L), the best
+    prices and their utilities (B,), ratios (B, N, L), loads and utilities (B, L) and the new phi (B, J)."""
+    n_slots, n_leaders = prices.shape
+    n_wa = followers.work.shape[1]
+    n_fa = shares.shape[1]
+    posted = np.empty((n_slots, n_leaders))
+    best_price = np.empty(n_slots)
+    best_value = np.empty(n_slots)
+    ratios = np.empty((n_slots, n_wa, n_leaders))
+    loads = np.empty((n_slots, n_leaders))
+    utilities = np.empty((n_slots, n_leaders))
+    new_shares = np.empty((n_slots, n_fa))
+    for b in prange(n_slots):
+        slot, ranges = _slot_records(followers, leaders, b)
+        row = pricing_step(prices[b], shares[b], agent_prices[b], leader, others, slot, ranges)
+        posted[b] = row[0]
+        best_price[b] = row[1]
+        best_value[b] = row[2]
+        ratios[b] = row[3]
+        loads[b] = row[4]
+        utilities[b] = row[5]
+        new_shares[b] = row[6]
+    return posted, best_price, best_value, ratios, loads, utilities, new_shares
+
+
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+def outcomes_batch(prices, shares, followers, leaders):
+    """The WAs' responses (B, N, L), loads and leader utilities (B, L) of B slots at their prices and phi,
+    over all cores: per row ``ratios_with_share`` and ``outcome``, as ``solve_equilibrium`` computes its
+    result's (the ratios of its last iterate by ``ratio_history``, the same operations)."""
+    n_slots, n_leaders = prices.shape
+    n_wa = followers.work.shape[1]
+    ratios = np.empty((n_slots, n_wa, n_leaders))
+    loads = np.empty((n_slots, n_leaders))
+    utilities = np.empty((n_slots, n_leaders))
+    for b in prange(n_slots):
+        slot, ranges = _slot_records(followers, leaders, b)
+        ratios[b] = ratios_with_share(prices[b], shares[b], slot)
+        row_loads, _, row_utilities, _ = outcome(
+            ratios[b], prices[b], shares[b], slot, ranges.low, ranges.capacity, ranges.aerial_price
+        )
+        loads[b] = row_loads
+        utilities[b] = row_utilities
+    return ratios, loads, utilities

@@ -3,8 +3,9 @@ the rollout by ``set_info_dict_reader(default_info_dict_reader([...]))`` as Torc
 vector env in same-step autoreset through ``GymWrapper``.
 
 The info reader needs NumPy values (it reads ``value.dtype``; plain Python numbers fail) and the same keys on
-every step (issue 23). Known limit, kept true by the last test: ``GymWrapper`` takes vector envs whose
-autoreset mode is same-step or disabled, and the native vector env autoresets in next-step mode only.
+every step (issue 23). ``GymWrapper`` takes vector envs whose autoreset mode is same-step or disabled: the
+native vector env with ``autoreset_mode=SAME_STEP`` (its rollout equals the sync env's), not in its default
+next-step mode.
 
 Runs where TorchRL is installed (``scripts/check_clients.sh``); skipped elsewhere.
 """
@@ -89,10 +90,44 @@ def test_torchrl_gym_wrapper_takes_a_same_step_vector_env() -> None:
     env.close()
 
 
-def test_torchrl_gym_wrapper_refuses_the_native_vector_env() -> None:
-    """The documented limit (docs/clients.md): if this starts failing, the native vector env has gained a
-    mode TorchRL takes; update the page."""
-    vector = gym.make_vec("IoA-DDA-v0", num_envs=2, vectorization_mode="vector_entry_point")
+@pytest.mark.parametrize("market_source", ["synthetic", "tier1"])
+def test_torchrl_gym_wrapper_collects_from_the_native_vector_env_in_same_step_mode(
+    market_source: str,
+) -> None:
+    """The native vector env in same-step autoreset (``autoreset_mode=`` among make_vec's env options: a
+    vector entry point takes no vector_kwargs) is what GymWrapper takes; its rollout is the sync env's, step
+    for step, and next-step mode stays refused by TorchRL (docs/clients.md)."""
+    mode = gym.vector.AutoresetMode.SAME_STEP
+    native = GymWrapper(
+        gym.make_vec(
+            "IoA-DDA-v0",
+            4,
+            vectorization_mode="vector_entry_point",
+            autoreset_mode=mode,
+            market_source=market_source,
+        )
+    )
+    sync = GymWrapper(
+        gym.make_vec(
+            "IoA-DDA-v0",
+            4,
+            vectorization_mode="sync",
+            vector_kwargs={"autoreset_mode": mode},
+            market_source=market_source,
+        )
+    )
+    rollouts = []
+    for env in (native, sync):
+        env.set_seed(0)
+        torch.manual_seed(0)
+        rollouts.append(env.rollout(80, break_when_any_done=False))
+        env.close()
+    got, expected = rollouts
+    assert got.batch_size == torch.Size([4, 80])
+    assert got["next", "done"].sum() >= 4, "expected several auctions to end and restart in the rollout"
+    for key in (("next", "observation"), ("next", "reward"), ("next", "done"), "action"):
+        assert torch.equal(got[key], expected[key]), key
+    next_step = gym.make_vec("IoA-DDA-v0", num_envs=2, vectorization_mode="vector_entry_point")
     with pytest.raises((RuntimeError, AttributeError), match="autoreset_mode"):
-        GymWrapper(vector)
-    vector.close()
+        GymWrapper(next_step)
+    next_step.close()
