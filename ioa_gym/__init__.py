@@ -72,6 +72,19 @@ def reference_policies() -> dict[str, tuple[str, str]]:
     return dict(REFERENCE_POLICIES)
 
 
+def start_kernel_threads() -> int:
+    """Start the thread pool of the compiled kernels now (numba's, once per process) and return its size.
+
+    The native vector envs solve Tier-1 slots over all cores (numba's ``prange``), and numba starts its pool
+    on the first such call. Under numba's OpenMP threading layer that start sets OpenMP's thread count of the
+    calling thread to the pool's size, and torch built with OpenMP reads the same setting as its intra-op
+    thread count: a ``torch.set_num_threads(1)`` made before would silently become the number of cores.
+    Call this before ``torch.set_num_threads`` (``agents`` does) so that torch's setting stays."""
+    import numba
+
+    return int(numba.get_num_threads())
+
+
 _DDA_MAX_EPISODE_STEPS = 1000  # ioa_gym.envs.dda_config.MAX_EPISODE_STEPS (not imported: registering is lazy)
 
 _register(

@@ -15,8 +15,10 @@ def one_torch_thread() -> Iterator[None]:
     scope, so that module-scoped model fixtures run under it too; the setting is restored at the end."""
     import torch
 
+    from agents.common.cli import set_torch_threads
+
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    set_torch_threads(1)  # after the envs' kernels start their threads, which would reset it otherwise
     yield
     torch.set_num_threads(threads)
 

@@ -161,11 +161,18 @@ def io_error(prog: str, error: OSError, hint: str = "") -> int:
 
 
 def set_torch_threads(threads: int, flag: str = "--torch-threads") -> None:
-    """Set torch's intra-op thread count (>= 1); ValueError naming ``flag`` otherwise."""
+    """Set torch's intra-op thread count (>= 1); ValueError naming ``flag`` otherwise.
+
+    The envs' compiled kernels start their thread pool first (``ioa_gym.start_kernel_threads``): started
+    later, by a native vector env's first reset, it would reset torch's count to the number of cores under
+    OpenMP, which doubled PPO's CPU time on 2 cores with no gain in wall time."""
     import torch
+
+    import ioa_gym
 
     if threads < 1:
         raise ValueError(f"{flag} must be >= 1, got {threads}")
+    ioa_gym.start_kernel_threads()
     torch.set_num_threads(threads)
 
 

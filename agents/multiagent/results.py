@@ -335,9 +335,9 @@ class Job:
 def run_job(job: Job, budget: Budget, out: str) -> dict[str, Any]:
     """Train and test one job (one torch thread) and write its metrics to ``<out>/jobs/<name>.json``
     atomically, so a finished job survives an interrupted run (``--resume`` reuses it)."""
-    import torch
+    from agents.common.cli import set_torch_threads
 
-    torch.set_num_threads(1)
+    set_torch_threads(1)
     start = time.perf_counter()
     models_dir = Path(out) / "models"
     if job.kind == "leaders":
