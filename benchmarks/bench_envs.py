@@ -174,10 +174,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"command: python -m benchmarks.bench_envs {flags}".rstrip())
     print(f"windows: {repeats} rounds x {seconds:g} CPU s per environment and mode, best window kept\n")
 
-    # The synthetic-market row separates the env's own step cost from the Tier-1 equilibrium that the
-    # default solves at every reset.
+    # The synthetic-market and slot-store rows separate the env's own step cost from the Tier-1 equilibrium
+    # that the default solves at every reset.
     rows = [(env_id, env_id, {}) for env_id in IOA_IDS if env_id in gym.registry]
     rows.insert(1, ("IoA-DDA-v0 synthetic", "IoA-DDA-v0", {"market_source": "synthetic"}))
+    # Tier-1 markets from the pre-solved slot store (built on first use, before the clock starts).
+    rows.insert(2, ("IoA-DDA-v0 slot_store", "IoA-DDA-v0", {"slot_store": True}))
     rows.append((REFERENCE_ID, REFERENCE_ID, {}))
     timers = {
         (label, mode): StepTimer(label, gym.make(env_id, **kwargs), mode)
