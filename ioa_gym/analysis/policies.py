@@ -16,6 +16,7 @@ with the env's ``step_to_action``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -34,7 +35,8 @@ class _ReferencePolicy:
         self.observation_space = self.env.observation_space
         self.action_space = self.env.action_space
 
-    def _step_size(self, obs: np.ndarray) -> float:
+    def _step_size(self, obs: np.ndarray) -> float | tuple[float, float]:
+        """The step of this tick: one number, or a (buyer_step, seller_step) pair on a per-clock env."""
         raise NotImplementedError
 
     def predict(
@@ -68,8 +70,18 @@ class AdaptiveStepPolicy(_ReferencePolicy):
 
     It reads the observation by name (``env.obs_names``), so it runs on every variant. Under
     ``"double-clock"`` exits play the part of acceptances in rule 1 (the active side has had no exit yet) and
-    rule 2 does not apply; the strategy-proof observation has neither, so there it is rule 3 alone (an
-    acceptance-blind step).
+    rule 2 does not apply.
+
+    The strategy-proof observation has neither, and there the clearing price, hence the efficiency, is only
+    where the clocks meet: one step for both clocks always meets at the middle of the bounds and trades
+    almost nothing. With a step per clock (``per_clock_steps``, IoA-DDA-StrategyProof-v0) the rule is
+    instead a *meeting* rule: both clocks head for ``target_price`` (default: where the mechanism's best
+    fixed pair ``(s_B, s_S)`` makes them meet, ``lower + (upper - lower) s_S / (s_B + s_S)``), each covering
+    its distance in as few ticks as the largest step allows, the two spread over the same number of ticks so
+    that they arrive together; once the standing clock has reached the target, the moving one crosses it
+    with the largest step (the clearing price is the standing clock's). It reads only the clock prices and
+    whose turn it is, so the step sequence ignores every report and the auction stays IC. Without a step
+    per clock it is rule 3 alone (an acceptance-blind step).
     """
 
     def __init__(
@@ -81,6 +93,7 @@ class AdaptiveStepPolicy(_ReferencePolicy):
         min_step: float = 0.2,
         max_step: float = 1.0,
         close_early: bool = True,
+        target_price: float | None = None,
     ) -> None:
         super().__init__(env)
         for name, value in (
@@ -117,8 +130,37 @@ class AdaptiveStepPolicy(_ReferencePolicy):
             None,
         )
         self._close_early = self.close_early and "buyer_units_accepted" in names
+        self._lower = cfg.price_bounds[0]
+        self._step_min = cfg.step_min
+        self._meet = self._counts is None and cfg.per_clock_steps
+        if target_price is None:
+            best = self.env.mechanism.best_fixed_step
+            share = best[1] / (best[0] + best[1]) if isinstance(best, tuple) else 0.5
+            target_price = self._lower + self._span * share
+        if not cfg.price_bounds[0] < target_price < cfg.price_bounds[1]:
+            raise ValueError(
+                f"target_price must lie inside the price bounds {cfg.price_bounds}, got {target_price}"
+            )
+        self.target_price = float(target_price)
+        self._price_entries = names.index("buyer_price"), names.index("seller_price")
 
-    def _step_size(self, obs: np.ndarray) -> float:
+    def _meeting_steps(self, obs: np.ndarray) -> tuple[float, float]:
+        """(buyer_step, seller_step) of the meeting rule (per-clock steps, no acceptances observed)."""
+        buyer = self._lower + float(obs[self._price_entries[0]]) * self._span
+        seller = self._lower + float(obs[self._price_entries[1]]) * self._span
+        target, tolerance = self.target_price, 1e-3 * self._span
+        if (buyer_active := obs[self._buyer_active] > 0.5) and seller >= target - tolerance:
+            return self._step_max, self._step_max  # the seller clock stands at the target: cross it
+        if not buyer_active and buyer <= target + tolerance:
+            return self._step_max, self._step_max
+        distances = max(buyer - target, 0.0), max(target - seller, 0.0)
+        ticks = max(1, *(math.ceil(d / self._step_max - 1e-9) for d in distances))
+        low, high = self._step_min, self._step_max
+        return min(max(distances[0] / ticks, low), high), min(max(distances[1] / ticks, low), high)
+
+    def _step_size(self, obs: np.ndarray) -> float | tuple[float, float]:
+        if self._meet:
+            return self._meeting_steps(obs)
         gap = max(float(obs[self._gap]), 0.0) * self._span
         if self._counts is None:
             return min(max(self.gap_fraction * gap, self.min_step), self.max_step)
