@@ -277,6 +277,15 @@ class GreedyAgent(_ConstantAgent):
     That is ``action_space.high`` for a Box action and the last index ``n - 1`` for a Discrete action
     (whose step sizes are sorted ascending). It is therefore a constant policy, blind to observations.
 
+    It is kept as this myopic lower reference on every id (its actions on IoA-DDA-v0 are those of every
+    earlier version), and it is weak: measured on 300 Tier-1 markets (``python -m
+    benchmarks.baselines_every_id``, docs/model.md Sec. 5) its mean return is below the random
+    auctioneer's on IoA-DDA-v0 and IoA-DDA-Discrete-v0 (0.64 against 0.75 and 0.70; about level on other
+    market sets) and far below it on IoA-DDA-DoubleClock-v0 (0.26 against 0.44); on
+    IoA-DDA-StrategyProof-v0 its largest step on both clocks meets at the middle of the price bounds and
+    trades nothing (a return of -8 eta, above random's only because random plays longer). For a sensible
+    observation-reading baseline use ``adaptive`` (``ioa_gym.analysis.policies.AdaptiveStepPolicy``).
+
     :param env_or_space: the environment or its action space.
     :param seed: ignored (accepted so that every agent is built alike).
     """
