@@ -23,9 +23,16 @@ def unknown_option_error(
     """The error for ``unknown`` options of ``owner``: Python's wording for the first one, then all of them
     and the valid ones (``what`` names them: "option", "ScenarioConfig field")."""
     unknown = sorted(unknown)
+    hint = ""
+    if "autoreset_mode" in unknown:  # an env option of the native vector envs only
+        hint = (
+            "; autoreset_mode is an option of the native vector env "
+            "(vectorization_mode='vector_entry_point'): for 'sync' and 'async' pass "
+            "vector_kwargs={'autoreset_mode': mode}"
+        )
     return OptionError(
         f"{owner} got an unexpected keyword argument {unknown[0]!r} (unknown {what}(s) {unknown}); "
-        f"valid {what}s: {sorted(valid)}"
+        f"valid {what}s: {sorted(valid)}{hint}"
     )
 
 

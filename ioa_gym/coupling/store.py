@@ -9,10 +9,12 @@ than from the whole distribution, so a long training run meets each market many 
 unless told otherwise, so a store never leaks its pool into the test markets.
 
 The store is built on first use and cached like numba's cache: one file per scenario configuration, solver
-options, size and seed (the name holds a hash of them and of this format's version), under ``slot_store`` if
+options, size and seed (the name holds a hash of them, of this format's version and of the source files that
+draw and solve the markets, ``code_digest``), under ``slot_store`` if
 it is a folder, else under ``$IOA_GYM_CACHE_DIR`` or ``~/.cache/ioa-gym/slot-store``. The file is written
 atomically (a temporary name, then a rename), so concurrent builders and interrupted builds never leave a
-partial store; a store that cannot be read is rebuilt.
+partial store, and readable as the umask allows (a shared cache folder); a store that cannot be read is
+rebuilt.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +117,23 @@ class SlotStore:
         return self.arrays.sample(rngs, streams)[1]
 
 
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A hash of the source files that turn a seed into a store's markets (Tier 1's modules, the market
+    and its Tier-1 coupling): like numba's cache, a store built by other code is a cache miss, so a changed
+    solver never serves markets it would not draw."""
+    root = Path(__file__).resolve().parent.parent
+    files = sorted((root / "tier1").glob("*.py")) + [
+        root / "coupling" / "markets.py",
+        root / "auctions" / "market.py",
+    ]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _key(config: ScenarioConfig, solver: Mapping[str, Any], size: int, seed: int) -> dict[str, Any]:
     solver_options = {
         name: (np.asarray(value).tolist() if name == "initial_prices" else value)
@@ -122,6 +141,7 @@ def _key(config: ScenarioConfig, solver: Mapping[str, Any], size: int, seed: int
     }
     return {
         "format": FORMAT_VERSION,
+        "code": code_digest(),
         "scenario": config.to_dict(),
         "solver": solver_options,
         "size": int(size),
@@ -176,7 +196,10 @@ def _save(path: Path, key: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) 
     """Write the store atomically: a temporary file in the same folder, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide a shared cache from other users
         with os.fdopen(handle, "wb") as file:
             contents = {"key": np.array(json.dumps(dict(key), sort_keys=True)), **arrays}
             np.savez(file, allow_pickle=False, **contents)

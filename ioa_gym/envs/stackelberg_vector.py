@@ -27,6 +27,7 @@ from gymnasium.vector.utils import batch_space
 
 from ioa_gym.envs.actions import real_array
 from ioa_gym.envs.dda import check_reset_options
+from ioa_gym.envs.dda_vector import parse_autoreset_mode
 from ioa_gym.envs.stackelberg import REWARD_FLOOR, StackelbergPricingEnv
 from ioa_gym.tier1.pricing import SlotBatch
 
@@ -80,8 +81,15 @@ class StackelbergPricingVectorEnv(VectorEnv):
         num_envs: int = 1,
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
+        autoreset_mode: Any = AutoresetMode.NEXT_STEP,
         **kwargs: Any,
     ) -> None:
+        parse_autoreset_mode(
+            autoreset_mode,
+            (AutoresetMode.NEXT_STEP,),
+            "; the native IoA-Stackelberg vector env autoresets in next-step mode only: for another mode use "
+            "gym.make_vec(..., vectorization_mode='sync', vector_kwargs={'autoreset_mode': mode})",
+        )
         if not _is_seed(num_envs) or not 1 <= num_envs <= MAX_NUM_ENVS:
             raise ValueError(
                 f"num_envs must be an integer in [1, {MAX_NUM_ENVS}] "

@@ -2,7 +2,8 @@
 write them for Gymnasium 1.x, over ``gym.vector.SyncVectorEnv`` of ``RecordEpisodeStatistics``-wrapped envs
 and over the native vector env from ``gym.make_vec`` with the vector ``RecordEpisodeStatistics``.
 
-Both vector envs autoreset in Gymnasium's next-step mode: the step after an episode ends only resets that
+Both vector envs autoreset in Gymnasium's next-step mode (the default; the native env takes
+``autoreset_mode=``): the step after an episode ends only resets that
 sub-env (reward 0), which a CleanRL loop masks out. The returns the wrappers record must equal the rewards the
 loop summed itself.
 

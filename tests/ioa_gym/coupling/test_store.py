@@ -66,3 +66,36 @@ def test_bad_store_locations_are_named(tmp_path, monkeypatch) -> None:
         slot_store(ScenarioConfig(), where=3, size=SIZE)  # type: ignore[arg-type]
     monkeypatch.setenv("IOA_GYM_CACHE_DIR", str(tmp_path / "cache"))
     assert default_store_folder() == tmp_path / "cache"
+
+
+def test_a_store_built_by_other_code_is_a_cache_miss(tmp_path, monkeypatch) -> None:
+    """The key holds a hash of the sources that draw and solve the markets, as numba's cache watches its
+    functions' files: a changed solver rebuilds instead of serving another version's markets."""
+    from ioa_gym.coupling import store as store_module
+
+    first = slot_store(ScenarioConfig(), where=tmp_path, size=SIZE)
+    monkeypatch.setattr(store_module, "code_digest", lambda: "another version")
+    other = slot_store(ScenarioConfig(), where=tmp_path, size=SIZE)
+    assert other.path != first.path and other.build_seconds > 0.0
+
+
+def test_a_store_file_is_readable_as_the_umask_allows(tmp_path) -> None:
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        store = slot_store(ScenarioConfig(), where=tmp_path, size=SIZE)
+    finally:
+        os.umask(umask)
+    assert store.path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_store_of_the_default_size_takes_about_150_bytes_a_market(tmp_path) -> None:
+    """The documented size (about 3 MB for SLOT_STORE_SIZE = 20,000 markets), as bytes per market of a
+    small store: the arrays and the file both."""
+    store = slot_store(ScenarioConfig(), where=tmp_path, size=SIZE)
+    names = ("buyer_values", "buyer_units", "seller_costs", "seller_units", "buyer_start", "seller_start")
+    arrays = sum(getattr(store, name).nbytes for name in names)
+    file_bytes = store.path.stat().st_size
+    assert arrays / SIZE < 200, arrays / SIZE  # 20,000 markets: under 4 MB
+    assert file_bytes < arrays + 10_000, (file_bytes, arrays)  # the npz's headers and key: a few KB

@@ -167,3 +167,22 @@ def test_the_single_env_observation_is_its_numpy_definition(kwargs: dict) -> Non
     for _ in range(10):
         assert observation.tobytes() == reference_observation(env).tobytes()
         observation = env.step(rng.uniform(-1.2, 1.2, (1,)).astype(np.float32))[0]
+
+
+@pytest.mark.parametrize("mode", [gym.vector.AutoresetMode.NEXT_STEP, "NextStep", "next_step"])
+def test_next_step_autoreset_mode_is_taken(mode: object) -> None:
+    envs = gym.make_vec(ENV_ID, 2, autoreset_mode=mode)
+    assert envs.metadata["autoreset_mode"] is gym.vector.AutoresetMode.NEXT_STEP
+    envs.close()
+
+
+@pytest.mark.parametrize("mode", [gym.vector.AutoresetMode.SAME_STEP, "Disabled", "bogus", 3])
+def test_other_autoreset_modes_are_refused_naming_the_sync_env(mode: object) -> None:
+    with pytest.raises(ValueError, match=r"autoreset_mode must be one of \['NextStep'\].*vector_kwargs"):
+        gym.make_vec(ENV_ID, 2, autoreset_mode=mode)
+
+
+@pytest.mark.parametrize("env_id", [ENV_ID, "IoA-DDA-v0"])
+def test_autoreset_mode_given_to_the_sync_env_names_vector_kwargs(env_id: str) -> None:
+    with pytest.raises(ValueError, match=r"autoreset_mode.*vector_kwargs=\{'autoreset_mode': mode\}"):
+        gym.make_vec(env_id, 2, vectorization_mode="sync", autoreset_mode="SameStep")
