@@ -39,7 +39,8 @@ from ioa_gym.tier1.scenario import ScenarioConfig
 __all__ = ["SLOT_STORE_SEED", "SLOT_STORE_SIZE", "SlotStore", "default_store_folder", "slot_store"]
 
 SLOT_STORE_SIZE = 20_000
-"""Markets in a store: about 3 MB on disk and in memory, built in about 15 s on two cores (0.5 ms a slot)."""
+"""Markets in a store: 2.8 MB on disk and in memory, built in about 6 s on two cores (10 CPU-s, 0.5 ms a slot;
+``python -m benchmarks.bench_vector_env``, docs/benchmarks.md)."""
 SLOT_STORE_SEED = 2**31 + 7
 """The stream a store's slots are drawn from (a seed no evaluation, training or audit uses)."""
 FORMAT_VERSION = 1

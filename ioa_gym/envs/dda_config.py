@@ -82,7 +82,7 @@ class DDAEnvConfig:
     cache folder (``$IOA_GYM_CACHE_DIR``, else ``~/.cache/ioa-gym/slot-store``), or a folder; False (the
     default) solves a fresh slot at every reset. The store holds ``SLOT_STORE_SIZE`` = 20,000 tradable
     markets (about 3 MB on disk and in memory, shared by the envs of a process), built once per scenario and
-    solver options from the fixed stream ``SLOT_STORE_SEED`` (about 15 s on two cores, and a one-time compile
+    solver options from the fixed stream ``SLOT_STORE_SEED`` (about 6 s on two cores, and a one-time compile
     of the batch solver of about a minute in a fresh numba cache) and then read in milliseconds. A reset then
     draws one index from the env's generator (``rng.integers(20_000)``) instead of sampling and solving slots:
     the markets come from that finite pool, each uniformly, instead of from the whole distribution, so a long
