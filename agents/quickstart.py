@@ -3,7 +3,7 @@ diffusion auctioneer and PPO on IoA-DDA-v0 on a small budget, compare them with 
 fixed-step and adaptive on the same seeded auctions, print the table, and write the plots and
 TensorBoard logs.
 
-    python quickstart.py                      # 7.2 minutes on our 2-core CPU (idle; +40 s the first time)
+    python quickstart.py                      # 2.3 minutes on our 2-core CPU (+40 s the first time)
     python quickstart.py --diffusion-steps 100000 --ppo-steps 100000 --episodes 100 --seeds 0 1 2
 
 Every flag is checked before any training: a bad one (``--seeds -1``, ``--episodes 0``, ``--num-threads 0``,
