@@ -10,8 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from ioa_gym.auctions.market import Market, MarketArrays, is_tradable, sample_market, sample_tradable_markets
-from ioa_gym.tier1.batch import solve_slots
+from ioa_gym.auctions.market import (
+    Market,
+    MarketArrays,
+    generator_list,
+    is_tradable,
+    sample_market,
+    sample_tradable_markets,
+)
+from ioa_gym.tier1.batch import sample_slots
 from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
 from ioa_gym.tier1.stackelberg import Equilibrium, solve_equilibrium
 
@@ -22,6 +29,7 @@ __all__ = [
     "sample_synthetic_market",
     "sample_synthetic_markets",
     "sample_tier1_market",
+    "sample_tier1_market_arrays",
     "sample_tier1_markets",
     "synthetic_tradable_probability",
 ]
@@ -104,28 +112,70 @@ def sample_tier1_markets(
     config: ScenarioConfig, rngs: Sequence[np.random.Generator], max_attempts: int = 100, **solver_kwargs: Any
 ) -> list[Market]:
     """:func:`sample_tier1_market` for several streams at once: the market each generator of ``rngs`` would
-    give, slot for slot (each draws its slots from its own generator, in the same order), with the slots
-    drawn together solved in one call over all cores (``ioa_gym.tier1.batch.solve_slots``). The same
-    markets, bitwise, as calling :func:`sample_tier1_market` on each generator in turn (tested); ValueError
-    as it raises when a stream finds no tradable market in ``max_attempts`` slots."""
-    markets: list[Market | None] = [None] * len(rngs)
-    pending = list(range(len(rngs)))
+    give, slot for slot (:func:`sample_tier1_market_arrays` on them, as ``Market`` objects). The same markets,
+    bitwise, as calling :func:`sample_tier1_market` on each generator in turn (tested); ValueError as it
+    raises when a stream finds no tradable market in ``max_attempts`` slots."""
+    streams = np.arange(len(rngs), dtype=np.int64)
+    markets = sample_tier1_market_arrays(config, generator_list(rngs), streams, max_attempts, **solver_kwargs)
+    return [markets.market(k) for k in range(markets.count)]
+
+
+def sample_tier1_market_arrays(
+    config: ScenarioConfig, rngs: object, streams: np.ndarray, max_attempts: int = 100, **solver_kwargs: Any
+) -> MarketArrays:
+    """For each k the market :func:`sample_tier1_market` draws from generator ``rngs[streams[k]]`` (a numba
+    typed list, ``ioa_gym.auctions.market.generator_list``; the generators advance as it advances them), in
+    compiled calls over the batch: each attempt draws the slots of the streams still without a tradable
+    market (``ioa_gym.tier1.batch.sample_slots``: the draws, their physics and their solve over all cores)
+    and builds and checks their markets in one call (``_markets_kernel.tier1_markets``); the loop runs over
+    attempts, not streams. The same markets, bitwise (tested). ValueError as :func:`sample_tier1_market`
+    raises it when a stream finds no tradable market in ``max_attempts`` slots."""
+    from ioa_gym.coupling._markets_kernel import tier1_markets
+
+    streams = np.asarray(streams, dtype=np.int64)
+    count, n_fa, n_aa = streams.shape[0], config.n_fa, config.n_aa
+    values, demand = np.zeros((count, n_fa)), np.zeros((count, n_fa), np.int64)
+    costs, supply = np.zeros((count, n_aa)), np.zeros((count, n_aa), np.int64)
+    sizes = np.zeros((count, 4), np.int64)
+    pending = np.arange(count)
     for _ in range(max_attempts):
-        if not pending:
+        if not pending.shape[0]:
             break
-        scenarios = [config.sample(rngs[index]) for index in pending]
-        solved = solve_slots(scenarios, **solver_kwargs)
-        still = []
-        for row, (index, scenario) in enumerate(zip(pending, scenarios, strict=True)):
-            market = market_from_solution(scenario, solved.prices[row], solved.overflow[row])
-            if is_tradable(market):
-                markets[index] = market
-            else:
-                still.append(index)
-        pending = still
-    if pending:
+        slots, solved = sample_slots(config, rngs, streams[pending], **solver_kwargs)
+        drawn = tier1_markets(
+            solved.prices,
+            solved.overflow,
+            slots.fa_value_premium,
+            slots.aa_unit_cost,
+            slots.aa_supply,
+            config.n_ma,
+            float(config.unit_size),
+            OVERFLOW_EPS,
+        )
+        if not drawn[5].all():
+            raise ValueError(
+                "market_from_equilibrium: the equilibrium gives non-finite buyer values or seller costs"
+            )
+        tradable = drawn[4]
+        found = pending[tradable]
+        values[found], demand[found], supply[found], sizes[found] = (part[tradable] for part in drawn[:4])
+        costs[found] = slots.aa_unit_cost[tradable]
+        pending = pending[~tradable]
+    if pending.shape[0]:
         raise _untradable(config, max_attempts)
-    return [market for market in markets if market is not None]
+    buyers = np.arange(n_fa) < sizes[:, :1]  # row-major: market k's buyers, then market k + 1's
+    buyer_start, seller_start = (np.zeros(count + 1, np.int64) for _ in range(2))
+    np.cumsum(sizes[:, 0], out=buyer_start[1:])
+    np.cumsum(sizes[:, 1], out=seller_start[1:])
+    return MarketArrays(
+        values[buyers],
+        demand[buyers],
+        buyer_start,
+        costs.reshape(-1),
+        supply.reshape(-1),
+        seller_start,
+        sizes,
+    )
 
 
 def sample_synthetic_market(

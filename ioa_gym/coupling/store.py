@@ -126,6 +126,7 @@ def code_digest() -> str:
     root = Path(__file__).resolve().parent.parent
     files = sorted((root / "tier1").glob("*.py")) + [
         root / "coupling" / "markets.py",
+        root / "coupling" / "_markets_kernel.py",
         root / "auctions" / "market.py",
     ]
     digest = hashlib.sha256()

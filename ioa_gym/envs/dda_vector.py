@@ -13,14 +13,15 @@ same-step mode), and ``last_results``. To that end sub-env i owns a generator se
 seeds its i-th env (``reset(seed=s)`` gives it s + i) and draws each market and then its auction's rationing
 priorities from it, draw for draw as the single env. The sub-envs that reset together are handled at once:
 their markets drawn in one compiled call (synthetic markets and the slot store: ``sample_synthetic_markets``,
-``SlotStore.sample_many``; Tier-1 slots sampled per stream and solved in one call over all cores,
-``sample_tier1_markets``), their auctions started and the ended ones cleared in one call each
-(``AuctionBatch.start_many`` / ``clear_many``), the actions' steps and the observations computed by compiled
-loops (``_dda_vector_kernel``, ``math.exp`` / ``math.log`` like the single env); a step runs no Python loop
-over the sub-envs, except these: Tier-1 slots (default markets) are sampled one stream at a time in Python
-before their batched solve (about 65 µs a slot against a solve of about 400 µs), ``coupling="clearing"``
-couples each slot's tiers per sub-env, same-step mode fills its ``final_obs`` object array per ended sub-env,
-and the ``LoopedAuctionBatch`` of other mechanisms loops over its rows. The ``Market`` and ``AuctionResult``
+``SlotStore.sample_many``) or, for Tier-1 slots (the default), in a few compiled calls over the batch per
+attempt (``sample_tier1_market_arrays``: every stream's draws from the typed list of generators, their physics
+and their solve over all cores, their markets built and checked for tradability; only the untradable streams
+are drawn again, a loop over attempts, not over sub-envs), their auctions started and the ended ones cleared
+in one call each (``AuctionBatch.start_many`` / ``clear_many``), the actions' steps and the observations
+computed by compiled loops (``_dda_vector_kernel``, ``math.exp`` / ``math.log`` like the single env); a step
+runs no Python loop over the sub-envs, except these: ``coupling="clearing"`` couples each slot's tiers per
+sub-env, same-step mode fills its ``final_obs`` object array per ended sub-env, and the
+``LoopedAuctionBatch`` of other mechanisms loops over its rows. The ``Market`` and ``AuctionResult``
 objects of ``markets`` and ``last_results`` are built when read.
 """
 
@@ -39,7 +40,7 @@ from gymnasium.vector.utils import batch_space
 from ioa_gym.auctions import Market
 from ioa_gym.auctions.batch import RowResults
 from ioa_gym.auctions.market import MarketArrays, generator_list
-from ioa_gym.coupling.markets import sample_synthetic_markets, sample_tier1_markets
+from ioa_gym.coupling.markets import sample_synthetic_markets, sample_tier1_market_arrays
 from ioa_gym.coupling.store import SlotStore
 from ioa_gym.envs import _dda_vector_kernel as kernel
 from ioa_gym.envs.actions import real_array
@@ -331,10 +332,10 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
                 cfg.synthetic_values,
                 cfg.synthetic_costs,
             )
-        rngs = [cast(np.random.Generator, self._rngs[i]) for i in rows.tolist()]
         if cfg.coupling == "clearing":
+            rngs = [cast(np.random.Generator, self._rngs[i]) for i in rows.tolist()]
             return [sample_market_coupled(cfg, self.scenario_config, rng)[0] for rng in rngs]
-        return sample_tier1_markets(self.scenario_config, rngs, **cfg.solver)
+        return sample_tier1_market_arrays(self.scenario_config, self._typed_rngs, rows, **cfg.solver)
 
     def _start(self, rows: np.ndarray, market: Market | None = None) -> None:
         """Start the next auction of the sub-envs of ``rows``: what ``DoubleDutchAuctionEnv.reset`` does

@@ -208,3 +208,19 @@ def scenario_physics_batch(
             leader_cost[b],
             aa_cost[b],
         )
+
+
+@njit(cache=True, nogil=True)
+def draw_slots(rngs, streams, uniforms, fading, rayleigh):  # pragma: no cover - compiled
+    """The random draws of B slots, row k from generator ``rngs[streams[k]]`` (a numba typed list): its
+    uniform doubles (``uniforms[k]``, one ``Generator.random`` call) and then, if ``rayleigh``, its Exp(1)
+    fades (``fading[k]``, (N, L)), as ``_physics.draws`` takes them. Numba's ``Generator`` methods draw bit
+    for bit what NumPy's draw and advance the same generator (tested), so each stream ends as after
+    ``config.sample(rng)``."""
+    count = uniforms.shape[1]
+    n_wa, n_leaders = fading.shape[1], fading.shape[2]
+    for k in range(streams.shape[0]):
+        rng = rngs[streams[k]]
+        uniforms[k] = rng.random(count)
+        if rayleigh:
+            fading[k] = rng.exponential(1.0, (n_wa, n_leaders))

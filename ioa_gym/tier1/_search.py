@@ -81,6 +81,20 @@ def _search_settings(
     """The searches' resolution per leader, (p_max - c_l) / (grid_points - 1) x (2 / (refine_points - 1))^
     refine_levels (a coarse scan followed by zooms of +-1 step), and their budget of exit prices per
     search, 4 (grid_points - 1); for ``_PriceSearch`` and the compiled kernel alike."""
+    return _search_resolution(
+        scenario.max_price, scenario.leader_unit_cost, grid_points, refine_levels, refine_points
+    )
+
+
+def _search_resolution(
+    max_price: float,
+    unit_cost: np.ndarray,
+    grid_points: int = 17,
+    refine_levels: int = 4,
+    refine_points: int = 9,
+) -> tuple[np.ndarray, int]:
+    """:func:`_search_settings` from p_max and the leaders' unit costs c_l of any shape (a batch of slots:
+    (B, L)), element for element the same numbers."""
     if int(grid_points) < 2:
         raise ValueError(f"grid_points must be >= 2, got {grid_points}")
     if int(refine_levels) < 0:
@@ -88,7 +102,7 @@ def _search_settings(
     if int(refine_points) < 3:
         raise ValueError(f"refine_points must be >= 3, got {refine_points}")
     resolution = (
-        (scenario.max_price - scenario.leader_unit_cost)
+        (max_price - unit_cost)
         / (int(grid_points) - 1)
         * (2.0 / (int(refine_points) - 1)) ** int(refine_levels)
     )
