@@ -114,7 +114,10 @@ def sample_tier1_markets(
     """:func:`sample_tier1_market` for several streams at once: the market each generator of ``rngs`` would
     give, slot for slot (:func:`sample_tier1_market_arrays` on them, as ``Market`` objects). The same markets,
     bitwise, as calling :func:`sample_tier1_market` on each generator in turn (tested); ValueError as it
-    raises when a stream finds no tradable market in ``max_attempts`` slots."""
+    raises when a stream finds no tradable market in ``max_attempts`` slots. With ``method="numpy"`` (the
+    reference solver, one slot at a time) it is :func:`sample_tier1_market` on each generator in turn."""
+    if solver_kwargs.get("method", "compiled") != "compiled":
+        return [sample_tier1_market(config, rng, max_attempts, **solver_kwargs)[0] for rng in rngs]
     streams = np.arange(len(rngs), dtype=np.int64)
     markets = sample_tier1_market_arrays(config, generator_list(rngs), streams, max_attempts, **solver_kwargs)
     return [markets.market(k) for k in range(markets.count)]

@@ -40,7 +40,11 @@ from gymnasium.vector.utils import batch_space
 from ioa_gym.auctions import Market
 from ioa_gym.auctions.batch import RowResults
 from ioa_gym.auctions.market import MarketArrays, generator_list
-from ioa_gym.coupling.markets import sample_synthetic_markets, sample_tier1_market_arrays
+from ioa_gym.coupling.markets import (
+    sample_synthetic_markets,
+    sample_tier1_market_arrays,
+    sample_tier1_markets,
+)
 from ioa_gym.coupling.store import SlotStore
 from ioa_gym.envs import _dda_vector_kernel as kernel
 from ioa_gym.envs.actions import real_array
@@ -335,6 +339,9 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         if cfg.coupling == "clearing":
             rngs = [cast(np.random.Generator, self._rngs[i]) for i in rows.tolist()]
             return [sample_market_coupled(cfg, self.scenario_config, rng)[0] for rng in rngs]
+        if cfg.solver.get("method", "compiled") != "compiled":  # the NumPy reference: one slot at a time
+            rngs = [cast(np.random.Generator, self._rngs[i]) for i in rows.tolist()]
+            return sample_tier1_markets(self.scenario_config, rngs, **cfg.solver)
         return sample_tier1_market_arrays(self.scenario_config, self._typed_rngs, rows, **cfg.solver)
 
     def _start(self, rows: np.ndarray, market: Market | None = None) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -79,11 +80,13 @@ def solve_slots(
     max_iter: int = 100,
     damping: float = 0.0,
     scheme: str = "jacobi",
+    initial_prices: Any = None,
+    method: str = "compiled",
     **search: int,
 ) -> SlotSolutions:
     """Algorithm 2 on every slot of ``scenarios`` (samples of one ``ScenarioConfig``), in one compiled call
-    over all cores; the same arguments and results as ``solve_equilibrium(scenario, ...)`` with its default
-    ``method="compiled"`` and initial prices (1.25 c_l), last iterate only.
+    over all cores; the same arguments and results as ``solve_equilibrium(scenario, ...)`` with
+    ``method="compiled"`` (the only method here: ValueError for "numpy"), last iterate only.
 
     :raises ValueError: for an empty sequence, slots of different configurations, or a bad solver option
         (named as ``solve_equilibrium`` names it).
@@ -94,18 +97,52 @@ def solve_slots(
     config = scenarios[0].config
     if any(s.config != config for s in scenarios):
         raise ValueError("scenarios must all be slots of one ScenarioConfig (one shape of arrays)")
-    options = {"tol": tol, "max_iter": max_iter, "damping": damping, "scheme": scheme, **search}
+    _checked_options(config, tol, max_iter, damping, scheme, initial_prices, method, search)
+    return _solve(*_stacked_records(scenarios, **search), tol, max_iter, damping, scheme, initial_prices)
+
+
+def _checked_options(
+    config: ScenarioConfig,
+    tol: float,
+    max_iter: int,
+    damping: float,
+    scheme: str,
+    initial_prices: Any,
+    method: str,
+    search: dict[str, int],
+) -> dict[str, Any]:
+    """The solver options as ``solve_equilibrium`` checks them; the batch solvers run the compiled method
+    only."""
+    options: dict[str, Any] = {"tol": tol, "max_iter": max_iter, "damping": damping, "scheme": scheme}
+    options.update(search, method=method)
+    if initial_prices is not None:
+        options["initial_prices"] = initial_prices
     check_solver_options(options, config.n_leaders, name="", max_price=config.max_price)
-    return _solve(*_stacked_records(scenarios, **search), tol, max_iter, damping, scheme)
+    if method != "compiled":
+        raise ValueError(
+            f"solver['method'] must be 'compiled' for a batch of slots (the NumPy reference solves one slot "
+            f"at a time: solve_equilibrium), got {method!r}"
+        )
+    return options
 
 
 def _solve(
-    followers: Followers, leaders: Leaders, tol: float, max_iter: int, damping: float, scheme: str
+    followers: Followers,
+    leaders: Leaders,
+    tol: float,
+    max_iter: int,
+    damping: float,
+    scheme: str,
+    initial_prices: Any = None,
 ) -> SlotSolutions:
-    """The batch solver on the records of B slots, from ``solve_equilibrium``'s initial prices."""
+    """The batch solver on the records of B slots, from ``solve_equilibrium``'s initial prices (1.25 c_l, or
+    ``initial_prices`` clipped to [c_l, p_max] as it clips them)."""
     from ioa_gym.tier1 import _solver_kernel as kernel
 
-    initial = np.minimum(1.25 * leaders.low, leaders.high)
+    if initial_prices is None:
+        initial = np.minimum(1.25 * leaders.low, leaders.high)
+    else:
+        initial = np.clip(np.asarray(initial_prices, dtype=float)[None, :], leaders.low, leaders.high)
     prices, shares, overflow, converged, sweeps = kernel.solve_batch(
         initial, followers, leaders, float(tol), int(max_iter), float(damping), scheme == "gauss-seidel"
     )
@@ -188,12 +225,13 @@ def sample_slots(
     max_iter: int = 100,
     damping: float = 0.0,
     scheme: str = "jacobi",
+    initial_prices: Any = None,
+    method: str = "compiled",
     **search: int,
 ) -> tuple[DrawnSlots, SlotSolutions]:
     """:func:`draw_slots` and :func:`solve_slots` on them: for each k the slot
     ``config.sample(rngs[streams[k]])`` and its last iterate of ``solve_equilibrium`` (the same options), bit
     for bit, without a ``Scenario`` per slot."""
-    options = {"tol": tol, "max_iter": max_iter, "damping": damping, "scheme": scheme, **search}
-    check_solver_options(options, config.n_leaders, name="", max_price=config.max_price)
+    _checked_options(config, tol, max_iter, damping, scheme, initial_prices, method, search)
     slots = draw_slots(config, rngs, streams, **search)
-    return slots, _solve(slots.followers, slots.leaders, tol, max_iter, damping, scheme)
+    return slots, _solve(slots.followers, slots.leaders, tol, max_iter, damping, scheme, initial_prices)

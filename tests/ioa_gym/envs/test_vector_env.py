@@ -294,6 +294,9 @@ def test_native_seeding_is_deterministic() -> None:
         ("IoA-DDA-Discrete-v0", 3, 200, {"variant": "strategy-proof"}),
         ("IoA-DDA-v0", 4, 150, {}),
         ("IoA-DDA-v0", 3, 120, {"aerial_price": "clearing"}),
+        # Solver options: initial prices in the batched solve, the NumPy reference one slot at a time.
+        ("IoA-DDA-v0", 3, 120, {"solver": {"initial_prices": [5.0, 0.5, 7.0, 15.0, 2.0, 9.0]}}),
+        ("IoA-DDA-v0", 2, 250, {"solver": {"method": "numpy"}}),
         ("IoA-DDA-DoubleClock-v0", 4, 300, {"market_source": "synthetic"}),
         ("IoA-DDA-DoubleClock-v0", 3, 200, {"per_clock_steps": True, "max_rounds": 30}),
         ("IoA-DDA-StrategyProof-v0", 4, 300, {"market_source": "synthetic"}),

@@ -54,3 +54,17 @@ def test_bad_batches_are_named() -> None:
     never_overloaded = ScenarioConfig(fa_capacity_range=(1e6, 2e6))
     with pytest.raises(ValueError, match="no tradable Tier-2 market in 3 sampled slots"):
         sample_tier1_markets(never_overloaded, [np.random.default_rng(0)], max_attempts=3)
+
+
+def test_initial_prices_start_the_batch_where_solve_equilibrium_starts() -> None:
+    """``initial_prices`` (prices below c_l start at c_l, as solve_equilibrium clips them): the same
+    equilibria bit for bit; the NumPy reference method is refused by name (it solves one slot at a time)."""
+    config = ScenarioConfig()
+    scenarios = [config.sample(seed) for seed in range(8)]
+    initial = [5.0, 0.5, 7.0, 15.0, 2.0, 9.0][: config.n_leaders]
+    solved = solve_slots(scenarios, initial_prices=initial)
+    for row, scenario in enumerate(scenarios):
+        expected = solve_equilibrium(scenario, initial_prices=initial)
+        assert solved.prices[row].tobytes() == expected.prices.tobytes()
+    with pytest.raises(ValueError, match=r"solver\['method'\] must be 'compiled'"):
+        solve_slots(scenarios, method="numpy")
