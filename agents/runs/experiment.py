@@ -68,6 +68,25 @@ def make_envs(config: RunConfig, seed: int) -> tuple[VecEnv, VecEnv]:
     return train_env, eval_env
 
 
+def _after_existing_event_files(folder: Path, longest_wait: float = 2.0) -> None:
+    """Wait until the clock has passed the second in the name of every events file of ``folder``.
+
+    TensorBoard reads a folder's event files in the order of their names, ``events.out.tfevents.<seconds>.
+    <host>.<pid>.<n>``, and a writer's ``purge_step`` drops only the events of files read before its own. A
+    resumed run whose writer starts within the second of the killed run's (a fast run killed early) would
+    otherwise sort by process id, possibly first, and leave the dropped timeline in place."""
+    newest = -1
+    for path in folder.glob("events.out.tfevents.*"):
+        field = path.name.split(".")[3]
+        if field.isdigit():
+            newest = max(newest, int(field))
+    deadline = (
+        time.monotonic() + longest_wait
+    )  # a clock far behind a file's (another machine's) waits no longer
+    while int(time.time()) <= newest and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 class PurgingTensorBoardOutputFormat(TensorBoardOutputFormat):
     """SB3's TensorBoard writer whose ``SummaryWriter`` purges the events at ``purge_step`` and later that
     earlier event files of the folder hold (the timeline a ``--resume`` dropped).
@@ -79,6 +98,7 @@ class PurgingTensorBoardOutputFormat(TensorBoardOutputFormat):
     def __init__(self, folder: str, purge_step: int | None = None) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
+        _after_existing_event_files(Path(folder))
         with writing(Path(folder) / "events.out.tfevents.*"):
             self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
         self._is_closed = False

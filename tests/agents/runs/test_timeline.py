@@ -215,3 +215,29 @@ def test_sigterm_saves_a_resumable_checkpoint(tmp_path: Path, capsys: pytest.Cap
     assert main(["--resume", str(checkpoints.parent), "-n", str(steps + 20), "--verbose", "0"]) == 0
     assert "replay buffer loaded" in capsys.readouterr().err
     assert RunFolder(checkpoints.parent).model_checkpoints()[0].name == f"rl_model_{steps + 20}_steps.zip"
+
+
+def test_a_resumed_writer_purges_a_stale_events_file_of_the_same_second(tmp_path: Path) -> None:
+    """TensorBoard reads event files in name order and a purge drops only what it read before: the killed
+    run's file, named within the same second and sorting after the new one (here by host name; in CI by
+    process id), must still be read first, so the resumed writer waits for the next second."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from torch.utils.tensorboard import SummaryWriter
+
+    from agents.runs.experiment import PurgingTensorBoardOutputFormat
+
+    stale = tmp_path / "stale"
+    writer = SummaryWriter(log_dir=str(stale))
+    for step in (100, 200, 300):
+        writer.add_scalar("eval/mean_reward", float(step), step)
+    writer.close()
+    (written,) = stale.glob("events.out.tfevents.*")
+    run = tmp_path / "run"
+    run.mkdir()
+    written.rename(run / f"events.out.tfevents.{int(time.time()):010d}.zzzzzzzz.99999.0")  # sorts last
+    resumed = PurgingTensorBoardOutputFormat(str(run), purge_step=201)
+    resumed.write({"eval/mean_reward": 250.0}, {"eval/mean_reward": ()}, step=250)
+    resumed.close()
+    events = EventAccumulator(str(run))
+    events.Reload()
+    assert [event.step for event in events.Scalars("eval/mean_reward")] == [100, 200, 250]
