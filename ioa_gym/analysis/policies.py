@@ -144,11 +144,13 @@ class AdaptiveStepPolicy(_ReferencePolicy):
         self.target_price = float(target_price)
         self._price_entries = names.index("buyer_price"), names.index("seller_price")
 
-    def _meeting_steps(self, obs: np.ndarray) -> tuple[float, float]:
-        """(buyer_step, seller_step) of the meeting rule (per-clock steps, no acceptances observed)."""
+    def _meeting_steps(self, obs: np.ndarray, target: float | None = None) -> tuple[float, float]:
+        """(buyer_step, seller_step) of the meeting rule (per-clock steps, no acceptances observed) towards
+        ``target`` (default ``target_price``)."""
         buyer = self._lower + float(obs[self._price_entries[0]]) * self._span
         seller = self._lower + float(obs[self._price_entries[1]]) * self._span
-        target, tolerance = self.target_price, 1e-3 * self._span
+        target = self.target_price if target is None else target
+        tolerance = 1e-3 * self._span
         if (buyer_active := obs[self._buyer_active] > 0.5) and seller >= target - tolerance:
             return self._step_max, self._step_max  # the seller clock stands at the target: cross it
         if not buyer_active and buyer <= target + tolerance:
