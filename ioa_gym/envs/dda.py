@@ -32,6 +32,7 @@ from ioa_gym.coupling.store import SlotStore
 from ioa_gym.coupling.two_tier import TwoTierResult, sample_coupled_market
 from ioa_gym.envs.actions import check_box_action, check_discrete_action, real_array
 from ioa_gym.envs.dda_config import MAX_EPISODE_STEPS, DDAEnvConfig, load_slot_store, make_configs
+from ioa_gym.envs.history import ObservationHistory, history_names, history_space
 from ioa_gym.envs.rendering import bars, make_with_render_mode
 from ioa_gym.errors import unknown_option_error
 from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
@@ -306,12 +307,18 @@ class DoubleDutchAuctionEnv(gym.Env):
             )
         self.mechanism = get_mechanism(cfg.variant)
         """The auction mechanism (``ioa_gym.auctions.Mechanism``) the env plays."""
-        self.obs_names = observation_names(cfg.variant)
-        """Name of each observation entry."""
+        names = observation_names(cfg.variant)
+        self.obs_names = history_names(names, cfg.history_length)
+        """Name of each observation entry: with ``history_length`` k > 1, the k frames oldest first, the
+        newest under the plain names and the one j steps back as ``name@-j``."""
         self._obs_index = observation_index(cfg.variant)
-        low = np.zeros(len(self.obs_names), np.float32)
-        low[self.obs_names.index("clock_gap")] = -1.0
-        self.observation_space = spaces.Box(low, np.ones(len(self.obs_names), np.float32), dtype=np.float32)
+        low = np.zeros(len(names), np.float32)
+        low[names.index("clock_gap")] = -1.0
+        frame = spaces.Box(low, np.ones(len(names), np.float32), dtype=np.float32)
+        self.observation_space = history_space(frame, cfg.history_length)
+        self._history = (
+            ObservationHistory(1, cfg.history_length, len(names)) if cfg.history_length > 1 else None
+        )
         self.auction: ClockAuction | None = None
         self.market: Market | None = None
         self.two_tier: TwoTierResult | None = None
@@ -440,6 +447,8 @@ class DoubleDutchAuctionEnv(gym.Env):
         self._efficient_welfare = efficient_welfare(market)
         self._last_step_obs = 0.0
         self._update_obs(0, 0)
+        if self._history is not None:
+            return self._history.reset_one(self._observation()), self._info()
         return self._observation(), self._info()
 
     def _observation(self) -> np.ndarray:
@@ -551,7 +560,8 @@ class DoubleDutchAuctionEnv(gym.Env):
             outcome, efficiency = self._outcome_info(auction)
             info.update(outcome)
             reward += efficiency
-        return self._observation(), float(reward), terminated, False, info
+        obs = self._observation() if self._history is None else self._history.push_one(self._observation())
+        return obs, float(reward), terminated, False, info
 
     def render(self) -> str | np.ndarray | None:
         """ "ansi": one line of text; "rgb_array": bars for P_B, P_S, the buyer and seller units the mechanism

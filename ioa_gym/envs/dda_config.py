@@ -17,6 +17,7 @@ from ioa_gym.checks import check_int, check_int_range, check_range, check_scalar
 from ioa_gym.coupling import store
 from ioa_gym.coupling.markets import synthetic_tradable_probability
 from ioa_gym.coupling.two_tier import COUPLINGS
+from ioa_gym.envs.history import MAX_HISTORY_LENGTH
 from ioa_gym.errors import unknown_option_error
 from ioa_gym.tier1.scenario import ScenarioConfig, merge_scenario
 from ioa_gym.tier1.stackelberg import check_solver_options
@@ -95,6 +96,11 @@ class DDAEnvConfig:
     "clearing", iterated with the Tier-2 auction until it is that auction's clearing price under the
     reference auctioneer (``ioa_gym.coupling.two_tier``, from ``aerial_price``). ``aerial_price="clearing"``
     is the same as ``coupling="clearing"``. The env's ``two_tier`` then holds the slot's iteration."""
+    history_length: int = 1
+    """How many public observations the observation stacks, oldest first, into one flat Box of
+    ``history_length`` x the frame's entries (bounds repeated); the window is padded at reset with copies of
+    the reset observation (as Gymnasium's ``FrameStackObservation`` with ``padding_type="reset"``). 1 (the
+    default): the current observation only. An integer in [1, 64]."""
     promised_variant: str | None = None
     """What an incentive-compatible id promises, set by its registration (IoA-DDA-StrategyProof-v0,
     IoA-DDA-DoubleClock-v0): an incentive-compatible mechanism (``Mechanism.incentive``) that ``variant`` must
@@ -136,6 +142,7 @@ class DDAEnvConfig:
             raise ValueError("per_clock_steps must be False when discrete_steps > 0")
         for name in ("max_buyers", "max_sellers", "max_units"):
             check_int(name, getattr(self, name), 1)
+        check_int("history_length", self.history_length, 1, MAX_HISTORY_LENGTH)
         for name in ("synthetic_buyers", "synthetic_sellers"):
             object.__setattr__(
                 self, name, check_int_range(name, getattr(self, name), 1, MAX_SYNTHETIC_PARTICIPANTS)

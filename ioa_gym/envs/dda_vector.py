@@ -59,6 +59,7 @@ from ioa_gym.envs.dda import (
     sample_market_coupled,
 )
 from ioa_gym.envs.dda_config import load_slot_store
+from ioa_gym.envs.history import ObservationHistory
 
 __all__ = ["AUTORESET_MODES", "MAX_NUM_ENVS", "DoubleDutchAuctionVectorEnv", "parse_autoreset_mode"]
 
@@ -208,6 +209,12 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self.auctions = self.mechanism.make_batch(n, cfg.price_bounds, cfg.max_rounds)
         self._last_results = RowResults(n)
         self._obs_index = template._obs_index
+        self._history = (
+            None
+            if cfg.history_length == 1
+            else ObservationHistory(n, cfg.history_length, len(template.obs_names) // cfg.history_length)
+        )
+        """The sub-envs' windows of observations (``history_length`` > 1), else None."""
         self._rngs: list[np.random.Generator | None] = [None] * n
         self._typed_rngs: Any = None
         """The same generators as a numba typed list, what the compiled samplers and batch draw from."""
@@ -281,7 +288,10 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self._autoreset[rows] = False
         self._n_resetting = int(np.count_nonzero(self._autoreset))
         self._observe()
-        return self._observation(), self._info(rows=mask)
+        if self._history is None:
+            return self._observation(), self._info(rows=mask)
+        self._history.fill(rows, self._observation()[rows])
+        return self._history.stacked(), self._info(rows=mask)
 
     def _seeds(self, seed: Any) -> list[int | None] | None:
         """``reset``'s seed as one seed (or None) per sub-env, or None for no seed at all."""
@@ -404,9 +414,24 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
             return self._same_step_reset(rewards, terminated, truncated, outcome, ended if n_ended else None)
         if mode == AutoresetMode.NEXT_STEP and self._n_resetting:
             self._start(resetting.nonzero()[0])
+        if self._history is None:
+            obs = self._autoreset_observe(ended, n_ended)
+        elif mode == AutoresetMode.NEXT_STEP and self._n_resetting:
+            rows = resetting.nonzero()[0]
+            frames = self._autoreset_observe(ended, n_ended)
+            self._history.push(ticking, frames[ticking])
+            self._history.fill(rows, frames[rows])
+            obs = self._history.stacked()
+        else:
+            self._history.push(None, self._autoreset_observe(ended, n_ended))
+            obs = self._history.stacked()
+        return obs, rewards, terminated, truncated, self._info(outcome, rewards)
+
+    def _autoreset_observe(self, ended: np.ndarray, n_ended: int) -> np.ndarray:
+        """Mark the sub-envs that ended for next-step autoreset and observe every sub-env."""
         self._autoreset, self._n_resetting = ended, n_ended
         self._observe()
-        return self._observation(), rewards, terminated, truncated, self._info(outcome, rewards)
+        return self._observation()
 
     def _same_step_reset(
         self,
@@ -420,10 +445,15 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         report their last observation and info under ``final_obs`` / ``final_info`` and start their next
         auction now."""
         self._observe()
+        history = self._history
+        if history is not None:
+            history.push(None, self._observation())
         if ended is None:
-            return self._observation(), rewards, terminated, truncated, self._info(outcome, rewards)
+            obs = self._observation() if history is None else history.stacked()
+            return obs, rewards, terminated, truncated, self._info(outcome, rewards)
         rows = ended.nonzero()[0]
-        last_obs, final_info = self._observation(), self._info(outcome, rewards, rows=ended)
+        last_obs = self._observation() if history is None else history.stacked()
+        final_info = self._info(outcome, rewards, rows=ended)
         final_obs = np.full(self.num_envs, None, dtype=object)
         for i in rows.tolist():  # one array per ended sub-env, as Gymnasium's info holds them
             final_obs[i] = last_obs[i]
@@ -431,7 +461,10 @@ class DoubleDutchAuctionVectorEnv(VectorEnv):
         self._observe()
         info: dict[str, Any] = self._info()
         info.update(final_obs=final_obs, _final_obs=ended, final_info=final_info, _final_info=ended.copy())
-        return self._observation(), rewards, terminated, truncated, info
+        if history is None:
+            return self._observation(), rewards, terminated, truncated, info
+        history.fill(rows, self._observation()[rows])
+        return history.stacked(), rewards, terminated, truncated, info
 
     def _steps(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """Step size of each sub-env's action and its position on the action scale (the observed last
