@@ -2,7 +2,7 @@
 
 Gymnasium's ``"module:Id"`` form makes each RLlib env runner import ``ioa_gym`` (which registers the envs)
 before ``gym.make``. Skipped unless the ``rllib`` extra is installed: RLlib 2.60 pins gymnasium 1.2.2, so
-the test extra does not force it on everyone (README, "Sweeps on Ray").
+the test extra does not force it on everyone (docs/guide.md, "Sweeps on Ray").
 """
 
 from __future__ import annotations
