@@ -13,7 +13,7 @@ stream.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,25 +166,15 @@ class DrawnSlots:
     aa_unit_cost: np.ndarray
 
 
-def draw_slots(config: ScenarioConfig, rngs: object, streams: np.ndarray, **search: int) -> DrawnSlots:
-    """Slot k drawn from generator ``rngs[streams[k]]`` (a numba typed list,
-    ``ioa_gym.auctions.market.generator_list``) for each k, as ``config.sample(rng)`` draws it (the same
-    random numbers from the same generator, the same compiled physics), in two compiled calls: the draws
-    of every stream, then their physics over all cores. ``search``: ``grid_points``, ``refine_levels``,
-    ``refine_points`` (the solver's search settings)."""
+def batch_physics(
+    config: ScenarioConfig, take: Callable[..., np.ndarray], fading: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The WAs' work (B, N) and every ``PHYSICS_FIELDS`` array (first axis B) of B drawn slots, in one
+    compiled call over all cores: ``config.sample``'s physics. ``take(first, last=None)``: the (B, k) columns
+    of the named draws (``_physics.draws``' names, ``last`` ending a run of them); ``fading`` (B, N, L)."""
     from ioa_gym.tier1 import _scenario_kernel as kernel
 
-    streams = np.asarray(streams, dtype=np.int64)
-    count, n, n_leaders = streams.shape[0], config.n_wa, config.n_leaders
-    low, width, spans = _uniform_layout(config)
-    uniforms, fading = np.empty((count, low.shape[0])), np.ones((count, n, n_leaders))
-    kernel.draw_slots(rngs, streams, uniforms, fading, bool(config.rayleigh_fading))
-    values = low + width * uniforms  # as _physics.draws: low + width * rng.random(k), row by row
-    where = {name: (start, stop) for name, start, stop in spans}
-
-    def take(first: str, last: str | None = None) -> np.ndarray:
-        return np.ascontiguousarray(values[:, where[first][0] : where[last or first][1]])
-
+    count, n, n_leaders = fading.shape
     work = take("data") * take("intensity")
     sizes = {"N": n, "L": n_leaders, "J": config.n_fa, "K": config.n_aa}
     physics = {name: np.empty((count, *(sizes[d] for d in dims))) for name, dims in PHYSICS_FIELDS}
@@ -204,6 +194,29 @@ def draw_slots(config: ScenarioConfig, rngs: object, streams: np.ndarray, **sear
         _physics_layout(config)[0],
         *physics.values(),
     )
+    return work, physics
+
+
+def draw_slots(config: ScenarioConfig, rngs: object, streams: np.ndarray, **search: int) -> DrawnSlots:
+    """Slot k drawn from generator ``rngs[streams[k]]`` (a numba typed list,
+    ``ioa_gym.auctions.market.generator_list``) for each k, as ``config.sample(rng)`` draws it (the same
+    random numbers from the same generator, the same compiled physics), in two compiled calls: the draws
+    of every stream, then their physics over all cores. ``search``: ``grid_points``, ``refine_levels``,
+    ``refine_points`` (the solver's search settings)."""
+    from ioa_gym.tier1 import _scenario_kernel as kernel
+
+    streams = np.asarray(streams, dtype=np.int64)
+    count, n, n_leaders = streams.shape[0], config.n_wa, config.n_leaders
+    low, width, spans = _uniform_layout(config)
+    uniforms, fading = np.empty((count, low.shape[0])), np.ones((count, n, n_leaders))
+    kernel.draw_slots(rngs, streams, uniforms, fading, bool(config.rayleigh_fading))
+    values = low + width * uniforms  # as _physics.draws: low + width * rng.random(k), row by row
+    where = {name: (start, stop) for name, start, stop in spans}
+
+    def take(first: str, last: str | None = None) -> np.ndarray:
+        return np.ascontiguousarray(values[:, where[first][0] : where[last or first][1]])
+
+    work, physics = batch_physics(config, take, fading)
     capacity = np.full((count, n_leaders), np.inf)
     capacity[:, config.n_ma :] = take("capacity")
     unit_cost = physics["leader_unit_cost"]

@@ -22,8 +22,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ioa_gym.tier1._physics import PHYSICS_FIELDS, _physics_layout, _uniform_layout
+from ioa_gym.tier1._physics import PHYSICS_FIELDS, _uniform_layout
 from ioa_gym.tier1._records import Followers, Leaders
+from ioa_gym.tier1._search import _search_resolution
+from ioa_gym.tier1.batch import batch_physics
 from ioa_gym.tier1.scenario import Scenario, ScenarioConfig
 from ioa_gym.tier1.stackelberg import _followers, _leaders
 
@@ -81,7 +83,6 @@ class SlotBatch:
         low, width, spans = _uniform_layout(config)
         self._low, self._width = low, width
         self._spans = {name: (start, stop) for name, start, stop in spans}
-        self._constants = _physics_layout(config)[0]
         self.values = np.zeros((size, low.shape[0]))
         """Every row's uniform draws (``_physics.draws``' ``values``)."""
         self.task_work = np.zeros((size, n))
@@ -102,8 +103,6 @@ class SlotBatch:
     def sample(self, rngs: Sequence[np.random.Generator], rows: Sequence[int] | np.ndarray) -> None:
         """Draw row ``rows[k]`` from ``rngs[k]`` for each k: ``_physics.draws`` (the uniform draws in one
         call, then the fading), and their physics in one compiled call over all cores."""
-        from ioa_gym.tier1._scenario_kernel import scenario_physics_batch
-
         cfg, index = self.config, np.asarray(rows, dtype=np.intp)
         count = index.shape[0]
         if not count:
@@ -122,35 +121,12 @@ class SlotBatch:
         def take(first: str, last: str | None = None) -> np.ndarray:
             return self.draws(first, last, index)
 
-        work = take("data") * take("intensity")
-        outputs = [np.empty((count, *array.shape[1:])) for array in self.physics.values()]
-        scenario_physics_batch(
-            take("wa_pos").reshape(count, n, 2),
-            take("leader_pos").reshape(count, n_leaders, 2),
-            take("aa_pos").reshape(count, cfg.n_aa, 2),
-            take("intensity"),
-            work,
-            take("local_cpu"),
-            take("tx_power"),
-            take("ma_cpu", "fa_cpu"),  # MAs, then FAs
-            take("aa_cpu"),
-            take("hover"),
-            fading,
-            cfg.n_ma,
-            self._constants,
-            *outputs,
-        )
+        work, physics = batch_physics(cfg, take, fading)
         self.task_work[index] = work
-        for array, output in zip(self.physics.values(), outputs, strict=True):
-            array[index] = output
+        for name, array in self.physics.items():
+            array[index] = physics[name]
         self.capacity[index, cfg.n_ma :] = take("capacity")
-        # _search._search_settings per row:
-        # (p_max - c_l) / (grid_points - 1) x (2 / (refine_points - 1))^levels.
-        self.resolution[index] = (
-            (cfg.max_price - self.physics["leader_unit_cost"][index])
-            / (GRID_POINTS - 1)
-            * (2.0 / (REFINE_POINTS - 1)) ** REFINE_LEVELS
-        )
+        self.resolution[index] = _search_resolution(cfg.max_price, physics["leader_unit_cost"], **_SEARCH)[0]
 
     def records(self, rows: np.ndarray) -> tuple[Followers, Leaders]:
         """The kernels' records of ``rows``, with a first axis of rows (as ``solve_batch`` and
