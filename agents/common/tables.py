@@ -21,8 +21,9 @@ def fmt_ci(low: float, high: float) -> str:
     return f"[{low:.4g}, {high:.4g}]"
 
 
-def render_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A table as plain text laid out by rich (the first two columns left-aligned, the rest right-aligned)."""
+def render_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], left: int = 2) -> str:
+    """A table as plain text laid out by rich (the first ``left`` columns left-aligned and wrapped when too
+    long, the rest right-aligned)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -31,7 +32,7 @@ def render_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str
     # Text, not markup: labels hold run paths such as "[/runs/ppo/...]", which rich would read as tags.
     table = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
     for index, column in enumerate(columns):
-        table.add_column(Text(column), justify="left" if index < 2 else "right", no_wrap=index > 1)
+        table.add_column(Text(column), justify="left" if index < left else "right", no_wrap=index >= left)
     for row in rows:
         table.add_row(*(Text(str(cell)) for cell in row))
     console = Console(file=io.StringIO(), width=240, color_system=None, force_terminal=False, highlight=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,14 @@ def add_common_arguments(parser: argparse.ArgumentParser, agents_required: bool 
     )
     parser.add_argument("--output", help="output folder (default: a new results/<...>-<timestamp>/)")
     parser.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument(
+        "-P",
+        "--progress",
+        action="store_true",
+        help="show a progress bar on stderr (default: when stderr is a terminal)",
+    )
+    progress.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--torch-threads",
         type=int,
@@ -99,6 +107,12 @@ def add_common_arguments(parser: argparse.ArgumentParser, agents_required: bool 
         help="torch intra-op threads, >= 1 (default 1: one observation at a time gains nothing from more, "
         "and loses much on shared cores)",
     )
+
+
+def shows_progress(args: argparse.Namespace) -> bool:
+    """Whether to draw the progress bar (on stderr): ``-P``, else unless ``--no-progress`` when stderr is a
+    terminal (a bar in a log file is only noise)."""
+    return bool(args.progress or (not args.no_progress and sys.stderr.isatty()))
 
 
 def apply_common_arguments(args: argparse.Namespace) -> str:
@@ -133,4 +147,5 @@ __all__ = [
     "apply_common_arguments",
     "check_eval_seeds",
     "check_output_folder",
+    "shows_progress",
 ]

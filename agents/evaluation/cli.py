@@ -5,6 +5,10 @@
 
 The comparison's flags belong to ``evaluate.py`` itself (so every existing command line keeps working);
 ``ic-audit`` is an argparse subcommand with its own flags (:mod:`agents.evaluation.ic_audit`).
+
+The comparison prints its table with the columns that fit in 100 characters and a line naming the others and
+``table.txt``, which keeps every column (``-v`` prints them all), after a progress bar on stderr when stderr
+is a terminal (``-P`` always, ``--no-progress`` never).
 """
 
 from __future__ import annotations
@@ -12,16 +16,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from agents.common.cli import EXIT_INTERRUPTED, command_line, io_error, usage_error
 from agents.common.errors import ConfigError
 from agents.common.files import default_output_dir
 from agents.evaluation import ic_audit
-from agents.evaluation.arguments import add_common_arguments, apply_common_arguments, check_output_folder
+from agents.evaluation.arguments import (
+    add_common_arguments,
+    apply_common_arguments,
+    check_output_folder,
+    shows_progress,
+)
 from agents.evaluation.harness import check_seeds, check_vectorization, evaluate_agents
 from agents.evaluation.loading import load_agents
 from agents.evaluation.report import write_results
-from agents.evaluation.results import check_comparisons
+from agents.evaluation.results import PRINT_WIDTH, EvaluationResult, check_comparisons
 from agents.evaluation.specs import AgentRequest, parse_agent_spec
 from agents.runs.groups import sweep_runs
 from agents.vec_env import VECTORIZATION_MODES
@@ -89,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
         "runs differ in hyperparameters or env kwargs)",
     )
     add_common_arguments(parser, agents_required=False)
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=f"print the whole table, every column and how the CI is computed, as table.txt holds it "
+        f"(default: the columns that fit in {PRINT_WIDTH} characters)",
+    )
     commands = parser.add_subparsers(dest="command", title="subcommands", metavar="{ic-audit}")
     audit = commands.add_parser(
         "ic-audit",
@@ -115,6 +132,19 @@ def sweep_requests(sweep_dir: str, env_id: str, taken: set[str]) -> list[AgentRe
         print(f"--sweep: {group.describe()}")
         requests.append(AgentRequest(label=group.label, text=f"--sweep {sweep_dir}", paths=group.paths))
     return requests
+
+
+def print_table(result: EvaluationResult, out_dir: Path, verbose: bool = False) -> None:
+    """The result on stdout: the whole table under ``-v``; else the columns that fit in
+    :data:`~agents.evaluation.results.PRINT_WIDTH` characters, and a line naming those left out and
+    ``table.txt``, which holds them."""
+    if verbose:
+        print(result.table(), end="")
+        return
+    text, dropped = result.short_table()
+    print(text, end="")
+    if dropped:
+        print(f"Every column ({', '.join(dropped)} too) in {out_dir / 'table.txt'}, or -v")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.deterministic,
             args.device,
             args.model,
-            progress=not args.no_progress,
+            progress=shows_progress(args),
             command=command_line(arguments, PROG),
             n_envs=args.n_envs,
             vectorization_mode=vectorization_mode,
@@ -174,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(result.table(), end="")
+    print_table(result, out_dir, args.verbose)
     print(f"Wrote {', '.join(path.name for path in written)} to {out_dir}")
     return 0
 

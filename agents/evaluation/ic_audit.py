@@ -46,6 +46,7 @@ from agents.evaluation.arguments import (
     add_common_arguments,
     apply_common_arguments,
     check_output_folder,
+    shows_progress,
 )
 from agents.evaluation.loading import LoadedAgent, load_agents
 from ioa_gym.analysis.ic_audit import (
@@ -185,7 +186,7 @@ def _audit(args: argparse.Namespace, env_id: str, agents: Sequence[LoadedAgent])
     results = []
     with tqdm(
         total=len(policies) * args.markets,
-        disable=args.no_progress,
+        disable=not shows_progress(args),
         unit="market",
         desc="IC audit",
         dynamic_ncols=True,

@@ -10,6 +10,7 @@ contributes the mean over its runs), with a Student t interval over those episod
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,21 @@ BASE_COLUMNS = (
 )
 TIME_COLUMNS = ("wall_time_s",)
 """Columns that differ between identical runs (everything else is reproducible)."""
+PRINT_WIDTH = 100
+"""The width ``evaluate.py`` fits its printed table in (:meth:`EvaluationResult.short_table`)."""
+DROPPED_FIRST = ("type", "ms /\nepisode", "std", "CI over", "runs")
+"""The columns the printed table leaves out first when it is too wide, in this order; then the env's
+columns, the last first. ``table.txt`` and ``evaluate.py -v`` keep every column."""
+
+
+def _wrap(line: str, width: int) -> str:
+    """``line`` wrapped at ``width``, continued lines indented two more spaces than its own indentation."""
+    if len(line) <= width:
+        return line
+    indent = line[: len(line) - len(line.lstrip())]
+    return textwrap.fill(
+        line, width, subsequent_indent=indent + "  ", break_long_words=False, break_on_hyphens=False
+    )
 
 
 @dataclass
@@ -208,9 +224,8 @@ class EvaluationResult:
         """Warnings collected while loading the agents."""
         return [warning for loaded in self.agents for warning in loaded.warnings]
 
-    def table(self) -> str:
-        """The result table as plain text (rich layout, no colours), with the CI and paired notes."""
-        summaries = self.summaries()
+    def _table_cells(self, summaries: Sequence[AgentSummary]) -> tuple[list[str], list[list[str]]]:
+        """The table's column headings and one row of cells per agent (every column)."""
         keys = set(self.info_keys)
         display = dict(self.report.get("columns") or {})
         violation_keys = dict(self.report.get("violations") or {})
@@ -229,37 +244,54 @@ class EvaluationResult:
             *(violation_keys[key] for key in flagged),
             "ms /\nepisode",
         ]
-        rows = []
-        for s in summaries:
-            rows.append(
-                [
-                    s.label,
-                    s.description,
-                    str(len(s.runs)),
-                    str(s.n_episodes),
-                    fmt(s.return_mean),
-                    fmt(s.return_std),
-                    fmt_ci(s.ci_low, s.ci_high),
-                    f"{s.n_units} {s.ci_over}",
-                    *(fmt(s.means.get(key, math.nan)) for key in shown),
-                    *(str(s.violations.get(key, 0)) for key in flagged),
-                    f"{1e3 * s.time_per_episode_s:.1f}",
-                ]
-            )
-        title = (
+        rows = [
+            [
+                s.label,
+                s.description,
+                str(len(s.runs)),
+                str(s.n_episodes),
+                fmt(s.return_mean),
+                fmt(s.return_std),
+                fmt_ci(s.ci_low, s.ci_high),
+                f"{s.n_units} {s.ci_over}",
+                *(fmt(s.means.get(key, math.nan)) for key in shown),
+                *(str(s.violations.get(key, 0)) for key in flagged),
+                f"{1e3 * s.time_per_episode_s:.1f}",
+            ]
+            for s in summaries
+        ]
+        return columns, rows
+
+    def _title(self) -> str:
+        return (
             f"{self.env_id}: {len(self.seeds)} evaluation seed(s) x {self.episodes} episodes, "
             f"{'deterministic' if self.deterministic else 'stochastic'} actions"
         )
-        lines = [render_table(title, columns, rows)]
-        lines.append(
-            f"{CONFIDENCE:.0%} CI of the mean return: Student t over independent units: training runs "
-            "(each run's mean over its episodes) when a label has several, else evaluation seeds "
-            "(each seed's mean), else episodes."
-        )
+
+    def _notes(self, summaries: Sequence[AgentSummary], short: bool = False) -> list[str]:
+        """The lines under the table: how the CI is computed (``short``: over which units only), the paired
+        differences, untrained agents, warnings."""
+        if short:
+            units: dict[str, list[str]] = {}
+            for s in summaries:
+                units.setdefault(f"{s.n_units} {s.ci_over}", []).append(s.label)
+            over = "; ".join(
+                unit if len(units) == 1 else f"{unit} ({', '.join(labels)})" for unit, labels in units.items()
+            )
+            lines = [f"{CONFIDENCE:.0%} CI of the mean return: Student t over {over}."]
+        else:
+            lines = [
+                f"{CONFIDENCE:.0%} CI of the mean return: Student t over independent units: training runs "
+                "(each run's mean over its episodes) when a label has several, else evaluation seeds "
+                "(each seed's mean), else episodes."
+            ]
         if summaries:
             best = self.best_agent(summaries)
             lines.append(
-                f"Paired difference in mean return to the best agent ({best}), over the shared "
+                f"Paired difference in mean return to the best ({best}) on the same episodes, "
+                f"{CONFIDENCE:.0%} Student t CI:"
+                if short
+                else f"Paired difference in mean return to the best agent ({best}), over the shared "
                 f"episodes (same reset seeds), {CONFIDENCE:.0%} Student t CI:"
             )
             for s in summaries:
@@ -284,7 +316,42 @@ class EvaluationResult:
                 f"{UNTRAINED_SEED})."
             )
         lines.extend(f"warning: {warning}" for warning in self.warnings)
+        return lines
+
+    def table(self) -> str:
+        """The result table as plain text (rich layout, no colours), with the CI and paired notes: every
+        column (``table.txt``, ``evaluate.py -v``)."""
+        summaries = self.summaries()
+        columns, rows = self._table_cells(summaries)
+        lines = [render_table(self._title(), columns, rows), *self._notes(summaries)]
         return "\n".join(lines) + "\n"
+
+    def short_table(self, width: int = PRINT_WIDTH) -> tuple[str, list[str]]:
+        """The table as ``evaluate.py`` prints it by default: the columns that fit in ``width`` characters
+        (the least important left out first, :data:`DROPPED_FIRST`; the agent, episodes, mean return and
+        its CI always stay, so long labels may still widen it), the CI note cut to the units it is over
+        and every note wrapped at ``width``.
+
+        :returns: the text and the headings of the columns left out (one line each).
+        """
+        summaries = self.summaries()
+        columns, rows = self._table_cells(summaries)
+        droppable = [*DROPPED_FIRST, *reversed(columns[8:-1])]  # then the env's columns, the last first
+        kept = list(range(len(columns)))
+        text = render_table(self._title(), columns, rows)
+        for heading in droppable:
+            if max(map(len, text.splitlines()), default=0) <= width:
+                break
+            kept.remove(columns.index(heading))
+            text = render_table(
+                self._title(),
+                [columns[i] for i in kept],
+                [[row[i] for i in kept] for row in rows],
+                left=sum(1 for i in kept if i < 2),  # agent, type: the others are numbers
+            )
+        notes = [_wrap(line, width) for line in self._notes(summaries, short=True)]
+        dropped = [" ".join(columns[i].split()) for i in range(len(columns)) if i not in kept]
+        return "\n".join([text, *notes]) + "\n", dropped
 
     def to_json(self) -> dict[str, Any]:
         """summary.json content (NaN becomes null)."""
@@ -329,4 +396,12 @@ def check_comparisons(labels: Sequence[str], pairs: Sequence[Sequence[str]]) -> 
             raise ConfigError(f"--compare: unknown agent label {label!r}; labels: {list(labels)}")
 
 
-__all__ = ["BASE_COLUMNS", "TIME_COLUMNS", "AgentSummary", "EvaluationResult", "check_comparisons"]
+__all__ = [
+    "BASE_COLUMNS",
+    "DROPPED_FIRST",
+    "PRINT_WIDTH",
+    "TIME_COLUMNS",
+    "AgentSummary",
+    "EvaluationResult",
+    "check_comparisons",
+]

@@ -7,7 +7,7 @@ raises :class:`~agents.common.files.WriteError` naming the run's file."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,18 @@ from agents.common.files import WriteError, atomic_save, writing
 from agents.runs.folder import EVALUATIONS_FILE, RunFolder
 
 TIMESTEPS_KEY = "time/total_timesteps"
+
+
+def evaluation_line(timesteps: int, rewards: Sequence[float], best: bool = False) -> str:
+    """What ``train.py`` prints after an evaluation by default: ``eval    10000 steps  mean reward 0.912 +/-
+    0.031  (best so far)``, the mean and standard deviation of the episodes' returns (as ``EvalCallback``'s
+    text under ``-v``).
+
+    :param best: the mean is the best of the run so far (``best_model.zip`` was just saved).
+    """
+    values = np.asarray(rewards, dtype=float)
+    line = f"eval {timesteps:>8} steps  mean reward {values.mean():.3f} +/- {values.std():.3f}"
+    return line + ("  (best so far)" if best else "")
 
 
 def save_model(model: Any, path: str | os.PathLike[str]) -> Path:
@@ -130,6 +142,9 @@ class AtomicEvalCallback(EvalCallback):
     :param n_timesteps: the run's total; no evaluation for a multiple past it (None: no limit).
     :param on_evaluation: called as ``on_evaluation(timesteps, mean_reward)`` after each evaluation, once
         its files are in place (e.g. a sweep reporting to Ray Tune).
+    :param print_line: print one line on stdout after each evaluation (:func:`evaluation_line`):
+        ``train.py``'s default output, where ``verbose`` is 0 (SB3's own text is for ``-v``). It changes
+        nothing else.
     :param kwargs: the other ``EvalCallback`` arguments.
     """
 
@@ -140,10 +155,12 @@ class AtomicEvalCallback(EvalCallback):
         eval_freq: int = 10_000,
         n_timesteps: int | None = None,
         on_evaluation: Callable[[int, float], None] | None = None,
+        print_line: bool = False,
         **kwargs: Any,
     ) -> None:
         self.run_dir = run_dir
         self.on_evaluation = on_evaluation
+        self.print_line = print_line
         self.staging = RunFolder(run_dir).staging
         self.crossings = Crossings(eval_freq, n_timesteps)
         super().__init__(
@@ -173,6 +190,7 @@ class AtomicEvalCallback(EvalCallback):
     def _on_step(self) -> bool:
         if not self.crossings.due(self.model.num_timesteps):
             return True
+        best_before = self.best_mean_reward
         try:
             continue_training = super()._on_step()
         except WriteError:  # progress.csv or the events, named by their writers
@@ -185,6 +203,9 @@ class AtomicEvalCallback(EvalCallback):
             if (self.staging / name).is_file():
                 with writing(self.run_dir / name):
                     os.replace(self.staging / name, self.run_dir / name)
+        if self.print_line:  # log_path is set: the last results are this evaluation's episodes
+            best = self.best_mean_reward > best_before
+            print(evaluation_line(self.num_timesteps, self.evaluations_results[-1], best), flush=True)
         if self.on_evaluation is not None:
             self.on_evaluation(int(self.model.num_timesteps), float(self.last_mean_reward))
         return continue_training
@@ -256,6 +277,7 @@ __all__ = [
     "AtomicEvalCallback",
     "Crossings",
     "ResumableCSVOutputFormat",
+    "evaluation_line",
     "save_checkpoint",
     "save_model",
 ]

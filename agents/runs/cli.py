@@ -22,6 +22,13 @@ device (ENOSPC)``, then the run's last checkpoint and ``Continue with: python tr
 exit code 74 (sysexits' ``EX_IOERR``); the files written before are whole, and ``--resume`` continues from
 that checkpoint once there is space.
 
+What it prints on stdout: by default the run folder, one line per evaluation (``eval    10000 steps  mean
+reward 0.912 +/- 0.031  (best so far)``) and the final model, with a progress bar when stdout is a terminal
+(``-P`` always, ``--no-progress`` never); ``-v`` (``--verbose 1``) prints SB3's output as well (the device,
+its log table after each rollout or log interval and after each evaluation, its evaluation text) and no bar
+unless ``-P``; ``--verbose 0`` prints nothing but warnings and errors (stderr). ``progress.csv``, the
+TensorBoard events and ``evaluations.npz`` are the same at every level.
+
 ``--resume RUN_DIR`` continues from the newest checkpoint that loads (a corrupt newer one is named on
 stderr and set aside), with the replay buffer saved next to it when there is one (stderr says when there
 is none), up to ``-n`` total timesteps. A run folder holds one timeline (:mod:`agents.runs.timeline`).
@@ -120,7 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--conf-file",
         help="YAML hyperparameters (keyed by env id / default, or flat) replacing the defaults",
     )
-    parser.add_argument("-P", "--progress", action="store_true", help="show a progress bar")
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument(
+        "-P",
+        "--progress",
+        action="store_const",
+        const=True,
+        help="show a progress bar (default: when stdout is a terminal, unless -v or --verbose N)",
+    )
+    progress.add_argument(
+        "--no-progress", dest="progress", action="store_const", const=False, help="no progress bar"
+    )
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
     parser.add_argument(
         "--num-threads",
@@ -128,7 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=-1,
         help="torch CPU threads, >= 1 (-1: torch's default; 1 is often fastest)",
     )
-    parser.add_argument("--verbose", type=int, default=1, help="0: quiet, 1: training logs on stdout")
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        metavar="N",
+        help="0: nothing but warnings and errors; 1: SB3's output too (its log tables, evaluation text, "
+        "device); 2: SB3's debug (default: the run folder, one line per evaluation, the final model)",
+    )
+    parser.add_argument(
+        "-v", dest="verbose", action="count", help="SB3's output, as --verbose 1 (-vv: --verbose 2)"
+    )
     return parser
 
 

@@ -89,9 +89,13 @@ class RunConfig:
     :param save_replay_buffer: save the replay buffer with every checkpoint, not only the last one.
     :param log_folder: root of the run folders (``-f``).
     :param tensorboard_log: TensorBoard root (None: the run folder).
-    :param verbose: 0 quiet, 1 training logs on stdout (2: SB3's debug).
+    :param verbose: what the run prints on stdout. None (the default): the run folder, one line per
+        evaluation and the final model; 0: nothing (warnings and errors still go to stderr); 1: SB3's own
+        output as well, its log tables, its evaluation text and the device; 2: SB3's debug too. Whatever
+        the level, ``progress.csv``, the TensorBoard events and ``evaluations.npz`` are the same.
     :param num_threads: torch's CPU threads during the run (recorded; ``train.py --num-threads`` sets them).
-    :param progress: show a progress bar.
+    :param progress: a progress bar; None (the default): one when stdout is a terminal and ``verbose`` is
+        None.
     :param conf_file: the ``-conf`` hyperparameter file, if any.
     :param resume: the run folder ``--resume`` continues (None: a new run).
     :param args: the command line as parsed (``train.py``'s namespace), for the record.
@@ -116,9 +120,9 @@ class RunConfig:
     save_replay_buffer: bool = False
     log_folder: str = "logs"
     tensorboard_log: str | None = None
-    verbose: int = 1
+    verbose: int | None = None
     num_threads: int = field(default_factory=torch.get_num_threads)
-    progress: bool = False
+    progress: bool | None = None
     conf_file: str | None = None
     resume: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
@@ -149,7 +153,11 @@ class RunConfig:
                 f"--n-eval-envs {self.n_eval_envs} is more than --eval-episodes {self.eval_episodes}: "
                 "each evaluation env plays at least one episode"
             )
-        check_range("--verbose", self.verbose, VERBOSE_RANGE)
+        if self.verbose is not None:
+            check_range("--verbose", self.verbose, VERBOSE_RANGE)
+            self._set("verbose", int(self.verbose))
+        if self.progress is not None:
+            self._set("progress", bool(self.progress))
         check_range("num_threads", self.num_threads, POSITIVE_INT)
         if self.kind not in AGENT_KINDS:
             raise ConfigError(f"kind must be one of {', '.join(AGENT_KINDS)}, got {self.kind!r}")
@@ -169,6 +177,18 @@ class RunConfig:
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)  # the record is frozen once made
+
+    @property
+    def sb3_verbose(self) -> int:
+        """The ``verbose`` of SB3's objects (the model, ``EvalCallback``) and whether the SB3 logger writes
+        to stdout: 0 unless ``verbose`` asks for SB3's output (1 or 2)."""
+        return 0 if self.verbose is None else self.verbose
+
+    @property
+    def summary(self) -> bool:
+        """Whether ``train.py`` prints its own lines (the run folder, the final model): not under
+        ``verbose`` 0."""
+        return self.verbose != 0
 
     HISTORY_KEYS: ClassVar[tuple[str, ...]] = (
         "run_dir",

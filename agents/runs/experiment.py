@@ -36,6 +36,7 @@ from agents.runs.callbacks import (
     AtomicCheckpointCallback,
     AtomicEvalCallback,
     ResumableCSVOutputFormat,
+    evaluation_line,
     save_checkpoint,
     save_model,
 )
@@ -123,7 +124,8 @@ class PurgingTensorBoardOutputFormat(TensorBoardOutputFormat):
 
 
 def make_logger(config: RunConfig, run_dir: Path, resumed_at: int | None = None) -> tuple[Logger, Path]:
-    """SB3 logger writing ``progress.csv`` in the run folder, TensorBoard events, and stdout when verbose.
+    """SB3 logger writing ``progress.csv`` in the run folder and TensorBoard events, and its tables to stdout
+    when ``config.verbose`` asks for SB3's output (1 or 2): the files are the same either way.
 
     :param resumed_at: the timestep count of the resumed checkpoint: TensorBoard events past it are purged.
     :returns: the logger and the TensorBoard folder.
@@ -137,7 +139,7 @@ def make_logger(config: RunConfig, run_dir: Path, resumed_at: int | None = None)
         ResumableCSVOutputFormat(str(RunFolder(run_dir).progress)),
         PurgingTensorBoardOutputFormat(str(tensorboard_dir), None if resumed_at is None else resumed_at + 1),
     ]
-    if config.verbose >= 1:
+    if config.sb3_verbose >= 1:
         formats.append(HumanOutputFormat(sys.stdout))
     return Logger(folder=str(run_dir), output_formats=formats), tensorboard_dir
 
@@ -158,7 +160,7 @@ def build_model(config: RunConfig, train_env: VecEnv, resume_from: Path | None) 
             seed=config.seed,
             device=config.device,
             hyperparams=config.hyperparams,
-            verbose=config.verbose,
+            verbose=config.sb3_verbose,
             defaults=False,  # config.hyperparams already holds the file's defaults (or -conf's)
         )
     # SB3's zip holds the schedules and action noise; only the replay buffer is a separate file.
@@ -175,6 +177,7 @@ def build_model(config: RunConfig, train_env: VecEnv, resume_from: Path | None) 
                 file=sys.stderr,
             )
     model.set_random_seed(config.seed + model.num_timesteps)
+    model.verbose = config.sb3_verbose  # this run's flag, not the one saved with the checkpoint
     return model
 
 
@@ -229,6 +232,8 @@ def evaluate_fixed_agent(
     logger.record("eval/mean_reward", float(np.mean(returns)))
     logger.record("eval/mean_ep_length", float(np.mean(lengths)))
     logger.dump(0)
+    if config.verbose is None:
+        print(evaluation_line(0, returns), flush=True)
     if hasattr(agent, "save"):
         save_model(agent, run.final_model(config.env_name, ".json"))
 
@@ -330,8 +335,8 @@ def train(
             folder = new_run_dir(config.log_folder, config.algo, config.env_name)
         logger, tensorboard_dir = make_logger(config, folder, resumed_at)
         RunFolder(folder).write_record(run_record(config, folder, tensorboard_dir, resume_from))
-        if config.verbose >= 1:
-            print(f"Run folder: {folder}")
+        if config.summary:
+            print(f"Run folder: {folder}", flush=True)
         if not isinstance(agent, BaseAlgorithm):
             evaluate_fixed_agent(agent, config, eval_env, folder, logger)
             logger.close()
@@ -382,8 +387,9 @@ def _callbacks(
                 n_timesteps=config.n_timesteps,
                 n_eval_episodes=config.eval_episodes,
                 deterministic=True,
-                verbose=config.verbose,
+                verbose=config.sb3_verbose,
                 on_evaluation=on_evaluation,
+                print_line=config.verbose is None,
             )
         )
     callbacks.append(
@@ -395,6 +401,15 @@ def _callbacks(
         )
     )
     return callbacks
+
+
+def shows_progress_bar(config: RunConfig) -> bool:
+    """Whether training shows SB3's progress bar: ``config.progress`` when given (``-P``, ``--no-progress``),
+    else when stdout is a terminal and ``config.verbose`` is the default (not under ``--verbose 0``, which
+    prints nothing, nor under SB3's tables, which would tear it)."""
+    if config.progress is not None:
+        return config.progress
+    return config.verbose is None and sys.stdout.isatty()
 
 
 def learn(
@@ -431,9 +446,9 @@ def learn(
                     total_timesteps=remaining,
                     callback=CallbackList(callbacks),
                     reset_num_timesteps=not resumed,
-                    progress_bar=config.progress,
+                    progress_bar=shows_progress_bar(config),
                 )
-        elif config.verbose >= 1:
+        elif config.summary:
             print(f"Already at {model.num_timesteps} >= {config.n_timesteps} timesteps: nothing to train")
         failed = False
     except KeyboardInterrupt as interrupt:
@@ -458,7 +473,7 @@ def learn(
     with signals_ignored():  # the run is done: finish saving it rather than stop half-way
         save_checkpoint(model, run_dir)
         final = save_model(model, RunFolder(run_dir).final_model(config.env_name))
-    if config.verbose >= 1:
+    if config.summary:
         print(f"Saved the final model ({model.num_timesteps} timesteps) to {final}")
     return 0
 
@@ -474,5 +489,6 @@ __all__ = [
     "make_logger",
     "resume_hint",
     "run_record",
+    "shows_progress_bar",
     "train",
 ]
