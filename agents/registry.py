@@ -235,8 +235,14 @@ def make_agent(
     :class:`agents.vec_env.VectorEnvAdapter`.
     Baselines are built as ``cls(env, seed=seed, **kwargs)``, policies as ``cls(env, **kwargs)``.
 
+    ``name`` may also be a pretrained agent of the zoo, ``"zoo:<algo>/<env id>/<seed>"`` (:mod:`agents.zoo`):
+    it is loaded (files checked against the zoo's manifest) with ``env`` attached, and the training arguments
+    (``seed``, ``hyperparams``...) must be left out.
+
     :raises ConfigError: (a ``ValueError``) for an unknown name or hyperparameter, listing the choices.
     """
+    if name.strip().startswith("zoo:"):
+        return _make_zoo_agent(name, env, device, hyperparams, tensorboard_log, kwargs)
     spec = get_agent_spec(name)
     cls = spec.load()
     if isinstance(env, str):
@@ -267,6 +273,36 @@ def make_agent(
         **constructor,
     )
 
+
+def _make_zoo_agent(
+    name: str,
+    env: Any,
+    device: str,
+    hyperparams: Mapping[str, Any] | None,
+    tensorboard_log: str | None,
+    kwargs: Mapping[str, Any],
+) -> Any:
+    """A pretrained agent of the zoo for :func:`make_agent` (its own settings; nothing to construct). The
+    zoo's loader is imported by name, as the registry imports every agent class, not by an import of the
+    tooling."""
+    load = importlib.import_module(ZOO_LOADER[0]).__dict__[ZOO_LOADER[1]]
+
+    if hyperparams or tensorboard_log or kwargs:
+        given = sorted({*(hyperparams or {}), *kwargs, *(["tensorboard_log"] if tensorboard_log else [])})
+        raise ConfigError(
+            f"make_agent({name!r}): a pretrained agent takes no training arguments (got {', '.join(given)}); "
+            "train a new one with make_agent('<algo>', env, ...) instead"
+        )
+    if isinstance(env, str):
+        import_env_packages()
+        env = gym.make(env)
+    if isinstance(env, gym.vector.VectorEnv):
+        env = VectorEnvAdapter(env)
+    return load(name, env=env, device=device)
+
+
+ZOO_LOADER = ("agents.zoo", "load")
+"""Where :func:`make_agent` finds the loader of ``zoo:`` names (:func:`agents.zoo.load`)."""
 
 _MOVED_IN = "0.2.0"
 _RUNS = "agents.runs"

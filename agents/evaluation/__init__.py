@@ -18,6 +18,9 @@ Agent specs (``--agents``):
 - ``LABEL=PATH``: a run folder of ``train.py``, a glob of run folders (several training runs of one label;
   quote it so that the shell does not expand it), or a saved model file (SB3 ``.zip``, baseline ``.json``).
   The algorithm comes from the run's ``config.yml`` or the zip (:func:`agents.runs.load_agent`).
+- ``[LABEL=]zoo:<algo>/<env id>[/<seed>]``: a pretrained agent of the zoo (every seed, or one), its files
+  checked against the zoo's manifest (:mod:`agents.zoo`); unlabelled, ``zoo:ppo/IoA-DDA-v0`` is labelled
+  ``ppo-IoA-DDA-v0``.
 - ``NAME`` or ``NAME:key=value,...``: any registry name (:func:`agents.list_agents`) built for the env with
   those constructor arguments (``fixed-step:step=1.0``, ``adaptive:gap_fraction=0.3``). An SB3 algorithm
   by name is an *untrained* model (weights from seed 0); the table says so. ``LABEL=NAME:...`` gives it

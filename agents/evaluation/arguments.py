@@ -69,7 +69,8 @@ def add_common_arguments(parser: argparse.ArgumentParser, agents_required: bool 
         nargs="+",
         required=agents_required,
         metavar="SPEC",
-        help=f"LABEL=RUN_DIR|GLOB|MODEL.zip, NAME, NAME:key=value,... (names: {', '.join(list_agents())})",
+        help=f"LABEL=RUN_DIR|GLOB|MODEL.zip, [LABEL=]zoo:ALGO/ENV[/SEED] (a pretrained agent: python -m "
+        f"agents.zoo list), NAME, NAME:key=value,... (names: {', '.join(list_agents())})",
     )
     parser.add_argument(
         "--env-kwargs",

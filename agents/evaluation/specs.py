@@ -1,4 +1,5 @@
-"""The ``--agents`` spec parser: ``LABEL=PATH``, ``LABEL=GLOB``, ``NAME``, ``NAME:key=value,...``."""
+"""The ``--agents`` spec parser: ``LABEL=PATH``, ``LABEL=GLOB``, ``NAME``, ``NAME:key=value,...``, and the
+zoo's pretrained agents, ``[LABEL=]zoo:<algo>/<env id>[/<seed>]`` (:mod:`agents.zoo`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from agents.common.errors import HOME as CONFIG_ERROR_HOME
 from agents.common.errors import ConfigError
 from agents.common.files import natural_key
 from agents.registry import get_agent_spec, list_agents
+from agents.zoo import PREFIX as ZOO_PREFIX
+from agents.zoo import is_zoo_spec, resolve
 from ioa_gym.errors import moved_attribute_error
 
 _MOVED = {"EvaluationConfigError": CONFIG_ERROR_HOME}
@@ -91,14 +94,30 @@ def _model_path_exists(path: Path) -> bool:
     )
 
 
+def _parse_zoo(label: str, text: str, target: str) -> AgentRequest:
+    """``zoo:<algo>/<env id>[/<seed>]``: the zoo's run folders, each checked against its manifest."""
+    try:
+        entries = resolve(target)
+    except ConfigError as error:
+        raise ConfigError(f"--agents {text!r}: {error}") from None
+    return AgentRequest(label=label, text=text, paths=tuple(entry.path for entry in entries))
+
+
+def zoo_label(target: str) -> str:
+    """The label of an unlabelled zoo spec: ``zoo:ppo/IoA-DDA-v0/1`` gives ``ppo-IoA-DDA-v0-1``."""
+    return target.strip()[len(ZOO_PREFIX) :].strip("/").replace("/", "-")
+
+
 def parse_agent_spec(text: str) -> AgentRequest:
     """Parse one ``--agents`` entry (see the module docstring); raise ConfigError if it is bad.
 
-    ``LABEL=TARGET`` when ``=`` comes before any ``:``; TARGET is a glob (has ``*?[``), an existing path,
-    or else a registry ``NAME[:key=value,...]``. Otherwise the entry is ``NAME[:key=value,...]`` and
-    its label is the entry itself.
+    ``LABEL=TARGET`` when ``=`` comes before any ``:``; TARGET is a zoo spec (``zoo:...``), a glob (has
+    ``*?[``), an existing path, or else a registry ``NAME[:key=value,...]``. Otherwise the entry is a zoo
+    spec (labelled as :func:`zoo_label` says) or ``NAME[:key=value,...]``, labelled with the entry itself.
     """
     text = text.strip()
+    if is_zoo_spec(text):
+        return _parse_zoo(zoo_label(text), text, text)
     equals, colon = text.find("="), text.find(":")
     if equals == 0:
         example = f" (e.g. mine{text}), or the name alone" if text[1:].strip() else ""
@@ -109,6 +128,8 @@ def parse_agent_spec(text: str) -> AgentRequest:
         label, target = text[:equals].strip(), text[equals + 1 :].strip()
         if not label or not target:
             raise ConfigError(f"--agents {text!r}: expected LABEL=PATH with a non-empty label and path")
+        if is_zoo_spec(target):
+            return _parse_zoo(label, text, target)
         name = target.partition(":")[0]
         registry = name in list_agents() and "/" not in target and not target.endswith((".zip", ".json"))
         # A registry agent's arguments may hold brackets (step=[0.4,0.1]): no glob then.
@@ -139,4 +160,4 @@ def __getattr__(name: str) -> object:
     raise moved_attribute_error(__name__, name, _MOVED, "0.2.0")
 
 
-__all__ = ["AgentRequest", "parse_agent_spec"]
+__all__ = ["AgentRequest", "parse_agent_spec", "zoo_label"]

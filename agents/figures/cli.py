@@ -32,8 +32,9 @@ Every auction here is an episode of the evaluation harness (:func:`agents.evalua
 episode ``i`` of evaluation seed ``--seed`` meets the market of ``evaluate.py``'s episode ``i`` of that seed
 (:mod:`ioa_gym.analysis.seeding`), and the agent is seeded the same way.
 
-``--runs`` takes a folder of ``<algo>/<env id>_<n>`` run folders (what ``train.py -f`` writes) or a
-``sweep.py`` folder; the learners read are diffusion, ppo, sac and td3.
+``--runs`` takes a folder of ``<algo>/<env id>_<n>`` run folders (what ``train.py -f`` writes), a
+``sweep.py`` folder, or ``zoo:`` (the pretrained agents shipped in ``zoo/``, checked against its manifest);
+the learners read are diffusion, ppo, sac and td3.
 
 Bad input (``--out`` a file or unwritable, or holding figures without ``--overwrite``; ``--runs`` not a
 folder, one run folder, or a folder without a run folder of those learners; ``--seed`` outside
@@ -66,6 +67,8 @@ from agents.figures.tier1 import fig3_linear_search, fig4_convergence, two_tier_
 from agents.figures.training import fig5_training_curves, run_env_ids
 from agents.runs.folder import CONFIG_FILE, RunFolder
 from agents.runs.groups import RUNS_DIR, is_sweep_folder, runs_root, sweep_runs
+from agents.zoo import PREFIX as ZOO_PREFIX
+from agents.zoo import is_zoo_spec, read_manifest
 from ioa_gym.analysis.seeding import MAX_EVAL_SEED
 
 BUDGETS = {
@@ -90,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--runs",
         default=None,
-        help="a folder of <algo>/<env id>_<n> run folders (train.py -f; diffusion, ppo, sac, td3) or a "
-        "sweep.py folder",
+        help="a folder of <algo>/<env id>_<n> run folders (train.py -f; diffusion, ppo, sac, td3), a "
+        "sweep.py folder, or zoo: for the pretrained agents of the zoo (python -m agents.zoo list)",
     )
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="full")
     parser.add_argument(
@@ -131,7 +134,20 @@ def check_arguments(args: argparse.Namespace) -> tuple[Path, Path | None]:
     out = check_output_folder("--out", args.out, refuse_non_empty=False)
     if out.is_dir() and any(out.glob("*.png")) and not args.overwrite:
         raise ConfigError(f"--out {out} already holds figures; pass --overwrite or choose another --out")
+    if args.runs is not None and is_zoo_spec(args.runs):
+        return out, zoo_runs(args.runs)
     return out, None if args.runs is None else check_runs(Path(args.runs))
+
+
+def zoo_runs(spec: str) -> Path:
+    """``--runs zoo:``: the zoo's folder (its run folders are laid out as ``train.py -f`` writes them), after
+    every file of every entry is checked against the zoo's manifest (:mod:`agents.zoo`)."""
+    if spec.strip() != ZOO_PREFIX:
+        raise ConfigError(f"--runs {spec!r}: the whole zoo is 'zoo:' (figures read every learner's runs)")
+    manifest = read_manifest()
+    for entry in manifest.entries.values():
+        entry.verify()
+    return manifest.root
 
 
 RUNS_EXPECTED = (

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import zipfile
@@ -62,7 +64,9 @@ def _load_model_file(model_file: Path, env: Any, algo: str | None, device: str) 
     spec = get_agent_spec(algo)
     if spec.kind != "sb3":
         raise ConfigError(f"{model_file} is an SB3 zip but algo={algo!r} is not a learning agent")
-    return spec.load().load(model_file, env=env, device=device)
+    # SB3 prints how it wraps the env when the model was saved with verbose=1: not news to whoever loads it.
+    with contextlib.redirect_stdout(io.StringIO()):
+        return spec.load().load(model_file, env=env, device=device)
 
 
 def _load_run_folder(run_dir: Path, env: Any, device: str, model: ModelChoice) -> Any:
@@ -101,8 +105,10 @@ def load_agent(
     """Load a saved agent.
 
     :param name_or_path: a run folder written by ``train.py``, a saved model file (SB3 ``.zip`` or a
-        baseline's ``.json``; the suffix may be omitted), or the name of a non-learning agent
-        (``"greedy"``, ``"adaptive"``...), which is then built for ``env``.
+        baseline's ``.json``; the suffix may be omitted), a pretrained agent of the zoo
+        (``"zoo:<algo>/<env id>/<seed>"``, its files checked against the zoo's manifest, :mod:`agents.zoo`),
+        or the name of a non-learning agent (``"greedy"``, ``"adaptive"``...), which is then built for
+        ``env``.
     :param env: the env to attach (needed to continue training, or to build a named non-learning agent).
     :param algo: registry name of the algorithm that saved a zip; read from the run folder's config.yml
         when omitted, else guessed from the zip's policy class when that is unambiguous.
@@ -111,6 +117,10 @@ def load_agent(
         interrupted run), ``"best"`` (EvalCallback's best) or ``"checkpoint"`` (the latest checkpoint).
     :raises ConfigError: naming what is missing or which choices there are.
     """
+    if isinstance(name_or_path, str) and name_or_path.strip().startswith("zoo:"):
+        from agents.zoo import resolve_one
+
+        return _load_run_folder(resolve_one(name_or_path).path, env, device, model)
     path = Path(name_or_path)
     if path.is_dir():
         return _load_run_folder(path, env, device, model)
