@@ -285,7 +285,7 @@ class EvaluationResult:
                 "(each run's mean over its episodes) when a label has several, else evaluation seeds "
                 "(each seed's mean), else episodes."
             ]
-        if summaries:
+        if len(summaries) > 1:
             best = self.best_agent(summaries)
             lines.append(
                 f"Paired difference in mean return to the best ({best}) on the same episodes, "

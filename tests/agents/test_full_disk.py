@@ -245,8 +245,6 @@ def test_quickstart_on_a_full_disk_stops_at_the_first_file(
         str(out),
         "--diffusion-steps",
         "64",
-        "--ppo-steps",
-        "64",
         "--episodes",
         "1",
         "--seeds",

@@ -1,77 +1,59 @@
-"""The README's main command (quickstart.py, agents.quickstart): its steps are wired together as the README
-says. Training and evaluation are replaced by recorders (each is tested end to end in runs/test_train.py and
-evaluation/test_evaluate.py; a real quickstart takes minutes); the training-curve figure is drawn for real."""
+"""The README's main command (quickstart.py, agents.quickstart), end to end on a tiny budget: a real (short)
+diffusion training, the zoo's agents and the references evaluated on the same auctions, the table within 100
+columns, the output short, the files where its docstring says."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-import agents.evaluation.cli
-import agents.runs.cli
-from agents.quickstart import main
+from agents.quickstart import BEST_FIXED_STEP, ENV_ID, agent_specs, main
+from agents.zoo import resolve
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def test_quickstart_trains_both_agents_evaluates_them_with_the_baselines_and_plots(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_quickstart_trains_evaluates_the_zoo_with_the_references_and_prints_a_short_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    calls: list[list[str]] = []
-
-    def fake_train(argv: list[str]) -> int:
-        calls.append(list(argv))
-        algo, folder = argv[argv.index("--algo") + 1], Path(argv[argv.index("-f") + 1])
-        run = folder / algo / "IoA-DDA-v0_1"
-        run.mkdir(parents=True)
-        np.savez(
-            run / "evaluations.npz",
-            timesteps=[10, 20],
-            results=[[0.5, 0.6], [0.7, 0.8]],
-            ep_lengths=[[9, 9]] * 2,
-        )
-        return 0
-
-    def fake_evaluate(argv: list[str]) -> int:
-        calls.append(list(argv))
-        Path(argv[argv.index("--output") + 1]).mkdir(parents=True)
-        return 0
-
-    monkeypatch.setattr(agents.runs.cli, "main", fake_train)
-    monkeypatch.setattr(agents.evaluation.cli, "main", fake_evaluate)
     out = tmp_path / "quick"
-    assert (
-        main(
-            [
-                "--diffusion-steps",
-                "60",
-                "--ppo-steps",
-                "120",
-                "--episodes",
-                "2",
-                "--seeds",
-                "0",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    (diffusion, ppo, evaluate) = calls
-    assert diffusion[:6] == ["--algo", "diffusion", "--env", "IoA-DDA-v0", "-n", "60"]
-    assert ppo[:6] == ["--algo", "ppo", "--env", "IoA-DDA-v0", "-n", "120"]
-    agents_given = evaluate[evaluate.index("--agents") + 1 :]
-    assert agents_given == [
-        f"diffusion={out / 'diffusion' / 'IoA-DDA-v0_1'}",
-        f"ppo={out / 'ppo' / 'IoA-DDA-v0_1'}",
-        "greedy",
-        "random",
-        "fixed-step:step=1.0",
-        "adaptive",
-    ]
-    curves = out / "results" / "training_curves.png"
-    assert curves.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Done in" in capsys.readouterr().out
+    argv = ["--diffusion-steps", "64", "--episodes", "2", "--seeds", "0", "3", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    lines = printed.splitlines()
+    assert len(lines) <= 60
+    # Every line within 100 columns but those naming the output folder (pytest's is long).
+    assert max(len(line) for line in lines if str(out) not in line) <= 100
+    assert not [line for line in lines if line.startswith("|")]  # no SB3 table without -v
+    labels = ["your diffusion", "zoo diffusion", "zoo PPO", "adaptive", "best fixed step", "random"]
+    for label in [*labels, "greedy", "clairvoyant"]:
+        assert any(line.startswith(label + " ") for line in lines), label
+    rows = {row["agent"]: row for row in csv.DictReader((out / "results" / "summary.csv").open())}
+    assert rows["zoo diffusion"]["n_runs"] == "3" and rows["zoo PPO"]["n_runs"] == "3"
+    assert rows["your diffusion"]["runs"] == str(out / "diffusion" / f"{ENV_ID}_1")
+    episodes = list(csv.DictReader((out / "results" / "episodes.csv").open()))
+    assert {(row["eval_seed"], row["episode"]) for row in episodes} == {
+        ("0", "0"),
+        ("0", "1"),
+        ("3", "0"),
+        ("3", "1"),
+    }
+    assert (out / "results" / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "diffusion" / f"{ENV_ID}_1" / f"{ENV_ID}.zip").is_file()
+    assert "Done in" in printed
     with pytest.raises(SystemExit) as exit_info:  # a non-empty --out is refused
         main(["--out", str(out)])
     assert exit_info.value.code == 2
+
+
+def test_quickstart_compares_with_the_zoo_and_the_mechanisms_best_fixed_step(tmp_path: Path) -> None:
+    import gymnasium as gym
+
+    from ioa_gym.envs.access import best_fixed_step
+
+    assert best_fixed_step(gym.make(ENV_ID)) == BEST_FIXED_STEP
+    specs = agent_specs(tmp_path)
+    assert f"zoo diffusion=zoo:diffusion/{ENV_ID}" in specs and f"zoo PPO=zoo:ppo/{ENV_ID}" in specs
+    assert len(resolve(f"zoo:diffusion/{ENV_ID}")) == 3

@@ -158,12 +158,12 @@ CASES = [
         "quickstart", ["--out", OUT, "--episodes", TOO_MANY_EPISODES], "--episodes", "quickstart-episodes-max"
     ),
     case("quickstart", ["--out", OUT, "--diffusion-steps", "0"], "--diffusion-steps", "quickstart-diffusion"),
-    case("quickstart", ["--out", OUT, "--ppo-steps", "-5"], "--ppo-steps", "quickstart-ppo-steps"),
+    case("quickstart", ["--out", OUT, "--diffusion-steps", "-5"], "--diffusion-steps", "quickstart-neg"),
     case(
         "quickstart",
-        ["--out", OUT, "--ppo-steps", str(10**20)],
-        "--ppo-steps must be an integer in [1, 2147483648]",
-        "quickstart-ppo-steps-huge",
+        ["--out", OUT, "--diffusion-steps", str(10**20)],
+        "--diffusion-steps must be an integer in [1, 2147483648]",
+        "quickstart-diffusion-steps-huge",
     ),
     case("quickstart", ["--out", OUT, "--num-threads", "0"], "--num-threads", "quickstart-num-threads"),
     case("quickstart", ["--out", OUT, "--seed", "-1"], "--seed", "quickstart-seed"),
