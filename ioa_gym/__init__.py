@@ -19,7 +19,7 @@ the TimeLimit, ends every episode. IoA-Stackelberg-v0 never terminates: its Time
 ``ioa_gym.envs.wrappers.EndedEpisodeGuard`` to refuse a step after that). Every id has a native vector env
 (``vector_entry_point``, ``gym.make_vec``'s default for it)."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from gymnasium.envs.registration import register as _register
 
