@@ -227,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(summary_lines(result, auctions)))
     minutes = (time.perf_counter() - started) / 60
     print(f"\nDone in {minutes:.1f} min. Every column: {results / 'summary.csv'}")
-    print(f"Training curve: {curve}; TensorBoard: tensorboard --logdir {out}")
+    print(f"Training curve: {curve}")
+    print(f"TensorBoard: tensorboard --logdir {out}")
     return 0
 
 
