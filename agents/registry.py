@@ -285,7 +285,7 @@ def _make_zoo_agent(
     """A pretrained agent of the zoo for :func:`make_agent` (its own settings; nothing to construct). The
     zoo's loader is imported by name, as the registry imports every agent class, not by an import of the
     tooling."""
-    load = importlib.import_module(ZOO_LOADER[0]).__dict__[ZOO_LOADER[1]]
+    load = getattr(importlib.import_module(ZOO_LOADER[0]), ZOO_LOADER[1])
 
     if hyperparams or tensorboard_log or kwargs:
         given = sorted({*(hyperparams or {}), *kwargs, *(["tensorboard_log"] if tensorboard_log else [])})

@@ -18,6 +18,7 @@ from agents.common.errors import ConfigError
 from agents.registry import get_agent_spec, import_env_packages, list_agents, make_agent
 from agents.runs.config import RunConfig
 from agents.runs.folder import BEST_MODEL, CONFIG_FILE, RunFolder, existing_model_file
+from agents.zoo import is_zoo_spec, resolve_one
 
 ModelChoice = Literal["final", "best", "checkpoint"]
 """Which model of a run folder: the final one (else the latest checkpoint of an interrupted run), the best
@@ -117,10 +118,8 @@ def load_agent(
         interrupted run), ``"best"`` (EvalCallback's best) or ``"checkpoint"`` (the latest checkpoint).
     :raises ConfigError: naming what is missing or which choices there are.
     """
-    if isinstance(name_or_path, str) and name_or_path.strip().startswith("zoo:"):
-        from agents.zoo import resolve_one
-
-        return _load_run_folder(resolve_one(name_or_path).path, env, device, model)
+    if is_zoo_spec(name_or_path):
+        return _load_run_folder(resolve_one(str(name_or_path)).path, env, device, model)
     path = Path(name_or_path)
     if path.is_dir():
         return _load_run_folder(path, env, device, model)

@@ -70,15 +70,17 @@ def finished_runs(paths: Sequence[str | Path]) -> list[tuple[Path, RunConfig]]:
     return found
 
 
-def build_zoo(runs: Sequence[str | Path], out: Path, git_commit: str | None = None) -> Path:
-    """Copy every finished run of ``runs`` into the zoo ``out`` and write its manifest; returns it.
+def build_zoo(runs: str | Path | Sequence[str | Path], out: Path, git_commit: str | None = None) -> Path:
+    """Copy every finished run of ``runs`` (one path or several, as :func:`finished_runs` takes them) into the
+    zoo ``out`` and write its manifest; returns it.
 
     :raises ConfigError: when ``out`` already holds a manifest, or ``runs`` holds no finished run.
     """
     if (out / MANIFEST_FILE).exists():
         raise ConfigError(f"--out {out} already holds a zoo ({MANIFEST_FILE}); choose an empty folder")
+    paths = [runs] if isinstance(runs, (str, Path)) else list(runs)
     entries: dict[str, Any] = {}
-    for folder, config in finished_runs([runs] if isinstance(runs, (str, Path)) else runs):
+    for folder, config in finished_runs(paths):
         target = out / config.algo / folder.name
         model = existing_model_file(folder / config.env_name)
         assert model is not None
@@ -105,7 +107,7 @@ def build_zoo(runs: Sequence[str | Path], out: Path, git_commit: str | None = No
         "format": MANIFEST_FORMAT,
         "built": {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "from": [str(path) for path in ([runs] if isinstance(runs, (str, Path)) else runs)],
+            "from": [str(path) for path in paths],
             "git_commit": git_commit,
             "versions": library_versions(),
             "check": {"eval_seed": CHECK_SEED, "episodes": CHECK_EPISODES, "deterministic": True},

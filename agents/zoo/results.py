@@ -176,10 +176,8 @@ def headline_figure(folders: dict[str, Path], path: Path) -> Path:
     """Mean return with its 95 % CI of each learner and reference auctioneer, one group per mechanism."""
     shown = ("diffusion", "ppo", "adaptive", "fixed-best", "random", "clairvoyant")
     names = {"fixed-best": "best fixed step", "ppo": "PPO", "clairvoyant": "clairvoyant ceiling"}
-    summaries = {
-        name: {row["agent"]: row for row in json.loads((folder / "summary.json").read_text())["agents"]}
-        for name, folder in folders.items()
-    }
+    documents = {name: json.loads((folder / "summary.json").read_text()) for name, folder in folders.items()}
+    summaries = {name: {row["agent"]: row for row in doc["agents"]} for name, doc in documents.items()}
     fig, ax = new_figure(8, 4.6)
     width = 0.8 / len(shown)
     for index, label in enumerate(shown):
@@ -193,7 +191,7 @@ def headline_figure(folders: dict[str, Path], path: Path) -> Path:
         ax.bar(positions, means, width, yerr=yerr, capsize=2, label=names.get(label, label))
     runs = summaries[next(iter(summaries))]["diffusion"]["n_runs"]
     auctions = summaries[next(iter(summaries))]["diffusion"]["n_episodes"] // max(runs, 1)
-    ax.set_xticks(range(len(folders)), [f"{mechanism}\n({env_id})" for mechanism, env_id in _envs(folders)])
+    ax.set_xticks(range(len(folders)), [f"{name}\n({doc['env_id']})" for name, doc in documents.items()])
     ax.set_ylabel("mean return per auction")
     lowest = min(summary[label]["ci_low"] for summary in summaries.values() for label in shown)
     ax.set_ylim(min(0.0, lowest - 0.05), 1.0)
@@ -202,14 +200,6 @@ def headline_figure(folders: dict[str, Path], path: Path) -> Path:
     ax.legend(fontsize=8, ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
     fig.tight_layout()
     return save_figure(fig, path)
-
-
-def _envs(folders: dict[str, Path]) -> list[tuple[str, str]]:
-    """(mechanism name, env id) of each evaluation folder, from its summary.json."""
-    return [
-        (name, json.loads((folder / "summary.json").read_text())["env_id"])
-        for name, folder in folders.items()
-    ]
 
 
 def _curves(mechanisms: Sequence[Mechanism], out: Path) -> list[str]:

@@ -78,7 +78,6 @@ def test_build_copies_only_what_evaluation_needs(zoo: Path, runs: Path) -> None:
     entry = manifest.entries["ppo/IoA-DDA-v0/1"]
     assert entry.path == zoo / "ppo" / "IoA-DDA-v0_2"
     assert sorted(p.name for p in entry.path.iterdir()) == ["IoA-DDA-v0.zip", "config.yml", "evaluations.npz"]
-    assert (runs / "ppo" / "IoA-DDA-v0_2" / "progress.csv").is_file()  # left behind, as the checkpoints
     for name, digest in entry.files.items():
         assert digest == sha256_of(runs / "ppo" / "IoA-DDA-v0_2" / name)
     assert entry.n_timesteps == 128 and entry.seed == 1
